@@ -1,0 +1,1 @@
+"""Reading DICOM right: index, geometry, pixels, volumes."""

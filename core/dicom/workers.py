@@ -1,0 +1,185 @@
+"""Worker processes for decoding and header reading (house rule 4).
+
+Pixel decoders are native code fed with untrusted files; a segfault or a memory
+blow-up in one must cost that file, never the app. Work therefore runs in a
+persistent pool of worker processes started with ``forkserver`` (a clean parent,
+no inherited threads or Qt state). The same pool gives parallelism for speed.
+
+:func:`run_isolated` maps a picklable function over items and yields each outcome
+as it completes; when a worker dies, the pool is rebuilt and the unfinished items
+are retried one at a time so that the culprit is found and reported alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from core.errors import PixelDataError
+from core.jobs import CancelToken
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Modules every worker imports once, in the fork server, before forking.
+_PRELOAD = ["numpy", "pydicom", "core.dicom.records"]
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+
+
+def worker_count() -> int:
+    """Number of worker processes: the CPUs this process may use, at most 8."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def get_pool() -> ProcessPoolExecutor:
+    """The shared process pool, started on first use."""
+    global _pool
+    with _lock:
+        if _pool is None:
+            methods = multiprocessing.get_all_start_methods()
+            method = "forkserver" if "forkserver" in methods else "spawn"
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                context.set_forkserver_preload(_PRELOAD)
+            _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=context)
+        return _pool
+
+
+def _noop() -> int:
+    return os.getpid()
+
+
+def warm_up() -> None:
+    """Start the pool and its workers now (e.g. while the window opens), not on first use."""
+    pool = get_pool()
+    for future in [pool.submit(_noop) for _ in range(worker_count())]:
+        future.result()
+
+
+def shutdown() -> None:
+    """Stop the pool's workers (tests and application exit)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _discard_broken_pool(broken: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is broken:
+            _pool = None
+    broken.shutdown(wait=False, cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[R]):
+    """What one item gave: a result, or the exception it raised (never both)."""
+
+    index: int
+    result: R | None = None
+    error: BaseException | None = None
+
+
+def run_isolated(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    token: CancelToken | None = None,
+    *,
+    describe: Callable[[T], str] = str,
+    max_in_flight: int | None = None,
+) -> Iterator[Outcome[R]]:
+    """Run ``fn`` on every item in worker processes; yield outcomes as they complete.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level (picklable) function.
+    items : sequence
+        Its arguments, one call each.
+    token : CancelToken, optional
+        Checked between completions; pending calls are cancelled when set.
+    describe : callable
+        Names an item in the error of a crashed worker (e.g. its path).
+    max_in_flight : int, optional
+        How many calls are submitted at once (default: four per worker), so
+        that cancelling is quick and results come back in submission order.
+
+    Yields
+    ------
+    Outcome
+        ``error`` holds the exception ``fn`` raised, or a
+        :class:`~core.errors.PixelDataError` when the worker process died on it.
+    """
+    limit = max_in_flight or 4 * worker_count()
+    todo = list(range(len(items)))
+    todo.reverse()  # pop() from the end takes items in order
+    suspects: list[int] = []
+    while todo or suspects:
+        if token is not None:
+            token.raise_if_cancelled()
+        if suspects:
+            # After a crash, run the unfinished items alone to find the culprit.
+            index = suspects.pop(0)
+            yield from _run_alone(fn, items, index, describe)
+            continue
+        pool = get_pool()
+        in_flight: dict[Future[R], int] = {}
+        try:
+            while todo or in_flight:
+                while todo and len(in_flight) < limit:
+                    index = todo.pop()
+                    in_flight[pool.submit(fn, items[index])] = index
+                done, _ = wait(in_flight, timeout=0.05, return_when=FIRST_COMPLETED)
+                if token is not None and token.cancelled:
+                    for future in in_flight:
+                        future.cancel()
+                    token.raise_if_cancelled()
+                for future in sorted(done, key=lambda f: in_flight[f]):
+                    index = in_flight.pop(future)
+                    error = future.exception()
+                    if isinstance(error, BrokenProcessPool):
+                        raise error
+                    if error is not None:
+                        yield Outcome(index, error=error)
+                    else:
+                        yield Outcome(index, result=future.result())
+        except BrokenProcessPool:
+            logger.warning("a worker died; retrying %d unfinished items alone", len(in_flight))
+            _discard_broken_pool(pool)
+            suspects.extend(sorted(in_flight.values()))
+
+
+def _run_alone(
+    fn: Callable[[T], R], items: Sequence[T], index: int, describe: Callable[[T], str]
+) -> Iterator[Outcome[R]]:
+    pool = get_pool()
+    future = pool.submit(fn, items[index])
+    try:
+        yield Outcome(index, result=future.result())
+    except BrokenProcessPool:
+        _discard_broken_pool(pool)
+        yield Outcome(
+            index,
+            error=PixelDataError(
+                describe(items[index]), "the decoder crashed on this file (worker process died)"
+            ),
+        )
+    except Exception as error:
+        yield Outcome(index, error=error)

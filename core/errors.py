@@ -1,0 +1,56 @@
+"""One exception hierarchy for the engine.
+
+Every message says what was expected and what was found, names the file (by its
+path, never by patient data) and is safe to show to a user or to write to a log.
+"""
+
+from __future__ import annotations
+
+
+class RadAssistError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class UsageError(RadAssistError, ValueError):
+    """A caller asked for something that cannot be done (bad argument, unknown series)."""
+
+
+class CancelledError(RadAssistError):
+    """A job stopped because its cancel token was set."""
+
+
+class DicomError(RadAssistError):
+    """A DICOM object could not be used.
+
+    Parameters
+    ----------
+    source : str
+        The file (or ``archive.zip!member``) the problem is in.
+    reason : str
+        What was expected and what was found, without patient data.
+    """
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class NotDicomError(DicomError):
+    """The file is not DICOM at all (no preamble/DICM and no parseable header)."""
+
+
+class DicomReadError(DicomError):
+    """The file looks like DICOM but its header cannot be read."""
+
+
+class PixelDataError(DicomError):
+    """The header was read but the pixel data is missing, short, or will not decode."""
+
+
+class UnsupportedTransferSyntaxError(PixelDataError):
+    """No installed decoder handles the file's transfer syntax."""
+
+
+class GeometryError(RadAssistError):
+    """Slices cannot be put into a volume (no orientation, inconsistent sizes...)."""
