@@ -132,6 +132,9 @@ class InstanceRecord:
     pixel_padding_value: int | None = None
     pixel_data_offset: int | None = None
     pixel_data_length: int | None = None
+    #: True when values go through a Modality LUT Sequence or the modality LUT
+    #: does not apply (XA/XRF LOG or DISP), so FrameInfo's rescale is not the whole story.
+    complex_modality_lut: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,56 @@
+# The README's two commands: `make run` and `make test`. Both do all set-up themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+SYSSTAMP := $(VENV)/.system-packages
+# Debian packages the tests need: a real X server for the end-to-end window test, and the
+# xcb libraries Qt's xcb platform plugin loads.
+APT_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
+	libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-cursor0 libegl1 libgl1 libfontconfig1 \
+	libdbus-1-3 fonts-dejavu-core
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export QT_QPA_PLATFORM ?= offscreen
+
+.PHONY: install system-packages run test lint typecheck bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	# torch first, pinned: the local CPU wheel (any other version pulls CUDA packages).
+	$(PY) -m pip install -q 'torch==2.13.0'
+	$(PY) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+$(SYSSTAMP): | $(PY)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages: $$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	touch $(SYSSTAMP)
+
+install: $(STAMP) $(SYSSTAMP)
+
+run: install
+	$(VENV)/bin/radassist
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+test: lint typecheck
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+bench: install
+	$(PY) bench/bench_load.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

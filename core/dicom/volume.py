@@ -1,0 +1,368 @@
+"""Loading a series into a volume of modality-LUT values, first image first.
+
+:func:`load_series` is a job (see :mod:`core.jobs`): it yields a
+:class:`FirstImage` as soon as the first slice in display order is ready, then
+:class:`~core.jobs.Progress` events, and returns a :class:`Volume`.
+
+Two paths fill the volume:
+
+* Native pixel data (uncompressed little endian in a plain file) needs no
+  decoder: the index recorded where the values start, so threads read each
+  frame straight into its slot of the preallocated volume (no header parsed
+  twice, no copy through another process, no memory beyond the volume).
+* Everything that needs a decoder (JPEG family, RLE, deflate, big endian,
+  colour, zip members, modality LUT tables) runs in the worker processes of
+  :mod:`core.dicom.workers`, so a decoder crash costs that file only.
+
+A frame that fails is left black, listed in ``Volume.failures`` with its reason,
+and the rest loads (house rule 5).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Generator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from core.dicom.records import FrameRef, SeriesGeometry, SeriesRecord, UnreadableFile
+from core.dicom.workers import run_isolated
+from core.errors import DicomError, PixelDataError, UsageError
+from core.jobs import CancelToken, Progress
+
+logger = logging.getLogger(__name__)
+
+_NATIVE_SYNTAXES = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"})
+_READ_THREADS = 4
+
+
+@dataclass(frozen=True)
+class FirstImage:
+    """The first slice in display order is ready: ``volume.array[index]`` holds it."""
+
+    index: int
+    image: npt.NDArray[Any]
+    elapsed_s: float
+
+
+@dataclass(eq=False)
+class Volume:
+    """A loaded series.
+
+    Attributes
+    ----------
+    series, geometry :
+        What was loaded and its display order, spacing and problems.
+    array : numpy.ndarray
+        Modality-LUT values (HU on CT), shape (frames, rows, columns) for
+        greyscale or (frames, rows, columns, 3) RGB for colour, in display order.
+    loaded : numpy.ndarray
+        Per frame, whether its values arrived (False for a failed frame).
+    failures : tuple of UnreadableFile
+        Frames (files) that could not be read, with the reason.
+    first_image_s, total_s : float
+        Seconds from the start of the load to the first image and to the end.
+    """
+
+    series: SeriesRecord
+    geometry: SeriesGeometry
+    array: npt.NDArray[Any]
+    loaded: npt.NDArray[np.bool_]
+    failures: tuple[UnreadableFile, ...] = ()
+    first_image_s: float = 0.0
+    total_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_color(self) -> bool:
+        return self.array.ndim == 4
+
+
+def _value_dtype(frames: Sequence[FrameRef]) -> np.dtype[Any]:
+    """The narrowest dtype that holds every frame's modality-LUT output exactly."""
+    first = frames[0].instance
+    if first.samples_per_pixel == 3 or first.photometric_interpretation == "PALETTE COLOR":
+        return np.dtype(np.uint8 if first.bits_stored <= 8 else np.uint16)
+    low, high = np.inf, -np.inf
+    integral = True
+    for ref in frames:
+        inst, info = ref.instance, ref.info
+        if inst.complex_modality_lut:
+            integral = False
+            break
+        if inst.pixel_representation:
+            lo, hi = -(2 ** (inst.bits_stored - 1)), 2 ** (inst.bits_stored - 1) - 1
+        else:
+            lo, hi = 0, 2**inst.bits_stored - 1
+        slope, intercept = info.rescale_slope, info.rescale_intercept
+        ends = (lo * slope + intercept, hi * slope + intercept)
+        low, high = min(low, *ends), max(high, *ends)
+        integral = integral and float(slope).is_integer() and float(intercept).is_integer()
+    if not integral:
+        return np.dtype(np.float32)
+    for candidate in (np.uint8, np.int16, np.uint16, np.int32):
+        info_i = np.iinfo(candidate)
+        if info_i.min <= low and high <= info_i.max:
+            return np.dtype(candidate)
+    return np.dtype(np.float32)
+
+
+def _is_native(ref: FrameRef) -> bool:
+    inst = ref.instance
+    return (
+        inst.ref.member is None
+        and inst.pixel_data_offset is not None
+        and inst.transfer_syntax_uid in _NATIVE_SYNTAXES
+        and inst.samples_per_pixel == 1
+        and inst.bits_allocated in (8, 16, 32)
+        and inst.photometric_interpretation in ("MONOCHROME1", "MONOCHROME2")
+        and not inst.complex_modality_lut
+    )
+
+
+def _read_native_frame(ref: FrameRef, out: npt.NDArray[Any]) -> None:
+    """Read one native frame into ``out`` (a slot of the volume), applying the rescale."""
+    inst, info = ref.instance, ref.info
+    pixels = inst.rows * inst.columns
+    frame_bytes = pixels * inst.bits_allocated // 8
+    assert inst.pixel_data_offset is not None
+    needed = frame_bytes * (ref.frame + 1)
+    if inst.pixel_data_length is not None and inst.pixel_data_length < needed:
+        raise PixelDataError(
+            inst.ref.display_name,
+            f"Pixel Data is {inst.pixel_data_length} bytes; frame {ref.frame + 1} needs "
+            f"{needed} ({inst.rows}x{inst.columns}, "
+            f"{inst.bits_allocated} bits allocated)",
+        )
+    kind = "i" if inst.pixel_representation else "u"
+    raw = np.empty(pixels, dtype=np.dtype(f"<{kind}{inst.bits_allocated // 8}"))
+    with open(inst.ref.path, "rb", buffering=0) as stream:
+        stream.seek(inst.pixel_data_offset + ref.frame * frame_bytes)
+        got = stream.readinto(raw.data.cast("B"))
+    if got != frame_bytes:
+        raise PixelDataError(
+            inst.ref.display_name,
+            f"the file ends {got} bytes into frame {ref.frame + 1}; {frame_bytes} expected",
+        )
+    spare = inst.bits_allocated - inst.bits_stored
+    if spare > 0:
+        # Bits above Bits Stored may hold overlays or garbage (PS3.5 8.1.1).
+        if inst.pixel_representation:
+            raw <<= spare
+            raw >>= spare
+        else:
+            raw &= (1 << inst.bits_stored) - 1
+    values = raw.reshape(inst.rows, inst.columns)
+    slope, intercept = info.rescale_slope, info.rescale_intercept
+    if slope == 1.0 and intercept == 0.0:
+        np.copyto(out, values, casting="unsafe")
+    elif out.dtype.kind == "f":
+        np.multiply(values, np.float32(slope), out=out, casting="unsafe")
+        out += np.float32(intercept)
+    else:
+        wide = values.astype(np.int64)
+        if slope != 1.0:
+            wide *= int(slope)
+        wide += int(intercept)
+        np.copyto(out, wide, casting="unsafe")
+
+
+def _decode_task(item: tuple[FrameRef, str]) -> npt.NDArray[Any]:
+    """Worker-process side: decode one frame through the full modality LUT."""
+    from pydicom import dcmread
+
+    from core.dicom.pixels import read_frame_values
+
+    ref, source = item
+    try:
+        with ref.instance.ref.open() as stream:
+            dataset = dcmread(stream, force=True)
+            values: npt.NDArray[Any] = read_frame_values(dataset, ref.frame, source=source)
+            return values
+    except DicomError:
+        raise
+    except Exception as error:
+        raise PixelDataError(source, f"cannot decode frame {ref.frame + 1}: {error}") from None
+
+
+def _failure(ref: FrameRef, error: BaseException) -> UnreadableFile:
+    reason = error.reason if isinstance(error, DicomError) else str(error)
+    return UnreadableFile(ref.instance.ref, reason)
+
+
+def load_series(
+    series: SeriesRecord, token: CancelToken | None = None
+) -> Generator[FirstImage | Progress, None, Volume]:
+    """Load a series into a :class:`Volume`; yields the first image before the rest.
+
+    Parameters
+    ----------
+    series : SeriesRecord
+        An image series from :func:`core.dicom.index.scan`.
+    token : CancelToken, optional
+        Checked between frames; :class:`~core.errors.CancelledError` is raised
+        when it is set.
+
+    Yields
+    ------
+    FirstImage, then Progress
+        The first frame in display order as soon as it is ready; progress about
+        every 5 % of the frames.
+
+    Returns
+    -------
+    Volume
+        Frames in display order; failed frames are black and listed.
+
+    Raises
+    ------
+    core.errors.UsageError
+        When the series has no frames or frames of different sizes.
+    """
+    from core.dicom.geometry import compute_geometry
+
+    if not isinstance(series, SeriesRecord):
+        raise TypeError(f"series must be a SeriesRecord, not {type(series).__name__}")
+    token = token or CancelToken()
+    start = time.perf_counter()
+    geometry = compute_geometry(series)
+    frames = geometry.frames
+    if not frames:
+        raise UsageError(f"series {series.key} has no image frames")
+    sizes = {(f.instance.rows, f.instance.columns) for f in frames}
+    if len(sizes) > 1:
+        raise UsageError(f"series {series.key} mixes image sizes {sorted(sizes)}; split it first")
+    rows, columns = sizes.pop()
+    dtype = _value_dtype(frames)
+    colour = frames[0].instance.samples_per_pixel == 3 or (
+        frames[0].instance.photometric_interpretation == "PALETTE COLOR"
+    )
+    shape = (len(frames), rows, columns, 3) if colour else (len(frames), rows, columns)
+    array = np.zeros(shape, dtype=dtype)
+    loaded = np.zeros(len(frames), dtype=bool)
+    failures: list[UnreadableFile] = []
+    first_s = 0.0
+    first_sent = False
+
+    native = [i for i, f in enumerate(frames) if _is_native(f)]
+    decoded = [i for i, f in enumerate(frames) if not _is_native(f)]
+    step = max(1, len(frames) // 20)
+    done = 0
+
+    def record(index: int, error: BaseException | None) -> None:
+        nonlocal done
+        done += 1
+        if error is None:
+            loaded[index] = True
+        else:
+            failures.append(_failure(frames[index], error))
+
+    def first_event() -> FirstImage | None:
+        nonlocal first_sent, first_s
+        if first_sent or done == 0:
+            return None
+        first_sent = True
+        index = int(np.argmax(loaded)) if loaded.any() else 0
+        first_s = time.perf_counter() - start
+        return FirstImage(index, array[index], first_s)
+
+    # The frame shown first is read before anything else, on this thread.
+    if native and native[0] == 0:
+        try:
+            _read_native_frame(frames[0], array[0])
+            record(0, None)
+        except (DicomError, OSError) as error:
+            record(0, error)
+        native = native[1:]
+        event = first_event()
+        if event is not None:
+            yield event
+
+    if native:
+        with ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="radassist-read") as pool:
+            pending: dict[Future[None], int] = {}
+            queue = list(reversed(native))
+            try:
+                while queue or pending:
+                    token.raise_if_cancelled()
+                    while queue and len(pending) < 4 * _READ_THREADS:
+                        index = queue.pop()
+                        future = pool.submit(_read_native_frame, frames[index], array[index])
+                        pending[future] = index
+                    finished, _ = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        index = pending.pop(future)
+                        problem = future.exception()
+                        if problem is not None and not isinstance(problem, DicomError | OSError):
+                            raise problem
+                        record(index, problem)
+                        if done % step == 0:
+                            yield Progress(done, len(frames), "reading images")
+                    event = first_event()
+                    if event is not None:
+                        yield event
+            finally:
+                for future in pending:
+                    future.cancel()
+
+    if decoded:
+        items = [(frames[i], frames[i].instance.ref.display_name) for i in decoded]
+        for outcome in run_isolated(_decode_task, items, token, describe=lambda item: item[1]):
+            index = decoded[outcome.index]
+            if outcome.error is None and outcome.result is not None:
+                try:
+                    _store(array, index, outcome.result, frames[index])
+                except DicomError as error:
+                    record(index, error)
+                else:
+                    record(index, None)
+            else:
+                record(index, outcome.error or PixelDataError("?", "no result"))
+            event = first_event()
+            if event is not None:
+                yield event
+            if done % step == 0:
+                yield Progress(done, len(frames), "decoding images")
+
+    total = time.perf_counter() - start
+    yield Progress(len(frames), len(frames), "loaded")
+    if failures:
+        logger.warning("series %s: %d of %d frames failed", series.key, len(failures), len(frames))
+    return Volume(
+        series=series,
+        geometry=geometry,
+        array=array,
+        loaded=loaded,
+        failures=tuple(failures),
+        first_image_s=first_s,
+        total_s=total,
+    )
+
+
+def _store(array: npt.NDArray[Any], index: int, values: npt.NDArray[Any], ref: FrameRef) -> None:
+    slot = array[index]
+    if values.shape != slot.shape:
+        raise PixelDataError(
+            ref.instance.ref.display_name,
+            f"frame {ref.frame + 1} decoded to shape {values.shape}, expected {slot.shape}",
+        )
+    if slot.dtype.kind in "iu" and values.dtype.kind == "f":
+        values = np.rint(values)
+    np.copyto(slot, values, casting="unsafe")
+
+
+def volume_nbytes(series: SeriesRecord) -> int:
+    """Bytes the loaded volume of ``series`` will take (before loading it)."""
+    from core.dicom.geometry import compute_geometry
+
+    frames = compute_geometry(series).frames
+    if not frames:
+        return 0
+    inst = frames[0].instance
+    per_pixel = _value_dtype(frames).itemsize * (3 if inst.samples_per_pixel == 3 else 1)
+    return int(len(frames) * inst.rows * inst.columns * per_pixel)
