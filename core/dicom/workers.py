@@ -152,10 +152,10 @@ def run_isolated(
                         future.cancel()
                     token.raise_if_cancelled()
                 for future in sorted(done, key=lambda f: in_flight[f]):
-                    index = in_flight.pop(future)
                     error = future.exception()
                     if isinstance(error, BrokenProcessPool):
                         raise error
+                    index = in_flight.pop(future)
                     if error is not None:
                         yield Outcome(index, error=error)
                     else:
