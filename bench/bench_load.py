@@ -37,7 +37,15 @@ def _make_series(slices: int, size: int) -> Path:
 
         folder.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        write_ct_series(folder, np.random.default_rng(512), slices=slices, size=size)
+        # Unsigned 12-bit stored values, intercept -1024: what most CT scanners write.
+        write_ct_series(
+            folder,
+            np.random.default_rng(512),
+            slices=slices,
+            size=size,
+            pixel_representation=0,
+            bits_stored=12,
+        )
         took = time.perf_counter() - started
         print(f"generated {slices} slices of {size}x{size} in {took:.1f} s")
         marker.write_text("ok\n")
@@ -86,7 +94,7 @@ def run_pydicom(folder: Path) -> dict[str, float]:
     import pydicom
     from pydicom.pixels import apply_modality_lut
 
-    paths = sorted(folder.glob("*.dcm"))
+    paths = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     baseline = _peak_rss_bytes()
     start = time.perf_counter()
     first = 0.0

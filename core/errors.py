@@ -35,6 +35,10 @@ class DicomError(RadAssistError):
         self.source = source
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[DicomError], tuple[str, str]]:
+        # Errors travel back from worker processes; rebuild them from both fields.
+        return (type(self), (self.source, self.reason))
+
 
 class NotDicomError(DicomError):
     """The file is not DICOM at all (no preamble/DICM and no parseable header)."""

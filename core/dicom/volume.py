@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from core.dicom.pixels import ModalityLut, apply_bits_stored_mask, apply_modality_lut
 from core.dicom.records import FrameRef, SeriesGeometry, SeriesRecord, UnreadableFile
 from core.dicom.workers import run_isolated
 from core.errors import DicomError, PixelDataError, UsageError
@@ -149,27 +150,9 @@ def _read_native_frame(ref: FrameRef, out: npt.NDArray[Any]) -> None:
             inst.ref.display_name,
             f"the file ends {got} bytes into frame {ref.frame + 1}; {frame_bytes} expected",
         )
-    spare = inst.bits_allocated - inst.bits_stored
-    if spare > 0:
-        # Bits above Bits Stored may hold overlays or garbage (PS3.5 8.1.1).
-        if inst.pixel_representation:
-            raw <<= spare
-            raw >>= spare
-        else:
-            raw &= (1 << inst.bits_stored) - 1
-    values = raw.reshape(inst.rows, inst.columns)
-    slope, intercept = info.rescale_slope, info.rescale_intercept
-    if slope == 1.0 and intercept == 0.0:
-        np.copyto(out, values, casting="unsafe")
-    elif out.dtype.kind == "f":
-        np.multiply(values, np.float32(slope), out=out, casting="unsafe")
-        out += np.float32(intercept)
-    else:
-        wide = values.astype(np.int64)
-        if slope != 1.0:
-            wide *= int(slope)
-        wide += int(intercept)
-        np.copyto(out, wide, casting="unsafe")
+    values = apply_bits_stored_mask(raw, inst.bits_stored).reshape(inst.rows, inst.columns)
+    lut = ModalityLut(slope=info.rescale_slope, intercept=info.rescale_intercept)
+    np.copyto(out, apply_modality_lut(values, lut), casting="unsafe")
 
 
 def _decode_task(item: tuple[FrameRef, str]) -> npt.NDArray[Any]:

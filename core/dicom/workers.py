@@ -31,7 +31,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 #: Modules every worker imports once, in the fork server, before forking.
-_PRELOAD = ["numpy", "pydicom", "core.dicom.records"]
+_PRELOAD = ["numpy", "pydicom", "core.dicom.records", "core.dicom.index", "core.dicom.pixels"]
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None

@@ -19,7 +19,7 @@ from core.synthetic import write_ct_series
 def _reference_volume(folder: Path) -> np.ndarray:
     """What a careful reader gets with plain pydicom: modality values sorted along the normal."""
     slices = []
-    for path in folder.glob("*.dcm"):
+    for path in folder.iterdir():
         ds = pydicom.dcmread(path)
         iop = np.array(ds.ImageOrientationPatient, float)
         normal = np.cross(iop[:3], iop[3:])
@@ -32,7 +32,10 @@ def _reference_volume(folder: Path) -> np.ndarray:
 @pytest.fixture(scope="module")
 def ct_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("ct")
-    write_ct_series(folder, np.random.default_rng(3), slices=24, size=64)
+    # Unsigned 12-bit stored values with intercept -1024: HU fit int16 exactly.
+    write_ct_series(
+        folder, np.random.default_rng(3), slices=24, size=64, pixel_representation=0, bits_stored=12
+    )
     return folder
 
 
@@ -74,12 +77,14 @@ def test_compressed_series_decodes_in_workers_to_the_same_values(tmp_path: Path)
     np.testing.assert_array_equal(volume.array, _reference_volume(tmp_path))
 
 
-def test_a_truncated_slice_is_listed_and_the_rest_loads(tmp_path: Path) -> None:
+def test_a_slice_truncated_after_the_scan_is_listed_and_the_rest_loads(tmp_path: Path) -> None:
     paths = write_ct_series(tmp_path, np.random.default_rng(5), slices=8, size=64)
+    series = scan(str(tmp_path)).all_series()[0]
+    # The index already refuses a truncated file; here the file changes between scan and load.
     victim = Path(paths[3])
     data = victim.read_bytes()
     victim.write_bytes(data[: len(data) - 3000])
-    volume, _ = _load(tmp_path)
+    volume = run_job(load_series(series))
     assert volume.loaded.sum() == 7
     assert len(volume.failures) == 1
     failure = volume.failures[0]
@@ -88,17 +93,34 @@ def test_a_truncated_slice_is_listed_and_the_rest_loads(tmp_path: Path) -> None:
     # The failed slot is black (zeros), the others are real images.
     bad = int(np.flatnonzero(~volume.loaded)[0])
     assert not volume.array[bad].any()
+    assert all(volume.array[i].any() for i in np.flatnonzero(volume.loaded))
+
+
+def test_a_truncated_file_is_refused_by_the_index(tmp_path: Path) -> None:
+    paths = write_ct_series(tmp_path, np.random.default_rng(5), slices=4, size=64)
+    victim = Path(paths[1])
+    victim.write_bytes(victim.read_bytes()[:-100])
+    index = scan(str(tmp_path))
+    assert [u.ref.path for u in index.unreadable] == [str(victim)]
+    assert "truncated" in index.unreadable[0].reason
+    assert index.all_series()[0].frame_count == 3
 
 
 def test_high_bits_above_bits_stored_are_masked(tmp_path: Path) -> None:
-    paths = write_ct_series(tmp_path, np.random.default_rng(9), slices=3, size=32)
+    paths = write_ct_series(
+        tmp_path,
+        np.random.default_rng(9),
+        slices=3,
+        size=32,
+        pixel_representation=0,
+        bits_stored=12,
+    )
     expected = _reference_volume(tmp_path)
     for path in paths:
         ds = pydicom.dcmread(path)
-        if ds.BitsStored < 16 and ds.PixelRepresentation == 0:
-            stored = ds.pixel_array | np.uint16(1 << 15)  # overlay garbage in bit 15
-            ds.PixelData = stored.tobytes()
-            ds.save_as(path)
+        stored = np.frombuffer(ds.PixelData, dtype="<u2") | np.uint16(1 << 15)  # garbage in bit 15
+        ds.PixelData = stored.tobytes()
+        ds.save_as(path)
     volume, _ = _load(tmp_path)
     np.testing.assert_array_equal(volume.array, expected)
 
