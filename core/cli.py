@@ -279,7 +279,7 @@ def ensure_demo_study() -> Path:
     from core.synthetic import write_demo_study
 
     folder = demo_study_dir()
-    marker = folder / ".complete"
+    marker = folder.with_name(folder.name + ".complete")  # not inside: it would be scanned
     if not marker.exists():
         write_demo_study(folder, seed=0)
         marker.write_text("ok\n")

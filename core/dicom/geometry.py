@@ -25,6 +25,9 @@ from core.dicom.records import (
 
 logger = logging.getLogger(__name__)
 
+#: Modalities whose images are slices of a volume: a stack of them needs positions.
+_CROSS_SECTIONAL = frozenset({"CT", "MR", "PT", "NM", "ST"})
+
 Orientation = tuple[float, float, float, float, float, float]
 Vector = tuple[float, float, float]
 
@@ -224,7 +227,10 @@ def compute_geometry(series: SeriesRecord) -> SeriesGeometry:
                 r.instance.ref,
             ),
         )
-        if len(refs) > 1:
+        # Projection images and cine clips have no positions by design; a cross-sectional
+        # stack (or one where only some frames have them) must not be ordered silently.
+        expects_positions = series.modality in _CROSS_SECTIONAL or 0 < missing < len(refs)
+        if len(refs) > 1 and expects_positions:
             if missing:
                 what = f"{missing} of {len(refs)} frames have no Image Position (Patient)"
             else:

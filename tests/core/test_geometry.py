@@ -499,3 +499,29 @@ def test_split_series_from_files_gets_keys_and_reasons(tmp_path: Path) -> None:
     for series in all_series[:2]:
         geometry = compute_geometry(series)
         assert geometry.problems == () and geometry.slice_spacing == 4.0
+
+
+def test_radiographs_without_positions_are_not_a_geometry_problem(tmp_path: Path) -> None:
+    import numpy as np
+
+    from core.dicom.index import scan
+    from core.synthetic import make_study_context, write_cxr
+
+    rng = np.random.default_rng(1)
+    study = make_study_context(rng)
+    for number, view in enumerate(("PA", "LL"), start=1):
+        write_cxr(
+            tmp_path / f"{number}.dcm",
+            rng,
+            view=view,
+            size=64,
+            study=study,
+            series_uid="1.2.3.4",
+            series_number=1,
+            instance_number=number,
+        )
+    (series,) = scan(str(tmp_path)).all_series()
+    geometry = compute_geometry(series)
+    assert geometry.ordered_by == "instance number"
+    assert geometry.problems == ()
+    assert [f.instance.instance_number for f in geometry.frames] == [1, 2]
