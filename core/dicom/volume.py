@@ -44,11 +44,16 @@ _READ_THREADS = 4
 
 @dataclass(frozen=True)
 class FirstImage:
-    """The first slice in display order is ready: ``volume.array[index]`` holds it."""
+    """The first slice in display order is ready: ``volume.array[index]`` holds it.
+
+    ``volume`` is the object the job will return, still filling: a viewer may show
+    any frame whose ``volume.loaded`` flag is set while the rest arrives.
+    """
 
     index: int
     image: npt.NDArray[Any]
     elapsed_s: float
+    volume: Volume
 
 
 @dataclass(eq=False)
@@ -228,6 +233,7 @@ def load_series(
     shape = (len(frames), rows, columns, 3) if colour else (len(frames), rows, columns)
     array = np.zeros(shape, dtype=dtype)
     loaded = np.zeros(len(frames), dtype=bool)
+    volume = Volume(series=series, geometry=geometry, array=array, loaded=loaded)
     failures: list[UnreadableFile] = []
     first_s = 0.0
     first_sent = False
@@ -252,7 +258,7 @@ def load_series(
         first_sent = True
         index = int(np.argmax(loaded)) if loaded.any() else 0
         first_s = time.perf_counter() - start
-        return FirstImage(index, array[index], first_s)
+        return FirstImage(index, array[index], first_s, volume)
 
     # The frame shown first is read before anything else, on this thread.
     if native and native[0] == 0:
@@ -316,15 +322,10 @@ def load_series(
     yield Progress(len(frames), len(frames), "loaded")
     if failures:
         logger.warning("series %s: %d of %d frames failed", series.key, len(failures), len(frames))
-    return Volume(
-        series=series,
-        geometry=geometry,
-        array=array,
-        loaded=loaded,
-        failures=tuple(failures),
-        first_image_s=first_s,
-        total_s=total,
-    )
+    volume.failures = tuple(failures)
+    volume.first_image_s = first_s
+    volume.total_s = total
+    return volume
 
 
 def _store(array: npt.NDArray[Any], index: int, values: npt.NDArray[Any], ref: FrameRef) -> None:

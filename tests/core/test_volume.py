@@ -140,3 +140,13 @@ def test_sources_stay_byte_identical(ct_folder: Path) -> None:
     before = {p.name: p.read_bytes() for p in ct_folder.iterdir()}
     _load(ct_folder)
     assert {p.name: p.read_bytes() for p in ct_folder.iterdir()} == before
+
+
+def test_first_image_event_carries_the_volume_being_filled(ct_folder: Path) -> None:
+    series = max(scan(str(ct_folder)).all_series(), key=lambda s: s.frame_count)
+    job = load_series(series)
+    first = next(e for e in job if isinstance(e, FirstImage))
+    assert first.volume.loaded[first.index]
+    np.testing.assert_array_equal(first.volume.array[first.index], first.image)
+    result = run_job(job)
+    assert result is first.volume and result.loaded.all()
