@@ -1,0 +1,340 @@
+"""The one worker abstraction: core generator jobs on a QThreadPool (house rule 3).
+
+A core job is a generator that takes a :class:`~core.jobs.CancelToken`, yields events
+(:class:`~core.jobs.Progress`, a first image, text chunks...) and returns its result.
+:func:`start_job` runs ``factory(token)`` on a pool thread and hands every yield to the
+GUI thread through a queued signal, in order. :class:`~core.jobs.Progress` events that
+pile up while the GUI is busy are coalesced (only the newest is kept) and progress alone
+wakes the GUI at most every ``PROGRESS_INTERVAL_S``, so a chatty job never floods the
+event loop. Any other event wakes the GUI at once (a first image must not wait).
+
+Cancelling sets the token; from then on the handle delivers no more events and ends with
+``failed(CancelledError)`` whatever the job does, so a caller never receives a result it
+no longer wants. A handle keeps itself alive until ``finished`` has been emitted; callers
+need not hold a reference. napari's ``thread_worker`` is the model.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Generator
+from typing import Any
+
+from PySide6.QtCore import (
+    QCoreApplication,
+    QDeadlineTimer,
+    QEventLoop,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
+
+from core.errors import CancelledError, RadAssistError
+from core.jobs import CancelToken, Progress
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "PROGRESS_INTERVAL_S",
+    "JobHandle",
+    "active_jobs",
+    "cancel_all",
+    "start_job",
+    "thread_pool",
+    "wait_for_all",
+]
+
+#: Progress alone wakes the GUI at most this often (seconds); other events wake it at once.
+PROGRESS_INTERVAL_S = 0.04
+# Catches a coalesced progress event left waiting when a job goes quiet.
+_POLL_MS = 50
+
+_EVENT, _RESULT, _ERROR = "event", "result", "error"
+
+_pool: QThreadPool | None = None
+# Handles whose job has not finished yet: they keep themselves alive through this set.
+_running: set[JobHandle] = set()
+
+
+def thread_pool() -> QThreadPool:
+    """The pool jobs run on (separate from Qt's global pool; up to 8 threads)."""
+    global _pool
+    if _pool is None:
+        _pool = QThreadPool()
+        _pool.setObjectName("radassist-jobs")
+        _pool.setMaxThreadCount(8)
+        _pool.setExpiryTimeout(30_000)
+    return _pool
+
+
+class _Channel(QObject):
+    """The thread-safe queue between a job's thread and the GUI thread."""
+
+    woke = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._items: deque[tuple[str, Any]] = deque()
+        self._wake_pending = False
+        self._last_wake = 0.0
+
+    def put(self, kind: str, payload: Any) -> None:
+        """Called on the job's thread."""
+        progress = kind == _EVENT and isinstance(payload, Progress)
+        with self._lock:
+            tail = self._items[-1] if self._items else None
+            if progress and tail is not None and tail[0] == _EVENT and isinstance(tail[1], Progress):
+                self._items[-1] = (kind, payload)  # coalesce: the newest progress is enough
+            else:
+                self._items.append((kind, payload))
+            now = time.monotonic()
+            if self._wake_pending or (progress and now - self._last_wake < PROGRESS_INTERVAL_S):
+                return
+            self._wake_pending = True
+            self._last_wake = now
+        self.woke.emit()
+
+    def take(self) -> list[tuple[str, Any]]:
+        """Called on the GUI thread: everything queued so far."""
+        with self._lock:
+            items = list(self._items)
+            self._items.clear()
+            self._wake_pending = False
+        return items
+
+
+class _Runnable(QRunnable):
+    def __init__(
+        self, factory: Callable[[CancelToken], Any], token: CancelToken, channel: _Channel
+    ) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._factory = factory
+        self._token = token
+        self._channel = channel
+
+    def run(self) -> None:
+        token, channel = self._token, self._channel
+        try:
+            job = self._factory(token)
+            if inspect.isgenerator(job):
+                result = self._drive(job)
+            else:  # a plain callable's return value is the result
+                token.raise_if_cancelled()
+                result = job
+        except BaseException as error:  # every failure reaches the GUI, typed
+            channel.put(_ERROR, error)
+        else:
+            channel.put(_RESULT, result)
+        finally:
+            self._factory = _forgotten  # drop references to the job's inputs early
+
+    def _drive(self, job: Generator[Any, Any, Any]) -> Any:
+        try:
+            while True:
+                self._token.raise_if_cancelled()
+                try:
+                    event = next(job)
+                except StopIteration as stop:
+                    return stop.value
+                self._channel.put(_EVENT, event)
+        finally:
+            job.close()  # runs the job's own clean-up when it stopped early
+
+
+def _forgotten(token: CancelToken) -> None:
+    return None
+
+
+class JobHandle(QObject):
+    """A running job: cancel it, and connect to what it reports.
+
+    Signals (all emitted on the GUI thread)
+    ---------------------------------------
+    event_emitted(object)
+        Each yielded event, in order (progress may be coalesced).
+    succeeded(object)
+        The job's return value.
+    failed(object)
+        The exception it raised (:class:`~core.errors.CancelledError` when cancelled).
+    finished()
+        Always last, after ``succeeded`` or ``failed``.
+    """
+
+    event_emitted = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(object)
+    finished = Signal()
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.token = CancelToken()
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._running = True
+        self._delivering = False
+        self._pending: deque[tuple[str, Any]] = deque()
+        self._channel = _Channel()
+        self._channel.woke.connect(self._on_channel_woke, Qt.ConnectionType.QueuedConnection)
+        self._poll = QTimer(self)
+        self._poll.setInterval(_POLL_MS)
+        self._poll.timeout.connect(self._on_channel_woke)
+        # A parent deleted mid-job cancels it; the closure must not hold the handle.
+        self.destroyed.connect(functools.partial(_on_handle_destroyed, self.token))
+
+    @property
+    def is_running(self) -> bool:
+        """True until ``finished`` has been emitted."""
+        return self._running
+
+    @property
+    def cancelled(self) -> bool:
+        return self.token.cancelled
+
+    def cancel(self) -> None:
+        """Ask the job to stop; it ends with ``failed(CancelledError)``."""
+        if self._running and not self.token.cancelled:
+            logger.debug("cancelling job %s", self.objectName())
+            self.token.cancel()
+
+    def wait(self, timeout_s: float = 30.0) -> bool:
+        """Process GUI events until the job has finished; False on timeout (tests, exit)."""
+        deadline = time.monotonic() + timeout_s
+        app = QCoreApplication.instance()
+        while self._running and time.monotonic() < deadline:
+            if app is None:
+                time.sleep(0.005)
+            else:
+                app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
+                time.sleep(0.001)
+        return not self._running
+
+    def _start(self, factory: Callable[[CancelToken], Any]) -> None:
+        _running.add(self)
+        self._poll.start()
+        thread_pool().start(_Runnable(factory, self.token, self._channel))
+
+    def _on_channel_woke(self) -> None:
+        self._pending.extend(self._channel.take())
+        if self._delivering:  # re-entered from a callback's nested event loop
+            return
+        self._delivering = True
+        try:
+            while self._pending and self._running:
+                kind, payload = self._pending.popleft()
+                if kind == _EVENT:
+                    if not self.token.cancelled:
+                        self.event_emitted.emit(payload)
+                else:
+                    self._finish(kind, payload)
+        finally:
+            self._delivering = False
+
+    def _finish(self, kind: str, payload: Any) -> None:
+        self._running = False
+        self._poll.stop()
+        self._pending.clear()
+        _running.discard(self)
+        if self.token.cancelled and not isinstance(payload, CancelledError):
+            kind, payload = _ERROR, CancelledError("cancelled by the user")
+        if kind == _RESULT:
+            self.result = payload
+            self.succeeded.emit(payload)
+        else:
+            self.error = payload
+            if isinstance(payload, CancelledError):
+                logger.debug("job %s cancelled", self.objectName())
+            elif isinstance(payload, RadAssistError):
+                logger.info("job %s failed: %s", self.objectName(), payload)
+            else:  # not a typed error: a bug somewhere, keep the traceback
+                logger.error(
+                    "job %s failed unexpectedly",
+                    self.objectName(),
+                    exc_info=(type(payload), payload, payload.__traceback__),
+                )
+            self.failed.emit(payload)
+        self.finished.emit()
+
+
+def _on_handle_destroyed(token: CancelToken, *_: object) -> None:
+    token.cancel()
+    for handle in [h for h in _running if h.token is token]:
+        _running.discard(handle)
+
+
+def start_job(
+    factory: Callable[[CancelToken], Generator[Any, Any, Any] | Any],
+    *,
+    on_event: Callable[[Any], None] | None = None,
+    on_result: Callable[[Any], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+    on_finished: Callable[[], None] | None = None,
+    parent: QObject | None = None,
+    name: str = "",
+) -> JobHandle:
+    """Run ``factory(token)`` on the job pool and report back on the GUI thread.
+
+    Parameters
+    ----------
+    factory : callable
+        Called on the pool thread with the job's :class:`~core.jobs.CancelToken`; returns
+        a job generator (yields events, returns the result), or any other value, which is
+        then the result (so a plain blocking function can run as a job too).
+    on_event, on_result, on_error, on_finished : callable, optional
+        Connected to ``event_emitted``, ``succeeded``, ``failed`` and ``finished``.
+    parent : QObject, optional
+        Owner of the handle; deleting it cancels the job.
+    name : str, optional
+        For logs (never patient data).
+
+    Returns
+    -------
+    JobHandle
+        Already started. Must be called on the GUI thread.
+    """
+    if not callable(factory):
+        raise TypeError(f"factory must be callable, not {type(factory).__name__}")
+    handle = JobHandle(name or getattr(factory, "__name__", "job"), parent)
+    if on_event is not None:
+        handle.event_emitted.connect(on_event)
+    if on_result is not None:
+        handle.succeeded.connect(on_result)
+    if on_error is not None:
+        handle.failed.connect(on_error)
+    if on_finished is not None:
+        handle.finished.connect(on_finished)
+    handle._start(factory)
+    return handle
+
+
+def active_jobs() -> list[JobHandle]:
+    """Handles whose job has not finished yet."""
+    return list(_running)
+
+
+def cancel_all() -> None:
+    """Cancel every running job (application exit)."""
+    for handle in list(_running):
+        handle.cancel()
+
+
+def wait_for_all(timeout_s: float = 30.0) -> bool:
+    """Process events until every job has finished and the pool is idle; False on timeout."""
+    deadline = time.monotonic() + timeout_s
+    for handle in list(_running):
+        if not handle.wait(max(0.0, deadline - time.monotonic())):
+            return False
+    if _pool is not None:
+        remaining_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
+        return _pool.waitForDone(QDeadlineTimer(remaining_ms))
+    return True
