@@ -11,7 +11,6 @@ APT_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-re
 	libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-cursor0 libegl1 libgl1 libfontconfig1 \
 	libdbus-1-3 fonts-dejavu-core
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-export QT_QPA_PLATFORM ?= offscreen
 
 .PHONY: install system-packages run test lint typecheck bench clean
 
@@ -47,10 +46,11 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 test: lint typecheck
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -p no:cacheprovider
 
 bench: install
 	$(PY) bench/bench_load.py
+	$(PY) bench/bench_viewer.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

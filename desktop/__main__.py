@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+USAGE = "usage: radassist [PATH] | radassist {scan,render,load,synth,demo} ... (-h for help)"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     from core.cli import COMMANDS
@@ -17,9 +19,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and (args[0] in COMMANDS or args[0].startswith("-")):
         return cli_main(args)
-    # The reading window arrives with the workstation issue; until then the
-    # demo (generate, scan, render) is what `radassist` with no command shows.
-    return cli_main(["demo"])
+    if len(args) > 1:
+        print(
+            f"radassist: usage error: one path at most, not {len(args)}\n{USAGE}", file=sys.stderr
+        )
+        return 2
+    from desktop.app import run_app  # Qt is imported only now
+
+    return run_app(args[0] if args else None)
 
 
 if __name__ == "__main__":

@@ -92,7 +92,8 @@ class _Channel(QObject):
         progress = kind == _EVENT and isinstance(payload, Progress)
         with self._lock:
             tail = self._items[-1] if self._items else None
-            if progress and tail is not None and tail[0] == _EVENT and isinstance(tail[1], Progress):
+            tail_is_progress = tail is not None and isinstance(tail[1], Progress)
+            if progress and tail is not None and tail[0] == _EVENT and tail_is_progress:
                 self._items[-1] = (kind, payload)  # coalesce: the newest progress is enough
             else:
                 self._items.append((kind, payload))

@@ -1,0 +1,108 @@
+"""Start-up of the reading window: QApplication, the window, then the heavy parts.
+
+The window shows first (house rule 2: nothing heavy at start-up, torch never); the
+decoder worker processes are started in the background once it is on screen, and the
+study (a path, or the demo study) is opened from the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Generator, Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from core.jobs import CancelToken, Progress
+from desktop import workers
+from desktop.settings import APPLICATION, ORGANIZATION, Settings
+
+if TYPE_CHECKING:
+    from desktop.main_window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["create_application", "run_app", "shutdown", "start_window", "warm_up_job"]
+
+#: perf_counter() when this module was imported: the start of start-up, for the bench.
+STARTED_AT = time.perf_counter()
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication (created once), named for QSettings and the window manager."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else [sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("RadAssist")
+    app.setDesktopFileName("radassist")
+    return app
+
+
+def warm_up_job(token: CancelToken) -> Generator[Progress, None, None]:
+    """Start the decoder worker processes (a job, so it runs off the GUI thread)."""
+    from core.dicom import workers as decoder_workers
+
+    yield Progress(0, 1, "starting decoder workers")
+    decoder_workers.warm_up()
+    yield Progress(1, 1, "decoder workers ready")
+
+
+def start_window(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    open_demo: bool = True,
+    warm_up: bool = True,
+) -> MainWindow:
+    """Show the main window now; open ``path`` (or the demo study) once it is on screen."""
+    from desktop.main_window import MainWindow
+
+    window = MainWindow(settings or Settings())
+    window.show()
+    logger.info("window shown %.0f ms after start", (time.perf_counter() - STARTED_AT) * 1000)
+
+    def after_shown() -> None:
+        if warm_up:
+            workers.start_job(warm_up_job, name="warm-up")
+        if path is not None:
+            window.open_path(path)
+        elif open_demo:
+            window.open_demo()
+
+    QTimer.singleShot(0, window, after_shown)
+    return window
+
+
+def shutdown(timeout_s: float = 10.0) -> None:
+    """Cancel running jobs, wait for them, stop the decoder workers (application exit)."""
+    from core.dicom import workers as decoder_workers
+
+    workers.cancel_all()
+    if not workers.wait_for_all(timeout_s):
+        logger.warning("some jobs did not stop within %.0f s", timeout_s)
+    decoder_workers.shutdown()
+
+
+def run_app(path: str | os.PathLike[str] | None = None) -> int:
+    """``radassist [PATH]``: the window, with PATH or the demo study; returns the exit code."""
+    logging.basicConfig(
+        level=os.environ.get("RADASSIST_LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if path is not None and not os.path.exists(path):
+        print(f"radassist: {path}: no such file or folder", file=sys.stderr)
+        return 2
+    app = create_application()
+    window = start_window(path)
+    try:
+        return app.exec()
+    finally:
+        del window
+        shutdown()

@@ -1,0 +1,1 @@
+"""The study browser: patient → study → series with thumbnails."""

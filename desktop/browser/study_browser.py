@@ -1,0 +1,524 @@
+"""The study browser: patient → study → series, with thumbnails made in the background.
+
+A tree of what :func:`core.dicom.index.scan_path` found. Series rows carry a
+thumbnail (from :func:`core.dicom.thumbnails.thumbnail_job`, run on
+:mod:`desktop.workers`), the modality, the number of frames, and a note when the
+series was split or its geometry has problems. Objects that are not images and
+files that could not be read are listed in their own sections, with their kind
+or the reason. Double-click or Enter on a series emits ``series_activated``; a
+series row can be dragged onto a viewport (mime type :data:`SERIES_MIME_TYPE`,
+the series key in UTF-8).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QContextMenuEvent, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QMenu,
+    QStyle,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.dicom.records import (
+    FileRef,
+    NonImageRecord,
+    PatientRecord,
+    SeriesRecord,
+    StudyIndex,
+    StudyRecord,
+    UnreadableFile,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SERIES_MIME_TYPE", "StudyBrowser"]
+
+#: Drag payload of a series row: the series key, UTF-8.
+SERIES_MIME_TYPE = "application/x-radassist-series"
+
+#: Data roles on column 0.
+RECORD_ROLE = Qt.ItemDataRole.UserRole + 1  # the record the row shows
+KIND_ROLE = Qt.ItemDataRole.UserRole + 2  # "patient", "study", "series", "non-image", ...
+
+COL_NAME, COL_MODALITY, COL_IMAGES, COL_NOTES = range(4)
+HEADERS = ("Name", "Modality", "Images", "Notes")
+
+
+def format_person_name(name: str) -> str:
+    """``FAMILY^GIVEN^MIDDLE`` as ``FAMILY, GIVEN MIDDLE`` (PS3.5 6.2.1)."""
+    alphabetic = name.split("=")[0]
+    parts = [p.strip() for p in alphabetic.split("^")]
+    family, given = parts[0], " ".join(p for p in parts[1:3] if p)
+    if family and given:
+        return f"{family}, {given}"
+    return family or given or "(no name)"
+
+
+def format_date(value: str) -> str:
+    """DICOM DA ``YYYYMMDD`` as ``YYYY-MM-DD``; anything else unchanged."""
+    value = value.strip()
+    if len(value) == 8 and value.isdigit():
+        return f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    return value
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+class _Tree(QTreeWidget):
+    """The tree, with series rows draggable as :data:`SERIES_MIME_TYPE`."""
+
+    context_menu_requested = Signal(object, QPoint)  # (item or None, global position)
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802 (Qt override)
+        return [SERIES_MIME_TYPE]
+
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:  # noqa: N802 (Qt override)
+        data = QMimeData()
+        for item in items:
+            record = item.data(COL_NAME, RECORD_ROLE)
+            if isinstance(record, SeriesRecord):
+                data.setData(SERIES_MIME_TYPE, record.key.encode("utf-8"))
+                data.setText(record.key)
+                break
+        return data
+
+    def supportedDropActions(self) -> Qt.DropAction:  # noqa: N802 (Qt override)
+        return Qt.DropAction.CopyAction
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt override)
+        item = self.itemAt(event.pos())
+        self.context_menu_requested.emit(item, event.globalPos())
+
+
+class StudyBrowser(QWidget):
+    """Patient → study → series tree with thumbnails, other objects and unreadable files.
+
+    Signals
+    -------
+    series_activated(object)
+        A :class:`~core.dicom.records.SeriesRecord` was double-clicked or chosen with Enter.
+    tags_requested(object)
+        "Show DICOM tags" was chosen; the payload is the :class:`~core.dicom.records.FileRef`.
+    thumbnails_finished()
+        The thumbnail job of the current index has ended (made, failed or cancelled).
+    """
+
+    series_activated = Signal(object)
+    tags_requested = Signal(object)
+    thumbnails_finished = Signal()
+
+    def __init__(self, parent: QWidget | None = None, *, thumbnail_size: int = 64) -> None:
+        super().__init__(parent)
+        if isinstance(thumbnail_size, bool) or not isinstance(thumbnail_size, int):
+            raise TypeError(f"thumbnail_size must be an int, found {type(thumbnail_size).__name__}")
+        if not 16 <= thumbnail_size <= 256:
+            raise ValueError(f"thumbnail_size must be 16..256 pixels, found {thumbnail_size}")
+        self._thumbnail_size = thumbnail_size
+        self._index: StudyIndex | None = None
+        self._series_items: dict[str, QTreeWidgetItem] = {}
+        self._job: Any = None
+        self._generation = 0
+        self._thumbnails: dict[str, QIcon] = {}
+        self._thumbnail_failures: dict[str, str] = {}
+        self._problems: dict[str, tuple[Any, ...]] = {}
+
+        self.tree = _Tree(self)
+        self.tree.setObjectName("studyTree")
+        self.tree.setColumnCount(len(HEADERS))
+        self.tree.setHeaderLabels(list(HEADERS))
+        self.tree.setIconSize(QSize(thumbnail_size, thumbnail_size))
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.tree.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.tree.setUniformRowHeights(False)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setExpandsOnDoubleClick(True)
+        header = self.tree.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(COL_NAME, 260 + thumbnail_size)
+        header.resizeSection(COL_MODALITY, 70)
+        header.resizeSection(COL_IMAGES, 60)
+        self.tree.itemActivated.connect(self._on_tree_item_activated)
+        self.tree.context_menu_requested.connect(self._on_tree_context_menu_requested)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tree)
+
+        self._placeholder = self._make_placeholder_icon()
+        self._warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def index(self) -> StudyIndex | None:
+        """The index shown, or None."""
+        return self._index
+
+    @property
+    def thumbnail_size(self) -> int:
+        return self._thumbnail_size
+
+    @property
+    def thumbnails_running(self) -> bool:
+        """True while the thumbnail job of the current index is running."""
+        return self._job is not None and bool(self._job.is_running)
+
+    def set_index(self, index: StudyIndex) -> None:
+        """Show ``index`` and start making its thumbnails (a running thumbnail job is cancelled).
+
+        Raises
+        ------
+        TypeError
+            When ``index`` is not a StudyIndex.
+        """
+        if not isinstance(index, StudyIndex):
+            raise TypeError(f"index must be a StudyIndex, found {type(index).__name__}")
+        self._reset()
+        self._index = index
+        self._populate(index)
+        series = list(index.all_series())
+        if series:
+            self._start_thumbnails(series)
+
+    def clear(self) -> None:
+        """Show nothing; a running thumbnail job is cancelled."""
+        self._reset()
+        self._index = None
+
+    def series_item(self, key: str) -> QTreeWidgetItem | None:
+        """The row of the series with this key, if shown."""
+        return self._series_items.get(key)
+
+    def has_thumbnail(self, key: str) -> bool:
+        """True once the thumbnail of that series has arrived."""
+        return key in self._thumbnails
+
+    def thumbnail_failure(self, key: str) -> str | None:
+        """Why that series has no thumbnail, when making it failed."""
+        return self._thumbnail_failures.get(key)
+
+    def selected_series(self) -> SeriesRecord | None:
+        item = self.tree.currentItem()
+        record = item.data(COL_NAME, RECORD_ROLE) if item is not None else None
+        return record if isinstance(record, SeriesRecord) else None
+
+    def select_series(self, key: str) -> bool:
+        """Make that series the current row; False when it is not shown."""
+        item = self._series_items.get(key)
+        if item is None:
+            return False
+        self.tree.setCurrentItem(item)
+        self.tree.scrollToItem(item)
+        return True
+
+    def context_menu_for(self, item: QTreeWidgetItem | None) -> QMenu | None:
+        """The context menu of a row (not shown); None when the row has no actions."""
+        if item is None:
+            return None
+        record = item.data(COL_NAME, RECORD_ROLE)
+        ref = _file_ref_of(record)
+        if ref is None and not isinstance(record, SeriesRecord):
+            return None
+        menu = QMenu(self)
+        if isinstance(record, SeriesRecord):
+            open_action = menu.addAction("Open series")
+            open_action.triggered.connect(lambda: self.series_activated.emit(record))
+        if ref is not None:
+            tags_action = menu.addAction("Show DICOM tags")
+            tags_action.triggered.connect(lambda: self.tags_requested.emit(ref))
+        return menu
+
+    # ------------------------------------------------------------------ building the tree
+
+    def _reset(self) -> None:
+        self._generation += 1
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+        self._series_items.clear()
+        self._thumbnails.clear()
+        self._thumbnail_failures.clear()
+        self._problems.clear()
+        self.tree.clear()
+
+    def _populate(self, index: StudyIndex) -> None:
+        bold = self.tree.font()
+        bold.setBold(True)
+        for patient in index.patients:
+            p_item = self._patient_item(patient)
+            p_item.setFont(COL_NAME, bold)
+            self.tree.addTopLevelItem(p_item)
+            for study in patient.studies:
+                s_item = self._study_item(study)
+                p_item.addChild(s_item)
+                for series in study.series:
+                    item = self._series_item(series)
+                    s_item.addChild(item)
+                    self._series_items[series.key] = item
+                s_item.setExpanded(True)
+            p_item.setExpanded(True)
+        if index.non_image:
+            section = self._section_item(
+                "Other objects", len(index.non_image), "non-image section", bold
+            )
+            for record in index.non_image:
+                section.addChild(self._non_image_item(record, index.root))
+            section.setExpanded(True)
+        if index.unreadable:
+            section = self._section_item(
+                "Unreadable files", len(index.unreadable), "unreadable section", bold
+            )
+            for bad in index.unreadable:
+                section.addChild(self._unreadable_item(bad, index.root))
+            section.setExpanded(True)
+        first = next(iter(self._series_items.values()), None)
+        if first is not None:
+            self.tree.setCurrentItem(first)
+
+    def _patient_item(self, patient: PatientRecord) -> QTreeWidgetItem:
+        images = sum(s.frame_count for st in patient.studies for s in st.series)
+        modalities = _modalities(s for st in patient.studies for s in st.series)
+        label = format_person_name(patient.patient_name)
+        details = [f"ID {patient.patient_id}" if patient.patient_id else "no patient ID"]
+        if patient.sex:
+            details.append(patient.sex)
+        if patient.birth_date:
+            details.append(f"born {format_date(patient.birth_date)}")
+        item = QTreeWidgetItem([f"{label} ({', '.join(details)})", modalities, str(images), ""])
+        item.setToolTip(COL_NAME, f"{label}\n" + "\n".join(details))
+        self._finish_item(item, patient, "patient", draggable=False)
+        return item
+
+    def _study_item(self, study: StudyRecord) -> QTreeWidgetItem:
+        images = sum(s.frame_count for s in study.series)
+        date = format_date(study.study_date) or "no date"
+        description = study.study_description or "(no description)"
+        notes = f"{len(study.series)} series"
+        item = QTreeWidgetItem(
+            [f"{date}  {description}", _modalities(study.series), str(images), notes]
+        )
+        tooltip = [description, f"Date: {date}"]
+        if study.accession_number:
+            tooltip.append(f"Accession: {study.accession_number}")
+        item.setToolTip(COL_NAME, "\n".join(tooltip))
+        self._finish_item(item, study, "study", draggable=False)
+        return item
+
+    def _series_item(self, series: SeriesRecord) -> QTreeWidgetItem:
+        number = f"{series.series_number}: " if series.series_number is not None else ""
+        description = series.description or "(no description)"
+        notes = f"split: {series.split_reason}" if series.split_reason else ""
+        item = QTreeWidgetItem(
+            [f"{number}{description}", series.modality, str(series.frame_count), notes]
+        )
+        item.setIcon(COL_NAME, self._placeholder)
+        item.setTextAlignment(
+            COL_IMAGES, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        )
+        self._finish_item(item, series, "series", draggable=True)
+        self._update_series_tooltip(item, series)
+        if series.split_reason:
+            item.setIcon(COL_NOTES, self._warning_icon())
+        return item
+
+    def _section_item(self, title: str, count: int, kind: str, font: Any) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([f"{title} ({count})", "", "", ""])
+        item.setFont(COL_NAME, font)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        item.setData(COL_NAME, KIND_ROLE, kind)
+        self.tree.addTopLevelItem(item)
+        return item
+
+    def _non_image_item(self, record: NonImageRecord, root: str) -> QTreeWidgetItem:
+        kind = str(record.kind)
+        name = _relative_name(record.ref, root)
+        item = QTreeWidgetItem(
+            [f"{kind[:1].upper()}{kind[1:]} ({name})", record.modality, "", record.sop_class_name]
+        )
+        item.setToolTip(
+            COL_NAME,
+            f"{record.sop_class_name}\n{kind}\n{record.ref.display_name}\n"
+            "Listed only: this object is not an image.",
+        )
+        self._finish_item(item, record, "non-image", draggable=False)
+        return item
+
+    def _unreadable_item(self, bad: UnreadableFile, root: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([_relative_name(bad.ref, root), "", "", bad.reason])
+        item.setIcon(COL_NOTES, self._warning_icon())
+        item.setToolTip(COL_NAME, bad.ref.display_name)
+        item.setToolTip(COL_NOTES, bad.reason)
+        self._finish_item(item, bad, "unreadable", draggable=False)
+        return item
+
+    def _finish_item(
+        self, item: QTreeWidgetItem, record: object, kind: str, *, draggable: bool
+    ) -> None:
+        item.setData(COL_NAME, RECORD_ROLE, record)
+        item.setData(COL_NAME, KIND_ROLE, kind)
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if draggable:
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        item.setFlags(flags)
+
+    def _update_series_tooltip(self, item: QTreeWidgetItem, series: SeriesRecord) -> None:
+        lines = [
+            series.description or "(no description)",
+            f"{series.modality}, {_plural(len(series.instances), 'file')}, "
+            f"{_plural(series.frame_count, 'frame')}",
+        ]
+        if series.split_reason:
+            lines.append(f"Split: {series.split_reason}")
+        for problem in self._problems.get(series.key, ()):
+            lines.append(f"Geometry ({problem.kind}): {problem.message}")
+        failure = self._thumbnail_failures.get(series.key)
+        if failure:
+            lines.append(f"No thumbnail: {failure}")
+        text = "\n".join(lines)
+        item.setToolTip(COL_NAME, text)
+        item.setToolTip(COL_NOTES, text)
+
+    # ------------------------------------------------------------------ thumbnails
+
+    def _start_thumbnails(self, series: list[SeriesRecord]) -> None:
+        from core.dicom.thumbnails import thumbnail_job
+        from desktop.workers import start_job
+
+        size = self._thumbnail_size
+        generation = self._generation
+
+        def factory(token: Any) -> Any:
+            return thumbnail_job(series, size, token, report_geometry=True)
+
+        def on_event(event: object) -> None:
+            if generation == self._generation:
+                self._on_thumbnail_job_event(event)
+
+        def on_finished() -> None:
+            if generation == self._generation:
+                self._job = None
+                self.thumbnails_finished.emit()
+
+        self._job = start_job(
+            factory,
+            on_event=on_event,
+            on_finished=on_finished,
+            parent=self,
+            name="thumbnails",
+        )
+
+    def _on_thumbnail_job_event(self, event: object) -> None:
+        from core.dicom.thumbnails import SeriesChecked, Thumbnail, ThumbnailFailed
+
+        item = self._series_items.get(getattr(event, "series_key", ""))
+        if item is None:
+            return
+        series = item.data(COL_NAME, RECORD_ROLE)
+        if isinstance(event, Thumbnail):
+            icon = QIcon(self._square_pixmap(event.image))
+            self._thumbnails[event.series_key] = icon
+            item.setIcon(COL_NAME, icon)
+        elif isinstance(event, ThumbnailFailed):
+            self._thumbnail_failures[event.series_key] = event.reason
+            item.setIcon(COL_NAME, self._warning_icon())
+            self._update_series_tooltip(item, series)
+        elif isinstance(event, SeriesChecked) and event.problems:
+            kinds = sorted({p.kind for p in event.problems})
+            notes = [item.text(COL_NOTES)] if item.text(COL_NOTES) else []
+            notes.append(", ".join(kinds))
+            item.setText(COL_NOTES, "; ".join(notes))
+            item.setIcon(COL_NOTES, self._warning_icon())
+            self._problems[event.series_key] = tuple(event.problems)
+            self._update_series_tooltip(item, series)
+
+    def _square_pixmap(self, image: np.ndarray) -> QPixmap:
+        """The thumbnail centred on a black square, so that rows line up."""
+        size = self._thumbnail_size
+        array = np.ascontiguousarray(image)
+        height, width = array.shape[:2]
+        if array.ndim == 2:
+            qimage = QImage(array.data, width, height, width, QImage.Format.Format_Grayscale8)
+        else:
+            qimage = QImage(array.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+        qimage = qimage.copy()  # own the pixels: the array may go away
+        if max(width, height) != size:
+            qimage = qimage.scaled(
+                size,
+                size,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        pixmap = QPixmap(size, size)
+        pixmap.fill(QColor("black"))
+        painter = QPainter(pixmap)
+        painter.drawImage((size - qimage.width()) // 2, (size - qimage.height()) // 2, qimage)
+        painter.end()
+        return pixmap
+
+    def _make_placeholder_icon(self) -> QIcon:
+        pixmap = QPixmap(self._thumbnail_size, self._thumbnail_size)
+        pixmap.fill(QColor(40, 40, 40))
+        return QIcon(pixmap)
+
+    def _warning_icon(self) -> QIcon:
+        return self._warning
+
+    # ------------------------------------------------------------------ slots
+
+    def _on_tree_item_activated(self, item: QTreeWidgetItem, column: int) -> None:
+        record = item.data(COL_NAME, RECORD_ROLE)
+        if isinstance(record, SeriesRecord):
+            self.series_activated.emit(record)
+
+    def _on_tree_context_menu_requested(self, item: QTreeWidgetItem | None, pos: QPoint) -> None:
+        menu = self.context_menu_for(item)
+        if menu is not None:
+            menu.exec(pos)
+            menu.deleteLater()
+
+
+def _modalities(series: Any) -> str:
+    seen: list[str] = []
+    for s in series:
+        if s.modality and s.modality not in seen:
+            seen.append(s.modality)
+    return "/".join(seen)
+
+
+def _file_ref_of(record: object) -> FileRef | None:
+    """The file whose tags "Show DICOM tags" opens for a row."""
+    if isinstance(record, SeriesRecord):
+        return record.instances[0].ref if record.instances else None
+    if isinstance(record, NonImageRecord | UnreadableFile):
+        return record.ref
+    return None
+
+
+def _relative_name(ref: FileRef, root: str) -> str:
+    """The file's name relative to the scanned folder (the whole name when outside it)."""
+    path = ref.path
+    base = root if os.path.isdir(root) else os.path.dirname(root)
+    try:
+        relative = os.path.relpath(path, base)
+    except ValueError:
+        relative = path
+    if relative.startswith(".."):
+        relative = path
+    return relative if ref.member is None else f"{relative}!{ref.member}"

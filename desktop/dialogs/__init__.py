@@ -1,0 +1,1 @@
+"""Dialogs: DICOM tag browser, keyboard shortcuts."""

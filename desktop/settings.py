@@ -1,0 +1,226 @@
+"""Typed access to the user's settings (QSettings, organisation and application "RadAssist").
+
+Values come back with the type they were stored with whatever the platform's format
+(an ini file returns every scalar as a string), and a missing or damaged value gives the
+default, never an exception: a broken settings file must not stop the app from opening.
+Settings hold paths and view choices only; never patient data (house rule 8).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["LAYOUTS", "MAX_RECENT", "Settings"]
+
+ORGANIZATION = "RadAssist"
+APPLICATION = "RadAssist"
+#: How many recent studies the File menu keeps.
+MAX_RECENT = 10
+#: The viewer layouts offered (rows, columns).
+LAYOUTS = ((1, 1), (1, 2), (2, 1), (2, 2))
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class Settings:
+    """The app's settings, one typed property per value.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        An ini file to use instead of the user's settings (tests, portable installs).
+        By default the user-scope ini file for "RadAssist/RadAssist" is used, whose
+        folder :meth:`QSettings.setPath` can move.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        if path is None:
+            self._qsettings = QSettings(
+                QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
+            )
+        elif isinstance(path, str | os.PathLike):
+            self._qsettings = QSettings(os.fspath(path), QSettings.Format.IniFormat)
+        else:
+            raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
+
+    @property
+    def qsettings(self) -> QSettings:
+        return self._qsettings
+
+    @property
+    def file_name(self) -> str:
+        """Where the settings are stored."""
+        return self._qsettings.fileName()
+
+    def sync(self) -> None:
+        """Write pending changes to disk now."""
+        self._qsettings.sync()
+
+    def clear(self) -> None:
+        self._qsettings.clear()
+
+    # -- typed primitives ---------------------------------------------------------------
+
+    def get_str(self, key: str, default: str = "") -> str:
+        value = self._qsettings.value(key)
+        return value if isinstance(value, str) else default
+
+    def get_bool(self, key: str, default: bool = False) -> bool:
+        value = self._qsettings.value(key)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        return default
+
+    def get_int(self, key: str, default: int = 0) -> int:
+        value = self._qsettings.value(key)
+        try:
+            return int(value) if value is not None and not isinstance(value, bool) else default
+        except (TypeError, ValueError):
+            return default
+
+    def get_float(self, key: str, default: float = 0.0) -> float:
+        value = self._qsettings.value(key)
+        try:
+            return float(value) if value is not None and not isinstance(value, bool) else default
+        except (TypeError, ValueError):
+            return default
+
+    def get_str_list(self, key: str) -> list[str]:
+        value = self._qsettings.value(key)
+        if isinstance(value, str):  # an ini file stores a one-item list as a plain string
+            return [value] if value else []
+        if isinstance(value, list | tuple):
+            return [item for item in value if isinstance(item, str) and item]
+        return []
+
+    def get_bytes(self, key: str) -> QByteArray:
+        value = self._qsettings.value(key)
+        return value if isinstance(value, QByteArray) else QByteArray()
+
+    def set_value(self, key: str, value: object) -> None:
+        self._qsettings.setValue(key, value)
+
+    # -- what the window keeps ----------------------------------------------------------
+
+    @property
+    def last_folder(self) -> str:
+        """The folder the last Open dialog ended in ("" when none)."""
+        return self.get_str("files/last_folder")
+
+    @last_folder.setter
+    def last_folder(self, folder: str | os.PathLike[str]) -> None:
+        self.set_value("files/last_folder", os.fspath(folder))
+
+    @property
+    def recent_studies(self) -> list[str]:
+        """Paths opened recently, newest first (at most :data:`MAX_RECENT`)."""
+        return self.get_str_list("files/recent")[:MAX_RECENT]
+
+    @recent_studies.setter
+    def recent_studies(self, paths: list[str]) -> None:
+        unique = list(dict.fromkeys(os.fspath(p) for p in paths if p))[:MAX_RECENT]
+        self.set_value("files/recent", unique)
+
+    def add_recent_study(self, path: str | os.PathLike[str]) -> list[str]:
+        """Put ``path`` first in the recent list (once) and return the new list."""
+        entry = str(Path(path).resolve())
+        paths = [entry] + [p for p in self.recent_studies if p != entry]
+        self.recent_studies = paths
+        return self.recent_studies
+
+    def remove_recent_study(self, path: str) -> None:
+        self.recent_studies = [p for p in self.recent_studies if p != path]
+
+    @property
+    def window_geometry(self) -> QByteArray:
+        return self.get_bytes("window/geometry")
+
+    @window_geometry.setter
+    def window_geometry(self, data: QByteArray) -> None:
+        self.set_value("window/geometry", data)
+
+    @property
+    def window_state(self) -> QByteArray:
+        """Docks and toolbars (QMainWindow.saveState)."""
+        return self.get_bytes("window/state")
+
+    @window_state.setter
+    def window_state(self, data: QByteArray) -> None:
+        self.set_value("window/state", data)
+
+    @property
+    def layout(self) -> tuple[int, int]:
+        """Viewer grid (rows, columns); one of :data:`LAYOUTS`."""
+        layout = (self.get_int("viewer/layout_rows", 1), self.get_int("viewer/layout_cols", 1))
+        return layout if layout in LAYOUTS else (1, 1)
+
+    @layout.setter
+    def layout(self, layout: tuple[int, int]) -> None:
+        if tuple(layout) not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
+        self.set_value("viewer/layout_rows", int(layout[0]))
+        self.set_value("viewer/layout_cols", int(layout[1]))
+
+    @property
+    def overlays_visible(self) -> bool:
+        return self.get_bool("viewer/overlays", True)
+
+    @overlays_visible.setter
+    def overlays_visible(self, visible: bool) -> None:
+        self.set_value("viewer/overlays", bool(visible))
+
+    @property
+    def sync_scrolling(self) -> bool:
+        return self.get_bool("viewer/sync_scrolling", True)
+
+    @sync_scrolling.setter
+    def sync_scrolling(self, enabled: bool) -> None:
+        self.set_value("viewer/sync_scrolling", bool(enabled))
+
+    @property
+    def cine_fps(self) -> float:
+        """Cine rate used when the series has no Frame Time."""
+        fps = self.get_float("viewer/cine_fps", 10.0)
+        return fps if 0.5 <= fps <= 120.0 else 10.0
+
+    @cine_fps.setter
+    def cine_fps(self, fps: float) -> None:
+        self.set_value("viewer/cine_fps", float(fps))
+
+    @property
+    def window_presets(self) -> list[tuple[str, float, float]]:
+        """The user's own W/L presets: (name, centre, width)."""
+        presets: list[tuple[str, float, float]] = []
+        size = self._qsettings.beginReadArray("viewer/presets")
+        try:
+            for i in range(size):
+                self._qsettings.setArrayIndex(i)
+                name = self.get_str("name")
+                center = self.get_float("center", float("nan"))
+                width = self.get_float("width", 0.0)
+                if name and center == center and width >= 1:
+                    presets.append((name, center, width))
+        finally:
+            self._qsettings.endArray()
+        return presets
+
+    @window_presets.setter
+    def window_presets(self, presets: list[tuple[str, float, float]]) -> None:
+        self._qsettings.beginWriteArray("viewer/presets", len(presets))
+        try:
+            for i, (name, center, width) in enumerate(presets):
+                self._qsettings.setArrayIndex(i)
+                self.set_value("name", str(name))
+                self.set_value("center", float(center))
+                self.set_value("width", float(width))
+        finally:
+            self._qsettings.endArray()

@@ -1,0 +1,281 @@
+"""desktop.workers: core generator jobs on the thread pool, reported on the GUI thread."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+import shiboken6
+from PySide6.QtCore import QObject, QThread, QTimer
+
+from core.errors import CancelledError, DicomReadError
+from core.jobs import CancelToken, Progress
+from desktop import workers
+from desktop.workers import JobHandle, start_job
+
+
+def _is_gui_thread() -> bool:
+    return QThread.currentThread() is QObject().thread()
+
+
+def _counting_job(n: int, token: CancelToken) -> Generator[Any, None, int]:
+    for i in range(n):
+        token.raise_if_cancelled()
+        yield f"item {i}"
+    return n
+
+
+def test_events_result_and_finished_arrive_in_order_on_the_gui_thread(qtbot: Any) -> None:
+    seen: list[tuple[str, Any, bool, str]] = []
+    job_threads: list[str] = []
+
+    def job(token: CancelToken) -> Generator[Any, None, str]:
+        job_threads.append(threading.current_thread().name)
+        yield from range(50)
+        return "done"
+
+    def record(kind: str) -> Any:
+        return lambda *payload: seen.append(
+            (kind, payload[0] if payload else None, _is_gui_thread(), "")
+        )
+
+    handle = start_job(
+        job,
+        on_event=record("event"),
+        on_result=record("result"),
+        on_error=record("error"),
+        on_finished=record("finished"),
+    )
+    assert handle.is_running
+    with qtbot.waitSignal(handle.finished, timeout=5000):
+        pass
+    assert not handle.is_running
+    assert [s[1] for s in seen if s[0] == "event"] == list(range(50))  # none lost, in order
+    assert [s[0] for s in seen[-2:]] == ["result", "finished"]
+    assert seen[-2][1] == "done" and handle.result == "done"
+    assert all(on_gui for _, _, on_gui, _ in seen)
+    assert job_threads and job_threads[0] != threading.main_thread().name
+
+
+def test_plain_callable_result_becomes_the_result(qtbot: Any) -> None:
+    handle = start_job(lambda token: 6 * 7)
+    with qtbot.waitSignal(handle.succeeded, timeout=5000) as blocker:
+        pass
+    assert blocker.args == [42]
+
+
+def test_errors_arrive_typed_and_finished_still_follows(qtbot: Any) -> None:
+    def job(token: CancelToken) -> Generator[Progress, None, None]:
+        yield Progress(1, 2, "reading")
+        raise DicomReadError("/data/a.dcm", "the preamble is truncated")
+
+    errors: list[BaseException] = []
+    order: list[str] = []
+    handle = start_job(job, on_error=errors.append, on_finished=lambda: order.append("finished"))
+    handle.failed.connect(lambda e: order.append("failed"))
+    handle.succeeded.connect(lambda r: order.append("succeeded"))
+    assert handle.wait(5)
+    assert len(errors) == 1 and isinstance(errors[0], DicomReadError)
+    assert errors[0].source == "/data/a.dcm"
+    assert "preamble" in str(errors[0])
+    assert order == ["failed", "finished"]
+    assert handle.error is errors[0]
+
+
+def test_an_unexpected_exception_is_delivered_too(qtbot: Any, caplog: Any) -> None:
+    def job(token: CancelToken) -> Generator[int, None, None]:
+        yield 1
+        raise ZeroDivisionError("division by zero")
+
+    handle = start_job(job, name="bug")
+    with qtbot.waitSignal(handle.failed, timeout=5000) as blocker:
+        pass
+    assert isinstance(blocker.args[0], ZeroDivisionError)
+    assert "failed unexpectedly" in caplog.text
+
+
+def test_cancel_sets_the_token_and_ends_with_cancelled_error(qtbot: Any) -> None:
+    started = threading.Event()
+    stopped_cleanly = threading.Event()
+
+    def job(token: CancelToken) -> Generator[int, None, str]:
+        try:
+            i = 0
+            while True:
+                started.set()
+                time.sleep(0.002)
+                yield i
+                i += 1
+        finally:
+            stopped_cleanly.set()
+
+    events: list[int] = []
+    handle = start_job(job, on_event=events.append)
+    assert started.wait(5)
+    qtbot.waitUntil(lambda: len(events) > 3, timeout=5000)
+    with qtbot.waitSignal(handle.failed, timeout=5000) as blocker:
+        handle.cancel()
+    assert handle.token.cancelled and handle.cancelled
+    assert isinstance(blocker.args[0], CancelledError)
+    assert stopped_cleanly.wait(5)  # the generator's finally ran (closed, not abandoned)
+    count = len(events)
+    qtbot.wait(50)
+    assert len(events) == count  # nothing delivered after the cancel
+    assert not handle.is_running
+
+
+def test_a_job_that_ignores_the_token_is_still_reported_as_cancelled(qtbot: Any) -> None:
+    release = threading.Event()
+
+    def stubborn(token: CancelToken) -> int:
+        release.wait(5)
+        return 1  # finishes its work regardless
+
+    results: list[object] = []
+    errors: list[BaseException] = []
+    handle = start_job(stubborn, on_result=results.append, on_error=errors.append)
+    handle.cancel()
+    release.set()
+    assert handle.wait(5)
+    assert results == []
+    assert len(errors) == 1 and isinstance(errors[0], CancelledError)
+
+
+def test_progress_is_coalesced_and_the_gui_stays_responsive(qtbot: Any) -> None:
+    """A job yielding 200 000 progress events must neither flood nor stall the GUI."""
+    total = 200_000
+
+    def chatty(token: CancelToken) -> Generator[Progress, None, int]:
+        for i in range(1, total + 1):
+            yield Progress(i, total, "working")
+        return total
+
+    lateness: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        lateness.append(now - last[0] - 0.005)
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    timer.start()
+    delivered: list[Progress] = []
+    handle = start_job(chatty, on_event=delivered.append)
+    assert handle.wait(30)
+    timer.stop()
+    assert handle.result == total
+    assert delivered[-1] == Progress(total, total, "working")  # the last one always arrives
+    assert 0 < len(delivered) < total / 50  # coalesced: far fewer deliveries than yields
+    dones = [p.done for p in delivered]
+    assert dones == sorted(dones)  # still in order
+    assert len(lateness) > 5
+    assert max(lateness) < 0.05, f"GUI stalled {max(lateness) * 1000:.0f} ms"
+
+
+def test_a_slow_progress_after_a_throttled_one_is_not_left_waiting(qtbot: Any) -> None:
+    release = threading.Event()
+
+    def job(token: CancelToken) -> Generator[Progress, None, None]:
+        yield Progress(1, 3)
+        yield Progress(2, 3)  # within the throttle interval: queued without a wake-up
+        release.wait(5)
+
+    delivered: list[Progress] = []
+    handle = start_job(job, on_event=delivered.append)
+    qtbot.waitUntil(lambda: bool(delivered) and delivered[-1].done == 2, timeout=2000)
+    release.set()
+    assert handle.wait(5)
+
+
+def test_non_progress_events_are_never_coalesced(qtbot: Any) -> None:
+    def job(token: CancelToken) -> Generator[Any, None, None]:
+        for i in range(300):
+            yield Progress(i, 300)
+            yield ("marker", i)
+
+    markers: list[int] = []
+    handle = start_job(job, on_event=lambda e: markers.append(e[1]) if isinstance(e, tuple) else 0)
+    assert handle.wait(10)
+    assert markers == list(range(300))
+
+
+def test_the_handle_keeps_itself_alive_without_a_reference(qtbot: Any) -> None:
+    results: list[int] = []
+    release = threading.Event()
+
+    def job(token: CancelToken) -> Generator[int, None, int]:
+        release.wait(5)
+        yield 1
+        return 5
+
+    start_job(job, on_result=results.append)
+    gc.collect()
+    release.set()
+    qtbot.waitUntil(lambda: results == [5], timeout=5000)
+    assert workers.active_jobs() == []
+
+
+def test_deleting_the_parent_cancels_the_job(qtbot: Any) -> None:
+    parent = QObject()
+    saw_cancel = threading.Event()
+    running = threading.Event()
+
+    def job(token: CancelToken) -> Generator[int, None, None]:
+        try:
+            while True:
+                running.set()
+                time.sleep(0.002)
+                yield 0
+        finally:
+            saw_cancel.set()
+
+    handle = start_job(job, parent=parent)
+    token = handle.token
+    assert running.wait(5)
+    del handle
+    shiboken6.delete(parent)
+    qtbot.waitUntil(saw_cancel.is_set, timeout=5000)
+    assert token.cancelled
+    assert workers.wait_for_all(5)
+    assert workers.active_jobs() == []
+
+
+def test_a_callback_that_spins_the_event_loop_keeps_the_order(qtbot: Any) -> None:
+    def job(token: CancelToken) -> Generator[int, None, None]:
+        for i in range(20):
+            yield i
+            time.sleep(0.001)
+
+    got: list[int] = []
+
+    def on_event(value: int) -> None:
+        got.append(value)
+        if value == 3:
+            qtbot.wait(30)  # nested event loop while delivering
+
+    handle = start_job(job, on_event=on_event)
+    assert handle.wait(5)
+    assert got == list(range(20))
+
+
+def test_start_job_validates_its_factory() -> None:
+    with pytest.raises(TypeError, match="factory must be callable, not int"):
+        start_job(3)  # type: ignore[arg-type]
+
+
+def test_handles_report_their_state(qtbot: Any) -> None:
+    release = threading.Event()
+    handle: JobHandle = start_job(lambda token: release.wait(5), name="waiter")
+    assert handle.objectName() == "waiter"
+    assert handle in workers.active_jobs()
+    release.set()
+    assert handle.wait(5)
+    assert handle not in workers.active_jobs()
+    assert handle.result is True

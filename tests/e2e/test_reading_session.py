@@ -1,0 +1,200 @@
+"""End to end: the real window on a real X server (Xvfb), driven through a reading session.
+
+The session runs in a child interpreter (tests/e2e/scenario.py) with the xcb platform,
+as the app runs for a person; this test starts Xvfb, writes a synthetic CT and a chest
+radiograph, runs the session and checks the screenshots it took of the real window
+(QScreen.grabWindow) pixel by pixel, and the checks it wrote. Screenshots are kept in
+test-artifacts/screenshots/ for a person to look at.
+
+Without Xvfb the test fails when CI=true (the Makefile installs it) and is skipped
+elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+SCENARIO = Path(__file__).with_name("scenario.py")
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    """A private Xvfb display (":N"), stopped after the module."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        message = "Xvfb is not installed (Debian: apt-get install xvfb xauth; `make test` does it)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], 20)
+        number = os.read(read_end, 32).decode().strip() if ready else ""
+        if not number:
+            process.kill()
+            _, err = process.communicate(timeout=5)
+            pytest.fail(f"Xvfb did not start: {err.decode(errors='replace')[-500:]}")
+        yield f":{number}"
+    finally:
+        os.close(read_end)
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def session(display: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Run the scenario once; the tests below look at what it left."""
+    from core.synthetic import write_ct_series, write_cxr
+
+    base = tmp_path_factory.mktemp("e2e")
+    ct = base / "studies" / "ct"
+    cxr = base / "studies" / "cxr" / "0001.dcm"
+    write_ct_series(ct, np.random.default_rng(21), slices=40, size=256, pixel_representation=0)
+    write_cxr(cxr, np.random.default_rng(22), size=512, lesions="random")
+    out = base / "out"
+    env = {
+        **os.environ,
+        "DISPLAY": display,
+        "QT_QPA_PLATFORM": "xcb",
+        "RADASSIST_DATA_DIR": str(base / "data"),
+        "XDG_RUNTIME_DIR": str(base / "runtime"),
+        "PYTHONPATH": str(ROOT),
+    }
+    (base / "runtime").mkdir(mode=0o700)
+    env.pop("XAUTHORITY", None)
+    completed = subprocess.run(
+        [sys.executable, str(SCENARIO), str(ct), str(cxr), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
+    checks_file = out / "checks.json"
+    assert checks_file.exists(), (
+        f"the scenario wrote no checks (exit {completed.returncode}):\n{completed.stderr[-3000:]}"
+    )
+    result = json.loads(checks_file.read_text())
+    assert "error" not in result, result["error"]
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name, path in result["screenshots"].items():
+        shutil.copy(path, ARTIFACTS / f"{name}.png")
+    result["stderr"] = completed.stderr
+    return result
+
+
+def _load(path: str) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
+
+
+def _crop(image: np.ndarray, rect: list[int]) -> np.ndarray:
+    x, y, w, h = rect
+    return image[y : y + h, x : x + w]
+
+
+def _shots(session: dict[str, Any]) -> dict[str, np.ndarray]:
+    return {name: _load(path) for name, path in session["screenshots"].items()}
+
+
+def _measurement_pixels(region: np.ndarray) -> int:
+    """Pixels in the measurement colours (yellow, or cyan while selected)."""
+    r, g, b = region[..., 0], region[..., 1], region[..., 2]
+    yellow = (r > 200) & (g > 160) & (b < 90)
+    cyan = (r < 140) & (g > 170) & (b > 200)
+    return int((yellow | cyan).sum())
+
+
+def test_every_check_in_the_session_passed(session: dict[str, Any]) -> None:
+    failed = [name for name, ok in session["checks"].items() if not ok]
+    assert not failed, f"failed: {failed}; details: {session['details']}"
+    assert len(session["checks"]) >= 18
+    assert session["details"]["window_shown_s"] < 5.0
+
+
+def test_the_screenshots_are_of_the_real_window(session: dict[str, Any]) -> None:
+    shots = _shots(session)
+    assert len(shots) == 8
+    sizes = {image.shape for image in shots.values()}
+    assert len(sizes) == 1, sizes  # the same window every time
+    height, width, _ = sizes.pop()
+    assert width >= 640 and height >= 480
+    # The menu bar stays put while the image changes underneath.
+    menu = [_crop(image, session["rects"]["menu_bar"]) for image in shots.values()]
+    assert all(np.array_equal(menu[0], m) for m in menu[1:])
+    assert menu[0].std() > 3  # menu titles drawn, not an empty bar
+
+
+def test_the_ct_is_on_screen_and_changes_where_it_should(session: dict[str, Any]) -> None:
+    shots = _shots(session)
+    view = session["rects"]["viewport"]
+    loaded = _crop(shots["01-ct-loaded"], view)
+    assert loaded.std() > 20  # anatomy, not a blank or uniform area
+    assert loaded.max() > 150 and loaded.min() < 20
+
+    def change(a: str, b: str) -> float:
+        return float(np.abs(_crop(shots[a], view) - _crop(shots[b], view)).mean())
+
+    assert change("01-ct-loaded", "02-ct-scrolled") > 0.5  # another slice
+    assert change("02-ct-scrolled", "03-ct-window") > 3  # another window
+    assert change("03-ct-window", "04-ct-zoom") > 3  # zoomed
+    # A wider window at a higher level makes the image darker overall and less contrasted.
+    before = _crop(shots["02-ct-scrolled"], view).mean()
+    after = _crop(shots["03-ct-window"], view).mean()
+    assert after < before
+
+
+def test_measurement_text_is_visible(session: dict[str, Any]) -> None:
+    shots = _shots(session)
+    for label, before, after in (
+        ("distance_label", "04-ct-zoom", "05-ct-distance"),
+        ("roi_label", "05-ct-distance", "06-ct-roi"),
+        ("cxr_distance_label", "07-cxr", "08-cxr-distance"),
+    ):
+        rect = session["rects"][label]
+        assert rect[2] > 20 and rect[3] > 8, rect
+        drawn = _measurement_pixels(_crop(shots[after], rect))
+        empty = _measurement_pixels(_crop(shots[before], rect))
+        assert drawn > 30 and drawn > 5 * empty, (label, drawn, empty)
+    details = session["details"]
+    assert any(line.endswith("mm") for line in details["distance_label"])
+    assert any("HU" in line for line in details["roi_label"])
+    assert any("mean" in line.lower() for line in details["roi_label"])
+
+
+def test_the_radiograph_replaces_the_ct(session: dict[str, Any]) -> None:
+    shots = _shots(session)
+    view = session["rects"]["viewport_cxr"]
+    cxr = _crop(shots["07-cxr"], view)
+    ct = _crop(shots["06-ct-roi"], view)
+    assert cxr.std() > 20
+    assert float(np.abs(cxr - ct).mean()) > 5
+    assert session["details"]["cxr_modality"] in ("DX", "CR")
+    assert Path(session["details"]["exported"]).exists()
