@@ -144,8 +144,10 @@ def run_isolated(
         try:
             while todo or in_flight:
                 while todo and len(in_flight) < limit:
-                    index = todo.pop()
-                    in_flight[pool.submit(fn, items[index])] = index
+                    # submit() raises once the pool is broken: take the item off the list
+                    # only when it is really in flight, or it would be lost.
+                    future = pool.submit(fn, items[todo[-1]])
+                    in_flight[future] = todo.pop()
                 done, _ = wait(in_flight, timeout=0.05, return_when=FIRST_COMPLETED)
                 if token is not None and token.cancelled:
                     for future in in_flight:
