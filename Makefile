@@ -51,6 +51,7 @@ test: lint typecheck
 bench: install
 	$(PY) bench/bench_load.py
 	$(PY) bench/bench_viewer.py
+	$(PY) bench/bench_analysis.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

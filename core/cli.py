@@ -1,4 +1,4 @@
-"""Headless sub-commands of ``radassist``: scan, render, load, synth, demo.
+"""Headless sub-commands of ``radassist``: scan, render, load, synth, demo, analyze.
 
 Nothing here imports Qt or torch; heavy modules are imported inside each command.
 Exit codes: 0 success, 2 usage error, 3 nothing readable. Errors go to stderr as
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import DicomError, RadAssistError, UsageError
 
 if TYPE_CHECKING:
-    from core.dicom.records import SeriesRecord, StudyIndex
+    from core.dicom.records import FileRef, SeriesRecord, StudyIndex
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ EXIT_USAGE = 2
 EXIT_NOTHING_READABLE = 3
 
 #: The sub-commands this module handles; any other first argument opens the window.
-COMMANDS = ("scan", "render", "load", "synth", "demo")
+COMMANDS = ("scan", "render", "load", "synth", "demo", "analyze")
 
 
 class NothingReadableError(RadAssistError):
@@ -69,6 +69,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="generate the demo study (first run), scan and render it")
     demo.add_argument("--out", help="PNG to write (default: in the export folder)")
+
+    analyze = sub.add_parser("analyze", help="run a CNN model package on images")
+    analyze.add_argument("path", help="a DICOM file, folder, DICOMDIR or .zip")
+    analyze.add_argument(
+        "--model", help="package name or folder (default: the best installed package)"
+    )
+    analyze.add_argument("--json", action="store_true", help="print one JSON object per image")
+    analyze.add_argument(
+        "--heatmap-dir", help="write a PNG of each positive finding's heatmap over its image"
+    )
+    analyze.add_argument(
+        "--method", choices=("gradcam", "occlusion"), default="gradcam", help="heatmap method"
+    )
+    analyze.add_argument(
+        "--export",
+        action="store_true",
+        help="also write a DICOM SR (TID 1500) and heatmap images to the export folder",
+    )
     return parser
 
 
@@ -295,12 +313,137 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_render(argparse.Namespace(path=str(folder), out=out, frame=0, window=None))
 
 
+def _analysis_refs(path: str) -> list[FileRef]:
+    """The images to analyse: the file itself, or every image instance, series by series."""
+    from core.dicom.geometry import compute_geometry
+    from core.dicom.records import FileRef
+
+    source = Path(path)
+    if source.is_file() and source.suffix.lower() != ".zip" and source.name != "DICOMDIR":
+        return [FileRef(str(source))]
+    refs: dict[FileRef, None] = {}  # ordered, one entry per instance
+    for series in _index_or_fail(path).all_series():
+        for frame in compute_geometry(series).frames:
+            refs.setdefault(frame.instance.ref)
+    return list(refs)
+
+
+def _write_heatmap_pngs(ref: FileRef, result: Any, folder: Path) -> dict[str, str]:
+    """One PNG per finding with a heatmap; names hash the SOP Instance UID (rule 8)."""
+    import hashlib
+
+    from PIL import Image
+    from pydicom import dcmread
+
+    from core.analysis.export import apply_heatmap_overlay
+    from core.dicom.pixels import render_frame
+
+    with ref.open() as stream:
+        dataset = dcmread(stream, force=True)
+    display = render_frame(dataset, result.frame, source=ref.display_name)
+    stem = hashlib.sha256((result.sop_instance_uid or ref.display_name).encode()).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for finding in result.findings:
+        if finding.heatmap is None:
+            continue
+        label = "".join(ch if ch.isalnum() else "-" for ch in finding.label)
+        out = folder / f"{stem}-{label}.png"
+        Image.fromarray(apply_heatmap_overlay(display, finding.heatmap)).save(out)
+        written[finding.label] = str(out)
+    return written
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from core.analysis.errors import ModelPackageError
+    from core.analysis.export import export_analysis
+    from core.analysis.inference import analyze_dataset_file, result_to_json
+    from core.analysis.registry import ModelRegistry
+    from core.jobs import run_job
+
+    if not Path(args.path).exists():
+        raise UsageError(f"{args.path}: no such file or folder")
+    registry = ModelRegistry()
+    try:
+        package = registry.get(args.model) if args.model else registry.get_default()
+    except ModelPackageError as error:
+        raise UsageError(str(error)) from None
+    if package is None:
+        raise UsageError("no usable model package is installed; give one with --model")
+    refs = _analysis_refs(args.path)
+    heatmap_dir = Path(args.heatmap_dir) if args.heatmap_dir else None
+    outputs: list[dict[str, Any]] = []
+    analysed = 0
+    for ref in refs:
+        entry: dict[str, Any] = {"path": ref.display_name}
+        try:
+            # The network loads (once) only when an image passes the gate.
+            result = run_job(analyze_dataset_file(ref, package, heatmaps=args.method))
+        except DicomError as error:
+            logger.warning("not analysed: %s", error)
+            entry.update(
+                model={
+                    "name": package.manifest.name,
+                    "version": package.manifest.version,
+                    "sha256": package.sha256,
+                },
+                skipped=f"unreadable: {error.reason}",
+                findings=[],
+            )
+            outputs.append(entry)
+            continue
+        analysed += 1
+        entry.update(result_to_json(result))
+        if heatmap_dir is not None and result.positive_findings:
+            pngs = _write_heatmap_pngs(ref, result, heatmap_dir)
+            for item in entry["findings"]:
+                if item["label"] in pngs:
+                    item["heatmap_png"] = pngs[item["label"]]
+        if args.export and result.skipped is None:
+            with ref.open() as stream:
+                from pydicom import dcmread
+
+                files = export_analysis(result, dcmread(stream, force=True))
+            entry["exported"] = [str(files.report), *map(str, files.heatmaps)]
+        outputs.append(entry)
+    if not analysed:
+        reasons = "; ".join(f"{o['path']}: {o['skipped']}" for o in outputs[:3])
+        raise NothingReadableError(f"{args.path}: no image could be read ({reasons})")
+    if args.json:
+        print(json.dumps(outputs, indent=2))
+    else:
+        _print_analysis(outputs)
+    return EXIT_OK
+
+
+def _print_analysis(outputs: list[dict[str, Any]]) -> None:
+    banners = {o["model"].get("disclaimer") for o in outputs} - {None}
+    for banner in sorted(banners):
+        print(f"*** {banner} ***")
+    for output in outputs:
+        model = output["model"]
+        print(f"{output['path']}  [{model['name']} {model['version']}]")
+        if output["skipped"]:
+            print(f"  not analysed: {output['skipped']}")
+            continue
+        for item in output["findings"]:
+            peak = item["heatmap_peak"]
+            where = f"  peak (row {peak[0]}, col {peak[1]})" if peak else ""
+            print(
+                f"  {item['label']:<28} {item['probability']:6.3f}  "
+                f"(threshold {item['threshold']:.3f})  {item['verdict']}{where}"
+            )
+        for path in output.get("exported", []):
+            print(f"  wrote {path}")
+
+
 _HANDLERS = {
     "scan": cmd_scan,
     "render": cmd_render,
     "load": cmd_load,
     "synth": cmd_synth,
     "demo": cmd_demo,
+    "analyze": cmd_analyze,
 }
 
 

@@ -1,4 +1,4 @@
-"""The reading window: study browser on the left, viewer grid in the centre.
+"""The reading window: study browser on the left, viewer grid in the centre, AI findings right.
 
 It assembles the parts and runs the long work as jobs on :mod:`desktop.workers`:
 opening a study scans it (status-bar progress, Cancel), then the largest image series
@@ -47,6 +47,7 @@ from core.errors import CancelledError, DicomError, RadAssistError
 from core.jobs import CancelToken, Progress
 from core.paths import export_dir
 from desktop import workers
+from desktop.assistant.ai_panel import AIPanel
 from desktop.browser.study_browser import StudyBrowser
 from desktop.notifications import NotificationArea
 from desktop.settings import LAYOUTS, Settings
@@ -56,6 +57,7 @@ from desktop.viewer.viewport import VIEWPORT_SHORTCUTS, Viewport
 if TYPE_CHECKING:
     from core.dicom.records import FileRef, SeriesRecord, StudyIndex
     from core.dicom.volume import Volume
+    from desktop.dialogs.models_dialog import ModelsDialog
     from desktop.dialogs.shortcuts import ShortcutsDialog
     from desktop.workers import JobHandle
 
@@ -166,6 +168,17 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea
         )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser_dock)
+
+        # AI findings on the right; its model list is read on a job thread.
+        self.ai_panel = AIPanel(self, settings=self.settings)
+        self.ai_dock = QDockWidget("AI Findings", self)
+        self.ai_dock.setObjectName("ai_dock")
+        self.ai_dock.setWidget(self.ai_panel)
+        self.ai_dock.setAllowedAreas(
+            Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.ai_dock)
+        self.series_loaded.connect(lambda _: self.ai_panel.refresh())  # frames now readable
 
         self.status_label = QLabel("")
         self.progress_bar = QProgressBar()
@@ -313,6 +326,30 @@ class MainWindow(QMainWindow):
             name="shortcuts",
         )
         self.about_action = a("&About RadAssist", self._on_about_triggered, name="about")
+        self.analyze_action = a(
+            "&Analyze Image",
+            self.analyze_image,
+            "Ctrl+Shift+A",
+            name="analyze",
+            tip="Run the AI model on the image shown",
+        )
+        self.cancel_analysis_action = a(
+            "&Cancel Analysis", self.ai_panel.cancel, name="cancel_analysis"
+        )
+        self.heatmap_action = a(
+            "Show AI &Heatmap",
+            self._on_heatmap_triggered,
+            "Ctrl+Shift+H",
+            checkable=True,
+            name="heatmap",
+        )
+        self.heatmap_action.setChecked(self.ai_panel.heatmap_check.isChecked())
+        self.ai_panel.heatmap_check.toggled.connect(self.heatmap_action.setChecked)
+        self.ai_panel_action = self.ai_dock.toggleViewAction()
+        self.ai_panel_action.setText("AI &Findings Panel")
+        self.ai_panel_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        self.addAction(self.ai_panel_action)
+        self.models_action = a("&Models…", self.show_models_dialog, name="models")
         self._show_viewport_keys()
 
     def _show_viewport_keys(self) -> None:
@@ -402,10 +439,28 @@ class MainWindow(QMainWindow):
         tools_menu.addSeparator()
         tools_menu.addAction(self.tags_action)
 
+        analysis_menu = bar.addMenu("&Analysis")
+        analysis_menu.addAction(self.analyze_action)
+        analysis_menu.addAction(self.cancel_analysis_action)
+        analysis_menu.addSeparator()
+        analysis_menu.addAction(self.heatmap_action)
+        analysis_menu.addAction(self.ai_panel_action)
+        view_menu.addAction(self.ai_panel_action)
+
+        settings_menu = bar.addMenu("&Settings")
+        settings_menu.addAction(self.models_action)
+
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
-        self.menus = {"File": file_menu, "View": view_menu, "Tools": tools_menu, "Help": help_menu}
+        self.menus = {
+            "File": file_menu,
+            "View": view_menu,
+            "Tools": tools_menu,
+            "Analysis": analysis_menu,
+            "Settings": settings_menu,
+            "Help": help_menu,
+        }
         self._rebuild_recent_menu()
 
     # -- settings ----------------------------------------------------------------------------
@@ -436,6 +491,7 @@ class MainWindow(QMainWindow):
         self.grid.set_layout(rows, cols)
         self.grid.set_sync(self.sync_action.isChecked())
         self._configure_viewports()
+        self.ai_panel.set_viewport(self.grid.active_viewport)
 
     def _configure_viewports(self) -> None:
         """New viewports (after a layout change) follow the window's choices."""
@@ -539,6 +595,7 @@ class MainWindow(QMainWindow):
         self.index = None
         self.study_path = None
         self._volumes.clear()
+        self.ai_panel.set_study_index(None)
         self.browser.clear()
         for viewport in self.grid.findChildren(Viewport):  # hidden ones too
             viewport.clear()
@@ -615,6 +672,7 @@ class MainWindow(QMainWindow):
         self.layout_actions[(rows, cols)].setChecked(True)
         self.grid.set_layout(rows, cols)
         self._configure_viewports()  # hidden viewports keep their series (and loads)
+        self.ai_panel.set_viewport(self.grid.active_viewport)
         self.settings.layout = (rows, cols)
 
     def set_overlays_visible(self, visible: bool) -> None:
@@ -738,6 +796,31 @@ class MainWindow(QMainWindow):
         self._keep_dialog(dialog)
         return dialog
 
+    def analyze_image(self) -> JobHandle | None:
+        """Analysis → Analyze Image: run the AI model on the active viewport's image.
+
+        Shows the findings panel; returns the job's handle (None when there is nothing
+        to run, or the result was already known: the panel then says so or shows it).
+        """
+        self.ai_dock.show()
+        self.ai_dock.raise_()
+        self.ai_panel.set_viewport(self.grid.active_viewport)
+        return self.ai_panel.analyze()
+
+    def show_models_dialog(self) -> ModelsDialog:
+        """Settings → Models: the model packages, their details, and import (non-modal)."""
+        from desktop.dialogs.models_dialog import ModelsDialog
+
+        for dialog in self._dialogs:
+            if isinstance(dialog, ModelsDialog):
+                dialog.raise_()
+                dialog.activateWindow()
+                return dialog
+        dialog = ModelsDialog(parent=self)
+        dialog.packages_changed.connect(self.ai_panel.refresh_models)
+        self._keep_dialog(dialog)
+        return dialog
+
     def current_file_ref(self) -> FileRef | None:
         """The file of the image shown in the active viewport."""
         viewport = self.grid.active_viewport
@@ -792,6 +875,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
         self._cancel_jobs()
+        self.ai_panel.shutdown()
         for dialog in list(self._dialogs):
             dialog.close()
         super().closeEvent(event)
@@ -882,6 +966,9 @@ class MainWindow(QMainWindow):
         if viewport is not None:
             getattr(viewport, method)(*args)
 
+    def _on_heatmap_triggered(self, checked: bool) -> None:
+        self.ai_panel.heatmap_check.setChecked(bool(checked))
+
     def _on_cine_triggered(self, checked: bool) -> None:
         self._on_viewport("play_cine" if checked else "stop_cine")
 
@@ -907,6 +994,7 @@ class MainWindow(QMainWindow):
 
     def _on_scan_succeeded(self, index: StudyIndex) -> None:
         self.index = index
+        self.ai_panel.set_study_index(index)
         self.browser.set_index(index)
         if self.study_path is not None:
             self.settings.add_recent_study(self.study_path)
@@ -1024,6 +1112,7 @@ class MainWindow(QMainWindow):
 
     def _on_grid_active_viewport_changed(self, viewport: Viewport) -> None:
         self.cine_action.setChecked(False)
+        self.ai_panel.set_viewport(viewport)
 
 
 def _viewport_key_tokens() -> set[str]:

@@ -11,6 +11,11 @@ A volume may still be filling (``volume.loaded``): frames not yet there show a
 "loading" state, never the previous frame's pixels; :meth:`Viewport.refresh` (and
 a light poll while loading) shows them as they arrive.
 
+An AI heatmap (:meth:`Viewport.set_heatmap`) is laid over the image it belongs to
+through the image's own transform, so it follows zoom, pan, rotation and flips
+pixel for pixel; it is coloured once per heatmap (:mod:`core.analysis.colormap`)
+and its opacity is the painter's, so on/off and opacity cost no recolouring.
+
 Mouse: wheel scrolls frames (Ctrl+wheel zooms about the cursor), right-drag sets
 the window (left/right width, up/down level), middle-drag pans, left-drag pans
 with no tool or draws with a measuring tool. Keys: :data:`VIEWPORT_SHORTCUTS`.
@@ -41,6 +46,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from core.analysis.colormap import apply_heatmap_lut, make_heatmap_lut, sample_heatmap
 from core.dicom.display import (
     DisplayHeader,
     OrientationLabels,
@@ -118,6 +124,12 @@ _TOOL_KEYS = {
 }
 _PRESET_KEYS = [getattr(Qt.Key, f"Key_F{n}") for n in range(2, 10)]
 _ACTIVE_BORDER = QColor(60, 140, 255)
+_DEFAULT_HEATMAP_OPACITY = 0.5
+_HEATMAP_LUT = make_heatmap_lut("jet")
+# A finer heatmap only costs painting time: no screen shows more of it.
+_HEATMAP_MAX_SIDE = 1024
+_CAPTION_COLOUR = QColor(255, 204, 51)
+_CAPTION_BACKGROUND = QColor(0, 0, 0, 170)
 
 
 class Viewport(QWidget):
@@ -130,6 +142,7 @@ class Viewport(QWidget):
     measurements_changed = Signal()
     cine_state_changed = Signal(bool)
     view_changed = Signal()
+    heatmap_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -193,6 +206,14 @@ class Viewport(QWidget):
         self._load_timer.setInterval(_LOAD_POLL_MS)
         self._load_timer.timeout.connect(self._on_load_timer_timeout)
 
+        self._heatmap: np.ndarray | None = None
+        self._heatmap_frame = 0
+        self._heatmap_opacity = _DEFAULT_HEATMAP_OPACITY
+        self._heatmap_visible = True
+        self._heatmap_caption = ""
+        self._heatmap_image: QImage | None = None
+        self._heatmap_data: np.ndarray | None = None
+
     # ------------------------------------------------------------------ volume
 
     @property
@@ -216,6 +237,7 @@ class Viewport(QWidget):
             return
         self.stop_cine()
         self._cancel_drawing()
+        self._drop_heatmap()
         self._volume = volume
         if header is None:
             cached = volume.extra.get("display_header")
@@ -255,6 +277,7 @@ class Viewport(QWidget):
         self.stop_cine()
         self._cancel_drawing()
         self._load_timer.stop()
+        self._drop_heatmap()
         self._volume = None
         self._header = DisplayHeader()
         self._presets = ()
@@ -528,6 +551,175 @@ class Viewport(QWidget):
     def is_active(self) -> bool:
         return self._active
 
+    # ------------------------------------------------------------------ AI heatmap
+
+    def set_heatmap(
+        self,
+        heatmap: np.ndarray | None,
+        opacity: float | None = None,
+        *,
+        frame: int | None = None,
+        caption: str | None = None,
+    ) -> None:
+        """Lay an explanation heatmap over a frame of the series shown (None removes it).
+
+        Parameters
+        ----------
+        heatmap : numpy.ndarray or None
+            2-D non-negative scores in the frame's pixel grid (rows × columns, as
+            :func:`core.analysis.preprocess.map_heatmap_to_image` gives), shown
+            relative to its maximum; a coarser grid is stretched over the image.
+        opacity : float, optional
+            0 (invisible) to 1; unchanged when not given.
+        frame : int, optional
+            The frame it belongs to (default: the one shown); other frames show none.
+            It is dropped when another series is shown.
+        caption : str, optional
+            Lines shown at the top of the view while the heatmap is, overlays hidden
+            or not: what it explains and which model made it (house rule 9).
+        """
+        if opacity is not None:
+            self.set_heatmap_opacity(opacity)
+        if heatmap is None:
+            if self._heatmap is not None:
+                self._drop_heatmap()
+                self.update()
+                self.heatmap_changed.emit()
+            return
+        if not isinstance(heatmap, np.ndarray):
+            raise TypeError(
+                f"heatmap must be a numpy array or None, found {type(heatmap).__name__}"
+            )
+        if heatmap.ndim != 2 or heatmap.size == 0:
+            raise ValueError(f"heatmap must be a non-empty 2-D array, found shape {heatmap.shape}")
+        if caption is not None and not isinstance(caption, str):
+            raise TypeError(f"caption must be a str or None, found {type(caption).__name__}")
+        if frame is not None and (
+            isinstance(frame, bool) or not isinstance(frame, int | np.integer)
+        ):
+            raise TypeError(f"frame must be an int, found {type(frame).__name__}")
+        target = self._frame if frame is None else int(frame)
+        if self._volume is not None and not 0 <= target < self.frame_count:
+            raise ValueError(f"frame must be 0 to {self.frame_count - 1}, found {target}")
+        self._heatmap = heatmap
+        self._heatmap_frame = target
+        self._heatmap_caption = caption or ""
+        self._heatmap_image = None  # coloured when first painted
+        self._heatmap_data = None
+        self.update()
+        self.heatmap_changed.emit()
+
+    @property
+    def heatmap(self) -> np.ndarray | None:
+        """The heatmap set (whether or not it is visible now)."""
+        return self._heatmap
+
+    @property
+    def heatmap_caption(self) -> str:
+        """The caption shown with the heatmap ("" without one)."""
+        return "" if self._heatmap is None else self._heatmap_caption
+
+    @property
+    def heatmap_frame(self) -> int | None:
+        """The frame the heatmap belongs to, None without one."""
+        return None if self._heatmap is None else self._heatmap_frame
+
+    @property
+    def heatmap_visible(self) -> bool:
+        """Whether a heatmap is painted now: one is set, switched on, over the frame shown."""
+        return (
+            self._heatmap is not None
+            and self._heatmap_visible
+            and self._heatmap_opacity > 0
+            and self._heatmap_frame == self._frame
+        )
+
+    @property
+    def heatmap_enabled(self) -> bool:
+        """The on/off switch of the heatmap (on by default)."""
+        return self._heatmap_visible
+
+    def set_heatmap_visible(self, visible: bool) -> None:
+        """Switch the heatmap on or off (it is kept while off)."""
+        if bool(visible) != self._heatmap_visible:
+            self._heatmap_visible = bool(visible)
+            self.update()
+            self.heatmap_changed.emit()
+
+    @property
+    def heatmap_opacity(self) -> float:
+        return self._heatmap_opacity
+
+    def set_heatmap_opacity(self, opacity: float) -> None:
+        """Opacity of the heatmap, 0 to 1 (no recolouring: the painter applies it)."""
+        if isinstance(opacity, bool) or not isinstance(opacity, int | float | np.number):
+            raise TypeError(f"opacity must be a number, found {type(opacity).__name__}")
+        if not 0.0 <= float(opacity) <= 1.0:
+            raise ValueError(f"opacity must be within [0, 1], found {opacity}")
+        if float(opacity) != self._heatmap_opacity:
+            self._heatmap_opacity = float(opacity)
+            if self._heatmap is not None:
+                self.update()
+            self.heatmap_changed.emit()
+
+    def _drop_heatmap(self) -> None:
+        self._heatmap = None
+        self._heatmap_caption = ""
+        self._heatmap_image = None
+        self._heatmap_data = None
+
+    def _heatmap_qimage(self) -> QImage | None:
+        """The heatmap coloured once (premultiplied ARGB, the cheapest format to draw)."""
+        if self._heatmap is None:
+            return None
+        if self._heatmap_image is None:
+            grid = sample_heatmap(self._heatmap, _HEATMAP_MAX_SIDE)
+            colours = apply_heatmap_lut(grid, _HEATMAP_LUT)
+            rows, columns = colours.shape
+            self._heatmap_data = colours  # the QImage borrows this memory
+            self._heatmap_image = QImage(
+                colours.data, columns, rows, columns * 4, QImage.Format.Format_ARGB32_Premultiplied
+            )
+        return self._heatmap_image
+
+    def _paint_heatmap(self, painter: QPainter) -> None:
+        """In image coordinates (the painter holds the image's transform)."""
+        if not self.heatmap_visible:
+            return
+        image = self._heatmap_qimage()
+        if image is None:
+            return
+        columns, rows = self._image_size()
+        painter.setOpacity(self._heatmap_opacity)
+        if (image.width(), image.height()) == (columns, rows):
+            painter.drawImage(QPointF(0, 0), image)
+        else:  # a coarser grid (sampled, or given so) covers the whole image
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            painter.drawImage(QRectF(0, 0, columns, rows), image)
+        painter.setOpacity(1.0)
+
+    def _paint_heatmap_caption(self, painter: QPainter, rect: QRectF) -> None:
+        """Centred under the top orientation marker, on a dark band that reads on any map."""
+        if not self._heatmap_caption or not self.heatmap_visible:
+            return
+        painter.setFont(self._overlay_font)
+        metrics = painter.fontMetrics()
+        room = max(40, int(rect.width()) - 24)  # narrow views (2 x 2) elide, never overflow
+        lines = [
+            metrics.elidedText(line, Qt.TextElideMode.ElideRight, room)
+            for line in self._heatmap_caption.splitlines()
+        ]
+        width = max(metrics.horizontalAdvance(line) for line in lines) + 12
+        height = metrics.height() * len(lines) + 6
+        box = QRectF(rect.center().x() - width / 2, rect.top() + 28, width, height)
+        painter.fillRect(box, _CAPTION_BACKGROUND)
+        painter.setPen(_CAPTION_COLOUR)
+        for i, line in enumerate(lines):
+            line_box = QRectF(
+                box.left(), box.top() + 3 + i * metrics.height(), width, metrics.height()
+            )
+            painter.drawText(line_box, int(Qt.AlignmentFlag.AlignCenter), line)
+
     def _after_view_change(self, refit: bool = False) -> None:
         if refit and self._fit_mode:
             self._fit()
@@ -693,11 +885,13 @@ class Viewport(QWidget):
             # Smooth below 4x (reading), nearest above (to see single pixels).
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._zoom < 4)
             painter.drawImage(QPointF(0, 0), image)
+            self._paint_heatmap(painter)
             painter.restore()
             for m in self.measurements_on_frame():
                 draw_measurement(painter, m, transform, self._overlay_font, m is self._selected)
             if self._drawing is not None:
                 draw_measurement(painter, self._drawing, transform, self._overlay_font, True)
+            self._paint_heatmap_caption(painter, rect)
         else:
             state = self._shown_state
             text = (

@@ -1,10 +1,12 @@
 """A reading session in the real window, driven like a person would (run by the e2e test).
 
-    python tests/e2e/scenario.py CT_FOLDER CXR_FILE OUT_DIR
+    python tests/e2e/scenario.py CT_FOLDER CXR_FILE OUT_DIR [MODEL_NAME]
 
 Needs a display (QT_QPA_PLATFORM=xcb, DISPLAY). Starts the app through desktop.app,
 opens the CT, scrolls, changes the window, zooms, measures a distance and an ellipse ROI,
-opens the chest radiograph and measures on it, exporting a PNG at the end. Screenshots
+opens the chest radiograph and measures on it, analyses it with the AI model MODEL_NAME
+(default: the one the window chooses) from the Analysis menu and shows the heatmap of
+its top finding, exporting a PNG at the end. Screenshots
 of the real window (QScreen.grabWindow) go to OUT_DIR/screenshots; OUT_DIR/checks.json
 holds what was checked in the process and the rectangles (screenshot pixels) the test
 looks at.
@@ -24,11 +26,12 @@ STARTED = time.perf_counter()
 
 def main() -> int:
     ct_folder, cxr_file, out_dir = (Path(a) for a in sys.argv[1:4])
+    model_name = sys.argv[4] if len(sys.argv) > 4 else None
     shots = out_dir / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"checks": {}, "details": {}, "screenshots": {}, "rects": {}}
     try:
-        _run(ct_folder, cxr_file, shots, result)
+        _run(ct_folder, cxr_file, shots, result, model_name)
     except Exception:
         result["error"] = traceback.format_exc()
         print(result["error"], file=sys.stderr)
@@ -36,7 +39,13 @@ def main() -> int:
     return 0 if "error" not in result else 1
 
 
-def _run(ct_folder: Path, cxr_file: Path, shots: Path, result: dict[str, Any]) -> None:
+def _run(
+    ct_folder: Path,
+    cxr_file: Path,
+    shots: Path,
+    result: dict[str, Any],
+    model_name: str | None = None,
+) -> None:
     from PySide6.QtCore import QPoint, QPointF, QRect, Qt
     from PySide6.QtGui import QMouseEvent, QWheelEvent
     from PySide6.QtTest import QTest
@@ -235,6 +244,46 @@ def _run(ct_folder: Path, cxr_file: Path, shots: Path, result: dict[str, Any]) -
             label_rect(measures[0], viewport._transform(), viewport._overlay_font).toAlignedRect(),
         )
     shoot("08-cxr-distance")
+
+    # AI analysis of the radiograph from the Analysis menu; the top finding's heatmap shows.
+    panel = window.ai_panel
+    checks["models_listed"] = wait_until(lambda: bool(panel.packages), 30)
+    if model_name is not None:
+        checks["model_chosen"] = panel.select_model(model_name)
+    finished: list[Any] = []
+    panel.analysis_finished.connect(finished.append)
+    window.tool_actions["none"].trigger()
+    window.analyze_action.trigger()
+    checks["analysis_finished"] = wait_until(lambda: bool(finished) and not panel.is_running, 120)
+    settle(0.3)
+    analysis = finished[0] if finished else None
+    checks["analysis_ran"] = analysis is not None and analysis.skipped is None
+    rows = panel.row_texts()
+    details["findings"] = rows
+    details["model_label"] = panel.model_label.text()
+    checks["findings_listed"] = bool(rows) and all(len(row) == 4 for row in rows)
+    probabilities = [float(row[1]) for row in rows]
+    checks["findings_sorted_by_score"] = probabilities == sorted(probabilities, reverse=True)
+    checks["model_name_and_version_shown"] = analysis is not None and (
+        panel.model_label.text() == f"Model: {analysis.model_display_name}"
+    )
+    checks["demo_banner_with_demo_output"] = analysis is not None and (
+        panel.banner.isVisible() == analysis.is_demo
+    )
+    checks["heatmap_on_the_image"] = viewport.heatmap_visible
+    details["heatmap_caption"] = viewport.heatmap_caption
+    shown = [f for f in analysis.findings if f.heatmap is not None] if analysis else []
+    if shown and shown[0].heatmap_peak is not None:
+        row, col = shown[0].heatmap_peak
+        peak = viewport.image_to_widget(col + 0.5, row + 0.5).toPoint()
+        result["rects"]["heatmap_peak"] = to_shot(viewport, QRect(peak.x() - 3, peak.y() - 3, 7, 7))
+        details["heatmap_peak_image"] = [row, col]
+    result["rects"]["ai_banner"] = to_shot(panel.banner, panel.banner.rect())
+    result["rects"]["ai_findings"] = to_shot(panel.tree, panel.tree.rect())
+    result["rects"]["viewport_heatmap"] = to_shot(viewport, viewport.rect())
+    # The networks ran in the analysis process: this (GUI) process never loaded torch.
+    checks["torch_not_in_the_gui_process"] = "torch" not in sys.modules
+    shoot("09-cxr-heatmap")
 
     exported = window.export_view()
     details["exported"] = str(exported) if exported else None

@@ -66,6 +66,23 @@ def display() -> Iterator[str]:
             process.kill()
 
 
+E2E_MODEL = "e2e-cxr"
+
+
+def _install_model(folder: Path) -> None:
+    """A tiny demo-flagged model that always finds a nodule (a sure heatmap on screen)."""
+    from tests.core.model_helpers import make_package
+
+    def nodule(network: Any) -> None:
+        head = network.classifier
+        weight = head.weight.abs() * 1e-6  # Grad-CAM needs weights; the bias decides
+        weight[1:] = 0.0
+        head.weight.copy_(weight)
+        head.bias.copy_(head.bias.new_tensor([3.0, -3.0, -3.0]))
+
+    make_package(folder, name=E2E_MODEL, version="0.1", demo=True, size=64, edit=nodule)
+
+
 @pytest.fixture(scope="module")
 def session(display: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Run the scenario once; the tests below look at what it left."""
@@ -76,6 +93,7 @@ def session(display: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     cxr = base / "studies" / "cxr" / "0001.dcm"
     write_ct_series(ct, np.random.default_rng(21), slices=40, size=256, pixel_representation=0)
     write_cxr(cxr, np.random.default_rng(22), size=512, lesions="random")
+    _install_model(base / "data" / "models" / E2E_MODEL)
     out = base / "out"
     env = {
         **os.environ,
@@ -88,7 +106,7 @@ def session(display: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     (base / "runtime").mkdir(mode=0o700)
     env.pop("XAUTHORITY", None)
     completed = subprocess.run(
-        [sys.executable, str(SCENARIO), str(ct), str(cxr), str(out)],
+        [sys.executable, str(SCENARIO), str(ct), str(cxr), str(out), E2E_MODEL],
         env=env,
         capture_output=True,
         text=True,
@@ -141,7 +159,7 @@ def test_every_check_in_the_session_passed(session: dict[str, Any]) -> None:
 
 def test_the_screenshots_are_of_the_real_window(session: dict[str, Any]) -> None:
     shots = _shots(session)
-    assert len(shots) == 8
+    assert len(shots) == 9
     sizes = {image.shape for image in shots.values()}
     assert len(sizes) == 1, sizes  # the same window every time
     height, width, _ = sizes.pop()
@@ -198,3 +216,35 @@ def test_the_radiograph_replaces_the_ct(session: dict[str, Any]) -> None:
     assert float(np.abs(cxr - ct).mean()) > 5
     assert session["details"]["cxr_modality"] in ("DX", "CR")
     assert Path(session["details"]["exported"]).exists()
+
+
+def _colourful(region: np.ndarray) -> np.ndarray:
+    """Pixels far from grey: heatmap colours (greys and the yellow/cyan of measurements aside)."""
+    spread = region.max(axis=-1) - region.min(axis=-1)
+    r, g, b = region[..., 0], region[..., 1], region[..., 2]
+    measurement = ((r > 200) & (g > 160) & (b < 90)) | ((r < 140) & (g > 170) & (b > 200))
+    return (spread > 40) & ~measurement
+
+
+def test_the_heatmap_is_on_screen_with_the_findings_and_the_banner(
+    session: dict[str, Any],
+) -> None:
+    shots = _shots(session)
+    details = session["details"]
+    assert details["findings"] and details["findings"][0][0] == "Nodule"
+    assert details["findings"][0][3] == "positive"
+    assert details["model_label"] == "Model: e2e-cxr 0.1"
+    assert "Demo model trained on synthetic images" in details["heatmap_caption"]
+    view = session["rects"]["viewport_heatmap"]
+    before = _colourful(_crop(shots["08-cxr-distance"], view)).mean()
+    after = _colourful(_crop(shots["09-cxr-heatmap"], view)).mean()
+    assert after > 0.02 and after > 5 * before, (before, after)  # colour laid over the greys
+    peak = session["rects"]["heatmap_peak"]
+    assert _colourful(_crop(shots["09-cxr-heatmap"], peak)).mean() > 0.5  # hottest spot coloured
+    # The demo banner (black on amber) in the panel, and rows in the findings list.
+    banner = _crop(shots["09-cxr-heatmap"], session["rects"]["ai_banner"])
+    amber = (banner[..., 0] > 220) & (banner[..., 1] > 170) & (banner[..., 2] < 90)
+    assert amber.mean() > 0.4 and (banner.max(axis=-1) < 60).sum() > 30
+    findings = _crop(shots["09-cxr-heatmap"], session["rects"]["ai_findings"])
+    empty = _crop(shots["08-cxr-distance"], session["rects"]["ai_findings"])
+    assert float(np.abs(findings - empty).mean()) > 1  # rows appeared

@@ -1,0 +1,435 @@
+"""Where a model looked: Grad-CAM and occlusion sensitivity, on the original pixels.
+
+Grad-CAM (Selvaraju et al., 2017) weighs the last convolutional feature maps by the
+mean gradient of a label's logit over each map and keeps the positive part. The
+feature maps are what every built-in network's ``forward_features`` returns: for
+DenseNet, ``features.norm5``'s output passed through a ReLU that torchvision applies
+functionally and *in place*; the networks here apply it out of place, and this module
+never hooks a module or modifies a tensor autograd saved, so the in-place ReLU cannot
+corrupt the gradients. Because the heads are global average pooling and a linear
+layer, only the head runs with autograd: the features come from the fast
+inference-mode forward pass the findings used.
+
+Occlusion sensitivity (Zeiler & Fergus, 2014) is the second, model-agnostic method:
+a grey patch slides over the input and the drop of the label's probability is
+credited to the pixels it covered. It costs one forward pass per patch position.
+
+Both give a map over the model input; :func:`map_heatmap_to_image` (from
+:mod:`core.analysis.preprocess`) lays it back through the centre crop and resize onto
+the original image, and :func:`find_heatmap_peak` gives its maximum there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from os import PathLike
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from core.analysis.preprocess import CropResize, apply_preprocessing, map_heatmap_to_image
+from core.errors import UsageError
+from core.jobs import CancelToken, Job, Progress
+
+if TYPE_CHECKING:
+    import torch
+
+    from core.analysis.inference import AnalysisImage, LoadedModel
+    from core.analysis.manifest import ModelPackage
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float32]
+
+__all__ = [
+    "Heatmap",
+    "compute_gradcam",
+    "compute_occlusion",
+    "explain_image",
+    "find_grid_peak",
+    "find_heatmap_peak",
+    "normalize_heatmap",
+    "project_heatmap",
+]
+
+_OCCLUSION_BATCH: Final = 8
+
+
+@dataclass(frozen=True, eq=False)
+class Heatmap:
+    """One label's explanation map.
+
+    Attributes
+    ----------
+    label : str
+    method : {"gradcam", "occlusion"}
+    grid : numpy.ndarray
+        float32 in [0, 1] over the model input (Grad-CAM: the feature-map grid,
+        e.g. 7 x 7; occlusion: the input's pixels).
+    heatmap : numpy.ndarray
+        ``grid`` mapped onto the original image's pixels (0 outside the crop).
+    peak : (int, int)
+        ``(row, col)`` of the maximum of ``heatmap``.
+    """
+
+    label: str
+    method: str
+    grid: FloatArray = field(repr=False)
+    heatmap: FloatArray = field(repr=False)
+    peak: tuple[int, int]
+
+
+def normalize_heatmap(values: npt.ArrayLike) -> FloatArray:
+    """Keep the positive part and scale it so the maximum is 1 (all zeros stay zeros)."""
+    array = np.asarray(values, dtype=np.float32)
+    if array.ndim != 2 or array.size == 0:
+        raise ValueError(f"heatmap must be a non-empty 2-D array, found shape {array.shape}")
+    array = np.where(np.isfinite(array), array, np.float32(0.0))
+    array = np.maximum(array, np.float32(0.0))
+    top = float(array.max())
+    if top <= 0.0:
+        return np.zeros(array.shape, dtype=np.float32)
+    scaled: FloatArray = (array / np.float32(top)).astype(np.float32)
+    return scaled
+
+
+def project_heatmap(
+    grid: npt.ArrayLike, geometry: CropResize
+) -> tuple[FloatArray, tuple[int, int]]:
+    """Lay a model-input heatmap onto the original pixels, scaled to a maximum of 1.
+
+    Parameters
+    ----------
+    grid : array_like
+        Non-negative scores over the model input (any resolution).
+    geometry : CropResize
+        From the preprocessing of the analysed image.
+
+    Returns
+    -------
+    heatmap : numpy.ndarray
+        float32, ``geometry.image_shape``, in [0, 1] with 1 at the peak (all zeros
+        when the grid is), 0 outside the crop.
+    peak : (int, int)
+        ``(row, col)`` in original pixels of the centre of the grid's hottest cell
+        (:func:`find_grid_peak`).
+    """
+    scores = normalize_heatmap(grid)
+    heatmap = map_heatmap_to_image(scores, geometry)
+    # Pixel centres fall between grid nodes: scale again, in place, so the peak is 1.
+    top = float(heatmap.max())
+    if top > 0.0:
+        heatmap *= np.float32(1.0 / top)
+    return heatmap, find_grid_peak(scores, geometry)
+
+
+def find_grid_peak(grid: npt.ArrayLike, geometry: CropResize) -> tuple[int, int]:
+    """The hottest cell of a model-input heatmap, as ``(row, col)`` in original pixels.
+
+    A bilinear map's maximum lies on a grid node, so this is the maximum of the
+    heatmap :func:`~core.analysis.preprocess.map_heatmap_to_image` makes, found
+    without scanning the full-size image (to within a pixel, the rounding of the
+    cell centre). Ties go to the tied cell nearest the ties' centroid.
+    """
+    if not isinstance(geometry, CropResize):
+        raise TypeError(f"geometry must be a CropResize, found {type(geometry).__name__}")
+    scores = np.asarray(grid, dtype=np.float32)
+    if scores.ndim != 2 or scores.size == 0:
+        raise ValueError(f"grid must be a non-empty 2-D array, found shape {scores.shape}")
+    cell = find_heatmap_peak(scores)
+    point = geometry.model_to_image(np.array(cell, dtype=np.float64), grid_shape=scores.shape)
+    top, left = geometry.crop_origin
+    row = int(np.clip(np.rint(point[0]), top, top + geometry.crop_shape[0] - 1))
+    col = int(np.clip(np.rint(point[1]), left, left + geometry.crop_shape[1] - 1))
+    return (row, col)
+
+
+def find_heatmap_peak(heatmap: npt.ArrayLike) -> tuple[int, int]:
+    """``(row, col)`` of a heatmap's maximum.
+
+    Where the maximum is a plateau (an upsampled grid cell, edges held by the
+    mapping), the plateau pixel nearest its centroid is taken instead of the first
+    in raster order, so the peak sits in the middle of the hottest region.
+
+    Raises
+    ------
+    ValueError
+        Not a non-empty 2-D array.
+    """
+    array = np.asarray(heatmap, dtype=np.float32)
+    if array.ndim != 2 or array.size == 0:
+        raise ValueError(f"heatmap must be a non-empty 2-D array, found shape {array.shape}")
+    finite = np.where(np.isfinite(array), array, -np.inf)
+    top = float(finite.max())
+    if not np.isfinite(top):
+        return (array.shape[0] // 2, array.shape[1] // 2)
+    tolerance = 1e-6 * max(abs(top), 1e-12)
+    rows, cols = np.nonzero(finite >= top - tolerance)
+    if rows.size == 1:
+        return (int(rows[0]), int(cols[0]))
+    nearest = int(np.argmin((rows - rows.mean()) ** 2 + (cols - cols.mean()) ** 2))
+    return (int(rows[nearest]), int(cols[nearest]))
+
+
+def _check_indices(class_indices: object, num_outputs: int) -> list[int]:
+    if isinstance(class_indices, str) or not isinstance(class_indices, Sequence):
+        raise TypeError(
+            f"class_indices must be a sequence of ints, found {type(class_indices).__name__}"
+        )
+    indices = []
+    for index in class_indices:
+        if isinstance(index, bool) or not isinstance(index, int | np.integer):
+            raise TypeError(f"class index must be an int, found {type(index).__name__}")
+        if not 0 <= index < num_outputs:
+            raise ValueError(f"class index {index} is outside 0..{num_outputs - 1}")
+        indices.append(int(index))
+    return indices
+
+
+def compute_gradcam(
+    network: Any,
+    features: torch.Tensor,
+    class_indices: Sequence[int],
+    *,
+    head: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> dict[int, FloatArray]:
+    """Grad-CAM maps over the feature grid for some outputs of a network.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        A built-in network (``forward_features``/``forward_head``).
+    features : torch.Tensor
+        ``network.forward_features(x)`` for one input, shape ``(1, C, h, w)``; an
+        ordinary tensor (not created in inference mode) or ``head`` is needed.
+    class_indices : sequence of int
+        Outputs to explain.
+    head : (leaf, logits), optional
+        A head already run with autograd on ``leaf`` (a detached copy of
+        ``features`` that requires grad), to reuse its graph.
+
+    Returns
+    -------
+    dict of int to numpy.ndarray
+        Per output index, a ``(h, w)`` float32 map in [0, 1] (maximum 1; all zeros
+        when no feature map counts for the label).
+    """
+    import torch
+
+    if not isinstance(features, torch.Tensor) or features.ndim != 4 or features.shape[0] != 1:
+        shape = tuple(features.shape) if isinstance(features, torch.Tensor) else None
+        raise ValueError(f"features must be a (1, C, h, w) tensor, found {shape}")
+    if head is None:
+        leaf = features.detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            logits = network.forward_head(leaf)
+    else:
+        leaf, logits = head
+    indices = _check_indices(class_indices, int(logits.shape[1]))
+    activations = leaf.detach()[0]
+    maps: dict[int, FloatArray] = {}
+    for n, index in enumerate(indices):
+        (gradient,) = torch.autograd.grad(logits[0, index], leaf, retain_graph=n < len(indices) - 1)
+        weights = gradient[0].mean(dim=(1, 2))
+        cam = torch.relu(torch.einsum("c,chw->hw", weights, activations))
+        maps[index] = normalize_heatmap(cam.float().numpy())
+    return maps
+
+
+def _positions(length: int, patch: int, stride: int) -> list[int]:
+    starts = list(range(0, max(length - patch, 0) + 1, stride))
+    if starts[-1] + patch < length:  # the last patch reaches the far edge
+        starts.append(length - patch)
+    return starts
+
+
+def compute_occlusion(
+    network: Any,
+    tensor: npt.NDArray[np.floating[Any]],
+    class_indices: Sequence[int],
+    *,
+    patch: int | None = None,
+    stride: int | None = None,
+    baseline: float | None = None,
+    batch_size: int = _OCCLUSION_BATCH,
+    token: CancelToken | None = None,
+) -> Job[dict[int, FloatArray]]:
+    """Occlusion sensitivity maps over the model input (a job: yields Progress).
+
+    A ``patch`` x ``patch`` square of ``baseline`` slides over the input with
+    ``stride``; each pixel's score is the mean drop of the label's probability over
+    the patches that covered it, positive part kept, scaled to a maximum of 1.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        Logits out.
+    tensor : numpy.ndarray
+        One preprocessed input ``(C, H, W)``.
+    class_indices : sequence of int
+        Outputs to explain.
+    patch : int, optional
+        Side of the occluding square; default an eighth of the smaller side.
+    stride : int, optional
+        Step between patches; default half the patch.
+    baseline : float, optional
+        Value the patch is filled with; default the input's mean (a grey patch).
+    batch_size : int, optional
+        Occluded inputs per forward pass.
+    token : CancelToken, optional
+        Checked between batches.
+
+    Returns
+    -------
+    Generator
+        Yields Progress; returns ``{index: (H, W) float32 map in [0, 1]}``.
+    """
+    array = np.asarray(tensor, dtype=np.float32)
+    if array.ndim != 3 or min(array.shape) < 1:
+        raise ValueError(f"tensor must be one (C, H, W) input, found shape {array.shape}")
+    height, width = int(array.shape[1]), int(array.shape[2])
+    side = patch if patch is not None else max(2, min(height, width) // 8)
+    step = stride if stride is not None else max(1, side // 2)
+    for name, value in (("patch", side), ("stride", step), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, found {value!r}")
+    if side > min(height, width):
+        raise ValueError(f"patch {side} is larger than the input ({height} x {width})")
+    if isinstance(class_indices, str | bytes) or not isinstance(class_indices, Sequence):
+        raise TypeError(
+            f"class_indices must be a sequence of ints, found {type(class_indices).__name__}"
+        )
+    fill = float(array.mean()) if baseline is None else float(baseline)
+    return _occlude(
+        network, array, list(class_indices), side, step, fill, batch_size, token or CancelToken()
+    )
+
+
+def _occlude(
+    network: Any,
+    array: FloatArray,
+    class_indices: list[int],
+    side: int,
+    step: int,
+    fill: float,
+    batch_size: int,
+    token: CancelToken,
+) -> Generator[Any, None, dict[int, FloatArray]]:
+    import torch
+
+    height, width = array.shape[1], array.shape[2]
+    tops, lefts = _positions(height, side, step), _positions(width, side, step)
+    boxes = [(top, left) for top in tops for left in lefts]
+    source = torch.from_numpy(np.ascontiguousarray(array))
+
+    def run(batch: torch.Tensor) -> npt.NDArray[np.float64]:
+        with torch.inference_mode():
+            logits = network(batch.contiguous(memory_format=torch.channels_last))
+        return torch.sigmoid(logits).double().numpy()
+
+    reference = run(source[None])[0]
+    indices = _check_indices(class_indices, int(reference.shape[0]))
+    drops = np.zeros((len(indices), height, width), dtype=np.float64)
+    counts = np.zeros((height, width), dtype=np.float64)
+    total = len(boxes)
+    for start in range(0, total, batch_size):
+        token.raise_if_cancelled()
+        chunk = boxes[start : start + batch_size]
+        batch = source[None].repeat(len(chunk), 1, 1, 1)
+        for n, (top, left) in enumerate(chunk):
+            batch[n, :, top : top + side, left : left + side] = fill
+        probabilities = run(batch)
+        for n, (top, left) in enumerate(chunk):
+            drop = reference[indices] - probabilities[n, indices]
+            drops[:, top : top + side, left : left + side] += drop[:, None, None]
+            counts[top : top + side, left : left + side] += 1.0
+        yield Progress(min(start + batch_size, total), total, "Occlusion sensitivity")
+    mean = drops / np.maximum(counts, 1.0)[None]
+    return {index: normalize_heatmap(mean[n]) for n, index in enumerate(indices)}
+
+
+def explain_image(
+    model_ref: LoadedModel | ModelPackage | str | PathLike[str],
+    image: AnalysisImage | npt.NDArray[Any],
+    labels: Sequence[str],
+    *,
+    bits_stored: int | None = None,
+    method: str = "gradcam",
+    token: CancelToken | None = None,
+) -> Job[dict[str, Heatmap]]:
+    """Heatmaps for chosen labels, whatever their verdict (a job).
+
+    :func:`~core.analysis.inference.analyze_image` makes heatmaps for positive
+    findings only; this is for comparing methods and for evaluation (the pointing
+    game on every true lesion).
+
+    Parameters
+    ----------
+    model_ref : LoadedModel, ModelPackage, str or Path
+    image : AnalysisImage or numpy.ndarray
+        The image as the viewer shows it (MONOCHROME1 corrected); a bare array
+        needs ``bits_stored``.
+    labels : sequence of str
+        Labels of the model to explain.
+    bits_stored : int, optional
+    method : {"gradcam", "occlusion"}, optional
+    token : CancelToken, optional
+
+    Returns
+    -------
+    Generator
+        Yields Progress; returns ``{label: Heatmap}``.
+    """
+    from core.analysis.inference import AnalysisImage, LoadedModel, load_model
+
+    bits: int | None
+    if isinstance(image, AnalysisImage):
+        values = image.values
+        bits = bits_stored if bits_stored is not None else image.bits_stored
+    elif isinstance(image, np.ndarray):
+        values, bits = image, bits_stored
+    else:
+        raise TypeError(f"image must be an AnalysisImage or array, found {type(image).__name__}")
+    if bits is None:
+        raise UsageError("bits_stored is needed to normalise a bare array of image values")
+    if method not in ("gradcam", "occlusion"):
+        raise ValueError(f"method must be 'gradcam' or 'occlusion', found {method!r}")
+    if isinstance(labels, str) or not isinstance(labels, Sequence):
+        raise TypeError(f"labels must be a sequence of str, found {type(labels).__name__}")
+    loaded = model_ref if isinstance(model_ref, LoadedModel) else load_model(model_ref)
+    known = loaded.manifest.labels
+    unknown = [label for label in labels if label not in known]
+    if unknown:
+        raise ValueError(
+            f"{loaded.manifest.display_name} has no label(s) {', '.join(map(repr, unknown))}"
+        )
+    return _explain(loaded, values, int(bits), list(labels), method, token or CancelToken())
+
+
+def _explain(
+    loaded: LoadedModel,
+    values: npt.NDArray[Any],
+    bits_stored: int,
+    labels: list[str],
+    method: str,
+    token: CancelToken,
+) -> Generator[Any, None, dict[str, Heatmap]]:
+    manifest = loaded.manifest
+    yield Progress(0, 2, "Preparing the image")
+    tensor, geometry = apply_preprocessing(values, bits_stored, manifest.input)
+    token.raise_if_cancelled()
+    indices = [manifest.labels.index(label) for label in labels]
+    if method == "gradcam":
+        yield Progress(1, 2, "Grad-CAM")
+        grids = compute_gradcam(loaded.network, loaded.run_features(tensor), indices)
+    else:
+        grids = yield from compute_occlusion(loaded.network, tensor, indices, token=token)
+    result = {}
+    for label, index in zip(labels, indices, strict=True):
+        heatmap, peak = project_heatmap(grids[index], geometry)
+        result[label] = Heatmap(label, method, grids[index], heatmap, peak)
+    yield Progress(2, 2, "Done")
+    return result

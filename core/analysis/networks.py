@@ -1,0 +1,528 @@
+"""Built-in networks for model packages (there is no torchvision in the bundle).
+
+Parameter names follow torchvision's definitions exactly, so a state dict saved
+from torchvision or TorchXRayVision (converted to safetensors, see the README)
+loads without renaming:
+
+``"densenet121"``
+    DenseNet-121 (growth 32, blocks 6/12/24/16, 64 initial features):
+    ``features.conv0``, ``features.norm0``,
+    ``features.denseblock1.denselayer1.norm1/conv1/norm2/conv2``,
+    ``features.transition1.norm/conv``, ..., ``features.norm5``, ``classifier``.
+    TorchXRayVision's ``densenet121-res224-*`` models (one input channel, 18 heads).
+``"densenet-small"``
+    The same DenseNet with configurable ``growth_rate``, ``block_config``,
+    ``num_init_features`` and ``bn_size`` (the demo model).
+``"resnet50"``
+    ResNet-50 (v1.5, stride in the 3x3 conv): ``conv1``, ``bn1``,
+    ``layer1.0.conv1`` ... ``layer4.2.bn3``, ``layerN.0.downsample.0/1``, ``fc``.
+    TorchXRayVision's ``resnet50-res512-all`` once its ``model.`` prefix is stripped.
+
+Every built network has ``forward_features(x)`` (the last convolutional feature
+maps, after their ReLU — what Grad-CAM weighs), ``forward_head(features)`` (logits)
+and ``forward(x) = forward_head(forward_features(x))``, returning logits (no
+sigmoid). Its attributes ``architecture``, ``num_labels``, ``in_channels`` and
+``feature_layer`` (the dotted name of the module whose output, after a ReLU, is the
+feature map: ``"features.norm5"`` or ``"layer4"``) describe it.
+
+torch is imported inside the functions, so importing this module stays cheap
+(house rule 2); the ``nn.Module`` classes are defined on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.analysis.errors import ModelPackageError, UnsafeWeightsError, WeightsMismatchError
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from core.analysis.manifest import ModelManifest
+
+logger = logging.getLogger(__name__)
+
+#: Architectures :func:`build_network` knows.
+ARCHITECTURES: tuple[str, ...] = ("densenet121", "densenet-small", "resnet50")
+
+#: The tensor whose first dimension is the number of labels, per architecture.
+CLASSIFIER_WEIGHT: Mapping[str, str] = {
+    "densenet121": "classifier.weight",
+    "densenet-small": "classifier.weight",
+    "resnet50": "fc.weight",
+}
+
+#: The module whose output (after a ReLU) is the last feature map, per architecture.
+FEATURE_LAYER: Mapping[str, str] = {
+    "densenet121": "features.norm5",
+    "densenet-small": "features.norm5",
+    "resnet50": "layer4",
+}
+
+#: Options each architecture accepts in :func:`build_network` (and a manifest's
+#: ``architecture_options``), with their defaults.
+ARCHITECTURE_OPTIONS: Mapping[str, Mapping[str, Any]] = {
+    "densenet121": {"drop_rate": 0.0},
+    "densenet-small": {
+        "growth_rate": 12,
+        "block_config": (4, 8, 8),
+        "num_init_features": 32,
+        "bn_size": 4,
+        "drop_rate": 0.0,
+    },
+    "resnet50": {},
+}
+
+#: File suffixes of pickle-based weight formats; never loaded (house rule 7).
+PICKLE_SUFFIXES: frozenset[str] = frozenset(
+    {".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".tar", ".h5", ".joblib"}
+)
+
+
+def _check_positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, found {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, found {value}")
+    return value
+
+
+def check_architecture_options(architecture: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate architecture options and fill in defaults.
+
+    Parameters
+    ----------
+    architecture : str
+        One of :data:`ARCHITECTURES`.
+    options : mapping
+        Option names to values (see :data:`ARCHITECTURE_OPTIONS`).
+
+    Returns
+    -------
+    dict
+        Every option of the architecture, given or default; ``block_config`` as a tuple.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Unknown architecture or option, or a value of the wrong type or range.
+    """
+    if not isinstance(architecture, str):
+        raise TypeError(f"architecture must be a str, found {type(architecture).__name__}")
+    if architecture not in ARCHITECTURE_OPTIONS:
+        raise ValueError(
+            f"unknown architecture {architecture!r}; known: {', '.join(ARCHITECTURES)}"
+        )
+    allowed = ARCHITECTURE_OPTIONS[architecture]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"{architecture} takes no option(s) {', '.join(unknown)}; "
+            f"it takes: {', '.join(allowed) or 'none'}"
+        )
+    merged = {**allowed, **options}
+    for name in ("growth_rate", "num_init_features", "bn_size"):
+        if name in merged:
+            _check_positive_int(name, merged[name])
+    if "block_config" in merged:
+        blocks = merged["block_config"]
+        if isinstance(blocks, str) or not isinstance(blocks, Sequence) or not blocks:
+            raise TypeError(f"block_config must be a non-empty sequence of ints, found {blocks!r}")
+        merged["block_config"] = tuple(_check_positive_int("block_config[]", n) for n in blocks)
+    if "drop_rate" in merged:
+        rate = merged["drop_rate"]
+        if isinstance(rate, bool) or not isinstance(rate, int | float):
+            raise TypeError(f"drop_rate must be a float, found {type(rate).__name__}")
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"drop_rate must be in [0, 1), found {rate}")
+        merged["drop_rate"] = float(rate)
+    return merged
+
+
+@functools.cache
+def _network_classes() -> dict[str, type[nn.Module]]:
+    """Define the nn.Module classes once torch is wanted."""
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+    from torch import Tensor, nn
+
+    class _DenseLayer(nn.Module):
+        def __init__(
+            self, num_input_features: int, growth_rate: int, bn_size: int, drop_rate: float
+        ) -> None:
+            super().__init__()
+            self.norm1 = nn.BatchNorm2d(num_input_features)
+            self.relu1 = nn.ReLU(inplace=True)
+            self.conv1 = nn.Conv2d(
+                num_input_features, bn_size * growth_rate, kernel_size=1, stride=1, bias=False
+            )
+            self.norm2 = nn.BatchNorm2d(bn_size * growth_rate)
+            self.relu2 = nn.ReLU(inplace=True)
+            self.conv2 = nn.Conv2d(
+                bn_size * growth_rate, growth_rate, kernel_size=3, stride=1, padding=1, bias=False
+            )
+            self.drop_rate = float(drop_rate)
+
+        def forward(self, inputs: list[Tensor]) -> Tensor:
+            concatenated = torch.cat(inputs, 1)
+            out: Tensor = self.conv1(self.relu1(self.norm1(concatenated)))
+            out = self.conv2(self.relu2(self.norm2(out)))
+            if self.drop_rate > 0:
+                out = F.dropout(out, p=self.drop_rate, training=self.training)
+            return out
+
+    class _DenseBlock(nn.ModuleDict):
+        def __init__(
+            self,
+            num_layers: int,
+            num_input_features: int,
+            bn_size: int,
+            growth_rate: int,
+            drop_rate: float,
+        ) -> None:
+            super().__init__()
+            for i in range(num_layers):
+                layer = _DenseLayer(
+                    num_input_features + i * growth_rate, growth_rate, bn_size, drop_rate
+                )
+                self.add_module(f"denselayer{i + 1}", layer)
+
+        def forward(self, init_features: Tensor) -> Tensor:
+            features = [init_features]
+            for layer in self.values():
+                features.append(layer(features))
+            return torch.cat(features, 1)
+
+    class _Transition(nn.Sequential):
+        def __init__(self, num_input_features: int, num_output_features: int) -> None:
+            super().__init__()
+            self.add_module("norm", nn.BatchNorm2d(num_input_features))
+            self.add_module("relu", nn.ReLU(inplace=True))
+            self.add_module(
+                "conv",
+                nn.Conv2d(
+                    num_input_features, num_output_features, kernel_size=1, stride=1, bias=False
+                ),
+            )
+            self.add_module("pool", nn.AvgPool2d(kernel_size=2, stride=2))
+
+    class DenseNet(nn.Module):
+        """torchvision's DenseNet (memory-efficient mode off), logits out."""
+
+        def __init__(
+            self,
+            architecture: str,
+            num_labels: int,
+            in_channels: int,
+            growth_rate: int,
+            block_config: tuple[int, ...],
+            num_init_features: int,
+            bn_size: int,
+            drop_rate: float,
+        ) -> None:
+            super().__init__()
+            self.architecture = architecture
+            self.num_labels = num_labels
+            self.in_channels = in_channels
+            self.feature_layer = FEATURE_LAYER[architecture]
+            layers: OrderedDict[str, nn.Module] = OrderedDict(
+                [
+                    (
+                        "conv0",
+                        nn.Conv2d(
+                            in_channels,
+                            num_init_features,
+                            kernel_size=7,
+                            stride=2,
+                            padding=3,
+                            bias=False,
+                        ),
+                    ),
+                    ("norm0", nn.BatchNorm2d(num_init_features)),
+                    ("relu0", nn.ReLU(inplace=True)),
+                    ("pool0", nn.MaxPool2d(kernel_size=3, stride=2, padding=1)),
+                ]
+            )
+            num_features = num_init_features
+            for i, num_layers in enumerate(block_config):
+                layers[f"denseblock{i + 1}"] = _DenseBlock(
+                    num_layers, num_features, bn_size, growth_rate, drop_rate
+                )
+                num_features += num_layers * growth_rate
+                if i != len(block_config) - 1:
+                    layers[f"transition{i + 1}"] = _Transition(num_features, num_features // 2)
+                    num_features //= 2
+            layers["norm5"] = nn.BatchNorm2d(num_features)
+            self.features = nn.Sequential(layers)
+            self.classifier = nn.Linear(num_features, num_labels)
+            self.num_features = num_features
+            for module in self.modules():
+                if isinstance(module, nn.Conv2d):
+                    nn.init.kaiming_normal_(module.weight)
+                elif isinstance(module, nn.BatchNorm2d):
+                    nn.init.constant_(module.weight, 1)
+                    nn.init.constant_(module.bias, 0)
+                elif isinstance(module, nn.Linear):
+                    nn.init.constant_(module.bias, 0)
+
+        def forward_features(self, x: Tensor) -> Tensor:
+            # torchvision applies this ReLU functionally and in place; a fresh tensor here
+            # keeps a hook on features.norm5 free to read its own output.
+            return F.relu(self.features(x))
+
+        def forward_head(self, features: Tensor) -> Tensor:
+            pooled = torch.flatten(F.adaptive_avg_pool2d(features, (1, 1)), 1)
+            return self.classifier(pooled)  # type: ignore[no-any-return]
+
+        def forward(self, x: Tensor) -> Tensor:
+            return self.forward_head(self.forward_features(x))
+
+    class _Bottleneck(nn.Module):
+        expansion = 4
+
+        def __init__(
+            self, inplanes: int, planes: int, stride: int, downsample: nn.Module | None
+        ) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.conv2 = nn.Conv2d(
+                planes, planes, kernel_size=3, stride=stride, padding=1, bias=False
+            )
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.conv3 = nn.Conv2d(planes, planes * self.expansion, kernel_size=1, bias=False)
+            self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+            self.relu = nn.ReLU(inplace=True)
+            self.downsample = downsample
+
+        def forward(self, x: Tensor) -> Tensor:
+            identity = x if self.downsample is None else self.downsample(x)
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.relu(self.bn2(self.conv2(out)))
+            out = self.bn3(self.conv3(out))
+            return self.relu(out + identity)  # type: ignore[no-any-return]
+
+    class ResNet(nn.Module):
+        """torchvision's ResNet-50 (v1.5), logits out."""
+
+        def __init__(self, architecture: str, num_labels: int, in_channels: int) -> None:
+            super().__init__()
+            self.architecture = architecture
+            self.num_labels = num_labels
+            self.in_channels = in_channels
+            self.feature_layer = FEATURE_LAYER[architecture]
+            self.inplanes = 64
+            self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+            self.layer1 = self._make_layer(64, 3, stride=1)
+            self.layer2 = self._make_layer(128, 4, stride=2)
+            self.layer3 = self._make_layer(256, 6, stride=2)
+            self.layer4 = self._make_layer(512, 3, stride=2)
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.num_features = 512 * _Bottleneck.expansion
+            self.fc = nn.Linear(self.num_features, num_labels)
+            for module in self.modules():
+                if isinstance(module, nn.Conv2d):
+                    nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+                elif isinstance(module, nn.BatchNorm2d):
+                    nn.init.constant_(module.weight, 1)
+                    nn.init.constant_(module.bias, 0)
+
+        def _make_layer(self, planes: int, blocks: int, stride: int) -> nn.Sequential:
+            downsample: nn.Module | None = None
+            if stride != 1 or self.inplanes != planes * _Bottleneck.expansion:
+                downsample = nn.Sequential(
+                    nn.Conv2d(
+                        self.inplanes,
+                        planes * _Bottleneck.expansion,
+                        kernel_size=1,
+                        stride=stride,
+                        bias=False,
+                    ),
+                    nn.BatchNorm2d(planes * _Bottleneck.expansion),
+                )
+            layers = [_Bottleneck(self.inplanes, planes, stride, downsample)]
+            self.inplanes = planes * _Bottleneck.expansion
+            layers += [_Bottleneck(self.inplanes, planes, 1, None) for _ in range(1, blocks)]
+            return nn.Sequential(*layers)
+
+        def forward_features(self, x: Tensor) -> Tensor:
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            return self.layer4(self.layer3(self.layer2(self.layer1(x))))  # type: ignore[no-any-return]
+
+        def forward_head(self, features: Tensor) -> Tensor:
+            return self.fc(torch.flatten(self.avgpool(features), 1))  # type: ignore[no-any-return]
+
+        def forward(self, x: Tensor) -> Tensor:
+            return self.forward_head(self.forward_features(x))
+
+    for cls in (DenseNet, ResNet):
+        cls.__module__ = __name__
+        cls.__qualname__ = cls.__name__
+    return {"DenseNet": DenseNet, "ResNet": ResNet}
+
+
+def build_network(
+    architecture: str, num_labels: int, *, in_channels: int = 1, **options: Any
+) -> nn.Module:
+    """Build a built-in network with random weights, in eval mode.
+
+    Parameters
+    ----------
+    architecture : {"densenet121", "densenet-small", "resnet50"}
+        Which network (see the module docstring for its parameter names).
+    num_labels : int
+        Outputs of the classifier (one logit per label).
+    in_channels : int, optional
+        Image channels the first convolution takes (1 for TorchXRayVision models,
+        3 for ImageNet ones).
+    **options
+        Architecture options (:data:`ARCHITECTURE_OPTIONS`), e.g. ``growth_rate=12,
+        block_config=(4, 8, 8)`` for ``"densenet-small"``.
+
+    Returns
+    -------
+    torch.nn.Module
+        Logits out; ``forward_features``/``forward_head`` and ``feature_layer`` as
+        described in the module docstring.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Unknown architecture or option, or a bad count.
+    """
+    merged = check_architecture_options(architecture, options)
+    _check_positive_int("num_labels", num_labels)
+    _check_positive_int("in_channels", in_channels)
+    classes = _network_classes()
+    module: nn.Module
+    if architecture == "densenet121":
+        module = classes["DenseNet"](
+            architecture,
+            num_labels,
+            in_channels,
+            growth_rate=32,
+            block_config=(6, 12, 24, 16),
+            num_init_features=64,
+            bn_size=4,
+            drop_rate=merged["drop_rate"],
+        )
+    elif architecture == "densenet-small":
+        module = classes["DenseNet"](architecture, num_labels, in_channels, **merged)
+    else:
+        module = classes["ResNet"](architecture, num_labels, in_channels)
+    module.eval()
+    logger.debug(
+        "built %s with %d labels, %d input channels", architecture, num_labels, in_channels
+    )
+    return module
+
+
+def build_network_for_manifest(manifest: ModelManifest) -> nn.Module:
+    """Build the network a manifest describes (random weights; see :func:`load_weights`)."""
+    return build_network(
+        manifest.architecture,
+        len(manifest.labels),
+        in_channels=manifest.input.channels,
+        **manifest.architecture_options,
+    )
+
+
+def load_weights(module: nn.Module, path: str | PathLike[str]) -> None:
+    """Load safetensors weights into a built network, strictly.
+
+    Every tensor of the network must be in the file with the same shape, and the
+    file must hold nothing else. Pickle-based files are refused without being
+    opened (house rule 7).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A network from :func:`build_network`.
+    path : str or Path
+        The ``.safetensors`` file.
+
+    Raises
+    ------
+    UnsafeWeightsError
+        The file is not ``.safetensors`` (e.g. ``.pt``, ``.pth``, ``.bin``, ``.ckpt``).
+    WeightsMismatchError
+        The label count differs (the classifier has another number of outputs than
+        the network), or tensors are missing, unexpected or of another shape.
+    ModelPackageError
+        The file is missing or is not readable safetensors.
+    """
+    from torch import nn
+
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, found {type(module).__name__}")
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in PICKLE_SUFFIXES or suffix != ".safetensors":
+        raise UnsafeWeightsError(
+            str(path),
+            f"weights must be .safetensors, found {suffix or 'no suffix'}; pickle-based "
+            "weights are never loaded (convert them, see the README)",
+        )
+    if not path.is_file():
+        raise ModelPackageError(str(path), "weights file not found")
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelPackageError(str(path), f"not a readable safetensors file ({exc})") from exc
+    expected = module.state_dict()
+    architecture = getattr(module, "architecture", None)
+    classifier_key = CLASSIFIER_WEIGHT.get(architecture) if isinstance(architecture, str) else None
+    if classifier_key and classifier_key in tensors and classifier_key in expected:
+        found_labels = tensors[classifier_key].shape[0]
+        want_labels = expected[classifier_key].shape[0]
+        if found_labels != want_labels:
+            raise WeightsMismatchError(
+                str(path),
+                f"label count mismatch: the weights have {found_labels} outputs "
+                f"({classifier_key} {tuple(tensors[classifier_key].shape)}) but the network "
+                f"has {want_labels} labels",
+            )
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    wrong_shape = sorted(
+        f"{key} {tuple(tensors[key].shape)} (network {tuple(expected[key].shape)})"
+        for key in set(expected) & set(tensors)
+        if tensors[key].shape != expected[key].shape
+    )
+    if missing or unexpected or wrong_shape:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing tensor(s): {_first(missing)}")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected tensor(s): {_first(unexpected)}")
+        if wrong_shape:
+            parts.append(f"{len(wrong_shape)} tensor(s) of another shape: {_first(wrong_shape)}")
+        hint = ""
+        prefixes = {key.split(".", 1)[0] for key in unexpected}
+        if prefixes & {"model", "module"}:
+            hint = "; strip the 'model.'/'module.' prefix when converting (see the README)"
+        raise WeightsMismatchError(
+            str(path),
+            f"weights do not fit {architecture or type(module).__name__}: "
+            + "; ".join(parts)
+            + hint,
+        )
+    module.load_state_dict(tensors, strict=True)
+    logger.debug("loaded %d tensors into %s", len(tensors), architecture)
+
+
+def _first(items: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f", … (+{len(items) - limit})" if len(items) > limit else "")
