@@ -1,0 +1,1 @@
+"""Reports: the document model, drafting engines, grounding check, drafts on disk, export."""

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -216,6 +216,11 @@ class AIPanel(QWidget):
 
     # -- construction ----------------------------------------------------------------------
 
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        # The dock's first width: room for the findings table, not for the longest
+        # intended-use text (word-wrapped labels would ask for all of it on one line).
+        return QSize(380, super().sizeHint().height())
+
     def _build(self) -> None:
         title = QLabel("AI findings")
         font = QFont(title.font())
@@ -227,6 +232,11 @@ class AIPanel(QWidget):
         self.model_combo.setObjectName("ai_model")
         self.model_combo.setToolTip("The model package that analyses the image")
         self.model_combo.currentIndexChanged.connect(self._on_model_combo_changed)
+        # A long package name must not widen the dock at the image's expense.
+        self.model_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.model_combo.setMinimumContentsLength(18)
 
         self.banner = QLabel(DEMO_BANNER)
         self.banner.setObjectName("demo_banner")
