@@ -333,7 +333,9 @@ def _child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def _print_latency(figures: dict[str, Any], ok: dict[str, bool], key: str) -> None:
-    mark = "ok" if ok[key] else "MISSED"
+    # The target is for a clinical-size network; the demo network's forward pass is
+    # shorter than reading a 4-megapixel radiograph at all, so its row is information.
+    mark = ("ok" if ok[key] else "MISSED") if key in ok else "(not judged: demo network)"
     print(
         f"{figures['model']} ({figures['architecture']}, {figures['input']} px, "
         f"{figures['threads']} threads):\n"
@@ -344,9 +346,13 @@ def _print_latency(figures: dict[str, Any], ok: dict[str, bool], key: str) -> No
         f"{figures['overhead'] * 100:+.1f} % incl. preprocessing of {IMAGE_SIZE}x{IMAGE_SIZE} "
         f"(target <= {OVERHEAD_MAX * 100:.0f} %) {mark}; fastest runs "
         f"{figures['overhead_best'] * 100:+.1f} %; medians of {figures['rounds']} rounds\n"
-        f"  heatmaps: Grad-CAM {figures['gradcam_per_finding_ms']:.1f} ms per positive finding "
-        f"mapped onto {IMAGE_SIZE}x{IMAGE_SIZE} ({figures['positives']} per image; whole "
-        f"analysis with them {figures['with_gradcam_ms']:.1f} ms)"
+        + (
+            f"  heatmaps: Grad-CAM {figures['gradcam_per_finding_ms']:.1f} ms per positive "
+            f"finding mapped onto {IMAGE_SIZE}x{IMAGE_SIZE} ({figures['positives']} per image; "
+            f"whole analysis with them {figures['with_gradcam_ms']:.1f} ms)"
+            if figures["positives"]
+            else "  heatmaps: no positive finding on this image"
+        )
         + (
             f"; occlusion {figures['occlusion_s']:.2f} s for {figures['occlusion_findings']} "
             "finding(s)"
@@ -433,7 +439,11 @@ def main() -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    verdicts = {f"overhead {name}": f["overhead"] <= OVERHEAD_MAX for name, f in latency.items()}
+    verdicts = {
+        f"overhead {name}": f["overhead"] <= OVERHEAD_MAX
+        for name, f in latency.items()
+        if name != "demo"
+    }
     verdicts["stall first"] = stall["first_stall_ms"] <= STALL_MS
     verdicts["stall later"] = stall["later_stall_ms"] <= STALL_MS
 

@@ -67,6 +67,7 @@ def draw_corners(painter: QPainter, rect: QRectF, overlay: OverlayText, font: QF
     painter.setFont(font)
     metrics = QFontMetricsF(font)
     rects = corner_rects(rect, overlay, font)
+    room = max(24.0, rect.width() / 2 - MARGIN - metrics.horizontalAdvance("M"))
     for name, lines in (
         ("top_left", overlay.top_left),
         ("top_right", overlay.top_right),
@@ -74,7 +75,10 @@ def draw_corners(painter: QPainter, rect: QRectF, overlay: OverlayText, font: QF
         ("bottom_right", overlay.bottom_right),
     ):
         block = rects[name]
-        for i, text in enumerate(lines):
+        for i, line in enumerate(lines):
+            # A narrow viewport (side docks, 2 x 2) elides each corner's lines at the middle,
+            # where the orientation marker sits, instead of writing one corner over another.
+            text = metrics.elidedText(line, Qt.TextElideMode.ElideRight, room)
             width = metrics.horizontalAdvance(text)
             x = block.left() + 2 if name.endswith("left") else block.right() - 2 - width
             y = block.top() + 2 + metrics.ascent() + i * metrics.height()

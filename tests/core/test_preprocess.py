@@ -161,6 +161,17 @@ def test_xrv_preprocessing_matches_the_reference_pipeline() -> None:
     assert tensor.min() >= -1024.0 and tensor.max() <= 1024.0
 
 
+def test_xrv_preprocessing_resizes_first_only_where_that_is_exact() -> None:
+    # In range: resize, then normalise (linearity); out of range: clip first, as xrv does.
+    rng = np.random.default_rng(4)
+    inside = rng.integers(0, 4096, (70, 50)).astype(np.int32)
+    outside = inside.copy()
+    outside[:10] += 3000  # past 2**12 - 1: clipped before resizing
+    for values in (inside, outside):
+        tensor, _ = apply_xrv_preprocessing(values, 12, 20)
+        np.testing.assert_allclose(tensor, reference_xrv(values, 12, 20), atol=5e-3)
+
+
 def test_xrv_preprocessing_of_a_real_sized_radiograph_is_fast_enough() -> None:
     values = np.random.default_rng(0).integers(0, 4096, (1200, 1000)).astype(np.uint16)
     tensor, geometry = apply_xrv_preprocessing(values, 12, 224)
