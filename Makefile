@@ -52,6 +52,8 @@ bench: install
 	$(PY) bench/bench_load.py
 	$(PY) bench/bench_viewer.py
 	$(PY) bench/bench_analysis.py
+	$(PY) bench/bench_report.py
+	$(PY) bench/bench_report_panel.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

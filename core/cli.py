@@ -1,4 +1,4 @@
-"""Headless sub-commands of ``radassist``: scan, render, load, synth, demo, analyze.
+"""Headless sub-commands of ``radassist``: scan, render, load, synth, demo, analyze, draft.
 
 Nothing here imports Qt or torch; heavy modules are imported inside each command.
 Exit codes: 0 success, 2 usage error, 3 nothing readable. Errors go to stderr as
@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 from core.errors import DicomError, RadAssistError, UsageError
 
 if TYPE_CHECKING:
-    from core.dicom.records import FileRef, SeriesRecord, StudyIndex
+    from collections.abc import Iterable
+
+    from pydicom import Dataset
+
+    from core.analysis.inference import AnalysisResult
+    from core.analysis.manifest import ModelPackage
+    from core.dicom.records import FileRef, PatientRecord, SeriesRecord, StudyIndex, StudyRecord
+    from core.report.document import Report
+    from core.report.grounding import GroundingIssue
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +36,9 @@ EXIT_USAGE = 2
 EXIT_NOTHING_READABLE = 3
 
 #: The sub-commands this module handles; any other first argument opens the window.
-COMMANDS = ("scan", "render", "load", "synth", "demo", "analyze")
+COMMANDS = ("scan", "render", "load", "synth", "demo", "analyze", "draft")
+#: Exit code of a command stopped with Ctrl+C.
+EXIT_INTERRUPTED = 130
 
 
 class NothingReadableError(RadAssistError):
@@ -86,6 +96,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--export",
         action="store_true",
         help="also write a DICOM SR (TID 1500) and heatmap images to the export folder",
+    )
+
+    draft = sub.add_parser(
+        "draft", help="draft a report of a study from its AI findings, checked against them"
+    )
+    draft.add_argument("path", help="a DICOM file, folder, DICOMDIR or .zip (its first study)")
+    draft.add_argument(
+        "--engine", choices=("template", "llm"), default="template", help="who writes the draft"
+    )
+    draft.add_argument("--model", help="language-model folder (Hugging Face), for --engine llm")
+    draft.add_argument(
+        "--lang", choices=("en", "zh", "zh-CN"), default="en", help="report language (zh: zh-CN)"
+    )
+    draft.add_argument(
+        "--json", action="store_true", help="sentences with origin and grounding verdicts as JSON"
+    )
+    draft.add_argument("--out", help="also write the output to this file (atomically)")
+    draft.add_argument(
+        "--analysis-model",
+        help="CNN package name or folder for the findings (default: the best installed)",
+    )
+    draft.add_argument(
+        "--max-new-tokens", type=int, default=512, help="--engine llm: most tokens to write"
+    )
+    draft.add_argument(
+        "--temperature", type=float, default=0.0, help="--engine llm: 0 = greedy (default)"
     )
     return parser
 
@@ -313,19 +349,52 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_render(argparse.Namespace(path=str(folder), out=out, frame=0, window=None))
 
 
+def _image_refs(series: Iterable[SeriesRecord]) -> list[FileRef]:
+    """Every image instance of the series, series by series, in geometry order."""
+    from core.dicom.geometry import compute_geometry
+
+    refs: dict[FileRef, None] = {}  # ordered, one entry per instance
+    for item in series:
+        for frame in compute_geometry(item).frames:
+            refs.setdefault(frame.instance.ref)
+    return list(refs)
+
+
 def _analysis_refs(path: str) -> list[FileRef]:
     """The images to analyse: the file itself, or every image instance, series by series."""
-    from core.dicom.geometry import compute_geometry
     from core.dicom.records import FileRef
 
     source = Path(path)
     if source.is_file() and source.suffix.lower() != ".zip" and source.name != "DICOMDIR":
         return [FileRef(str(source))]
-    refs: dict[FileRef, None] = {}  # ordered, one entry per instance
-    for series in _index_or_fail(path).all_series():
-        for frame in compute_geometry(series).frames:
-            refs.setdefault(frame.instance.ref)
-    return list(refs)
+    return _image_refs(_index_or_fail(path).all_series())
+
+
+def _model_package(name: str | None) -> ModelPackage | None:
+    """The named CNN package, or the best installed one (None when none is installed)."""
+    from core.analysis.errors import ModelPackageError
+    from core.analysis.registry import ModelRegistry
+
+    registry = ModelRegistry()
+    try:
+        return registry.get(name) if name else registry.get_default()
+    except ModelPackageError as error:
+        raise UsageError(str(error)) from None
+
+
+def _analyze_ref(
+    ref: FileRef, package: ModelPackage, method: str | None
+) -> tuple[AnalysisResult | None, str]:
+    """One image's analysis, or None and why it could not be read."""
+    from core.analysis.inference import analyze_dataset_file
+    from core.jobs import run_job
+
+    try:
+        # The network loads (once) only when an image passes the gate.
+        return run_job(analyze_dataset_file(ref, package, heatmaps=method)), ""
+    except DicomError as error:
+        logger.warning("not analysed: %s", error)
+        return None, error.reason
 
 
 def _write_heatmap_pngs(ref: FileRef, result: Any, folder: Path) -> dict[str, str]:
@@ -355,19 +424,12 @@ def _write_heatmap_pngs(ref: FileRef, result: Any, folder: Path) -> dict[str, st
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from core.analysis.errors import ModelPackageError
     from core.analysis.export import export_analysis
-    from core.analysis.inference import analyze_dataset_file, result_to_json
-    from core.analysis.registry import ModelRegistry
-    from core.jobs import run_job
+    from core.analysis.inference import result_to_json
 
     if not Path(args.path).exists():
         raise UsageError(f"{args.path}: no such file or folder")
-    registry = ModelRegistry()
-    try:
-        package = registry.get(args.model) if args.model else registry.get_default()
-    except ModelPackageError as error:
-        raise UsageError(str(error)) from None
+    package = _model_package(args.model)
     if package is None:
         raise UsageError("no usable model package is installed; give one with --model")
     refs = _analysis_refs(args.path)
@@ -376,18 +438,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     analysed = 0
     for ref in refs:
         entry: dict[str, Any] = {"path": ref.display_name}
-        try:
-            # The network loads (once) only when an image passes the gate.
-            result = run_job(analyze_dataset_file(ref, package, heatmaps=args.method))
-        except DicomError as error:
-            logger.warning("not analysed: %s", error)
+        result, unreadable = _analyze_ref(ref, package, args.method)
+        if result is None:
             entry.update(
                 model={
                     "name": package.manifest.name,
                     "version": package.manifest.version,
                     "sha256": package.sha256,
                 },
-                skipped=f"unreadable: {error.reason}",
+                skipped=f"unreadable: {unreadable}",
                 findings=[],
             )
             outputs.append(entry)
@@ -437,6 +496,240 @@ def _print_analysis(outputs: list[dict[str, Any]]) -> None:
             print(f"  wrote {path}")
 
 
+def _first_study(index: StudyIndex) -> tuple[PatientRecord, StudyRecord]:
+    """The first study with images; says on stderr when there were several."""
+    studies = [(p, s) for p in index.patients for s in p.studies if s.series]
+    if not studies:
+        raise NothingReadableError(f"{index.root}: no study with images")
+    if len(studies) > 1:
+        described = studies[0][1].study_description or "no description"
+        # The description names the examination, not the patient (stderr stays clean).
+        print(
+            f"radassist: {len(studies)} studies found; drafting the first "
+            f"({described!r}, {len(studies[0][1].series)} series)",
+            file=sys.stderr,
+        )
+    return studies[0]
+
+
+def _read_header(ref: FileRef) -> Dataset:
+    from pydicom import dcmread
+
+    with ref.open() as stream:
+        return dcmread(stream, stop_before_pixels=True, force=True)
+
+
+def _patient_orientation(ds: Dataset) -> tuple[str, str] | None:
+    """Patient Orientation (0020,0020) when it has its two values (PS3.3 C.7.6.1.1.1)."""
+    try:
+        values = [str(v).strip() for v in (ds.get("PatientOrientation") or [])]
+    except Exception:  # a malformed value reads as absent
+        return None
+    return (values[0], values[1]) if len(values) == 2 and all(values) else None
+
+
+def _out_path(out: str, source: str) -> Path:
+    """The --out file, refused inside the source folder (house rule 6)."""
+    target = Path(out).expanduser().resolve()
+    origin = Path(source).expanduser().resolve()
+    folder = origin if origin.is_dir() else origin.parent
+    if folder == target.parent or folder in target.parents:
+        raise UsageError(
+            f"--out {out}: refusing to write inside the source folder {folder} "
+            "(source folders are read-only; choose another folder)"
+        )
+    if target.is_dir():
+        raise UsageError(f"--out {out}: is a folder; give a file name")
+    return target
+
+
+def _write_out(target: Path, text: str) -> None:
+    from core.report.store import write_atomically
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(target, text.encode("utf-8"), mode=0o666)
+
+
+def _draft_json(
+    report: Report, issues: Sequence[GroundingIssue], engine: str, extra: dict[str, Any]
+) -> dict[str, Any]:
+    from core.analysis.manifest import DEMO_BANNER
+    from core.report.document import SECTION_ORDER
+
+    by_sentence: dict[str, list[dict[str, Any]]] = {}
+    for issue in issues:
+        by_sentence.setdefault(issue.sentence_id, []).append(issue.to_json())
+    return {
+        "engine": engine,
+        "language": report.language,
+        "state": report.state.value,
+        "demo_banner": DEMO_BANNER if report.context.is_demo else None,
+        "analysed": report.context.analysed,
+        "models": list(report.context.models),
+        "engines": list(report.engines),
+        "findings": [fact.to_json() for fact in report.context.findings],
+        "sections": {
+            section.value: [
+                {
+                    "id": s.id,
+                    "text": s.text,
+                    "origin": s.origin.value,
+                    "source": s.source,
+                    "reviewed": s.reviewed,
+                    "grounding": by_sentence.get(s.id, []),
+                }
+                for s in report.sections[section]
+            ]
+            for section in SECTION_ORDER
+        },
+        "issues": [issue.to_json() for issue in issues],
+        **extra,
+    }
+
+
+def _draft_with_language_model(
+    args: argparse.Namespace, report: Report
+) -> tuple[Report, dict[str, Any]]:
+    from core.jobs import CancelToken, Progress, run_job
+    from core.report.llm import (
+        DraftMode,
+        GenerationSettings,
+        LanguageModelError,
+        ModelLoadError,
+        apply_language_model_draft,
+        draft_with_language_model,
+        shutdown_language_model_process,
+    )
+
+    try:
+        settings = GenerationSettings(
+            max_new_tokens=args.max_new_tokens, temperature=args.temperature
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+    def on_event(event: Any) -> None:
+        if isinstance(event, Progress) and event.message:
+            print(f"radassist: {event.message}", file=sys.stderr)
+
+    token = CancelToken()
+    job = draft_with_language_model(
+        args.model, report.context, DraftMode.REPORT, report.language, settings, token
+    )
+    try:
+        draft = run_job(job, on_event)
+    except ModelLoadError:
+        raise
+    except LanguageModelError as error:
+        raise UsageError(str(error)) from None  # the folder was refused: a bad --model
+    finally:
+        shutdown_language_model_process()
+    info = {
+        "language_model": {
+            "model_name": draft.model_name,
+            "stopped": draft.stopped,
+            "new_tokens": draft.new_tokens,
+            "seconds": round(draft.seconds, 3),
+            "time_to_first_token": None
+            if draft.time_to_first_token != draft.time_to_first_token  # NaN: no text came
+            else round(draft.time_to_first_token, 3),
+            "chat_template": draft.chat_template,
+        }
+    }
+    return apply_language_model_draft(report, draft), info
+
+
+def cmd_draft(args: argparse.Namespace) -> int:
+    from core.report.context import build_report_context, study_context_from_record
+    from core.report.document import new_report
+    from core.report.export import format_report_text
+    from core.report.grounding import check_grounding, describe
+    from core.report.templates import draft_template_report, normalise_language
+
+    language = normalise_language(args.lang)
+    if args.engine == "llm" and not args.model:
+        raise UsageError("--engine llm needs --model DIR (a language-model folder)")
+    if args.engine == "template" and args.model:
+        raise UsageError("--model names a language model: use it with --engine llm")
+    if not Path(args.path).exists():
+        raise UsageError(f"{args.path}: no such file or folder")
+    target = _out_path(args.out, args.path) if args.out else None
+
+    patient, study = _first_study(_index_or_fail(args.path))
+    refs = _image_refs(study.series)
+    package = _model_package(args.analysis_model)
+    results: list[AnalysisResult] = []
+    analysed: list[FileRef] = []
+    if package is None:
+        print(
+            "radassist: no model package is installed; drafting without AI findings",
+            file=sys.stderr,
+        )
+    else:
+        skipped: list[str] = []
+        for ref in refs:
+            result, unreadable = _analyze_ref(ref, package, "gradcam")
+            if result is None:
+                skipped.append(f"unreadable: {unreadable}")
+            elif result.skipped is not None:
+                results.append(result)
+                skipped.append(result.skipped)
+            else:
+                results.append(result)
+                analysed.append(ref)
+        if not analysed:
+            reasons = "; ".join(dict.fromkeys(skipped)) or "no image"
+            print(
+                f"radassist: {package.manifest.name} did not apply to any image ({reasons}); "
+                "drafting without AI findings",
+                file=sys.stderr,
+            )
+    # The first analysed image describes the study best (its view, its exposure).
+    header_ref = analysed[0] if analysed else (refs[0] if refs else None)
+    header = _read_header(header_ref) if header_ref is not None else None
+    study_context = study_context_from_record(study, patient, dataset=header)
+    context = build_report_context(
+        study_context,
+        results,
+        patient_orientation=_patient_orientation(header) if header is not None else None,
+    )
+
+    extra: dict[str, Any] = {}
+    if args.engine == "llm":
+        try:
+            report, extra = _draft_with_language_model(args, new_report(context, language))
+        except KeyboardInterrupt:
+            print("radassist: stopped", file=sys.stderr)
+            return EXIT_INTERRUPTED
+    else:
+        report = draft_template_report(context, language)
+    issues = check_grounding(report)
+
+    if args.json:
+        output = (
+            json.dumps(
+                _draft_json(report, issues, args.engine, extra), indent=2, ensure_ascii=False
+            )
+            + "\n"
+        )
+    else:
+        lines = [format_report_text(report).rstrip("\n"), ""]
+        if not context.analysed:
+            lines.append("Grounding: not checked (no AI findings)")
+        elif issues:
+            lines.append(f"Grounding: {len(issues)} conflict(s) with the AI findings")
+            lines.extend(f"  ! {describe(issue)}" for issue in issues)
+        else:
+            lines.append("Grounding: no conflicts with the AI findings")
+        output = "\n".join(lines) + "\n"
+    if target is not None:
+        _write_out(target, output)
+        print(f"wrote {target}")
+    else:
+        sys.stdout.write(output)
+    return EXIT_OK
+
+
 _HANDLERS = {
     "scan": cmd_scan,
     "render": cmd_render,
@@ -444,6 +737,7 @@ _HANDLERS = {
     "synth": cmd_synth,
     "demo": cmd_demo,
     "analyze": cmd_analyze,
+    "draft": cmd_draft,
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +49,7 @@ from core.jobs import CancelToken, Progress
 from core.paths import export_dir
 from desktop import workers
 from desktop.assistant.ai_panel import AIPanel
+from desktop.assistant.report_panel import EXPORTS, ReportPanel
 from desktop.browser.study_browser import StudyBrowser
 from desktop.notifications import NotificationArea
 from desktop.settings import LAYOUTS, Settings
@@ -55,8 +57,10 @@ from desktop.viewer.grid import ViewerGrid
 from desktop.viewer.viewport import VIEWPORT_SHORTCUTS, Viewport
 
 if TYPE_CHECKING:
+    from core.analysis.inference import AnalysisResult
     from core.dicom.records import FileRef, SeriesRecord, StudyIndex
     from core.dicom.volume import Volume
+    from desktop.assistant.report_dialogs import ReportingSettingsDialog
     from desktop.dialogs.models_dialog import ModelsDialog
     from desktop.dialogs.shortcuts import ShortcutsDialog
     from desktop.workers import JobHandle
@@ -179,6 +183,20 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.ai_dock)
         self.series_loaded.connect(lambda _: self.ai_panel.refresh())  # frames now readable
+
+        # The report, tabbed with the AI findings: the study's draft opens with the study.
+        self.report_panel = ReportPanel(self, settings=self.settings)
+        self.report_dock = QDockWidget("Report", self)
+        self.report_dock.setObjectName("report_dock")
+        self.report_dock.setWidget(self.report_panel)
+        self.report_dock.setAllowedAreas(
+            Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.report_dock)
+        self.tabifyDockWidget(self.ai_dock, self.report_dock)
+        self.ai_dock.raise_()
+        self.ai_panel.analysis_finished.connect(self._on_ai_panel_analysis_finished)
+        self.report_panel.settings_requested.connect(self.show_reporting_settings)
 
         self.status_label = QLabel("")
         self.progress_bar = QProgressBar()
@@ -350,6 +368,43 @@ class MainWindow(QMainWindow):
         self.ai_panel_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
         self.addAction(self.ai_panel_action)
         self.models_action = a("&Models…", self.show_models_dialog, name="models")
+        self.reporting_action = a(
+            "&Reporting…", self.show_reporting_settings, name="reporting_settings"
+        )
+        self.draft_report_action = a(
+            "&Draft Report",
+            lambda: self.draft_report("report"),
+            "Ctrl+Shift+D",
+            name="draft_report",
+            tip="Draft the report with the chosen engine",
+        )
+        self.write_impression_action = a(
+            "Write &Impression", lambda: self.draft_report("impression"), name="write_impression"
+        )
+        self.rewrite_action = a(
+            "&Rewrite Selection", lambda: self.draft_report("rewrite"), name="rewrite_selection"
+        )
+        self.stop_drafting_action = a(
+            "S&top Drafting", self.report_panel.stop, name="stop_drafting"
+        )
+        self.mark_all_reviewed_action = a(
+            "Mark &All Reviewed", self.report_panel.mark_all_reviewed, name="mark_all_reviewed"
+        )
+        self.sign_report_action = a(
+            "&Sign Report…", self.sign_report, "Ctrl+Shift+G", name="sign_report"
+        )
+        self.addendum_action = a(
+            "Add A&ddendum…", self.report_panel.write_addendum, name="addendum"
+        )
+        self.export_report_actions: dict[str, QAction] = {}
+        for kind, text in EXPORTS:
+            self.export_report_actions[kind] = a(
+                text, lambda _=False, k=kind: self.export_report(k), name=f"export_report_{kind}"
+            )
+        self.report_panel_action = self.report_dock.toggleViewAction()
+        self.report_panel_action.setText("&Report Panel")
+        self.report_panel_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.addAction(self.report_panel_action)
         self._show_viewport_keys()
 
     def _show_viewport_keys(self) -> None:
@@ -447,8 +502,28 @@ class MainWindow(QMainWindow):
         analysis_menu.addAction(self.ai_panel_action)
         view_menu.addAction(self.ai_panel_action)
 
+        report_menu = bar.addMenu("&Report")
+        for action in (
+            self.draft_report_action,
+            self.write_impression_action,
+            self.rewrite_action,
+            self.stop_drafting_action,
+        ):
+            report_menu.addAction(action)
+        report_menu.addSeparator()
+        report_menu.addAction(self.mark_all_reviewed_action)
+        report_menu.addAction(self.sign_report_action)
+        report_menu.addAction(self.addendum_action)
+        export_menu = report_menu.addMenu("&Export Report")
+        for action in self.export_report_actions.values():
+            export_menu.addAction(action)
+        report_menu.addSeparator()
+        report_menu.addAction(self.report_panel_action)
+        view_menu.addAction(self.report_panel_action)
+
         settings_menu = bar.addMenu("&Settings")
         settings_menu.addAction(self.models_action)
+        settings_menu.addAction(self.reporting_action)
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
@@ -458,6 +533,7 @@ class MainWindow(QMainWindow):
             "View": view_menu,
             "Tools": tools_menu,
             "Analysis": analysis_menu,
+            "Report": report_menu,
             "Settings": settings_menu,
             "Help": help_menu,
         }
@@ -492,6 +568,7 @@ class MainWindow(QMainWindow):
         self.grid.set_sync(self.sync_action.isChecked())
         self._configure_viewports()
         self.ai_panel.set_viewport(self.grid.active_viewport)
+        self.report_panel.set_viewport(self.grid.active_viewport)
 
     def _configure_viewports(self) -> None:
         """New viewports (after a layout change) follow the window's choices."""
@@ -596,6 +673,7 @@ class MainWindow(QMainWindow):
         self.study_path = None
         self._volumes.clear()
         self.ai_panel.set_study_index(None)
+        self.report_panel.close_study()
         self.browser.clear()
         for viewport in self.grid.findChildren(Viewport):  # hidden ones too
             viewport.clear()
@@ -624,6 +702,7 @@ class MainWindow(QMainWindow):
         """
         viewport = viewport if viewport is not None else self.grid.active_viewport
         self._detach(viewport, keep=series.key)
+        self._follow_report(series)
         loaded = self._volumes.get(series.key)
         if loaded is not None:
             viewport.set_volume(loaded)
@@ -654,6 +733,18 @@ class MainWindow(QMainWindow):
         self._update_busy()
         return load.handle
 
+    def _follow_report(self, series: SeriesRecord) -> None:
+        """The report panel shows the report of the study whose series is shown."""
+        if self.index is None or not series.instances:
+            return
+        for patient in self.index.patients:
+            for study in patient.studies:
+                if any(s.key == series.key for s in study.series):
+                    current = self.report_panel.study
+                    if current is None or current.study_instance_uid != study.study_instance_uid:
+                        self.report_panel.open_study_file(series.instances[0].ref)
+                    return
+
     def _detach(self, viewport: Viewport, keep: str) -> None:
         """Take ``viewport`` off other loads; a load nobody waits for is cancelled."""
         for key, load in list(self._loads.items()):
@@ -673,6 +764,7 @@ class MainWindow(QMainWindow):
         self.grid.set_layout(rows, cols)
         self._configure_viewports()  # hidden viewports keep their series (and loads)
         self.ai_panel.set_viewport(self.grid.active_viewport)
+        self.report_panel.set_viewport(self.grid.active_viewport)
         self.settings.layout = (rows, cols)
 
     def set_overlays_visible(self, visible: bool) -> None:
@@ -821,6 +913,38 @@ class MainWindow(QMainWindow):
         self._keep_dialog(dialog)
         return dialog
 
+    def show_reporting_settings(self) -> ReportingSettingsDialog:
+        """Settings → Reporting: signer, language model, length, temperature (non-modal)."""
+        from desktop.assistant.report_dialogs import ReportingSettingsDialog
+
+        for dialog in self._dialogs:
+            if isinstance(dialog, ReportingSettingsDialog):
+                dialog.raise_()
+                dialog.activateWindow()
+                return dialog
+        dialog = ReportingSettingsDialog(self.settings, self)
+        self._keep_dialog(dialog)
+        return dialog
+
+    def show_report_panel(self) -> None:
+        self.report_dock.show()
+        self.report_dock.raise_()
+
+    def draft_report(self, mode: str = "report") -> JobHandle | None:
+        """Report → Draft Report (or Write Impression, Rewrite Selection), panel shown."""
+        self.show_report_panel()
+        return self.report_panel.draft(mode)
+
+    def sign_report(self) -> QWidget | None:
+        """Report → Sign Report: signs, or shows what needs review (with the override)."""
+        self.show_report_panel()
+        return self.report_panel.sign()
+
+    def export_report(self, kind: str) -> JobHandle | None:
+        """Report → Export Report → text, PDF, PDF with key images, DICOM SR."""
+        self.show_report_panel()
+        return self.report_panel.export(kind)
+
     def current_file_ref(self) -> FileRef | None:
         """The file of the image shown in the active viewport."""
         viewport = self.grid.active_viewport
@@ -876,6 +1000,10 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self._cancel_jobs()
         self.ai_panel.shutdown()
+        self.report_panel.shutdown()
+        engine = sys.modules.get("core.report.llm")  # loaded only if a draft ran
+        if engine is not None:
+            engine.shutdown_language_model_process()
         for dialog in list(self._dialogs):
             dialog.close()
         super().closeEvent(event)
@@ -1113,6 +1241,22 @@ class MainWindow(QMainWindow):
     def _on_grid_active_viewport_changed(self, viewport: Viewport) -> None:
         self.cine_action.setChecked(False)
         self.ai_panel.set_viewport(viewport)
+        self.report_panel.set_viewport(viewport)
+
+    def _on_ai_panel_analysis_finished(self, result: AnalysisResult) -> None:
+        """Findings of an image of the report's study check the report from now on."""
+        study = self.report_panel.study
+        uid = result.sop_instance_uid
+        if study is None or self.index is None or uid is None:
+            return
+        for patient in self.index.patients:
+            for record in patient.studies:
+                if record.study_instance_uid != study.study_instance_uid:
+                    continue
+                for series in record.series:
+                    if any(inst.sop_instance_uid == uid for inst in series.instances):
+                        self.report_panel.add_analysis(result)
+                        return
 
 
 def _viewport_key_tokens() -> set[str]:

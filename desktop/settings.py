@@ -16,7 +16,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LAYOUTS", "MAX_RECENT", "Settings"]
+__all__ = ["LAYOUTS", "MAX_RECENT", "REPORT_ENGINES", "REPORT_LANGUAGES", "Settings"]
 
 ORGANIZATION = "RadAssist"
 APPLICATION = "RadAssist"
@@ -24,6 +24,9 @@ APPLICATION = "RadAssist"
 MAX_RECENT = 10
 #: The viewer layouts offered (rows, columns).
 LAYOUTS = ((1, 1), (1, 2), (2, 1), (2, 2))
+#: Report languages (core.report.document.LANGUAGES) and drafting engines.
+REPORT_LANGUAGES = ("en", "zh-CN")
+REPORT_ENGINES = ("template", "llm")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -224,3 +227,71 @@ class Settings:
                 self.set_value("width", float(width))
         finally:
             self._qsettings.endArray()
+
+    # -- Settings → Reporting -----------------------------------------------------------
+
+    @property
+    def report_signer(self) -> str:
+        """The user who signs reports ("" until set: signing asks for it)."""
+        return self.get_str("reporting/signer").strip()
+
+    @report_signer.setter
+    def report_signer(self, name: str) -> None:
+        self.set_value("reporting/signer", str(name).strip())
+
+    @property
+    def report_model_folder(self) -> str:
+        """The local language-model folder ("" when none is chosen)."""
+        return self.get_str("reporting/model_folder").strip()
+
+    @report_model_folder.setter
+    def report_model_folder(self, folder: str | os.PathLike[str]) -> None:
+        self.set_value("reporting/model_folder", os.fspath(folder).strip())
+
+    @property
+    def report_max_new_tokens(self) -> int:
+        """How many tokens the language model may write per draft."""
+        value = self.get_int("reporting/max_new_tokens", 512)
+        return value if 16 <= value <= 8192 else 512
+
+    @report_max_new_tokens.setter
+    def report_max_new_tokens(self, value: int) -> None:
+        if not 16 <= int(value) <= 8192:
+            raise ValueError(f"max_new_tokens must be within 16..8192, not {value!r}")
+        self.set_value("reporting/max_new_tokens", int(value))
+
+    @property
+    def report_temperature(self) -> float:
+        """Sampling temperature; 0 = greedy (the default)."""
+        value = self.get_float("reporting/temperature", 0.0)
+        return value if 0.0 <= value <= 2.0 else 0.0
+
+    @report_temperature.setter
+    def report_temperature(self, value: float) -> None:
+        if not 0.0 <= float(value) <= 2.0:
+            raise ValueError(f"temperature must be within [0, 2], not {value!r}")
+        self.set_value("reporting/temperature", float(value))
+
+    @property
+    def report_language(self) -> str:
+        """Default language of new reports: "en" or "zh-CN"."""
+        value = self.get_str("reporting/language", "en")
+        return value if value in REPORT_LANGUAGES else "en"
+
+    @report_language.setter
+    def report_language(self, language: str) -> None:
+        if language not in REPORT_LANGUAGES:
+            raise ValueError(f"language must be one of {REPORT_LANGUAGES}, not {language!r}")
+        self.set_value("reporting/language", language)
+
+    @property
+    def report_engine(self) -> str:
+        """The drafting engine chosen last: "template" or "llm"."""
+        value = self.get_str("reporting/engine", "template")
+        return value if value in REPORT_ENGINES else "template"
+
+    @report_engine.setter
+    def report_engine(self, engine: str) -> None:
+        if engine not in REPORT_ENGINES:
+            raise ValueError(f"engine must be one of {REPORT_ENGINES}, not {engine!r}")
+        self.set_value("reporting/engine", engine)

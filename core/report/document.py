@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "FORMAT_VERSION",
     "LANGUAGES",
+    "SECTION_HEADINGS",
     "SECTION_ORDER",
     "Addendum",
     "FindingFact",
@@ -97,6 +98,27 @@ class Section(StrEnum):
 
 
 SECTION_ORDER: Final = tuple(Section)
+
+#: The section headings of every view of a report (editor, exports, the language
+#: model's prompt and parser), per report language.
+SECTION_HEADINGS: Final[Mapping[str, Mapping[Section, str]]] = {
+    "en": {
+        Section.CLINICAL_INFORMATION: "Clinical information",
+        Section.TECHNIQUE: "Technique",
+        Section.COMPARISON: "Comparison",
+        Section.FINDINGS: "Findings",
+        Section.IMPRESSION: "Impression",
+        Section.RECOMMENDATIONS: "Recommendations",
+    },
+    "zh-CN": {
+        Section.CLINICAL_INFORMATION: "临床资料",
+        Section.TECHNIQUE: "检查技术",
+        Section.COMPARISON: "对比",
+        Section.FINDINGS: "影像所见",
+        Section.IMPRESSION: "诊断意见",
+        Section.RECOMMENDATIONS: "建议",
+    },
+}
 
 
 class Origin(StrEnum):

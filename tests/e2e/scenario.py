@@ -1,13 +1,18 @@
 """A reading session in the real window, driven like a person would (run by the e2e test).
 
-    python tests/e2e/scenario.py CT_FOLDER CXR_FILE OUT_DIR [MODEL_NAME]
+    python tests/e2e/scenario.py CT_FOLDER CXR_FILE OUT_DIR [MODEL_NAME [LM_FOLDER]]
 
 Needs a display (QT_QPA_PLATFORM=xcb, DISPLAY). Starts the app through desktop.app,
 opens the CT, scrolls, changes the window, zooms, measures a distance and an ellipse ROI,
 opens the chest radiograph and measures on it, analyses it with the AI model MODEL_NAME
 (default: the one the window chooses) from the Analysis menu and shows the heatmap of
-its top finding, exporting a PNG at the end. Screenshots
-of the real window (QScreen.grabWindow) go to OUT_DIR/screenshots; OUT_DIR/checks.json
+its top finding, exporting a PNG. Then the report: drafted from the templates
+with the findings (Report menu), edited by typing (a sentence that denies what the
+analysis found is flagged), the impression written by the language model LM_FOLDER (a tiny
+one the test builds; its tokens stream into the editor), reviewed, signing blocked by
+the conflict (the dialog), the conflict resolved, signed, and exported as text, PDF
+with key images and DICOM SR. Screenshots of the real window (QScreen.grabWindow) go to
+OUT_DIR/screenshots (the signing dialog's own image beside them); OUT_DIR/checks.json
 holds what was checked in the process and the rectangles (screenshot pixels) the test
 looks at.
 """
@@ -27,11 +32,18 @@ STARTED = time.perf_counter()
 def main() -> int:
     ct_folder, cxr_file, out_dir = (Path(a) for a in sys.argv[1:4])
     model_name = sys.argv[4] if len(sys.argv) > 4 else None
+    lm_folder = Path(sys.argv[5]) if len(sys.argv) > 5 else None
     shots = out_dir / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
-    result: dict[str, Any] = {"checks": {}, "details": {}, "screenshots": {}, "rects": {}}
+    result: dict[str, Any] = {
+        "checks": {},
+        "details": {},
+        "screenshots": {},
+        "dialogs": {},
+        "rects": {},
+    }
     try:
-        _run(ct_folder, cxr_file, shots, result, model_name)
+        _run(ct_folder, cxr_file, shots, result, model_name, lm_folder)
     except Exception:
         result["error"] = traceback.format_exc()
         print(result["error"], file=sys.stderr)
@@ -45,6 +57,7 @@ def _run(
     shots: Path,
     result: dict[str, Any],
     model_name: str | None = None,
+    lm_folder: Path | None = None,
 ) -> None:
     from PySide6.QtCore import QPoint, QPointF, QRect, Qt
     from PySide6.QtGui import QMouseEvent, QWheelEvent
@@ -58,7 +71,12 @@ def _run(
     checks: dict[str, bool] = result["checks"]
     details: dict[str, Any] = result["details"]
     qapp = desktop_app.create_application()
-    window = desktop_app.start_window(ct_folder, settings=Settings(shots.parent / "settings.ini"))
+    settings = Settings(shots.parent / "settings.ini")
+    settings.report_signer = SIGNER
+    if lm_folder is not None:
+        settings.report_model_folder = str(lm_folder)
+        settings.report_max_new_tokens = 160
+    window = desktop_app.start_window(ct_folder, settings=settings)
     details["window_shown_s"] = round(time.perf_counter() - STARTED, 3)
     checks["torch_not_imported"] = "torch" not in sys.modules
     checks["platform_is_xcb"] = qapp.platformName() == "xcb"
@@ -289,9 +307,170 @@ def _run(
     details["exported"] = str(exported) if exported else None
     checks["exported_png"] = exported is not None and exported.stat().st_size > 1000
 
+    _report_session(window, cxr_file, shots, result, wait_until, settle, shoot, to_shot, lm_folder)
+
     window.close()
     desktop_app.shutdown()
     checks["no_torch_at_the_end"] = "torch" not in sys.modules
+
+
+SIGNER = "Dr E. Reader"
+#: Typed into the findings: it denies the effusion the demo model finds on the radiograph.
+TYPED = "No pleural effusion."
+
+
+def _report_session(
+    window: Any,
+    cxr_file: Path,
+    shots: Path,
+    result: dict[str, Any],
+    wait_until: Any,
+    settle: Any,
+    shoot: Any,
+    to_shot: Any,
+    lm_folder: Path | None,
+) -> None:
+    """Draft, edit, let the language model write, review, sign and export the report."""
+    from PySide6.QtTest import QTest
+
+    from core.report.document import Origin, Section
+    from desktop.assistant.report_dialogs import SigningBlockedDialog
+
+    checks: dict[str, bool] = result["checks"]
+    details: dict[str, Any] = result["details"]
+    panel = window.report_panel
+    checks["report_study_open"] = wait_until(lambda: panel.study is not None, 30)
+    # The analysis of the radiograph reached the report: it is checked against it.
+    checks["report_has_the_findings"] = wait_until(
+        lambda: panel.report is not None and panel.report.context.analysed, 30
+    )
+
+    # Report → Draft Report: the templates write every section from the findings.
+    drafted: list[Any] = []
+    panel.draft_finished.connect(drafted.append)
+    window.draft_report_action.trigger()
+    checks["report_drafted"] = wait_until(lambda: bool(drafted), 30)
+    settle(0.3)
+    report = panel.report
+    details["report_findings"] = report.section_text(Section.FINDINGS)
+    details["report_impression"] = report.section_text(Section.IMPRESSION)
+    checks["report_dock_shown"] = panel.isVisible() and window.report_dock.isVisible()
+    checks["report_mentions_the_effusion"] = "effusion" in details["report_findings"].lower()
+    checks["template_text_shaded"] = bool(report.sentences()) and set(
+        panel.highlighted_sentences().values()
+    ) == {"unreviewed"}
+    checks["report_demo_banner"] = panel.banner.isVisible()
+    editor = panel.editor.viewport()
+    result["rects"]["report_editor"] = to_shot(editor, editor.rect())
+    result["rects"]["report_banner"] = to_shot(panel.banner, panel.banner.rect())
+    result["rects"]["report_state"] = to_shot(panel.state_label, panel.state_label.rect())
+    result["rects"]["report_conflicts"] = to_shot(panel.conflict_list, panel.conflict_list.rect())
+    details["report_state_drafted"] = panel.state_label.text()
+    shoot("10-report-drafted")
+
+    # A person types a sentence that denies what the analysis found: flagged, with why.
+    panel.move_cursor_to_section(Section.FINDINGS)
+    QTest.keyClicks(panel.editor, " " + TYPED)
+    checks["typed_conflict_flagged"] = wait_until(
+        lambda: any(i.label == "Effusion" for i in panel.issues), 10
+    )
+    settle(0.4)
+    details["conflicts"] = panel.conflict_texts()
+    typed = [s for s in panel.report.sentences() if s.text == TYPED]
+    checks["typed_sentence_is_the_persons"] = len(typed) == 1 and typed[0].origin is Origin.PERSON
+    checks["conflict_marked_in_the_editor"] = "conflict" in panel.highlighted_sentences().values()
+    shoot("11-report-edited")
+
+    # The language model writes the impression; its tokens stream into the editor.
+    if lm_folder is not None:
+        streamed: list[str] = []
+        panel.text_streamed.connect(streamed.append)
+        drafted.clear()
+        panel.set_engine("llm")
+        window.write_impression_action.trigger()
+        checks["llm_streaming"] = wait_until(lambda: len(streamed) >= 3, 60)
+        checks["llm_stop_offered_while_streaming"] = panel.stop_button.isEnabled()
+        shoot("12-report-streaming")
+        checks["llm_finished"] = wait_until(lambda: bool(drafted), 60)
+        settle(0.3)
+        impression = panel.report.sentences(Section.IMPRESSION)
+        details["llm_impression"] = panel.report.section_text(Section.IMPRESSION)
+        details["llm_chunks"] = len(streamed)
+        checks["llm_impression_written"] = bool(impression) and all(
+            s.origin is Origin.LANGUAGE_MODEL and not s.reviewed for s in impression
+        )
+        checks["llm_findings_kept"] = TYPED in panel.report.section_text(Section.FINDINGS)
+        panel.set_engine("template")
+    # Everything read: mark it reviewed. Signing is still blocked by the conflict.
+    panel.review_all_button.click()
+    checks["all_reviewed"] = panel.report.unreviewed() == ()
+    panel.sign_button.click()
+    dialogs = panel.findChildren(SigningBlockedDialog)
+    checks["sign_blocked_dialog"] = len(dialogs) == 1 and dialogs[0].isVisible()
+    if dialogs:
+        dialog = dialogs[0]
+        details["sign_blockers"] = list(dialog.blockers)
+        checks["blocked_by_conflicts_only"] = all(
+            line.startswith("conflict:") for line in dialog.blockers
+        ) and any("Effusion" in line for line in dialog.blockers)
+        checks["override_needs_a_reason"] = not dialog.sign_anyway_button.isEnabled()
+        settle(0.3)
+        path = shots / "dialog-sign-blocked.png"
+        dialog.grab().save(str(path), "PNG")
+        result["dialogs"]["dialog-sign-blocked"] = str(path)
+        dialog.review_button.click()  # "Review first"
+        settle(0.2)
+    # Resolve: the person keeps the sentence; then it signs at once.
+    while panel.conflict_list.count():
+        panel.conflict_list.setCurrentRow(0)
+        panel.resolve_button.click()
+    signed: list[Any] = []
+    panel.report_signed.connect(signed.append)
+    window.sign_report_action.trigger()
+    checks["report_signed"] = wait_until(lambda: bool(signed), 10)
+    settle(0.3)
+    final = panel.report
+    details["report_state_signed"] = panel.state_label.text()
+    checks["final_signed_by_the_user"] = (
+        final.is_final and final.signature is not None and final.signature.signer == SIGNER
+    )
+    checks["state_line_says_final"] = panel.state_label.text().startswith(
+        f"Final — signed by {SIGNER} at "
+    )
+    checks["final_is_read_only"] = panel.editor.isReadOnly() and panel.addendum_button.isEnabled()
+    shoot("13-report-signed")
+
+    # Export: text, PDF with the key images (the view and its heatmap), DICOM SR.
+    import pydicom
+
+    files: dict[str, Any] = {}
+    for kind in ("text", "pdf_images", "sr"):
+        done: list[Any] = []
+        panel.exported.connect(done.append)
+        window.export_report_actions[kind].trigger()
+        ok = wait_until(lambda done=done: bool(done), 30)
+        panel.exported.disconnect()
+        checks[f"exported_report_{kind}"] = ok
+        files[kind] = done[0] if done else None
+    details["report_exports"] = {k: str(v) for k, v in files.items()}
+    if files["text"] is not None:
+        text = files["text"].read_text(encoding="utf-8")
+        checks["text_export_has_the_edit"] = TYPED in text
+        checks["text_export_is_signed"] = SIGNER in text
+    if files["pdf_images"] is not None:
+        checks["pdf_export"] = files["pdf_images"].read_bytes().startswith(b"%PDF")
+        details["pdf_bytes"] = files["pdf_images"].stat().st_size
+        checks["two_key_images"] = len(panel.key_images()) == 2
+    if files["sr"] is not None:
+        sr = pydicom.dcmread(files["sr"])
+        source = pydicom.dcmread(cxr_file, stop_before_pixels=True)
+        checks["sr_references_the_study"] = (
+            sr.Modality == "SR" and sr.StudyInstanceUID == source.StudyInstanceUID
+        )
+        checks["sr_verified"] = str(sr.get("VerificationFlag", "")) == "VERIFIED"
+        checks["exports_not_beside_the_source"] = all(
+            f is not None and f.parent != cxr_file.parent for f in files.values()
+        )
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 The session runs in a child interpreter (tests/e2e/scenario.py) with the xcb platform,
 as the app runs for a person; this test starts Xvfb, writes a synthetic CT and a chest
-radiograph, runs the session and checks the screenshots it took of the real window
-(QScreen.grabWindow) pixel by pixel, and the checks it wrote. Screenshots are kept in
-test-artifacts/screenshots/ for a person to look at.
+radiograph, builds a tiny language model, runs the session (reading, AI analysis, then
+the report: drafted, edited, written by the model, signed, exported) and checks the
+screenshots it took of the real window (QScreen.grabWindow) pixel by pixel, and the
+checks it wrote. Screenshots are kept in test-artifacts/screenshots/ for a person to
+look at.
 
 Without Xvfb the test fails when CI=true (the Makefile installs it) and is skipped
 elsewhere.
@@ -81,6 +83,9 @@ def session(display: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     cxr = base / "studies" / "cxr" / "0001.dcm"
     write_ct_series(ct, np.random.default_rng(21), slices=40, size=256, pixel_representation=0)
     truth = write_cxr(cxr, np.random.default_rng(CXR_SEED), size=512, lesions="random")
+    from tests.core.llm_helpers import make_tiny_causal_lm
+
+    lm = make_tiny_causal_lm(base / "lm" / "tiny-report-lm")
     out = base / "out"
     env = {
         **os.environ,
@@ -93,11 +98,11 @@ def session(display: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     (base / "runtime").mkdir(mode=0o700)
     env.pop("XAUTHORITY", None)
     completed = subprocess.run(
-        [sys.executable, str(SCENARIO), str(ct), str(cxr), str(out), E2E_MODEL],
+        [sys.executable, str(SCENARIO), str(ct), str(cxr), str(out), E2E_MODEL, str(lm)],
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=240,
         cwd=ROOT,
     )
     checks_file = out / "checks.json"
@@ -108,8 +113,14 @@ def session(display: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     assert "error" not in result, result["error"]
     assert completed.returncode == 0, completed.stderr[-3000:]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for name, path in result["screenshots"].items():
+    for name, path in {**result["screenshots"], **result["dialogs"]}.items():
         shutil.copy(path, ARTIFACTS / f"{name}.png")
+    # The report's exports too (text, PDF with key images, SR), for a person to open.
+    exports = ARTIFACTS.parent / "report"
+    exports.mkdir(parents=True, exist_ok=True)
+    for path in result["details"].get("report_exports", {}).values():
+        if path and Path(path).exists():
+            shutil.copy(path, exports / Path(path).name)
     result["stderr"] = completed.stderr
     result["truth"] = truth.to_json()
     return result
@@ -141,13 +152,13 @@ def _measurement_pixels(region: np.ndarray) -> int:
 def test_every_check_in_the_session_passed(session: dict[str, Any]) -> None:
     failed = [name for name, ok in session["checks"].items() if not ok]
     assert not failed, f"failed: {failed}; details: {session['details']}"
-    assert len(session["checks"]) >= 18
+    assert len(session["checks"]) >= 60
     assert session["details"]["window_shown_s"] < 5.0
 
 
 def test_the_screenshots_are_of_the_real_window(session: dict[str, Any]) -> None:
     shots = _shots(session)
-    assert len(shots) == 9
+    assert len(shots) == 13
     sizes = {image.shape for image in shots.values()}
     assert len(sizes) == 1, sizes  # the same window every time
     height, width, _ = sizes.pop()
@@ -243,3 +254,58 @@ def test_the_heatmap_is_on_screen_with_the_findings_and_the_banner(
     findings = _crop(shots["09-cxr-heatmap"], session["rects"]["ai_findings"])
     empty = _crop(shots["08-cxr-distance"], session["rects"]["ai_findings"])
     assert float(np.abs(findings - empty).mean()) > 1  # rows appeared
+
+
+def _amber(region: np.ndarray) -> np.ndarray:
+    """The shading of engine text nobody has reviewed yet (255, 233, 168)."""
+    r, g, b = region[..., 0], region[..., 1], region[..., 2]
+    return (r > 240) & (g > 215) & (g < 245) & (b > 140) & (b < 190)
+
+
+def _pink(region: np.ndarray) -> np.ndarray:
+    """The shading of a sentence in conflict with the analysis (255, 208, 208)."""
+    r, g, b = region[..., 0], region[..., 1], region[..., 2]
+    return (r > 240) & (g > 190) & (g < 225) & (b > 190) & (b < 225)
+
+
+def test_the_report_is_drafted_edited_signed_and_exported(session: dict[str, Any]) -> None:
+    shots = _shots(session)
+    details = session["details"]
+    rects = session["rects"]
+    editor = rects["report_editor"]
+    # Drafted: the template text is on screen, shaded as unreviewed, with the demo banner.
+    drafted = _crop(shots["10-report-drafted"], editor)
+    assert _amber(drafted).mean() > 0.01, _amber(drafted).mean()
+    assert not _pink(drafted).any()
+    assert "effusion" in details["report_findings"].lower()
+    banner = _crop(shots["10-report-drafted"], rects["report_banner"])
+    amber = (banner[..., 0] > 220) & (banner[..., 1] > 170) & (banner[..., 2] < 90)
+    assert amber.mean() > 0.4
+    assert details["report_state_drafted"].startswith("Draft — revision")
+    # Edited: the typed sentence is marked in conflict and listed with its reason.
+    edited = _crop(shots["11-report-edited"], editor)
+    assert _pink(edited).sum() > 200, _pink(edited).sum()
+    rows = details["conflicts"]
+    assert any("Effusion" in row and "No pleural effusion." in row for row in rows), rows
+    listed = _crop(shots["11-report-edited"], rects["report_conflicts"])
+    red = (listed[..., 0] > 150) & (listed[..., 1] < 90) & (listed[..., 2] < 90)
+    assert red.sum() > 30  # the conflict's row, in red
+    # The language model's tokens were arriving on screen, Stop offered.
+    streaming = _crop(shots["12-report-streaming"], editor)
+    assert float(np.abs(streaming - edited).mean()) > 0.5
+    assert details["llm_chunks"] >= 3 and details["llm_impression"]
+    # Signed: nothing shaded any more, the state line says who signed (in green).
+    signed = _crop(shots["13-report-signed"], editor)
+    assert not _amber(signed).any() and not _pink(signed).any()
+    assert details["report_state_signed"].startswith("Final — signed by Dr E. Reader at ")
+    state = _crop(shots["13-report-signed"], rects["report_state"])
+    green = (state[..., 1] > 100) & (state[..., 0] < 90) & (state[..., 2] < 90)
+    assert green.sum() > 20
+    # The dialog that blocked signing listed the conflict.
+    assert any("Effusion" in line for line in details["sign_blockers"])
+    dialog = _load(session["dialogs"]["dialog-sign-blocked"])
+    assert dialog.shape[0] > 100 and dialog.std() > 10
+    # Exports in the export folder, none beside the study.
+    exports = details["report_exports"]
+    assert exports["text"].endswith(".txt") and exports["pdf_images"].endswith(".pdf")
+    assert Path(exports["sr"]).exists() and details["pdf_bytes"] > 5000

@@ -1,0 +1,285 @@
+"""The report panel's dialogs: signing blocked (with an override), addendum, Reporting settings.
+
+Each opens non-modally (``open()``), so the window keeps running; the panel connects to
+their signals. House rule 9: an override of the review is possible, but only with a
+reason, which the signature records together with what was outstanding.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import workers
+
+if TYPE_CHECKING:
+    from desktop.settings import Settings
+    from desktop.workers import JobHandle
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["AddendumDialog", "ReportingSettingsDialog", "SigningBlockedDialog"]
+
+#: Report languages offered: (code, what the person reads).
+LANGUAGE_CHOICES: tuple[tuple[str, str], ...] = (("en", "English"), ("zh-CN", "中文"))
+
+
+class SigningBlockedDialog(QDialog):
+    """What needs review before signing, and "Sign anyway", which needs a reason.
+
+    Signals
+    -------
+    override_confirmed(str)
+        The person signs anyway, for the reason given (never empty).
+    """
+
+    override_confirmed = Signal(str)
+
+    def __init__(self, blockers: Sequence[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sign_blocked_dialog")
+        self.setWindowTitle("Signing needs review")
+        self.blockers = tuple(blockers)
+        intro = QLabel(
+            f"{len(self.blockers)} item(s) need review before the report can be signed. "
+            "Review them in the editor (Mark reviewed, Resolve), or sign anyway: the reason "
+            "and these items are recorded with your signature."
+        )
+        intro.setWordWrap(True)
+        self.blocker_list = QListWidget()
+        self.blocker_list.setObjectName("sign_blockers")
+        self.blocker_list.setWordWrap(True)
+        self.blocker_list.addItems(list(self.blockers))
+        self.reason_edit = QLineEdit()
+        self.reason_edit.setObjectName("override_reason")
+        self.reason_edit.setPlaceholderText("Reason for signing without review (required)")
+        self.reason_edit.textChanged.connect(self._on_reason_edit_changed)
+        self.sign_anyway_button = QPushButton("Sign anyway")
+        self.sign_anyway_button.setObjectName("sign_anyway")
+        self.sign_anyway_button.setEnabled(False)
+        self.sign_anyway_button.clicked.connect(self._on_sign_anyway_clicked)
+        self.review_button = QPushButton("Review first")
+        self.review_button.setObjectName("review_first")
+        self.review_button.setDefault(True)
+        self.review_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.review_button)
+        buttons.addWidget(self.sign_anyway_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.blocker_list, 1)
+        layout.addWidget(QLabel("Override:"))
+        layout.addWidget(self.reason_edit)
+        layout.addLayout(buttons)
+        self.resize(520, 360)
+
+    def _on_reason_edit_changed(self, text: str) -> None:
+        self.sign_anyway_button.setEnabled(bool(text.strip()))
+
+    def _on_sign_anyway_clicked(self) -> None:
+        reason = self.reason_edit.text().strip()
+        if not reason:
+            return
+        self.accept()
+        self.override_confirmed.emit(reason)
+
+
+class AddendumDialog(QDialog):
+    """Text added to a signed report, signed on its own.
+
+    Signals
+    -------
+    addendum_written(str)
+    """
+
+    addendum_written = Signal(str)
+
+    def __init__(self, signer: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("addendum_dialog")
+        self.setWindowTitle("Addendum")
+        note = QLabel(
+            f"The signed report does not change; this addendum is added to it, signed by {signer}."
+        )
+        note.setWordWrap(True)
+        self.text_edit = QPlainTextEdit()
+        self.text_edit.setObjectName("addendum_text")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("Sign addendum")
+        ok.setEnabled(False)
+        self.text_edit.textChanged.connect(
+            lambda: ok.setEnabled(bool(self.text_edit.toPlainText().strip()))
+        )
+        self.buttons.accepted.connect(self._on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addWidget(self.text_edit, 1)
+        layout.addWidget(self.buttons)
+        self.resize(480, 260)
+
+    def _on_buttons_accepted(self) -> None:
+        text = self.text_edit.toPlainText().strip()
+        if text:
+            self.accept()
+            self.addendum_written.emit(text)
+
+
+def _inspect_job(folder: str, token: Any) -> Any:
+    from core.report.llm import inspect_model_folder
+
+    return inspect_model_folder(Path(folder))
+
+
+class ReportingSettingsDialog(QDialog):
+    """Settings → Reporting: who signs, the language model and how it writes, the language.
+
+    Signals
+    -------
+    settings_saved()
+    """
+
+    settings_saved = Signal()
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("reporting_settings")
+        self.setWindowTitle("Reporting settings")
+        self._settings = settings
+        self._check: JobHandle | None = None
+
+        self.signer_edit = QLineEdit(settings.report_signer)
+        self.signer_edit.setObjectName("report_signer")
+        self.signer_edit.setPlaceholderText("e.g. Dr A. Example")
+        self.model_edit = QLineEdit(settings.report_model_folder)
+        self.model_edit.setObjectName("report_model_folder")
+        self.model_edit.setPlaceholderText("A Hugging Face causal-LM folder on this computer")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._on_browse_clicked)
+        self.check_button = QPushButton("Check")
+        self.check_button.setObjectName("report_model_check")
+        self.check_button.setToolTip(
+            "Read the folder (config, weights, tokenizer) without loading it"
+        )
+        self.check_button.clicked.connect(self.check_model_folder)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_edit, 1)
+        model_row.addWidget(browse)
+        model_row.addWidget(self.check_button)
+        self.model_status = QLabel("")
+        self.model_status.setObjectName("report_model_status")
+        self.model_status.setWordWrap(True)
+        self.length_spin = QSpinBox()
+        self.length_spin.setObjectName("report_max_new_tokens")
+        self.length_spin.setRange(16, 8192)
+        self.length_spin.setSingleStep(64)
+        self.length_spin.setValue(settings.report_max_new_tokens)
+        self.length_spin.setSuffix(" tokens")
+        self.temperature_spin = QDoubleSpinBox()
+        self.temperature_spin.setObjectName("report_temperature")
+        self.temperature_spin.setRange(0.0, 2.0)
+        self.temperature_spin.setSingleStep(0.1)
+        self.temperature_spin.setDecimals(2)
+        self.temperature_spin.setValue(settings.report_temperature)
+        self.temperature_spin.setToolTip("0 = greedy (the same text every time)")
+        self.language_combo = QComboBox()
+        self.language_combo.setObjectName("report_default_language")
+        for code, text in LANGUAGE_CHOICES:
+            self.language_combo.addItem(text, code)
+        codes = [code for code, _ in LANGUAGE_CHOICES]
+        self.language_combo.setCurrentIndex(codes.index(settings.report_language))
+
+        form = QFormLayout()
+        form.addRow("Your name (signs reports):", self.signer_edit)
+        form.addRow("Language model folder:", model_row)
+        form.addRow("", self.model_status)
+        form.addRow("Maximum length:", self.length_spin)
+        form.addRow("Temperature:", self.temperature_spin)
+        form.addRow("Default report language:", self.language_combo)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self._on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.resize(560, 280)
+
+    def _on_browse_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Language model folder", self.model_edit.text()
+        )
+        if folder:
+            self.model_edit.setText(folder)
+            self.check_model_folder()
+
+    def check_model_folder(self) -> JobHandle | None:
+        """Read the folder in the background; the engine's verdict shows below it."""
+        folder = self.model_edit.text().strip()
+        if not folder:
+            self.model_status.setText("No folder: drafting uses the templates only.")
+            return None
+        if self._check is not None and self._check.is_running:
+            self._check.cancel()
+        self.model_status.setStyleSheet("")
+        self.model_status.setText("Checking…")
+        handle = workers.start_job(
+            lambda token: _inspect_job(folder, token), parent=self, name="inspect-llm"
+        )
+        handle.succeeded.connect(self._on_check_succeeded)
+        handle.failed.connect(self._on_check_failed)
+        self._check = handle
+        return handle
+
+    def _on_check_succeeded(self, info: Any) -> None:
+        self.model_status.setStyleSheet("QLabel { color: #2e7d32; }")
+        template = "its chat template" if info.has_chat_template else "a plain prompt"
+        self.model_status.setText(
+            f"Usable: {info.name}, {info.parameters / 1e6:.1f} M parameters, needs "
+            f"{info.memory_needed / 2**30:.2f} GiB of {info.memory_available / 2**30:.1f} GiB "
+            f"available; prompts use {template}."
+        )
+
+    def _on_check_failed(self, error: BaseException) -> None:
+        from core.errors import CancelledError
+
+        if isinstance(error, CancelledError):
+            return
+        self.model_status.setStyleSheet("QLabel { color: #c82828; }")
+        self.model_status.setText(str(error) or type(error).__name__)
+
+    def _on_buttons_accepted(self) -> None:
+        self._settings.report_signer = self.signer_edit.text()
+        self._settings.report_model_folder = self.model_edit.text()
+        self._settings.report_max_new_tokens = self.length_spin.value()
+        self._settings.report_temperature = self.temperature_spin.value()
+        self._settings.report_language = str(self.language_combo.currentData())
+        self._settings.sync()
+        self.accept()
+        self.settings_saved.emit()

@@ -1,0 +1,1911 @@
+"""The report panel: draft the report from the study and the AI findings, check, sign, export.
+
+The panel sits on the right of the window, tabbed with the AI findings. It holds one
+:class:`~core.report.document.Report` for the study on screen and shows it in one
+editor: a heading per section (clinical information, technique, comparison, findings,
+impression, recommendations) and the section's text. What a person sees:
+
+* drafting by templates (:mod:`core.report.templates`, no model) or by the local language
+  model (:mod:`core.report.llm`, in its own process: this one never imports torch), in
+  English or Chinese: the whole report, a rewrite of the selected sentences, or the
+  impression. A language model's tokens appear in the editor as they arrive; Stop
+  keeps what was written so far and returns at once;
+* engine text nobody has reviewed yet is shaded; sentences that the grounding check
+  (:mod:`core.report.grounding`) finds at odds with the analysis are underlined in red,
+  the reason in their tooltip and in the list below, where Resolve keeps the text;
+* Mark reviewed (the selection, or everything), Sign (blocked while review is needed,
+  unless overridden with a reason, which is recorded), Addendum on a signed report,
+  Export as text, PDF (with key images) or DICOM SR into the export folder;
+* the demo banner whenever the findings come from a demo model; the state: Draft, or
+  Final — signed by whom and when.
+
+Typing goes into the report through :meth:`Report.with_section_text` after a short pause
+(at most a second of typing is ever only in the editor) and the draft is saved by
+:class:`~core.report.store.DraftStore` on a job thread at most a second after it changed.
+A draft whose editing session ended without a goodbye (the app was killed) is offered
+back when its study opens again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QHelpEvent,
+    QInputMethodEvent,
+    QKeyEvent,
+    QKeySequence,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QTextEdit,
+    QToolButton,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.errors import CancelledError, RadAssistError
+from core.jobs import CancelToken, Progress
+from core.report.document import (
+    SECTION_ORDER,
+    Origin,
+    Report,
+    ReportContext,
+    Section,
+    Sentence,
+    StudyContext,
+    new_report,
+)
+from desktop import workers
+from desktop.assistant.report_dialogs import (
+    LANGUAGE_CHOICES,
+    AddendumDialog,
+    SigningBlockedDialog,
+)
+from desktop.assistant.report_layout import (
+    HEADINGS,
+    SentenceSpan,
+    heading_line_numbers,
+    locate_sentences,
+    parse_editor_text,
+    render_report,
+    section_body_ranges,
+    utf16_offsets,
+)
+
+if TYPE_CHECKING:
+    from core.analysis.inference import AnalysisResult
+    from core.dicom.records import FileRef
+    from core.report.store import DraftStore
+    from desktop.settings import Settings
+    from desktop.viewer.viewport import Viewport
+    from desktop.workers import JobHandle
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ENGINES", "EXPORTS", "MODES", "ReportEditor", "ReportPanel"]
+
+#: Drafting engines: (settings name, what the person reads).
+ENGINES: Final = (("template", "Templates"), ("llm", "Language model"))
+#: Drafting modes (core.report.llm.DraftMode values): (mode, button text).
+MODES: Final = (
+    ("report", "Draft report"),
+    ("rewrite", "Rewrite selection"),
+    ("impression", "Write impression"),
+)
+#: Export formats: (kind, menu text).
+EXPORTS: Final = (
+    ("text", "Plain text"),
+    ("pdf", "PDF"),
+    ("pdf_images", "PDF with key images"),
+    ("sr", "DICOM structured report"),
+)
+#: Shown wherever a demo model's findings feed the report (the AI panel's wording).
+DEMO_BANNER: Final = "Demo model trained on synthetic images — not for clinical use"
+BANNER_STYLE: Final = (
+    "QLabel { background: #ffcc33; color: #000; font-weight: bold; padding: 6px; "
+    "border-radius: 3px; }"
+)
+#: Editing → report after this pause; the draft is saved at most this long after a change.
+EDIT_PAUSE_MS: Final = 300
+SAVE_INTERVAL_MS: Final = 1000
+
+UNREVIEWED_BACKGROUND: Final = QColor(255, 233, 168)
+CONFLICT_BACKGROUND: Final = QColor(255, 208, 208)
+CONFLICT_UNDERLINE: Final = QColor(200, 30, 30)
+_ORIGIN_TEXT: Final = {
+    Origin.TEMPLATE: "Template",
+    Origin.LANGUAGE_MODEL: "Language model",
+    Origin.PERSON: "Your",
+}
+
+
+# -- jobs (run on the job pool; engine modules are imported there) ---------------------
+
+
+def _template_job(context: ReportContext, language: str, token: CancelToken) -> Report:
+    from core.report.templates import draft_template_report
+
+    token.raise_if_cancelled()
+    return draft_template_report(context, language)
+
+
+def _language_model_job(
+    folder: str,
+    context: ReportContext,
+    mode: str,
+    language: str,
+    max_new_tokens: int,
+    temperature: float,
+    selection: str | None,
+    token: CancelToken,
+) -> Generator[Any, None, Any]:
+    from core.report.llm import DraftMode, GenerationSettings, draft_with_language_model
+
+    settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature)
+    result = yield from draft_with_language_model(
+        Path(folder), context, DraftMode(mode), language, settings, token, selection=selection
+    )
+    return result
+
+
+def _context_job(ref: FileRef, token: CancelToken) -> StudyContext:
+    import pydicom
+
+    from core.report.context import study_context_from_dataset
+
+    with ref.open() as stream:
+        dataset = pydicom.dcmread(stream, stop_before_pixels=True)
+    token.raise_if_cancelled()
+    return study_context_from_dataset(dataset)
+
+
+def _analysis_context_job(
+    study: StudyContext, results: Sequence[AnalysisResult], token: CancelToken
+) -> ReportContext:
+    from core.report.context import build_report_context
+
+    token.raise_if_cancelled()
+    return build_report_context(study, list(results))
+
+
+def _export_job(
+    kind: str, report: Report, source: FileRef | None, key_images: Sequence[Any], token: Any
+) -> Path:
+    from core.report import export
+
+    token.raise_if_cancelled()
+    # Never beside the study: the engine refuses its folder as a target.
+    folder = Path(source.path).parent if source is not None else None
+    if kind == "text":
+        return export.export_text(report, source_folder=folder)
+    if kind in ("pdf", "pdf_images"):
+        return export.export_pdf(report, key_images=key_images, source_folder=folder)
+    if source is None:
+        raise RadAssistError("no DICOM object of the study is known: the SR cannot reference it")
+    import pydicom
+
+    with source.open() as stream:
+        dataset = pydicom.dcmread(stream, stop_before_pixels=True)
+    return export.export_sr(report, dataset, source_folder=folder)
+
+
+def _key_image(caption: str, image: Any) -> Any:
+    """A :class:`core.report.export.KeyImage` from a QImage (uint8 RGB)."""
+    from PySide6.QtGui import QImage
+
+    from core.report.export import KeyImage
+
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height, stride = rgb.width(), rgb.height(), rgb.bytesPerLine()
+    data = np.frombuffer(rgb.constBits(), dtype=np.uint8).reshape(height, stride)
+    array = data[:, : width * 3].reshape(height, width, 3).copy()  # the QImage goes away
+    return KeyImage(caption, array)
+
+
+# -- the editor ---------------------------------------------------------------------------
+
+
+class _HeadingHighlighter(QSyntaxHighlighter):
+    """Heading lines bold and a little larger (formatting only: the text stays plain)."""
+
+    def __init__(self, document: QTextDocument, editor: ReportEditor) -> None:
+        super().__init__(document)
+        self._editor = editor
+        self._format = QTextCharFormat()
+        self._format.setFontWeight(QFont.Weight.Bold)
+        self._format.setForeground(QColor(40, 80, 140))
+
+    def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt override
+        block = self.currentBlock()
+        if block.blockNumber() in self._editor.heading_blocks():
+            self.setFormat(0, len(text), self._format)
+
+
+class ReportEditor(QTextEdit):
+    """The report's text: plain, with heading lines a person cannot change by accident.
+
+    Keys that would change a heading line (typing in it, deleting into it from the line
+    before or after, a selection across it, Enter on it) are ignored; moving through it
+    is not. A tooltip says, for the sentence under the mouse, who wrote it, whether it was
+    reviewed, and why the grounding check questions it.
+    """
+
+    heading_edit_refused = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("report_editor")
+        self.setAcceptRichText(False)
+        self.setTabChangesFocus(True)
+        self._language = "en"
+        self._headings_cache: tuple[str, dict[int, Section]] | None = None
+        self.tooltip_provider: Callable[[int], str] | None = None
+        self._highlighter = _HeadingHighlighter(self.document(), self)
+
+    def set_language(self, language: str) -> None:
+        if language != self._language:
+            self._language = language
+            self._headings_cache = None
+            self._highlighter.rehighlight()
+
+    def heading_blocks(self) -> dict[int, Section]:
+        """Block (line) number → section of each heading line."""
+        text = self.toPlainText()
+        if self._headings_cache is None or self._headings_cache[0] != text:
+            self._headings_cache = (text, heading_line_numbers(text, self._language))
+        return self._headings_cache[1]
+
+    def _would_change_heading(self, event: QKeyEvent) -> bool:
+        key = event.key()
+        deleting = key in (Qt.Key.Key_Backspace, Qt.Key.Key_Delete) or event.matches(
+            QKeySequence.StandardKey.Cut
+        )
+        breaking = key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        pasting = event.matches(QKeySequence.StandardKey.Paste)
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
+        typing = bool(event.text()) and event.text().isprintable() and not modifiers
+        if not (deleting or breaking or pasting or typing):
+            return False
+        cursor = self.textCursor()
+        return self._touches_heading(
+            cursor, backspace=key == Qt.Key.Key_Backspace, delete=(key == Qt.Key.Key_Delete)
+        )
+
+    def _touches_heading(
+        self, cursor: QTextCursor, *, backspace: bool = False, delete: bool = False
+    ) -> bool:
+        headings = self.heading_blocks()
+        document = self.document()
+        if cursor.hasSelection():
+            first = document.findBlock(cursor.selectionStart()).blockNumber()
+            last = document.findBlock(cursor.selectionEnd()).blockNumber()
+            return any(first <= number <= last for number in headings)
+        block = cursor.block()
+        number = block.blockNumber()
+        if number in headings:
+            return True
+        if backspace and cursor.position() == block.position():
+            return number - 1 in headings
+        if delete and cursor.position() == block.position() + block.length() - 1:
+            return number + 1 in headings
+        return False
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if not self.isReadOnly() and self._would_change_heading(event):
+            event.accept()
+            self.heading_edit_refused.emit()
+            return
+        super().keyPressEvent(event)
+
+    def inputMethodEvent(self, event: QInputMethodEvent) -> None:  # noqa: N802 - Qt override
+        # Chinese (and other) text arrives committed by the input method, not as keys.
+        if (
+            not self.isReadOnly()
+            and event.commitString()
+            and self._touches_heading(self.textCursor())
+        ):
+            event.accept()
+            self.heading_edit_refused.emit()
+            return
+        super().inputMethodEvent(event)
+
+    def insertFromMimeData(self, source: Any) -> None:  # noqa: N802 - Qt override
+        if self._touches_heading(self.textCursor()):
+            self.heading_edit_refused.emit()
+            return
+        super().insertFromMimeData(source)
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = ""
+            if self.tooltip_provider is not None:
+                position = self.cursorForPosition(event.pos()).position()
+                text = self.tooltip_provider(position)
+            if text:
+                QToolTip.showText(event.globalPos(), text, self.viewport())
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().viewportEvent(event)
+
+
+# -- the panel ----------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Stream:
+    """A language model writing into the editor."""
+
+    mode: str
+    language: str
+    base: Report  # the report when drafting started (the editor is read-only meanwhile)
+    model_name: str
+    position: int  # where the next chunk goes (UTF-16 document position)
+    start: int  # where the model's text begins
+    section: Section | None = None
+    replace: tuple[int, int] | None = None  # sentence indices [i, j) of ``section`` rewritten
+    chunks: list[str] = field(default_factory=list)
+    tokens: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    first_chunk: float | None = None
+    handle: JobHandle | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _describe_error(error: BaseException) -> str:
+    if isinstance(error, RadAssistError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def _section_title(section: Section, language: str) -> str:
+    heading = HEADINGS.get(language, HEADINGS["en"])[section]
+    return heading.capitalize() if heading.isascii() else heading
+
+
+def _local_time(stamp: str) -> str:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
+
+
+class ReportPanel(QWidget):
+    """The report of the study on screen: draft, review, sign, export.
+
+    Parameters
+    ----------
+    parent : QWidget, optional
+    settings : Settings, optional
+        Signer, language model, length, temperature, language and engine.
+    store : DraftStore, optional
+        Where drafts are kept; default the user data folder's.
+
+    Signals
+    -------
+    report_changed(object)
+        The :class:`~core.report.document.Report` now in the panel.
+    draft_started(str)
+        A draft began (the mode: "report", "rewrite", "impression").
+    text_streamed(str)
+        A language model's chunk reached the editor.
+    draft_finished(object)
+        The report after a draft was applied (also after Stop).
+    draft_failed(str)
+        Why a draft could not be made (not for Stop).
+    report_saved(int)
+        The revision now on disk.
+    report_signed(object)
+        The final report.
+    exported(object)
+        The :class:`~pathlib.Path` of an export.
+    export_failed(str)
+    recovery_offered(object)
+        The interrupted draft offered back.
+    study_opened(object)
+        The :class:`~core.report.document.StudyContext` of the study whose report shows.
+    settings_requested()
+        Something needs Settings → Reporting (no signer, no model folder).
+    """
+
+    report_changed = Signal(object)
+    draft_started = Signal(str)
+    text_streamed = Signal(str)
+    draft_finished = Signal(object)
+    draft_failed = Signal(str)
+    report_saved = Signal(int)
+    report_signed = Signal(object)
+    exported = Signal(object)
+    export_failed = Signal(str)
+    recovery_offered = Signal(object)
+    study_opened = Signal(object)
+    settings_requested = Signal()
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        settings: Settings | None = None,
+        store: DraftStore | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("report_panel")
+        if settings is None:
+            from desktop.settings import Settings
+
+            settings = Settings()
+        self._settings = settings
+        self._store_instance = store
+        self._report: Report | None = None
+        self._study: StudyContext | None = None
+        self._source: FileRef | None = None
+        self._results: dict[str, AnalysisResult] = {}
+        self._issues: tuple[Any, ...] = ()  # unresolved GroundingIssue
+        self._spans: tuple[SentenceSpan, ...] = ()
+        self._offsets: list[int] | None = None  # UTF-16 positions when they differ
+        self._marks: list[QTextEdit.ExtraSelection] = []
+        self._programmatic = 0
+        self._editor_dirty = False
+        self._saved_revision = -1
+        self._save_handle: JobHandle | None = None
+        self._save_again = False
+        self._job: JobHandle | None = None  # template draft, context, export
+        self._context_handle: JobHandle | None = None
+        self._analysis_handle: JobHandle | None = None
+        self._export_handle: JobHandle | None = None
+        self._stream: _Stream | None = None
+        self._recovering = False
+        self._in_use_elsewhere = ""  # another running window edits the study
+        self._viewport: Viewport | None = None
+        self._dialogs: list[QWidget] = []
+        self._last_save_error = ""
+
+        self._edit_timer = QTimer(self)
+        self._edit_timer.setSingleShot(True)
+        self._edit_timer.setInterval(EDIT_PAUSE_MS)
+        self._edit_timer.timeout.connect(self._on_edit_timer_timeout)
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_INTERVAL_MS)
+        self._save_timer.timeout.connect(self._on_save_timer_timeout)
+
+        self._build()
+        self._show_nothing()
+
+    # -- construction ----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        title = QLabel("Report")
+        font = QFont(title.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        title.setFont(font)
+        self.state_label = QLabel("")
+        self.state_label.setObjectName("report_state")
+        self.state_label.setWordWrap(True)
+        # Long labels wrap instead of widening the dock (the image keeps its room).
+        self.state_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        self.banner = QLabel(DEMO_BANNER)
+        self.banner.setObjectName("report_demo_banner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(BANNER_STYLE)
+        self.banner.hide()
+
+        self.engine_combo = QComboBox()
+        self.engine_combo.setObjectName("report_engine")
+        for name, text in ENGINES:
+            self.engine_combo.addItem(text, name)
+        self.engine_combo.setCurrentIndex(
+            [name for name, _ in ENGINES].index(self._settings.report_engine)
+        )
+        self.engine_combo.setToolTip("Who drafts: the templates (no model) or the language model")
+        self.engine_combo.currentIndexChanged.connect(self._on_engine_combo_changed)
+        self.language_combo = QComboBox()
+        self.language_combo.setObjectName("report_language")
+        for code, text in LANGUAGE_CHOICES:
+            self.language_combo.addItem(text, code)
+        self._select_language(self._settings.report_language)
+        self.language_combo.currentIndexChanged.connect(self._on_language_combo_changed)
+        self.language_combo.setToolTip(
+            "The language of a new draft (Draft report); rewriting keeps the report's"
+        )
+        choices = QHBoxLayout()
+        choices.addWidget(self.engine_combo, 1)
+        choices.addWidget(self.language_combo)
+
+        self.mode_buttons: dict[str, QPushButton] = {}
+        modes = QHBoxLayout()
+        for mode, text in MODES:
+            button = QPushButton(text)
+            button.setObjectName(f"report_{mode}")
+            button.clicked.connect(lambda _=False, m=mode: self.draft(m))
+            modes.addWidget(button)
+            self.mode_buttons[mode] = button
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("report_stop")
+        self.stop_button.setToolTip("Stop the language model now; what it wrote stays")
+        self.stop_button.clicked.connect(self.stop)
+        modes.addWidget(self.stop_button)
+
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setObjectName("report_progress")
+        self.progress_bar.setTextVisible(True)
+        self.progress_bar.hide()
+        self.status_label = QLabel("")
+        self.status_label.setObjectName("report_status")
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.recovery_frame = QFrame()
+        self.recovery_frame.setObjectName("report_recovery")
+        self.recovery_frame.setFrameShape(QFrame.Shape.StyledPanel)
+        self.recovery_frame.setStyleSheet(
+            "QFrame#report_recovery { background: #dceefc; border: 1px solid #7aa7d6; }"
+        )
+        self.recovery_label = QLabel("")
+        self.recovery_label.setObjectName("report_recovery_text")
+        self.recovery_label.setWordWrap(True)
+        self.restore_button = QPushButton("Restore draft")
+        self.restore_button.setObjectName("report_restore")
+        self.restore_button.clicked.connect(self.restore_draft)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.setObjectName("report_discard")
+        self.discard_button.clicked.connect(self.discard_draft)
+        recovery = QHBoxLayout(self.recovery_frame)
+        recovery.addWidget(self.recovery_label, 1)
+        recovery.addWidget(self.restore_button)
+        recovery.addWidget(self.discard_button)
+        self.recovery_frame.hide()
+
+        self.editor = ReportEditor()
+        self.editor.tooltip_provider = self._tooltip_at
+        self.editor.textChanged.connect(self._on_editor_text_changed)
+        self.editor.heading_edit_refused.connect(self._on_editor_heading_edit_refused)
+
+        self.review_button = QPushButton("Mark reviewed")
+        self.review_button.setObjectName("report_mark_reviewed")
+        self.review_button.setToolTip("Mark the selected sentences (or the one at the cursor)")
+        self.review_button.clicked.connect(self.mark_selection_reviewed)
+        self.review_all_button = QPushButton("Mark all reviewed")
+        self.review_all_button.setObjectName("report_mark_all_reviewed")
+        self.review_all_button.clicked.connect(self.mark_all_reviewed)
+        self.review_label = QLabel("")
+        self.review_label.setObjectName("report_review_summary")
+        self.review_label.setWordWrap(True)
+        self.review_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        review = QHBoxLayout()
+        review.addWidget(self.review_button)
+        review.addWidget(self.review_all_button)
+        review.addWidget(self.review_label, 1)
+
+        self.conflict_list = QListWidget()
+        self.conflict_list.setObjectName("report_conflicts")
+        self.conflict_list.setWordWrap(True)
+        self.conflict_list.setMaximumHeight(110)
+        self.conflict_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.conflict_list.itemClicked.connect(self._on_conflict_list_item_clicked)
+        self.conflict_list.currentItemChanged.connect(self._on_conflict_list_current_changed)
+        self.resolve_button = QPushButton("Resolve")
+        self.resolve_button.setObjectName("report_resolve")
+        self.resolve_button.setToolTip(
+            "Keep the sentence as written: the conflict no longer blocks"
+        )
+        self.resolve_button.clicked.connect(self._on_resolve_clicked)
+        self.conflict_title = QLabel("Grounding conflicts")
+        conflicts_row = QHBoxLayout()
+        conflicts_row.addWidget(self.conflict_title, 1)
+        conflicts_row.addWidget(self.resolve_button)
+
+        self.sign_button = QPushButton("Sign…")
+        self.sign_button.setObjectName("report_sign")
+        self.sign_button.clicked.connect(self.sign)
+        self.addendum_button = QPushButton("Addendum…")
+        self.addendum_button.setObjectName("report_addendum")
+        self.addendum_button.clicked.connect(self.write_addendum)
+        self.export_button = QToolButton()
+        self.export_button.setObjectName("report_export")
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.export_menu = QMenu(self.export_button)
+        self.export_actions: dict[str, QAction] = {}
+        for kind, text in EXPORTS:
+            action = self.export_menu.addAction(text)
+            action.setObjectName(f"report_export_{kind}")
+            action.triggered.connect(lambda _=False, k=kind: self.export(k))
+            self.export_actions[kind] = action
+        self.export_button.setMenu(self.export_menu)
+        actions = QHBoxLayout()
+        actions.addWidget(self.sign_button)
+        actions.addWidget(self.addendum_button)
+        actions.addStretch(1)
+        actions.addWidget(self.export_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(title)
+        layout.addWidget(self.state_label)
+        layout.addWidget(self.banner)
+        layout.addLayout(choices)
+        layout.addLayout(modes)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.recovery_frame)
+        layout.addWidget(self.editor, 1)
+        layout.addLayout(review)
+        layout.addLayout(conflicts_row)
+        layout.addWidget(self.conflict_list)
+        layout.addLayout(actions)
+
+    @property
+    def store(self) -> DraftStore:
+        if self._store_instance is None:
+            from core.report.store import DraftStore
+
+            self._store_instance = DraftStore()
+        return self._store_instance
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def report(self) -> Report | None:
+        """The report in the panel, with the latest typing applied."""
+        self.apply_edits()
+        return self._report
+
+    @property
+    def study(self) -> StudyContext | None:
+        return self._study
+
+    @property
+    def issues(self) -> tuple[Any, ...]:
+        """The grounding issues not resolved yet (GroundingIssue), in report order."""
+        return self._issues
+
+    @property
+    def is_drafting(self) -> bool:
+        return self._stream is not None or (self._job is not None and self._job.is_running)
+
+    @property
+    def is_saved(self) -> bool:
+        """The report in the panel is the one on disk (typing applied first)."""
+        report = self.report
+        return report is not None and report.revision == self._saved_revision
+
+    @property
+    def is_saving(self) -> bool:
+        return self._save_handle is not None and self._save_handle.is_running
+
+    @property
+    def engine(self) -> str:
+        return str(self.engine_combo.currentData())
+
+    def set_engine(self, engine: str) -> None:
+        names = [name for name, _ in ENGINES]
+        if engine not in names:
+            raise ValueError(f"engine must be one of {names}, found {engine!r}")
+        self.engine_combo.setCurrentIndex(names.index(engine))
+
+    @property
+    def language(self) -> str:
+        """The language of the next whole draft."""
+        return str(self.language_combo.currentData())
+
+    def set_language(self, language: str) -> None:
+        if language not in [code for code, _ in LANGUAGE_CHOICES]:
+            raise ValueError(f"language must be 'en' or 'zh-CN', found {language!r}")
+        self._select_language(language)
+
+    def _select_language(self, language: str) -> None:
+        codes = [code for code, _ in LANGUAGE_CHOICES]
+        self.language_combo.setCurrentIndex(codes.index(language) if language in codes else 0)
+
+    def editor_text(self) -> str:
+        return self.editor.toPlainText()
+
+    def section_span(self, section: Section) -> tuple[int, int]:
+        """``[start, end)`` of a section's text in the editor (UTF-16 positions)."""
+        text = self.editor.toPlainText()
+        start, end = section_body_ranges(text, self.editor._language)[Section(section)]
+        offsets = utf16_offsets(text)
+        return (start, end) if offsets is None else (offsets[start], offsets[end])
+
+    def move_cursor_to_section(self, section: Section) -> None:
+        """Put the cursor after the last character of a section's text (focus the editor)."""
+        text = self.editor.toPlainText()
+        start, end = section_body_ranges(text, self.editor._language)[Section(section)]
+        end = start + len(text[start:end].rstrip())
+        offsets = utf16_offsets(text)
+        cursor = self.editor.textCursor()
+        cursor.setPosition(end if offsets is None else offsets[end])
+        self.editor.setTextCursor(cursor)
+        self.editor.setFocus()
+
+    def sentence_span(self, sentence_id: str) -> tuple[int, int]:
+        """``[start, end)`` of a sentence in the editor (UTF-16 positions)."""
+        self.apply_edits()
+        for span in self._spans:
+            if span.sentence_id == sentence_id:
+                return self._to_document(span.start), self._to_document(span.end)
+        raise KeyError(f"sentence {sentence_id!r} is not in the editor")
+
+    def highlighted_sentences(self) -> dict[str, str]:
+        """Sentence id → "conflict" or "unreviewed" for every sentence marked in the editor."""
+        marks: dict[str, str] = {}
+        conflicted = {issue.sentence_id for issue in self._issues}
+        report = self._report
+        if report is None:
+            return marks
+        for span in self._spans:
+            _, sentence = report.find_sentence(span.sentence_id)
+            if span.sentence_id in conflicted:
+                marks[span.sentence_id] = "conflict"
+            elif sentence.needs_review:
+                marks[span.sentence_id] = "unreviewed"
+        return marks
+
+    def conflict_texts(self) -> list[str]:
+        return [self.conflict_list.item(i).text() for i in range(self.conflict_list.count())]
+
+    # -- the study ---------------------------------------------------------------------------
+
+    def open_study_file(self, ref: FileRef) -> JobHandle:
+        """Open the report of the study ``ref`` belongs to (its header is read in a job)."""
+        if self._context_handle is not None and self._context_handle.is_running:
+            self._context_handle.cancel()
+        handle = workers.start_job(
+            lambda token: _context_job(ref, token), parent=self, name="report-context"
+        )
+
+        def on_succeeded(study: StudyContext) -> None:
+            if self._context_handle is handle:
+                self.open_study(study, source=ref)
+
+        def on_failed(error: BaseException) -> None:
+            if self._context_handle is handle and not isinstance(error, CancelledError):
+                self._set_status(
+                    f"The study's details could not be read: {_describe_error(error)}", error=True
+                )
+
+        handle.succeeded.connect(on_succeeded)
+        handle.failed.connect(on_failed)
+        self._context_handle = handle
+        return handle
+
+    def open_study(self, study: StudyContext, *, source: FileRef | None = None) -> None:
+        """Show the report of ``study``: its draft when there is one, else a new draft.
+
+        A draft whose editing was interrupted (the app was killed) is shown read-only and
+        offered back: :meth:`restore_draft` or :meth:`discard_draft`.
+        """
+        if not isinstance(study, StudyContext):
+            raise TypeError(f"study must be a StudyContext, found {type(study).__name__}")
+        if self._study is not None and self._study.study_instance_uid == study.study_instance_uid:
+            self._source = source or self._source
+            return
+        self.close_study()
+        self._study = study
+        self._source = source
+        self._results.clear()
+        uid = study.study_instance_uid
+        store = self.store
+        stored: Report | None = None
+        try:
+            interrupted = store.interrupted(uid)
+            stored = store.load(uid)
+        except (RadAssistError, OSError, ValueError) as error:
+            interrupted = False
+            self._set_status(f"The saved draft could not be read: {_describe_error(error)}", True)
+        from core.report.store import DraftInUseError
+
+        self._in_use_elsewhere = ""
+        try:
+            store.begin_editing(uid)
+        except DraftInUseError as error:
+            self._in_use_elsewhere = str(error)  # read-only here: one writer per study
+        except (RadAssistError, OSError) as error:
+            logger.warning("the draft's editing lock could not be written: %s", error)
+        if stored is None:
+            report = new_report(ReportContext(study=study), self._settings.report_language)
+            self._saved_revision = report.revision  # an empty draft is not worth a file
+        else:
+            report = stored
+            self._saved_revision = stored.revision
+        self._recovering = bool(
+            stored is not None and interrupted and not stored.is_final and not stored.is_empty
+        )
+        if not report.is_empty:
+            self._select_language(report.language)
+        if self._in_use_elsewhere:
+            self._recovering = False
+        self._set_report(report, rerender=True)
+        if self._in_use_elsewhere:
+            self._set_status(f"Read-only: {self._in_use_elsewhere}.", error=True)
+        elif self._recovering and stored is not None:
+            self.recovery_label.setText(
+                "RadAssist stopped while this report was being written. The draft saved at "
+                f"{_local_time(stored.modified_at)} is shown: restore it, or discard it and "
+                "start again."
+            )
+            self.recovery_frame.show()
+            self._update_buttons()
+            self.recovery_offered.emit(stored)
+        elif stored is not None:
+            self._set_status(f"Draft of {_local_time(stored.modified_at)} reopened.")
+        else:
+            self._set_status("New report: draft it, or type.")
+        self.study_opened.emit(study)
+
+    def close_study(self) -> None:
+        """Save what is typed, end the editing session, empty the panel."""
+        self._cancel_stream(keep=True)
+        if self._job is not None and self._job.is_running:
+            self._job.cancel()
+        if self._analysis_handle is not None and self._analysis_handle.is_running:
+            self._analysis_handle.cancel()
+        if self._study is None:
+            return
+        uid = self._study.study_instance_uid
+        if self._in_use_elsewhere:
+            pass  # the other window keeps it
+        elif not self._recovering:
+            self.save_now(wait=True)
+        else:
+            self._wait_for_save()
+        try:
+            self.store.end_editing(uid)
+        except (RadAssistError, OSError) as error:
+            logger.warning("the draft's editing lock could not be removed: %s", error)
+        self._study = None
+        self._source = None
+        self._report = None
+        self._recovering = False
+        self._in_use_elsewhere = ""
+        self._issues = ()
+        self._spans = ()
+        self._results.clear()
+        self.recovery_frame.hide()
+        self._show_nothing()
+
+    def _show_nothing(self) -> None:
+        self._programmatic += 1
+        try:
+            self.editor.setPlainText("")
+        finally:
+            self._programmatic -= 1
+        self.editor.setPlaceholderText("Open a study to write its report.")
+        self.editor.setExtraSelections([])
+        self.state_label.setText("")
+        self.banner.hide()
+        self.conflict_list.clear()
+        self.review_label.setText("")
+        self._set_status("")
+        self._update_buttons()
+
+    def shutdown(self) -> None:
+        """The window is closing: save, end the editing session, stop jobs."""
+        self.close_study()
+        for handle in (self._context_handle, self._export_handle):
+            if handle is not None and handle.is_running:
+                handle.cancel()
+
+    def set_viewport(self, viewport: Viewport | None) -> None:
+        """The viewport whose view (and heatmap) a PDF's key images show."""
+        self._viewport = viewport
+
+    # -- recovery ----------------------------------------------------------------------------
+
+    @property
+    def recovery_pending(self) -> bool:
+        return self._recovering
+
+    def restore_draft(self) -> None:
+        """Keep the interrupted draft and go on editing it."""
+        if not self._recovering:
+            return
+        self._recovering = False
+        self.recovery_frame.hide()
+        self._update_buttons()
+        self._set_status("The interrupted draft was restored.")
+
+    def discard_draft(self) -> None:
+        """Throw the interrupted draft away and start an empty one (the journal keeps it)."""
+        if not self._recovering or self._report is None:
+            return
+        self._recovering = False
+        self.recovery_frame.hide()
+        report = self._report
+        for section in SECTION_ORDER:
+            if report.sections[section]:
+                report = report.with_sentences(section, ())
+        self._set_report(report, rerender=True)
+        self.save_now()
+        self._set_status("The interrupted draft was discarded.")
+
+    # -- analysis ----------------------------------------------------------------------------
+
+    def add_analysis(self, result: AnalysisResult) -> JobHandle | None:
+        """An analysis of the study's images finished: the report is checked against it.
+
+        The newest result of each model counts. A final report keeps the findings it
+        was signed with.
+        """
+        if self._study is None:
+            return None
+        self._results[result.model_name] = result
+        study, results = self._study, list(self._results.values())
+        if self._analysis_handle is not None and self._analysis_handle.is_running:
+            self._analysis_handle.cancel()
+        handle = workers.start_job(
+            lambda token: _analysis_context_job(study, results, token),
+            parent=self,
+            name="report-findings",
+        )
+
+        def on_succeeded(context: ReportContext) -> None:
+            if self._analysis_handle is handle:
+                self.set_context(context)
+
+        handle.succeeded.connect(on_succeeded)
+        handle.failed.connect(
+            lambda error: (
+                None
+                if isinstance(error, CancelledError)
+                else self._set_status(
+                    f"The findings could not be read: {_describe_error(error)}", True
+                )
+            )
+        )
+        self._analysis_handle = handle
+        return handle
+
+    def set_context(self, context: ReportContext) -> None:
+        """Check the draft against ``context`` (new findings) from now on."""
+        report = self._report
+        if report is None or report.is_final:
+            return
+        if self._study is not None and (
+            context.study.study_instance_uid != self._study.study_instance_uid
+        ):
+            raise ValueError("the context is of another study than the report's")
+        self.apply_edits()
+        report = self._report
+        assert report is not None
+        if self._stream is not None:
+            self._stream.base = self._stream.base.with_context(context)
+        self._set_report(report.with_context(context), rerender=False)
+
+    # -- editing -----------------------------------------------------------------------------
+
+    def _on_editor_text_changed(self) -> None:
+        if self._programmatic or self._report is None:
+            return
+        self._editor_dirty = True
+        self._edit_timer.start()
+        if not self._save_timer.isActive():
+            self._save_timer.start()
+
+    def _on_editor_heading_edit_refused(self) -> None:
+        self._set_status("Section headings stay as they are; type in the text below them.")
+
+    def _on_edit_timer_timeout(self) -> None:
+        self.apply_edits()
+
+    def apply_edits(self) -> None:
+        """Take what the person typed into the report now (normally after a pause)."""
+        if not self._editor_dirty or self._report is None or self._stream is not None:
+            return
+        self._editor_dirty = False
+        self._edit_timer.stop()
+        report = self._report
+        if report.is_final or self._recovering:
+            return
+        texts = parse_editor_text(self.editor.toPlainText(), report.language)
+        for section in SECTION_ORDER:
+            report = report.with_section_text(section, texts[section])
+        if report is not self._report:
+            self._set_report(report, rerender=False)
+        else:
+            self._refresh_marks()
+
+    def _set_report(self, report: Report, *, rerender: bool) -> None:
+        """Make ``report`` the panel's, check it, show it (the text too with ``rerender``)."""
+        self._report = report
+        self._issues = self._check(report)
+        if rerender:
+            self._render(report)
+        self.editor.set_language(report.language)
+        self._refresh_marks()
+        self._update_state()
+        self._update_buttons()
+        unsaved = report.revision != self._saved_revision and not self._recovering
+        if unsaved and not self._save_timer.isActive():
+            self._save_timer.start()
+        self.report_changed.emit(report)
+
+    def _check(self, report: Report) -> tuple[Any, ...]:
+        if report.is_final or not report.context.analysed:
+            return ()  # without an analysis there is nothing to hold the text against
+        from core.report.grounding import unresolved_issues
+
+        try:
+            return tuple(unresolved_issues(report))
+        except RadAssistError as error:  # a broken check must not stop editing
+            logger.warning("the grounding check failed: %s", error)
+            return ()
+
+    def _render(self, report: Report) -> None:
+        self._programmatic += 1
+        try:
+            self.editor.set_language(report.language)
+            self.editor.setPlainText(render_report(report))
+        finally:
+            self._programmatic -= 1
+        self._editor_dirty = False
+        self.editor.setReadOnly(report.is_final or self._recovering or self._stream is not None)
+
+    def _to_document(self, index: int) -> int:
+        offsets = self._offsets
+        return index if offsets is None else offsets[index]
+
+    def _refresh_marks(self, shown: Report | None = None) -> None:
+        """Shade unreviewed engine text, underline conflicts, list them.
+
+        ``shown`` is the report the editor shows when it is not the panel's (while a
+        language model writes into part of it).
+        """
+        report = shown if shown is not None else self._report
+        text = self.editor.toPlainText()
+        self._offsets = utf16_offsets(text)
+        self._spans = locate_sentences(text, report) if report is not None else ()
+        selections: list[QTextEdit.ExtraSelection] = []
+        conflicted = {issue.sentence_id for issue in self._issues}
+        if report is not None:
+            by_id = {s.id: s for s in report.sentences()}
+            for span in self._spans:
+                sentence = by_id.get(span.sentence_id)
+                if sentence is None:
+                    continue
+                if span.sentence_id not in conflicted and not sentence.needs_review:
+                    continue
+                fmt = QTextCharFormat()
+                if span.sentence_id in conflicted:
+                    fmt.setBackground(CONFLICT_BACKGROUND)
+                    fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+                    fmt.setUnderlineColor(CONFLICT_UNDERLINE)
+                else:
+                    fmt.setBackground(UNREVIEWED_BACKGROUND)
+                cursor = QTextCursor(self.editor.document())
+                cursor.setPosition(self._to_document(span.start))
+                cursor.setPosition(self._to_document(span.end), QTextCursor.MoveMode.KeepAnchor)
+                selection = QTextEdit.ExtraSelection()
+                selection.cursor = cursor  # type: ignore[misc]
+                selection.format = fmt  # type: ignore[misc]
+                selections.append(selection)
+        self._marks = selections
+        self.editor.setExtraSelections(selections)
+        self._fill_conflicts()
+        self._update_review_summary()
+
+    def _fill_conflicts(self) -> None:
+        report = self._report
+        current = self.conflict_list.currentItem()
+        keep = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
+        self.conflict_list.blockSignals(True)
+        self.conflict_list.clear()
+        for issue in self._issues if report is not None else ():
+            try:
+                section, sentence = report.find_sentence(issue.sentence_id)
+            except KeyError:
+                continue
+            heading = _section_title(section, report.language)
+            item = QListWidgetItem(f"{heading}: “{sentence.text}” — {issue.reason}")
+            item.setData(Qt.ItemDataRole.UserRole, issue.key)
+            item.setData(Qt.ItemDataRole.UserRole + 1, issue.sentence_id)
+            item.setToolTip(issue.reason)
+            item.setForeground(CONFLICT_UNDERLINE)
+            self.conflict_list.addItem(item)
+            if issue.key == keep:
+                self.conflict_list.setCurrentItem(item)
+        self.conflict_list.blockSignals(False)
+        count = self.conflict_list.count()
+        self.conflict_title.setText(
+            f"Grounding conflicts ({count})" if count else "Grounding conflicts: none"
+        )
+        self._update_resolve_button()
+
+    def _update_resolve_button(self) -> None:
+        # Resolve acts on the conflict the person chose in the list.
+        chosen = self.conflict_list.currentItem() is not None
+        self.resolve_button.setEnabled(chosen and self._editable_now())
+
+    def _update_review_summary(self) -> None:
+        report = self._report
+        if report is None:
+            self.review_label.setText("")
+            return
+        unreviewed = len(report.unreviewed())
+        conflicts = len(self._issues)
+        if report.is_final:
+            text = ""
+        elif unreviewed or conflicts:
+            parts = []
+            if unreviewed:
+                parts.append(f"{unreviewed} sentence{'s' if unreviewed != 1 else ''} to review")
+            if conflicts:
+                parts.append(f"{conflicts} conflict{'s' if conflicts != 1 else ''}")
+            text = " · ".join(parts)
+        elif report.is_empty:
+            text = ""
+        else:
+            text = "Everything reviewed"
+        self.review_label.setText(text)
+
+    def _update_state(self) -> None:
+        report = self._report
+        if report is None:
+            self.state_label.setText("")
+            return
+        if report.is_final and report.signature is not None:
+            signature = report.signature
+            text = f"Final — signed by {signature.signer} at {_local_time(signature.signed_at)}"
+            if signature.override_reason:
+                text += " (review overridden)"
+            self.state_label.setStyleSheet("QLabel { color: #2e7d32; font-weight: bold; }")
+        else:
+            saved = "saved" if report.revision == self._saved_revision else "not saved yet"
+            text = f"Draft — revision {report.revision}, {saved}"
+            self.state_label.setStyleSheet("")
+        self.state_label.setText(text)
+        self.banner.setVisible(report.context.is_demo)
+
+    def _update_buttons(self) -> None:
+        report = self._report
+        drafting = self.is_drafting
+        editable = self._editable_now()
+        llm = self.engine == "llm"
+        for mode, button in self.mode_buttons.items():
+            button.setEnabled(editable and not drafting and (llm or mode != "rewrite"))
+        self.mode_buttons["rewrite"].setToolTip(
+            "The language model rewrites the selected sentences"
+            if llm
+            else "Rewriting needs the language model (choose it above)"
+        )
+        self.stop_button.setEnabled(self._stream is not None)
+        self.language_combo.setEnabled(not drafting)
+        self.engine_combo.setEnabled(not drafting)
+        has_text = report is not None and not report.is_empty
+        self.review_button.setEnabled(editable and has_text)
+        self.review_all_button.setEnabled(editable and bool(report and report.unreviewed()))
+        self._update_resolve_button()
+        self.sign_button.setEnabled(editable and has_text)
+        self.addendum_button.setEnabled(report is not None and report.is_final)
+        self.export_button.setEnabled(report is not None and has_text and not self._recovering)
+        self.editor.setReadOnly(not editable)
+        if report is not None and not report.is_final:
+            self.editor.setPlaceholderText("")
+
+    def _on_language_combo_changed(self, _: int) -> None:
+        # An empty draft takes the language at once (its headings); a written one keeps
+        # its own until the next whole draft.
+        self.apply_edits()
+        report = self._report
+        changed = report is not None and report.language != self.language
+        if changed and report is not None and report.is_empty and self._editable_now():
+            self._set_report(self._fresh(report, self.language), rerender=True)
+
+    def _on_engine_combo_changed(self, _: int) -> None:
+        self._settings.report_engine = self.engine
+        self._update_buttons()
+
+    # -- review ------------------------------------------------------------------------------
+
+    def _selected_sentence_ids(self) -> list[str]:
+        cursor = self.editor.textCursor()
+        start, end = cursor.selectionStart(), cursor.selectionEnd()
+        ids = []
+        for span in self._spans:
+            s, e = self._to_document(span.start), self._to_document(span.end)
+            if (start < e and s < end) or (start == end and s <= start <= e):
+                ids.append(span.sentence_id)
+        return ids
+
+    def mark_selection_reviewed(self) -> int:
+        """Mark the sentences the selection touches (or the one at the cursor) reviewed."""
+        self.apply_edits()
+        report = self._report
+        if report is None or not self._editable_now():
+            return 0
+        ids = self._selected_sentence_ids()
+        if not ids:
+            self._set_status("Put the cursor in a sentence, or select sentences, to mark them.")
+            return 0
+        changed = report.mark_reviewed(ids)
+        if changed is not report:
+            self._set_report(changed, rerender=False)
+        self._set_status(f"{len(ids)} sentence{'s' if len(ids) != 1 else ''} marked reviewed.")
+        return len(ids)
+
+    def mark_all_reviewed(self) -> None:
+        """Mark every sentence reviewed (the person has read the whole report)."""
+        self.apply_edits()
+        report = self._report
+        if report is None or not self._editable_now():
+            return
+        changed = report.mark_reviewed()
+        if changed is not report:
+            self._set_report(changed, rerender=False)
+        self._set_status("Every sentence is marked reviewed.")
+
+    def _editable_now(self) -> bool:
+        report = self._report
+        return (
+            report is not None
+            and not report.is_final
+            and not self._recovering
+            and not self._in_use_elsewhere
+            and self._stream is None
+        )
+
+    def resolve_issue(self, key: str) -> None:
+        """Keep the text a grounding issue questions: it no longer blocks signing."""
+        self.apply_edits()
+        report = self._report
+        if report is None or not self._editable_now():
+            return
+        self._set_report(report.dismiss_issue(key), rerender=False)
+        self._set_status("Conflict resolved: the sentence stands as written.")
+
+    def _on_resolve_clicked(self) -> None:
+        item = self.conflict_list.currentItem()
+        if item is not None:
+            self.resolve_issue(str(item.data(Qt.ItemDataRole.UserRole)))
+
+    def _on_conflict_list_item_clicked(self, item: QListWidgetItem) -> None:
+        self._select_sentence(str(item.data(Qt.ItemDataRole.UserRole + 1)))
+
+    def _on_conflict_list_current_changed(self, item: QListWidgetItem | None, _: object) -> None:
+        self._update_resolve_button()
+        if item is not None:
+            self._select_sentence(str(item.data(Qt.ItemDataRole.UserRole + 1)))
+
+    def _select_sentence(self, sentence_id: str) -> None:
+        try:
+            start, end = self.sentence_span(sentence_id)
+        except KeyError:
+            return
+        cursor = self.editor.textCursor()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        self.editor.setTextCursor(cursor)
+        self.editor.ensureCursorVisible()
+
+    def _tooltip_at(self, position: int) -> str:
+        report = self._report
+        if report is None:
+            return ""
+        for span in self._spans:
+            if self._to_document(span.start) <= position < self._to_document(span.end):
+                _, sentence = report.find_sentence(span.sentence_id)
+                lines = []
+                if sentence.origin is not Origin.PERSON:
+                    who = _ORIGIN_TEXT[sentence.origin]
+                    source = f" ({sentence.source})" if sentence.source else ""
+                    state = "reviewed" if sentence.reviewed else "not reviewed yet"
+                    lines.append(f"{who} text{source}, {state}")
+                lines.extend(
+                    f"Conflict: {issue.reason}"
+                    for issue in self._issues
+                    if issue.sentence_id == sentence.id
+                )
+                return "\n".join(lines)
+        return ""
+
+    # -- drafting ----------------------------------------------------------------------------
+
+    def draft(self, mode: str = "report") -> JobHandle | None:
+        """Draft with the chosen engine: "report" (all of it), "rewrite", "impression".
+
+        Returns the job's handle; None when nothing was started (the status says why).
+        """
+        if mode not in dict(MODES):
+            raise ValueError(f"mode must be one of {[m for m, _ in MODES]}, found {mode!r}")
+        self.apply_edits()
+        report = self._report
+        if report is None or not self._editable_now() or self.is_drafting:
+            return None
+        if mode == "report" and not report.is_empty and not self._confirm_replace(report):
+            return None
+        if self.engine == "llm":
+            return self._draft_with_language_model(mode)
+        if mode == "rewrite":
+            self._set_status("Rewriting needs the language model: choose it above.", error=True)
+            return None
+        return self._draft_with_templates(mode)
+
+    def _confirm_replace(self, report: Report) -> bool:
+        person = any(s.origin is Origin.PERSON for s in report.sentences())
+        if not person and not any(s.reviewed for s in report.sentences()):
+            return True  # only unreviewed engine text is replaced
+        answer = QMessageBox.question(
+            self,
+            "Replace the draft?",
+            "Drafting the whole report replaces the text written and reviewed so far.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _fresh(self, report: Report, language: str) -> Report:
+        """The draft with every section emptied, in ``language`` (a whole new draft)."""
+        if language != report.language:
+            # A new language is a new draft of the same study: the report keeps its
+            # history (revision, creation) in the store's journal.
+            from dataclasses import replace
+
+            report = replace(report, language=language, dismissed_issues=())
+        for section in SECTION_ORDER:
+            if report.sections[section]:
+                report = report.with_sentences(section, ())
+        return report
+
+    def _draft_with_templates(self, mode: str) -> JobHandle:
+        report = self._report
+        assert report is not None
+        language = self.language if mode == "report" else report.language
+        context = report.context
+        self._set_status("Drafting from the templates…")
+        handle = workers.start_job(
+            lambda token: _template_job(context, language, token),
+            parent=self,
+            name="draft-template",
+        )
+        handle.succeeded.connect(lambda drafted: self._on_template_drafted(handle, mode, drafted))
+        handle.failed.connect(lambda error: self._on_draft_failed(handle, error))
+        handle.finished.connect(self._update_buttons)
+        self._job = handle
+        self._update_buttons()
+        self.draft_started.emit(mode)
+        return handle
+
+    def _on_template_drafted(self, handle: JobHandle, mode: str, drafted: Report) -> None:
+        if handle is not self._job:
+            return
+        self.apply_edits()
+        report = self._report
+        if report is None or not self._editable_now():
+            return
+        if mode == "report":
+            if drafted.language != report.language:
+                report = self._fresh(report, drafted.language)
+            for section in SECTION_ORDER:
+                if drafted.sections[section]:
+                    report = report.with_sentences(section, drafted.sections[section])
+        else:
+            report = report.with_sentences(Section.IMPRESSION, drafted.sections[Section.IMPRESSION])
+        self._set_report(report, rerender=True)
+        count = sum(1 for s in report.sentences() if s.needs_review)
+        self._set_status(f"Drafted from the templates: {count} sentences to review.")
+        self.draft_finished.emit(report)
+
+    def _on_draft_failed(self, handle: JobHandle, error: BaseException) -> None:
+        if handle is not self._job or isinstance(error, CancelledError):
+            return
+        text = _describe_error(error)
+        self._set_status(f"Drafting failed: {text}", error=True)
+        self.draft_failed.emit(text)
+
+    def _draft_with_language_model(self, mode: str) -> JobHandle | None:
+        report = self._report
+        assert report is not None
+        folder = self._settings.report_model_folder
+        if not folder:
+            self._set_status(
+                "No language model is chosen: set its folder in Settings → Reporting.", error=True
+            )
+            self.draft_failed.emit("no language model folder")
+            self.settings_requested.emit()
+            return None
+        selection: str | None = None
+        section: Section | None = None
+        replace: tuple[int, int] | None = None
+        shown: Report | None = None  # what the editor shows around the model's text
+        language = self.language if mode == "report" else report.language
+        if mode == "rewrite":
+            ids = self._selected_sentence_ids()
+            if not self.editor.textCursor().hasSelection() or not ids:
+                self._set_status("Select the sentences to rewrite first.", error=True)
+                return None
+            sections = {report.find_sentence(i)[0] for i in ids}
+            if len(sections) != 1:
+                self._set_status("Select sentences of one section to rewrite.", error=True)
+                return None
+            section = sections.pop()
+            items = report.sections[section]
+            indices = [i for i, s in enumerate(items) if s.id in ids]
+            replace = (indices[0], indices[-1] + 1)
+            chosen = items[replace[0] : replace[1]]
+            selection = (
+                " ".join(s.text for s in chosen)
+                if language == "en"
+                else "".join(s.text for s in chosen)
+            )
+            spans = [s for s in self._spans if s.sentence_id in {c.id for c in chosen}]
+            start, end = self._to_document(spans[0].start), self._to_document(spans[-1].end)
+            cursor = QTextCursor(self.editor.document())
+            self._programmatic += 1
+            try:
+                cursor.setPosition(start)
+                cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+                cursor.removeSelectedText()
+            finally:
+                self._programmatic -= 1
+            position = start
+            shown = report.with_sentences(section, items[: replace[0]] + items[replace[1] :])
+        elif mode == "impression":
+            section = Section.IMPRESSION
+            shown = report.with_sentences(Section.IMPRESSION, ())
+            self._programmatic += 1
+            try:
+                self.editor.setPlainText(render_report(shown))
+            finally:
+                self._programmatic -= 1
+            text = self.editor.toPlainText()
+            start, _ = section_body_ranges(text, report.language)[Section.IMPRESSION]
+            offsets = utf16_offsets(text)
+            position = start if offsets is None else offsets[start]
+        else:
+            self._programmatic += 1
+            try:
+                self.editor.setPlainText("")
+                self.editor.set_language(language)
+            finally:
+                self._programmatic -= 1
+            position = 0
+        self.editor.document().setUndoRedoEnabled(False)
+        if shown is not None:
+            self._refresh_marks(shown)  # the text around the model's keeps its marks
+        else:
+            self._clear_marks()
+        stream = _Stream(
+            mode=mode,
+            language=language,
+            base=report,
+            model_name=Path(folder).name,
+            position=position,
+            start=position,
+            section=section,
+            replace=replace,
+        )
+        context = report.context
+        max_new_tokens = self._settings.report_max_new_tokens
+        temperature = self._settings.report_temperature
+        handle = workers.start_job(
+            lambda token: _language_model_job(
+                folder, context, mode, language, max_new_tokens, temperature, selection, token
+            ),
+            parent=self,
+            name="draft-llm",
+        )
+        stream.handle = handle
+        handle.event_emitted.connect(lambda event: self._on_stream_event(stream, event))
+        handle.succeeded.connect(lambda result: self._on_stream_succeeded(stream, result))
+        handle.failed.connect(lambda error: self._on_stream_failed(stream, error))
+        self._stream = stream
+        self.progress_bar.setRange(0, 0)
+        self.progress_bar.setFormat("Starting the language model")
+        self.progress_bar.show()
+        self._set_status(f"The language model {stream.model_name} is writing…")
+        self._update_buttons()
+        self.draft_started.emit(mode)
+        return handle
+
+    def _on_stream_event(self, stream: _Stream, event: object) -> None:
+        if stream is not self._stream:
+            return
+        if isinstance(event, Progress):
+            if event.total > 0:
+                self.progress_bar.setRange(0, event.total)
+                self.progress_bar.setValue(min(event.done, event.total))
+            self.progress_bar.setFormat(event.message or "%p%")
+            return
+        chunk = getattr(event, "text", None)
+        if not isinstance(chunk, str) or not chunk:
+            return
+        if stream.first_chunk is None:
+            stream.first_chunk = time.perf_counter()
+            self.progress_bar.hide()
+        stream.chunks.append(chunk)
+        stream.tokens += int(getattr(event, "tokens", 0) or 0)
+        cursor = QTextCursor(self.editor.document())
+        self._programmatic += 1
+        try:
+            cursor.setPosition(min(stream.position, self.editor.document().characterCount() - 1))
+            cursor.insertText(chunk)
+        finally:
+            self._programmatic -= 1
+        stream.position = cursor.position()
+        self._show_stream_marks(stream)
+        self.editor.setTextCursor(cursor)
+        self.editor.ensureCursorVisible()
+        self.text_streamed.emit(chunk)
+
+    def _clear_marks(self) -> None:
+        self._marks = []
+        self.editor.setExtraSelections([])
+
+    def _show_stream_marks(self, stream: _Stream) -> None:
+        """The model's text so far, shaded as unreviewed engine text from the first token."""
+        cursor = QTextCursor(self.editor.document())
+        cursor.setPosition(stream.start)
+        cursor.setPosition(stream.position, QTextCursor.MoveMode.KeepAnchor)
+        fmt = QTextCharFormat()
+        fmt.setBackground(UNREVIEWED_BACKGROUND)
+        selection = QTextEdit.ExtraSelection()
+        selection.cursor = cursor  # type: ignore[misc]
+        selection.format = fmt  # type: ignore[misc]
+        self.editor.setExtraSelections([*self._marks, selection])
+
+    def _on_stream_succeeded(self, stream: _Stream, draft: Any) -> None:
+        if stream is not self._stream:
+            return
+        stream.model_name = draft.model_name or stream.model_name
+        self._finish_stream(stream, draft)
+        if draft.sentences:
+            self._set_status(
+                f"Written by the language model {stream.model_name}: {draft.new_tokens} tokens "
+                f"in {draft.seconds:.1f} s. Review its text before signing."
+            )
+
+    def _on_stream_failed(self, stream: _Stream, error: BaseException) -> None:
+        if stream is not self._stream:
+            return  # stopped already: the panel finished it at once
+        self._stream = None
+        self.progress_bar.hide()
+        self.editor.document().setUndoRedoEnabled(True)
+        self._set_report(stream.base, rerender=True)  # the text as it was before
+        if isinstance(error, CancelledError):
+            self._set_status("Stopped.")
+            return
+        text = _describe_error(error)
+        self._set_status(f"The language model could not write: {text}", error=True)
+        self.draft_failed.emit(text)
+
+    def stop(self) -> None:
+        """Stop the language model now: what it wrote stays, as its (unreviewed) text."""
+        if self._stream is not None:
+            self._cancel_stream(keep=True)
+            return
+        if self._job is not None and self._job.is_running:
+            self._job.cancel()
+            self._set_status("Stopped.")
+
+    def _cancel_stream(self, *, keep: bool) -> None:
+        stream = self._stream
+        if stream is None:
+            return
+        if stream.handle is not None:
+            stream.handle.cancel()
+        if keep and stream.text.strip():
+            self._finish_stream(stream, self._stopped_draft(stream))
+            self._set_status(
+                f"Stopped: the {len(stream.text)} characters written so far are kept for review."
+            )
+        else:
+            self._stream = None
+            self.progress_bar.hide()
+            self.editor.document().setUndoRedoEnabled(True)
+            self._set_report(stream.base, rerender=True)
+            self._set_status("Stopped before the language model wrote anything.")
+
+    def _stopped_draft(self, stream: _Stream) -> Any:
+        """What a stopped model wrote, as the engine's :class:`LanguageModelDraft`."""
+        from core.report.llm import DraftMode, LanguageModelDraft, parse_sections
+
+        mode = DraftMode(stream.mode)
+        default = Section.IMPRESSION if mode is DraftMode.IMPRESSION else Section.FINDINGS
+        parsed = parse_sections(stream.text, stream.language, default=default)
+        if mode is not DraftMode.REPORT:  # one section, headings or not
+            parsed = {default: [t for texts in parsed.values() for t in texts]}
+        sections = {
+            section: tuple(
+                Sentence(t, Origin.LANGUAGE_MODEL, source=stream.model_name) for t in texts
+            )
+            for section, texts in parsed.items()
+            if texts
+        }
+        now = time.perf_counter()
+        first = stream.first_chunk
+        return LanguageModelDraft(
+            text=stream.text,
+            sections=sections,
+            stopped=True,
+            new_tokens=stream.tokens,
+            seconds=now - stream.started,
+            time_to_first_token=float("nan") if first is None else first - stream.started,
+            model_name=stream.model_name,
+            mode=mode,
+            language=stream.language,
+        )
+
+    def _finish_stream(self, stream: _Stream, draft: Any) -> None:
+        """Put what the model wrote into the report (its sentences unreviewed)."""
+        from core.report.llm import DraftMode, apply_language_model_draft
+
+        self._stream = None
+        self.progress_bar.hide()
+        self.editor.document().setUndoRedoEnabled(True)
+        report = stream.base
+        written = tuple(draft.sentences)
+        if not written:
+            self._set_report(report, rerender=True)
+            self._set_status("The language model wrote no text; the report is unchanged.")
+            self.draft_finished.emit(report)
+            return
+        if draft.mode is DraftMode.REWRITE:
+            assert stream.section is not None and stream.replace is not None
+            items = list(report.sections[stream.section])
+            i, j = stream.replace
+            items[i:j] = list(written)
+            report = report.with_sentences(stream.section, items)
+        else:
+            if draft.mode is DraftMode.REPORT and stream.language != report.language:
+                report = self._fresh(report, stream.language)
+            report = apply_language_model_draft(report, draft)
+        self._set_report(report, rerender=True)
+        self._update_buttons()
+        self.draft_finished.emit(report)
+
+    # -- signing -----------------------------------------------------------------------------
+
+    def sign(self) -> SigningBlockedDialog | None:
+        """Sign the report; while items need review, the dialog listing them (override).
+
+        Returns the dialog when signing is blocked, else None (signed, or why not in the
+        status line).
+        """
+        self.apply_edits()
+        report = self._report
+        if report is None or not self._editable_now():
+            return None
+        signer = self._settings.report_signer
+        if not signer:
+            self._set_status("Set your name in Settings → Reporting to sign.", error=True)
+            self.settings_requested.emit()
+            return None
+        if report.is_empty:
+            self._set_status("The report is empty: there is nothing to sign.", error=True)
+            return None
+        conflicts = self._conflict_lines()
+        blockers = report.signing_blockers(conflicts)
+        if not blockers:
+            self._sign(signer, conflicts, None)
+            return None
+        dialog = SigningBlockedDialog(blockers, self)
+        dialog.override_confirmed.connect(
+            lambda reason: self._sign(self._settings.report_signer, self._conflict_lines(), reason)
+        )
+        self._keep_dialog(dialog)
+        return dialog
+
+    def _conflict_lines(self) -> list[str]:
+        if not self._issues:
+            return []
+        from core.report.grounding import describe
+
+        return [describe(issue) for issue in self._issues]
+
+    def _sign(self, signer: str, conflicts: Sequence[str], reason: str | None) -> None:
+        report = self._report
+        if report is None or report.is_final:
+            return
+        try:
+            signed = report.sign(signer, conflicts=conflicts, override_reason=reason)
+        except RadAssistError as error:
+            self._set_status(str(error), error=True)
+            return
+        self._set_report(signed, rerender=True)
+        self.save_now()
+        self._set_status(f"Signed by {signer}. The report is final: add an addendum to amend it.")
+        self.report_signed.emit(signed)
+
+    def write_addendum(self) -> AddendumDialog | None:
+        """On a final report: the dialog for an addendum (signed by the settings' user)."""
+        report = self._report
+        if report is None or not report.is_final:
+            return None
+        signer = self._settings.report_signer
+        if not signer:
+            self._set_status("Set your name in Settings → Reporting to sign.", error=True)
+            self.settings_requested.emit()
+            return None
+        dialog = AddendumDialog(signer, self)
+        dialog.addendum_written.connect(self.add_addendum)
+        self._keep_dialog(dialog)
+        return dialog
+
+    def add_addendum(self, text: str) -> None:
+        """Add ``text`` to the final report as an addendum signed by the settings' user."""
+        report = self._report
+        if report is None:
+            return
+        try:
+            amended = report.add_addendum(text, self._settings.report_signer)
+        except RadAssistError as error:
+            self._set_status(str(error), error=True)
+            return
+        self._set_report(amended, rerender=True)
+        self.save_now()
+        self._set_status("Addendum added and signed.")
+
+    def _keep_dialog(self, dialog: QWidget) -> None:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self._dialogs.append(dialog)
+        dialog.destroyed.connect(lambda *_: self._dialogs.remove(dialog))
+        dialog.open()  # type: ignore[attr-defined]
+
+    # -- saving ------------------------------------------------------------------------------
+
+    def _on_save_timer_timeout(self) -> None:
+        self.apply_edits()
+        self.save_now()
+
+    def save_now(self, *, wait: bool = False) -> None:
+        """Save the draft if it changed (on a job thread; ``wait`` blocks until saved)."""
+        self.apply_edits()
+        report = self._report
+        if report is None or self._recovering or self._in_use_elsewhere:
+            return
+        if self.is_saving:
+            self._save_again = True
+            if wait:
+                self._wait_for_save()
+                self.save_now(wait=True)
+            return
+        if report.revision == self._saved_revision:
+            return
+        if wait:
+            try:
+                self.store.save(report)
+            except (RadAssistError, OSError) as error:
+                self._on_save_failed(error)
+                return
+            self._on_saved(report)
+            return
+        store = self.store
+        handle = workers.start_job(lambda token: store.save(report), name="report-save")
+        handle.succeeded.connect(lambda _: self._on_saved(report))
+        handle.failed.connect(self._on_save_failed)
+        handle.finished.connect(self._on_save_finished)
+        self._save_handle = handle
+
+    def _wait_for_save(self) -> None:
+        if self._save_handle is not None and self._save_handle.is_running:
+            self._save_handle.wait(10.0)
+
+    def _on_saved(self, report: Report) -> None:
+        self._saved_revision = max(self._saved_revision, report.revision)
+        self._last_save_error = ""
+        if (
+            self._report is not None
+            and self._report.study_instance_uid == report.study_instance_uid
+        ):
+            self._update_state()
+        self.report_saved.emit(report.revision)
+
+    def _on_save_failed(self, error: BaseException) -> None:
+        text = _describe_error(error)
+        if text != self._last_save_error:
+            logger.warning("the draft could not be saved: %s", text)
+        self._last_save_error = text
+        self._set_status(f"The draft could not be saved: {text}", error=True)
+
+    def _on_save_finished(self) -> None:
+        again, self._save_again = self._save_again, False
+        report = self._report
+        unsaved = report is not None and report.revision != self._saved_revision
+        if unsaved and (again or not self._save_timer.isActive()):
+            self._save_timer.start()
+
+    # -- export ------------------------------------------------------------------------------
+
+    def export(self, kind: str) -> JobHandle | None:
+        """Export the report ("text", "pdf", "pdf_images", "sr") into the export folder."""
+        if kind not in dict(EXPORTS):
+            raise ValueError(f"kind must be one of {[k for k, _ in EXPORTS]}, found {kind!r}")
+        self.apply_edits()
+        report = self._report
+        if report is None or report.is_empty:
+            self._set_status("There is no report to export.", error=True)
+            return None
+        key_images: list[Any] = self.key_images() if kind == "pdf_images" else []
+        source = self._source
+        handle = workers.start_job(
+            lambda token: _export_job(kind, report, source, key_images, token),
+            parent=self,
+            name="report-export",
+        )
+        handle.succeeded.connect(self._on_export_succeeded)
+        handle.failed.connect(self._on_export_failed)
+        self._export_handle = handle
+        self._set_status(f"Exporting ({dict(EXPORTS)[kind]})…")
+        return handle
+
+    def key_images(self) -> list[Any]:
+        """The current view and, when there is one, its heatmap, as export key images."""
+        viewport = self._viewport
+        if viewport is None or viewport.volume is None:
+            return []
+        overlays = viewport.overlays_visible
+        heatmap_on = viewport.heatmap_enabled
+        has_heatmap = viewport.heatmap_frame is not None
+        images = []
+        try:
+            viewport.set_overlays_visible(False)  # no patient text burnt into the images
+            if has_heatmap:
+                viewport.set_heatmap_visible(False)
+            images.append(_key_image("Image as viewed", viewport.grab_view()))
+            if has_heatmap:
+                viewport.set_heatmap_visible(True)
+                if viewport.heatmap_visible:
+                    caption = viewport.heatmap_caption.replace("\n", " — ") or "AI heatmap"
+                    images.append(_key_image(caption, viewport.grab_view()))
+        finally:
+            viewport.set_overlays_visible(overlays)
+            if has_heatmap:
+                viewport.set_heatmap_visible(heatmap_on)
+        return images
+
+    def _on_export_succeeded(self, path: Path) -> None:
+        self._set_status(f"Exported to {path}")
+        self.exported.emit(Path(path))
+
+    def _on_export_failed(self, error: BaseException) -> None:
+        if isinstance(error, CancelledError):
+            return
+        text = _describe_error(error)
+        self._set_status(f"Export failed: {text}", error=True)
+        self.export_failed.emit(text)
+
+    # -- status ------------------------------------------------------------------------------
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status_label.setStyleSheet("QLabel { color: #c82828; }" if error else "")
+        self.status_label.setText(text)

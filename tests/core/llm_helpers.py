@@ -1,0 +1,220 @@
+"""Tiny Hugging Face causal language models for tests and benches, built in a tmp folder.
+
+``make_tiny_causal_lm(tmp_path / "lm")`` saves a Llama-shaped model with random weights
+(safetensors), a BPE tokenizer trained with ``tokenizers`` on a few report sentences in
+English and Chinese (saved as a fast tokenizer) and, by default, a chat template: a
+folder ``AutoModelForCausalLM`` / ``AutoTokenizer`` load offline like a real one, in
+well under a second. The special tokens' output rows are zero, so greedy decoding never
+ends early: a draft runs to ``max_new_tokens``, which streaming and stop tests rely on.
+
+The other builders make the folders the engine must refuse: pickle weights only, a
+corrupt config, custom code, and a model far too large for memory (a safetensors header
+that claims hundreds of GB, without the bytes).
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import struct
+from pathlib import Path
+from typing import Any
+
+#: Sentences the tokenizer learns from (its merges make report words single tokens).
+SENTENCES = (
+    "Clinical information: Cough for two weeks.",
+    "Technique: PA chest radiograph, 120 kV, 2.5 mAs.",
+    "Comparison: None.",
+    "Findings: There is a nodule in the right upper zone.",
+    "No pleural effusion or pneumothorax. The heart size is normal.",
+    "Possible consolidation in the left lower zone cannot be excluded.",
+    "Impression: Right upper zone nodule. No effusion.",
+    "Recommendations: Follow-up CT of the chest per Fleischner guidelines.",
+    "临床信息：咳嗽两周。",
+    "检查技术：胸部正位片。",
+    "影像所见：右肺上野见结节影。未见胸腔积液及气胸。心影大小正常。",
+    "诊断意见：右肺上野结节。建议胸部CT随访。",
+)
+SPECIAL_TOKENS = ("<unk>", "<s>", "</s>", "<pad>")
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|{{ message['role'] }}|>\n{{ message['content'] }}\n"
+    "{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+)
+
+
+def _train_tokenizer(vocab_size: int) -> Any:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.decoder = decoders.Metaspace()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=list(SPECIAL_TOKENS),
+        # Every printable ASCII character is known, so prompts never hit <unk> there.
+        initial_alphabet=["\n", *(chr(code) for code in range(32, 127))],
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(list(SENTENCES) * 4, trainer)
+    return tokenizer
+
+
+def save_tiny_tokenizer(folder: Path, *, chat_template: bool = True, vocab_size: int = 400) -> Any:
+    """Train and save the tokenizer (and chat template); returns the fast tokenizer."""
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=_train_tokenizer(vocab_size),
+        unk_token="<unk>",
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+    )
+    if chat_template:
+        tokenizer.chat_template = CHAT_TEMPLATE
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(str(folder))
+    return tokenizer
+
+
+def make_tiny_causal_lm(
+    folder: Path,
+    *,
+    chat_template: bool = True,
+    hidden_size: int = 32,
+    layers: int = 2,
+    heads: int = 4,
+    intermediate_size: int = 64,
+    max_positions: int = 4096,
+    vocab_size: int = 400,
+    seed: int = 0,
+) -> Path:
+    """Save a random Llama causal LM with its tokenizer in ``folder``; returns ``folder``.
+
+    The defaults make a model of about 40 thousand parameters (milliseconds per
+    token); a bench asks for a few million (e.g. ``hidden_size=256, layers=4``).
+    """
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tokenizer = save_tiny_tokenizer(folder, chat_template=chat_template, vocab_size=vocab_size)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=intermediate_size,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=max(1, heads // 2),
+        max_position_embeddings=max_positions,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=False,
+    )
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config)
+    with torch.no_grad():
+        # Wide random weights make greedy decoding wander over the vocabulary instead of
+        # repeating one token; zero rows for the special tokens keep their logits at 0,
+        # below the best of hundreds of others, so no draft ends early.
+        for parameter in model.parameters():
+            if parameter.dim() > 1:
+                parameter.normal_(0.0, 0.5)
+        for token_id in tokenizer.all_special_ids:
+            model.lm_head.weight[token_id] = 0.0
+    model.save_pretrained(str(folder), safe_serialization=True)
+    return folder
+
+
+# -------------------------------------------------------------------- refused folders
+
+
+def _llama_config(**overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 4096,
+        "vocab_size": 400,
+    }
+    config.update(overrides)
+    return config
+
+
+def _write_config(folder: Path, config: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+
+
+def _write_tokenizer_files(folder: Path) -> None:
+    # A minimal fast-tokenizer file: the refusals under test happen before it is read.
+    (folder / "tokenizer.json").write_text(
+        json.dumps({"version": "1.0", "model": {"type": "BPE", "vocab": {}, "merges": []}}),
+        encoding="utf-8",
+    )
+    (folder / "tokenizer_config.json").write_text("{}", encoding="utf-8")
+
+
+def write_safetensors_header(path: Path, tensors: dict[str, tuple[str, list[int]]]) -> None:
+    """A safetensors file holding only its header (the data bytes are not written)."""
+    sizes = {"BF16": 2, "F16": 2, "F32": 4}
+    header: dict[str, Any] = {"__metadata__": {"format": "pt"}}
+    offset = 0
+    for name, (dtype, shape) in tensors.items():
+        count = 1
+        for n in shape:
+            count *= n
+        end = offset + count * sizes[dtype]
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, end]}
+        offset = end
+    raw = json.dumps(header).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw)
+
+
+def make_pickle_only_model(folder: Path) -> Path:
+    """Config, tokenizer and ``pytorch_model.bin`` (a pickle): must never be loaded."""
+    _write_config(folder, _llama_config())
+    _write_tokenizer_files(folder)
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps({"model.embed_tokens.weight": [0.0]}))
+    return folder
+
+
+def make_corrupt_config_model(folder: Path) -> Path:
+    """A folder whose config.json is cut off in the middle."""
+    text = json.dumps(_llama_config(), indent=2)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(text[: len(text) // 2], encoding="utf-8")
+    _write_tokenizer_files(folder)
+    write_safetensors_header(folder / "model.safetensors", {"lm_head.weight": ("F32", [400, 32])})
+    return folder
+
+
+def make_remote_code_model(folder: Path) -> Path:
+    """A model that needs its own Python code (``auto_map``): never run."""
+    config = _llama_config(
+        architectures=["EvilForCausalLM"],
+        model_type="evil",
+        auto_map={"AutoModelForCausalLM": "modeling_evil.EvilForCausalLM"},
+    )
+    _write_config(folder, config)
+    _write_tokenizer_files(folder)
+    (folder / "modeling_evil.py").write_text("raise SystemExit('never imported')\n")
+    write_safetensors_header(folder / "model.safetensors", {"lm_head.weight": ("F32", [400, 32])})
+    return folder
+
+
+def make_huge_model(folder: Path, *, gigabytes: int = 500) -> Path:
+    """A model whose safetensors header claims ``gigabytes`` GB of BF16 weights."""
+    hidden = 16384
+    rows = gigabytes * 10**9 // (2 * hidden)
+    _write_config(folder, _llama_config(hidden_size=hidden, vocab_size=rows))
+    _write_tokenizer_files(folder)
+    write_safetensors_header(
+        folder / "model.safetensors", {"model.embed_tokens.weight": ("BF16", [rows, hidden])}
+    )
+    return folder
