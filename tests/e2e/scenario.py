@@ -75,7 +75,7 @@ def _run(
     settings.report_signer = SIGNER
     if lm_folder is not None:
         settings.report_model_folder = str(lm_folder)
-        settings.report_max_new_tokens = 160
+        settings.report_max_new_tokens = 4000  # long enough to be caught mid-stream
     window = desktop_app.start_window(ct_folder, settings=settings)
     details["window_shown_s"] = round(time.perf_counter() - STARTED, 3)
     checks["torch_not_imported"] = "torch" not in sys.modules
@@ -317,6 +317,8 @@ def _run(
 SIGNER = "Dr E. Reader"
 #: Typed into the findings: it denies the effusion the demo model finds on the radiograph.
 TYPED = "No pleural effusion."
+#: What the radiologist writes over the language model's impression.
+OWN_IMPRESSION = "Left pleural effusion."
 
 
 def _report_session(
@@ -331,6 +333,7 @@ def _report_session(
     lm_folder: Path | None,
 ) -> None:
     """Draft, edit, let the language model write, review, sign and export the report."""
+    from PySide6.QtGui import QTextCursor
     from PySide6.QtTest import QTest
 
     from core.report.document import Origin, Section
@@ -391,15 +394,36 @@ def _report_session(
         checks["llm_streaming"] = wait_until(lambda: len(streamed) >= 3, 60)
         checks["llm_stop_offered_while_streaming"] = panel.stop_button.isEnabled()
         shoot("12-report-streaming")
-        checks["llm_finished"] = wait_until(lambda: bool(drafted), 60)
+        # Stop: the model stops at once and what it wrote so far stays, marked as its text.
+        before_stop = len("".join(streamed))
+        stop_pressed = time.perf_counter()
+        panel.stop_button.click()
+        checks["llm_stopped"] = wait_until(lambda: not panel.is_drafting, 5)
+        details["llm_stop_seconds"] = round(time.perf_counter() - stop_pressed, 3)
         settle(0.3)
         impression = panel.report.sentences(Section.IMPRESSION)
         details["llm_impression"] = panel.report.section_text(Section.IMPRESSION)
         details["llm_chunks"] = len(streamed)
-        checks["llm_impression_written"] = bool(impression) and all(
+        details["llm_characters_at_stop"] = before_stop
+        checks["llm_impression_kept_after_stop"] = bool(impression) and all(
             s.origin is Origin.LANGUAGE_MODEL and not s.reviewed for s in impression
         )
         checks["llm_findings_kept"] = TYPED in panel.report.section_text(Section.FINDINGS)
+        # The radiologist writes the impression in their own words over the model's.
+        start, end = panel.section_span(Section.IMPRESSION)
+        cursor = panel.editor.textCursor()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        panel.editor.setTextCursor(cursor)
+        panel.editor.setFocus()
+        QTest.keyClicks(panel.editor, OWN_IMPRESSION)
+        checks["own_impression_is_the_persons"] = wait_until(
+            lambda: (
+                [(s.text, s.origin) for s in panel.report.sentences(Section.IMPRESSION)]
+                == [(OWN_IMPRESSION, Origin.PERSON)]
+            ),
+            10,
+        )
         panel.set_engine("template")
     # Everything read: mark it reviewed. Signing is still blocked by the conflict.
     panel.review_all_button.click()
@@ -420,10 +444,14 @@ def _report_session(
         result["dialogs"]["dialog-sign-blocked"] = str(path)
         dialog.review_button.click()  # "Review first"
         settle(0.2)
-    # Resolve: the person keeps the sentence; then it signs at once.
-    while panel.conflict_list.count():
-        panel.conflict_list.setCurrentRow(0)
-        panel.resolve_button.click()
+    # The radiologist deletes the sentence they typed by mistake: the conflict goes away.
+    (typed_sentence,) = [s for s in panel.report.sentences() if s.text == TYPED]
+    start, end = panel.sentence_span(typed_sentence.id)
+    cursor = panel.editor.textCursor()
+    cursor.setPosition(start)
+    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+    cursor.removeSelectedText()
+    checks["conflict_gone_with_the_sentence"] = wait_until(lambda: not panel.issues, 10)
     signed: list[Any] = []
     panel.report_signed.connect(signed.append)
     window.sign_report_action.trigger()
@@ -431,6 +459,8 @@ def _report_session(
     settle(0.3)
     final = panel.report
     details["report_state_signed"] = panel.state_label.text()
+    details["report_impression_signed"] = final.section_text(Section.IMPRESSION)
+    details["report_findings_signed"] = final.section_text(Section.FINDINGS)
     checks["final_signed_by_the_user"] = (
         final.is_final and final.signature is not None and final.signature.signer == SIGNER
     )
@@ -455,7 +485,8 @@ def _report_session(
     details["report_exports"] = {k: str(v) for k, v in files.items()}
     if files["text"] is not None:
         text = files["text"].read_text(encoding="utf-8")
-        checks["text_export_has_the_edit"] = TYPED in text
+        checks["text_export_has_the_persons_impression"] = OWN_IMPRESSION in text
+        checks["text_export_without_the_deleted_slip"] = TYPED not in text
         checks["text_export_is_signed"] = SIGNER in text
     if files["pdf_images"] is not None:
         checks["pdf_export"] = files["pdf_images"].read_bytes().startswith(b"%PDF")

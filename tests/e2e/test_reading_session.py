@@ -294,6 +294,11 @@ def test_the_report_is_drafted_edited_signed_and_exported(session: dict[str, Any
     streaming = _crop(shots["12-report-streaming"], editor)
     assert float(np.abs(streaming - edited).mean()) > 0.5
     assert details["llm_chunks"] >= 3 and details["llm_impression"]
+    # Stop stopped it at once, and what it had written stayed for review.
+    assert details["llm_stop_seconds"] < 1.0
+    # The signed report reads as the radiologist left it: their impression, no typed slip.
+    assert details["report_impression_signed"] == "Left pleural effusion."
+    assert "No pleural effusion." not in details["report_findings_signed"]
     # Signed: nothing shaded any more, the state line says who signed (in green).
     signed = _crop(shots["13-report-signed"], editor)
     assert not _amber(signed).any() and not _pink(signed).any()
