@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 SYSSTAMP := $(VENV)/.system-packages
 # Debian packages the tests need: a real X server for the end-to-end window test, and the
 # xcb libraries Qt's xcb platform plugin loads.
-APT_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
+APT_PACKAGES := xvfb xauth fonts-wqy-microhei libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 	libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-cursor0 libegl1 libgl1 libfontconfig1 \
 	libdbus-1-3 fonts-dejavu-core
 export PIP_DISABLE_PIP_VERSION_CHECK := 1

@@ -329,10 +329,15 @@ def _serve(conn: Connection, factory: HandlerFactory, error_type: type[WorkerPro
             if inspect.isgenerator(outcome):
                 outcome = _drive(cast("Generator[Any, None, Any]", outcome), token, emit)
             send(("result", number, outcome))
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the parent closed the pipe (it stopped or is shutting us down): quietly
         except BaseException as error:  # every failure goes back, typed when it pickles
             if isinstance(error, KeyboardInterrupt | SystemExit):
                 return
-            send(("error", number, _picklable(error, error_type)))
+            try:
+                send(("error", number, _picklable(error, error_type)))
+            except (BrokenPipeError, ConnectionResetError):
+                return
         finally:
             with arrived:
                 tokens.pop(number, None)

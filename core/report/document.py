@@ -636,6 +636,18 @@ class Report:
             return self
         return self._changed(dismissed_issues=(*self.dismissed_issues, key))
 
+    def restarted(self, language: str | None = None) -> Report:
+        """The draft emptied for a whole new draft, optionally in another language.
+
+        The study, findings and history (revision, creation time) stay; every section,
+        and the issues a person dismissed in the old text, go.
+        """
+        self._check_draft("start again")
+        language = self.language if language is None else language
+        if language not in LANGUAGES:
+            raise ValueError(f"language must be one of {LANGUAGES}, found {language!r}")
+        return self._changed(sections={}, language=language, dismissed_issues=())
+
     def with_context(self, context: ReportContext) -> Report:
         """The report checked against new findings (a new analysis ran)."""
         self._check_draft("change its findings")

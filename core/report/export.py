@@ -29,10 +29,12 @@ the signer as Verifying Observer when signed (PS3.3 C.17.2).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
 import logging
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -384,9 +386,10 @@ def _write(folder: Path, name: str, data: bytes) -> Path:
     return path
 
 
-def _file_name(report: Report, extension: str) -> str:
+def _file_name(report: Report, extension: str, variant: str = "") -> str:
     key = study_key(report.study_instance_uid)[:16]
-    return f"report_{key}_r{report.revision}_{report.state.value}.{extension}"
+    suffix = f"_{variant}" if variant else ""
+    return f"report_{key}_r{report.revision}_{report.state.value}{suffix}.{extension}"
 
 
 def export_text(
@@ -453,6 +456,46 @@ def _image_flowable(image: KeyImage, max_width: float, max_height: float) -> Any
     return Image(buffer, width=width * scale, height=height * scale)
 
 
+#: CJK fonts looked for, in order, when ``RADASSIST_CJK_FONT`` names none: Debian/Ubuntu
+#: packages (fonts-wqy-microhei, fonts-wqy-zenhei, fonts-noto-cjk), Windows, macOS.
+CJK_FONT_CANDIDATES: Final = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+    "C:/Windows/Fonts/simsun.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+)
+
+
+def find_cjk_font() -> Path | None:
+    """The TrueType font the PDF sets Chinese in: ``RADASSIST_CJK_FONT`` or a known one."""
+    configured = os.environ.get("RADASSIST_CJK_FONT")
+    for candidate in ((configured,) if configured else ()) + CJK_FONT_CANDIDATES:
+        path = Path(candidate)
+        if path.is_file():
+            return path
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _register_cjk_font() -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    path = find_cjk_font()
+    if path is not None:
+        try:
+            pdfmetrics.registerFont(TTFont("RadAssist-CJK", str(path), subfontIndex=0))
+            return "RadAssist-CJK"
+        except Exception as exc:  # a broken or PostScript-outline font: use the CID font
+            logger.warning("cannot embed %s (%s); Chinese set in STSong-Light", path, exc)
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
 def export_pdf(
     report: Report,
     out_dir: str | PathLike[str] | None = None,
@@ -462,8 +505,10 @@ def export_pdf(
 ) -> Path:
     """Write the report as a PDF (A4), optionally with key images.
 
-    Chinese text is set in the PDF viewer's built-in CID font STSong-Light (no
-    font file is needed or embedded); other text in Helvetica. A draft carries
+    Chinese text is set in a CJK font of the workstation, embedded (subset) so the
+    PDF reads the same everywhere (see :func:`find_cjk_font`); without one, in the
+    PDF viewer's built-in CID font STSong-Light (nothing embedded: the reader's
+    machine must supply Chinese glyphs). Other text is set in Helvetica. A draft carries
     a "DRAFT" watermark on every page; a demo model's disclaimer is shown under
     the title and in every page's footer.
 
@@ -496,8 +541,6 @@ def export_pdf(
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
@@ -514,9 +557,7 @@ def export_pdf(
     words = _words(report)
 
     if _needs_cid_font(report, layout, key_images):
-        if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-        regular = bold = "STSong-Light"  # no bold face: headings are set larger instead
+        regular = bold = _register_cjk_font()  # one face: headings are set larger instead
         wrap = "CJK"
     else:
         regular, bold, wrap = "Helvetica", "Helvetica-Bold", None
@@ -612,7 +653,9 @@ def export_pdf(
         lang=report.language,
     )
     document.build(story, onFirstPage=decorate, onLaterPages=decorate)
-    return _write(folder, _file_name(report, "pdf"), buffer.getvalue())
+    # With and without key images are two documents: neither overwrites the other.
+    name = _file_name(report, "pdf", "images" if key_images else "")
+    return _write(folder, name, buffer.getvalue())
 
 
 # --------------------------------------------------------------------------- DICOM SR

@@ -1375,16 +1375,9 @@ class ReportPanel(QWidget):
 
     def _fresh(self, report: Report, language: str) -> Report:
         """The draft with every section emptied, in ``language`` (a whole new draft)."""
-        if language != report.language:
-            # A new language is a new draft of the same study: the report keeps its
-            # history (revision, creation) in the store's journal.
-            from dataclasses import replace
-
-            report = replace(report, language=language, dismissed_issues=())
-        for section in SECTION_ORDER:
-            if report.sections[section]:
-                report = report.with_sentences(section, ())
-        return report
+        if report.is_empty and language == report.language:
+            return report
+        return report.restarted(language)
 
     def _draft_with_templates(self, mode: str) -> JobHandle:
         report = self._report

@@ -153,3 +153,15 @@ def test_invalid_facts_are_refused() -> None:
         FindingFact("Nodule", "positive", 0.5, 0.5, side="middle")
     with pytest.raises(TypeError, match="ReportContext"):
         new_report(StudyContext("1.2"))  # type: ignore[arg-type]
+
+
+def test_restarting_empties_the_draft_and_may_change_its_language() -> None:
+    report = _drafted().dismiss_issue("k")
+    again = report.restarted("zh-CN")
+    assert again.is_empty and again.language == "zh-CN" and again.dismissed_issues == ()
+    assert again.revision == report.revision + 1 and again.created_at == report.created_at
+    assert again.context == report.context
+    with pytest.raises(ValueError, match="'fr'"):
+        report.restarted("fr")
+    with pytest.raises(ReportStateError, match="signed"):
+        report.mark_reviewed().sign("Dr A").restarted()

@@ -212,7 +212,7 @@ def _key_images() -> list[KeyImage]:
 def test_pdf_export_with_key_images(tmp_path: Path, source: Path) -> None:
     report = _draft(_uid(source), demo=True)
     path = export_pdf(report, tmp_path, key_images=_key_images())
-    assert path.name.endswith(f"_r{report.revision}_draft.pdf")
+    assert path.name.endswith(f"_r{report.revision}_draft_images.pdf")
     reader = pypdf.PdfReader(path)
     text = _pdf_text(path)
     for expected in (
@@ -249,6 +249,23 @@ def test_pdf_export_in_chinese_and_of_a_final_report(tmp_path: Path, source: Pat
     assert "草稿" not in text  # no draft watermark on a final report
     meta = pypdf.PdfReader(path).metadata
     assert meta is not None and meta.author == "Dr Ada Lovelace"
+
+
+def test_chinese_is_embedded_when_the_workstation_has_a_cjk_font(
+    tmp_path: Path, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.report.export import find_cjk_font
+
+    monkeypatch.setenv("RADASSIST_CJK_FONT", str(tmp_path / "missing.ttc"))
+    font = find_cjk_font()  # a missing configured file falls through to the known ones
+    if font is None:
+        pytest.skip("no CJK font installed (make installs fonts-wqy-microhei)")
+    monkeypatch.setenv("RADASSIST_CJK_FONT", str(font))
+    assert find_cjk_font() == font
+    path = export_pdf(_final(_uid(source), language="zh-CN"), tmp_path)
+    data = path.read_bytes()
+    assert b"/FontFile2" in data  # the glyphs travel with the PDF (a subset)
+    assert "右肺上野见结节影。" in _pdf_text(path)
 
 
 def test_non_latin_text_in_an_english_report_uses_the_cid_font(tmp_path: Path) -> None:

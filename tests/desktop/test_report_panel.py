@@ -678,6 +678,7 @@ def test_exports_text_pdf_with_key_images_and_sr(
     assert viewport.overlays_visible and viewport.heatmap_visible  # left as they were
     with_images = _export(qtbot, panel, "pdf_images")
     assert with_images.stat().st_size > plain_size + 1000
+    assert with_images.name.endswith("_images.pdf") and with_images != pdf  # both kept
 
     sr_path = _export(qtbot, panel, "sr")
     sr = pydicom.dcmread(sr_path)
