@@ -51,8 +51,10 @@ def killed_session(tmp_path: Path) -> Iterator[dict[str, Any]]:
         assert process.stdout is not None
         ready = process.stdout.readline()
         assert ready.startswith("ready"), process.stderr.read() if process.stderr else ready
-        target = 30 + random.Random().randrange(12)  # ~3 s of typing, then a random moment
-        while len(typed) < target:
+        # At least ~3 s of typing (a loaded machine types fewer words in it), then the
+        # kill at a random moment.
+        target = 30 + random.Random().randrange(12)
+        while len(typed) < target or typed[-1][1] - typed[0][1] < LOSS_LIMIT_S + 1.2:
             line = process.stdout.readline()
             assert line, f"the child stopped: {process.stderr.read() if process.stderr else ''}"
             _, word, stamp = line.split()
