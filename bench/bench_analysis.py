@@ -28,24 +28,22 @@ model when it is there. Qt runs offscreen unless QT_QPA_PLATFORM says otherwise.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from _common import ROOT, Heartbeat, child_env, finish, run_child, settle, wait_until
+
 sys.path.insert(0, str(ROOT))
 
 OVERHEAD_MAX = 0.15
 STALL_MS = 50.0
-HEARTBEAT_MS = 5
 IMAGE_SIZE = 2048
 STALL_IMAGES = 4
 XRV_LABELS = (
@@ -240,8 +238,6 @@ def measure_latency(
 
 
 def measure_stall(image_dir: Path, model_name: str, settings_dir: Path) -> dict[str, Any]:
-    from PySide6.QtCore import Qt, QTimer
-
     from desktop import app as desktop_app
     from desktop.settings import Settings
 
@@ -251,19 +247,9 @@ def measure_stall(image_dir: Path, model_name: str, settings_dir: Path) -> dict[
     )
     window.resize(1400, 900)
 
-    def settle(seconds: float) -> None:
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            app.processEvents()
-            time.sleep(0.001)
-
-    def wait(predicate: Any, timeout: float = 300.0) -> None:
-        end = time.perf_counter() + timeout
-        while not predicate():
-            if time.perf_counter() > end:
-                raise TimeoutError("the window did not get there in time")
-            app.processEvents()
-            time.sleep(0.001)
+    def wait(predicate: Any) -> None:
+        if not wait_until(app, predicate, 300.0):
+            raise TimeoutError("the window did not get there in time")
 
     loaded: list[Any] = []
     window.series_loaded.connect(loaded.append)
@@ -274,36 +260,28 @@ def measure_stall(image_dir: Path, model_name: str, settings_dir: Path) -> dict[
     if not panel.select_model(model_name):
         raise RuntimeError(f"{model_name} is not listed in the window")
     viewport = window.grid.active_viewport
-    settle(0.5)
+    settle(app, 0.5)
 
-    beats: list[float] = []
-    heartbeat = QTimer()
-    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
-    heartbeat.setInterval(HEARTBEAT_MS)
-    heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
+    heartbeat = Heartbeat()
     finished: list[Any] = []
     panel.analysis_finished.connect(finished.append)
     spans: list[tuple[float, float, float]] = []  # (start, end, latency seen by the GUI)
     heartbeat.start()
-    settle(0.2)
+    settle(app, 0.2)
     torch_before = "torch" in sys.modules
     for frame in range(min(STALL_IMAGES, viewport.frame_count)):
         viewport.set_frame(frame)
-        settle(0.05)
+        settle(app, 0.05)
         count = len(finished)
         start = time.perf_counter()
         window.analyze_action.trigger()
         wait(lambda n=count: len(finished) > n and not panel.is_running)
         end = time.perf_counter()
-        settle(0.15)  # the heatmap is painted
+        settle(app, 0.15)  # the heatmap is painted
         spans.append((start, time.perf_counter(), end - start))
     heartbeat.stop()
 
-    def worst(a: float, b: float) -> float:
-        gaps = [y - x for x, y in itertools.pairwise(beats) if x >= a - 0.01 and y <= b + 0.01]
-        return max(gaps) * 1000 - HEARTBEAT_MS if gaps else float("nan")
-
-    stalls = [worst(a, b) for a, b, _ in spans]
+    stalls = [heartbeat.stall_ms(a - 0.01, b + 0.01) for a, b, _ in spans]
     results = [r for r in finished if r is not None]
     window.close()
     desktop_app.shutdown()
@@ -321,15 +299,6 @@ def measure_stall(image_dir: Path, model_name: str, settings_dir: Path) -> dict[
 
 
 # -- driver -------------------------------------------------------------------------------
-
-
-def _child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, env=env, timeout=900
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"{args[:2]} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _print_latency(figures: dict[str, Any], ok: dict[str, bool], key: str) -> None:
@@ -389,14 +358,7 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="radassist-bench-analysis-"))
     try:
         data = scratch / "data"
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-            # Own settings, data and result cache: the bench must not touch the user's.
-            "RADASSIST_DATA_DIR": str(data),
-            "XDG_CONFIG_HOME": str(scratch / "config"),
-        }
+        env = child_env(scratch)
         os.environ["RADASSIST_DATA_DIR"] = str(data)
         reference = make_reference_package(data / "models" / "bench-densenet121")
         images = write_images(scratch / "images", STALL_IMAGES)
@@ -407,7 +369,8 @@ def main() -> int:
         if (demo / "manifest.json").is_file():
             packages.append(("demo", demo))
         latency = {
-            name: _child(
+            name: run_child(
+                __file__,
                 [
                     "--one",
                     "latency",
@@ -423,7 +386,8 @@ def main() -> int:
             )
             for name, folder in packages
         }
-        stall = _child(
+        stall = run_child(
+            __file__,
             [
                 "--one",
                 "stall",
@@ -464,10 +428,7 @@ def main() -> int:
         f"(target <= {STALL_MS:.0f}) {mark('stall later')}; heatmap shown: "
         f"{'yes' if stall['heatmaps_shown'] else 'NO'}"
     )
-    missed = [name for name, ok in verdicts.items() if not ok]
-    if missed:
-        print(f"missed targets: {', '.join(missed)}")
-    return 1 if args.strict and missed else 0
+    return finish(verdicts, args.strict)
 
 
 if __name__ == "__main__":

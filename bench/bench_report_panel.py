@@ -19,22 +19,19 @@ measured process, that imports torch to build it).
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from _common import ROOT, Heartbeat, child_env, finish, run_child, settle, wait_until
+
 sys.path.insert(0, str(ROOT))
 
 STALL_MS = 50.0
-HEARTBEAT_MS = 5
 MODEL_DIR = ROOT / "bench-data" / "report-lm-bench"
 
 
@@ -49,7 +46,6 @@ def _build_model(folder: Path) -> Path:
 
 def measure(folder: Path, rounds: int, tokens: int, settings_dir: Path) -> dict[str, Any]:
     """In a fresh process: draft ``rounds`` reports into the panel with the heartbeat on."""
-    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
     from core.report.document import FindingFact, ReportContext, StudyContext
@@ -77,11 +73,7 @@ def measure(folder: Path, rounds: int, tokens: int, settings_dir: Path) -> dict[
     panel.set_context(context)
     panel.set_engine("llm")
 
-    beats: list[float] = []
-    heartbeat = QTimer()
-    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
-    heartbeat.setInterval(HEARTBEAT_MS)
-    heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
+    heartbeat = Heartbeat()
     chunks: list[float] = []
     panel.text_streamed.connect(lambda _: chunks.append(time.perf_counter()))
     finished: list[Any] = []
@@ -89,44 +81,31 @@ def measure(folder: Path, rounds: int, tokens: int, settings_dir: Path) -> dict[
     failed: list[str] = []
     panel.draft_failed.connect(failed.append)
 
-    def settle(seconds: float) -> None:
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            app.processEvents()
-            time.sleep(0.001)
-
     heartbeat.start()
-    settle(0.2)
+    settle(app, 0.2)
     results = []
     for number in range(rounds):
-        beats.clear()
+        heartbeat.beats.clear()
         chunks.clear()
         finished.clear()
-        settle(0.05)
+        settle(app, 0.05)
         start = time.perf_counter()
         handle = panel.draft("report")
         if handle is None:
             raise RuntimeError(f"the panel did not start drafting: {panel.status_label.text()}")
-        deadline = start + 300
-        while not finished and not failed and time.perf_counter() < deadline:
-            app.processEvents()
-            time.sleep(0.0005)
+        wait_until(app, lambda: finished or failed, 300)
         end = time.perf_counter()
-        settle(0.1)
+        settle(app, 0.1)
         if failed or not finished:
             raise RuntimeError(f"drafting failed: {failed or 'timed out'}")
-        gaps = [(b - a) * 1000 for a, b in itertools.pairwise(beats) if a >= start - 0.01]
-        streaming = [
-            (b - a) * 1000
-            for a, b in itertools.pairwise(beats)
-            if chunks and chunks[0] <= a and b <= chunks[-1]
-        ]
         results.append(
             {
                 "round": number + 1,
-                "stall_ms": max(gaps) - HEARTBEAT_MS,
-                "stream_stall_ms": (max(streaming) - HEARTBEAT_MS) if streaming else 0.0,
-                "beats": len(gaps),
+                "stall_ms": heartbeat.stall_ms(start - 0.01),
+                "stream_stall_ms": heartbeat.stall_ms(chunks[0], chunks[-1], empty=0.0)
+                if chunks
+                else 0.0,
+                "beats": len(heartbeat.gaps_ms(start - 0.01)),
                 "chunks": len(chunks),
                 "seconds": end - start,
                 "first_chunk_s": chunks[0] - start if chunks else float("nan"),
@@ -162,32 +141,27 @@ def main() -> int:
 
     folder = _build_model(MODEL_DIR)
     scratch = Path(tempfile.mkdtemp(prefix="radassist-bench-report-"))
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-        "RADASSIST_DATA_DIR": str(scratch / "data"),
-        "XDG_CONFIG_HOME": str(scratch / "config"),
-    }
-    command = [
-        sys.executable,
-        __file__,
-        "--one",
-        "--folder",
-        str(folder),
-        "--settings-dir",
-        str(scratch),
-        "--rounds",
-        str(args.rounds),
-        "--tokens",
-        str(args.tokens),
-    ]
-    out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
-    shutil.rmtree(scratch, ignore_errors=True)
-    if out.returncode != 0:
-        print(out.stderr[-3000:], file=sys.stderr)
+    try:
+        result = run_child(
+            __file__,
+            [
+                "--one",
+                "--folder",
+                str(folder),
+                "--settings-dir",
+                str(scratch),
+                "--rounds",
+                str(args.rounds),
+                "--tokens",
+                str(args.tokens),
+            ],
+            child_env(scratch),
+        )
+    except RuntimeError as error:
+        print(error, file=sys.stderr)
         return 1
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     rounds = result["rounds"]
     worst = max(r["stall_ms"] for r in rounds)
     worst_stream = max(r["stream_stall_ms"] for r in rounds)
@@ -213,10 +187,7 @@ def main() -> int:
         f"{worst_stream:.1f} ms; torch in the GUI process: "
         f"{'YES' if torch_seen else 'no'} {mark('torch')}"
     )
-    missed = [name for name, ok in verdicts.items() if not ok]
-    if missed:
-        print(f"missed targets: {', '.join(missed)}")
-    return 1 if args.strict and missed else 0
+    return finish(verdicts, args.strict)
 
 
 if __name__ == "__main__":

@@ -19,25 +19,22 @@ Qt runs offscreen unless QT_QPA_PLATFORM says otherwise (e.g. xcb under Xvfb).
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from _common import Heartbeat, child_env, finish, run_child, settle, wait_until
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 FRAME_MEDIAN_MS, FRAME_P99_MS = 16.0, 33.0
 STALL_MS = 50.0
 STARTUP_S = 1.5
-HEARTBEAT_MS = 5
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -50,13 +47,6 @@ def _app() -> Any:
     from desktop.app import create_application
 
     return create_application()
-
-
-def _settle(app: Any, seconds: float) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        app.processEvents()
-        time.sleep(0.002)
 
 
 # -- the three measurements, each run in its own process ----------------------------------
@@ -81,7 +71,7 @@ def measure_frames(folder: Path, size: int) -> dict[str, Any]:
     viewport.resize(size, size)
     viewport.show()
     viewport.set_volume(volume)
-    _settle(app, 0.3)
+    settle(app, 0.3)
     count = volume.array.shape[0]
     order = list(range(count)) + list(range(count - 2, -1, -1))
     times: list[float] = []
@@ -109,8 +99,6 @@ def measure_frames(folder: Path, size: int) -> dict[str, Any]:
 
 def measure_stall(folder: Path, settings_dir: Path) -> dict[str, Any]:
     """Open the series through the main window with a 5 ms heartbeat running."""
-    from PySide6.QtCore import Qt, QTimer
-
     from desktop import app as desktop_app
     from desktop import workers as jobs
     from desktop.settings import Settings
@@ -120,40 +108,32 @@ def measure_stall(folder: Path, settings_dir: Path) -> dict[str, Any]:
         None, settings=Settings(settings_dir / "bench.ini"), open_demo=False, warm_up=True
     )
     window.resize(1280, 900)
-    deadline = time.perf_counter() + 30
-    while jobs.active_jobs() and time.perf_counter() < deadline:  # the decoder warm-up
-        _settle(app, 0.01)
-    _settle(app, 0.3)
+    wait_until(app, lambda: not jobs.active_jobs(), 30)  # the decoder warm-up
+    settle(app, 0.3)
 
-    beats: list[float] = []
-    heartbeat = QTimer()
-    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
-    heartbeat.setInterval(HEARTBEAT_MS)
-    heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
+    heartbeat = Heartbeat()
     marks: dict[str, float] = {}
     window.study_opened.connect(lambda _: marks.setdefault("scanned", time.perf_counter()))
     window.first_image_shown.connect(lambda _: marks.setdefault("first", time.perf_counter()))
     window.series_loaded.connect(lambda _: marks.setdefault("loaded", time.perf_counter()))
 
     heartbeat.start()
-    _settle(app, 0.1)
+    settle(app, 0.1)
     start = time.perf_counter()
     window.open_path(folder)
-    deadline = start + 120
-    while time.perf_counter() < deadline and (
-        "loaded" not in marks or window.is_busy or window.browser.thumbnails_running
-    ):
-        app.processEvents()
-        time.sleep(0.001)
-    _settle(app, 0.2)
+    wait_until(
+        app,
+        lambda: "loaded" in marks and not window.is_busy and not window.browser.thumbnails_running,
+        120,
+    )
+    settle(app, 0.2)
     heartbeat.stop()
-    gaps = [(b - a) * 1000 for a, b in itertools.pairwise(beats)]
-    busy = [g for a, g in zip(beats, gaps, strict=False) if a >= start - 0.01]
+    busy = heartbeat.gaps_ms(start - 0.01)
     loaded = window.grid.active_viewport.volume
     result = {
-        "stall_ms": max(busy) - HEARTBEAT_MS,
+        "stall_ms": heartbeat.stall_ms(start - 0.01),
         "p99_gap_ms": _percentile(busy, 99),
-        "gaps_over_50ms": sum(g - HEARTBEAT_MS > STALL_MS for g in busy),
+        "gaps_over_50ms": sum(g - heartbeat.period_ms > STALL_MS for g in busy),
         "beats": len(busy),
         "scan_s": marks.get("scanned", float("nan")) - start,
         "first_image_s": marks.get("first", float("nan")) - start,
@@ -176,7 +156,7 @@ def measure_startup() -> dict[str, Any]:
         app.processEvents()
     shown = time.time()
     torch_at_shown = "torch" in sys.modules
-    _settle(app, 1.0)  # the decoder warm-up runs meanwhile
+    settle(app, 1.0)  # the decoder warm-up runs meanwhile
     result = {
         "shown_epoch": shown,
         "torch_at_shown": torch_at_shown,
@@ -193,16 +173,7 @@ def measure_startup() -> dict[str, Any]:
 
 
 def _child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, __file__, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"{args[:2]} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(__file__, args, env, timeout=600)
 
 
 def main() -> int:
@@ -230,14 +201,7 @@ def main() -> int:
     folder = _make_series(512, 512)
     _warm_page_cache(folder)
     scratch = Path(tempfile.mkdtemp(prefix="radassist-bench-"))
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-        # Own settings and data: the bench must not touch the user's.
-        "RADASSIST_DATA_DIR": str(scratch / "data"),
-        "XDG_CONFIG_HOME": str(scratch / "config"),
-    }
+    env = child_env(scratch)
     frames = _child(["--one", "frames", "--folder", str(folder), "--size", str(args.size)], env)
     stall = _child(["--one", "stall", "--folder", str(folder), "--settings-dir", str(scratch)], env)
     startups: list[float] = []
@@ -282,10 +246,7 @@ def main() -> int:
         f"{'YES' if torch_seen else 'no'} {mark('torch')}"
     )
     shutil.rmtree(scratch, ignore_errors=True)
-    missed = [name for name, ok in verdicts.items() if not ok]
-    if missed:
-        print(f"missed targets: {', '.join(missed)}")
-    return 1 if args.strict and missed else 0
+    return finish(verdicts, args.strict)
 
 
 if __name__ == "__main__":

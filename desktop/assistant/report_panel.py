@@ -398,6 +398,24 @@ def _section_title(section: Section, language: str) -> str:
     return heading.capitalize() if heading.isascii() else heading
 
 
+def _button(text: str, name: str, slot: Callable[..., object], tip: str = "") -> QPushButton:
+    """A push button named ``name`` (for tests and style sheets) that calls ``slot``."""
+    button = QPushButton(text)
+    button.setObjectName(name)
+    if tip:
+        button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button
+
+
+def _label(name: str, text: str = "") -> QLabel:
+    """A word-wrapping label named ``name``."""
+    label = QLabel(text)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    return label
+
+
 def _local_time(stamp: str) -> str:
     from datetime import datetime
 
@@ -517,15 +535,11 @@ class ReportPanel(QWidget):
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
         title.setFont(font)
-        self.state_label = QLabel("")
-        self.state_label.setObjectName("report_state")
-        self.state_label.setWordWrap(True)
+        self.state_label = _label("report_state")
         # Long labels wrap instead of widening the dock (the image keeps its room).
         self.state_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        self.banner = QLabel(DEMO_BANNER)
-        self.banner.setObjectName("report_demo_banner")
-        self.banner.setWordWrap(True)
+        self.banner = _label("report_demo_banner", DEMO_BANNER)
         self.banner.setStyleSheet(BANNER_STYLE)
         self.banner.hide()
 
@@ -554,24 +568,19 @@ class ReportPanel(QWidget):
         self.mode_buttons: dict[str, QPushButton] = {}
         modes = QHBoxLayout()
         for mode, text in MODES:
-            button = QPushButton(text)
-            button.setObjectName(f"report_{mode}")
-            button.clicked.connect(lambda _=False, m=mode: self.draft(m))
+            button = _button(text, f"report_{mode}", lambda _=False, m=mode: self.draft(m))
             modes.addWidget(button)
             self.mode_buttons[mode] = button
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setObjectName("report_stop")
-        self.stop_button.setToolTip("Stop the language model now; what it wrote stays")
-        self.stop_button.clicked.connect(self.stop)
+        self.stop_button = _button(
+            "Stop", "report_stop", self.stop, "Stop the language model now; what it wrote stays"
+        )
         modes.addWidget(self.stop_button)
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("report_progress")
         self.progress_bar.setTextVisible(True)
         self.progress_bar.hide()
-        self.status_label = QLabel("")
-        self.status_label.setObjectName("report_status")
-        self.status_label.setWordWrap(True)
+        self.status_label = _label("report_status")
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.recovery_frame = QFrame()
@@ -580,15 +589,9 @@ class ReportPanel(QWidget):
         self.recovery_frame.setStyleSheet(
             "QFrame#report_recovery { background: #dceefc; border: 1px solid #7aa7d6; }"
         )
-        self.recovery_label = QLabel("")
-        self.recovery_label.setObjectName("report_recovery_text")
-        self.recovery_label.setWordWrap(True)
-        self.restore_button = QPushButton("Restore draft")
-        self.restore_button.setObjectName("report_restore")
-        self.restore_button.clicked.connect(self.restore_draft)
-        self.discard_button = QPushButton("Discard")
-        self.discard_button.setObjectName("report_discard")
-        self.discard_button.clicked.connect(self.discard_draft)
+        self.recovery_label = _label("report_recovery_text")
+        self.restore_button = _button("Restore draft", "report_restore", self.restore_draft)
+        self.discard_button = _button("Discard", "report_discard", self.discard_draft)
         recovery = QHBoxLayout(self.recovery_frame)
         recovery.addWidget(self.recovery_label, 1)
         recovery.addWidget(self.restore_button)
@@ -600,16 +603,16 @@ class ReportPanel(QWidget):
         self.editor.textChanged.connect(self._on_editor_text_changed)
         self.editor.heading_edit_refused.connect(self._on_editor_heading_edit_refused)
 
-        self.review_button = QPushButton("Mark reviewed")
-        self.review_button.setObjectName("report_mark_reviewed")
-        self.review_button.setToolTip("Mark the selected sentences (or the one at the cursor)")
-        self.review_button.clicked.connect(self.mark_selection_reviewed)
-        self.review_all_button = QPushButton("Mark all reviewed")
-        self.review_all_button.setObjectName("report_mark_all_reviewed")
-        self.review_all_button.clicked.connect(self.mark_all_reviewed)
-        self.review_label = QLabel("")
-        self.review_label.setObjectName("report_review_summary")
-        self.review_label.setWordWrap(True)
+        self.review_button = _button(
+            "Mark reviewed",
+            "report_mark_reviewed",
+            self.mark_selection_reviewed,
+            "Mark the selected sentences (or the one at the cursor)",
+        )
+        self.review_all_button = _button(
+            "Mark all reviewed", "report_mark_all_reviewed", self.mark_all_reviewed
+        )
+        self.review_label = _label("report_review_summary")
         self.review_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         review = QHBoxLayout()
         review.addWidget(self.review_button)
@@ -623,23 +626,19 @@ class ReportPanel(QWidget):
         self.conflict_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.conflict_list.itemClicked.connect(self._on_conflict_list_item_clicked)
         self.conflict_list.currentItemChanged.connect(self._on_conflict_list_current_changed)
-        self.resolve_button = QPushButton("Resolve")
-        self.resolve_button.setObjectName("report_resolve")
-        self.resolve_button.setToolTip(
-            "Keep the sentence as written: the conflict no longer blocks"
+        self.resolve_button = _button(
+            "Resolve",
+            "report_resolve",
+            self._on_resolve_clicked,
+            "Keep the sentence as written: the conflict no longer blocks",
         )
-        self.resolve_button.clicked.connect(self._on_resolve_clicked)
         self.conflict_title = QLabel("Grounding conflicts")
         conflicts_row = QHBoxLayout()
         conflicts_row.addWidget(self.conflict_title, 1)
         conflicts_row.addWidget(self.resolve_button)
 
-        self.sign_button = QPushButton("Sign…")
-        self.sign_button.setObjectName("report_sign")
-        self.sign_button.clicked.connect(self.sign)
-        self.addendum_button = QPushButton("Addendum…")
-        self.addendum_button.setObjectName("report_addendum")
-        self.addendum_button.clicked.connect(self.write_addendum)
+        self.sign_button = _button("Sign…", "report_sign", self.sign)
+        self.addendum_button = _button("Addendum…", "report_addendum", self.write_addendum)
         self.export_button = QToolButton()
         self.export_button.setObjectName("report_export")
         self.export_button.setText("Export")
@@ -1698,10 +1697,8 @@ class ReportPanel(QWidget):
         report = self._report
         if report is None or not self._editable_now():
             return None
-        signer = self._settings.report_signer
+        signer = self._signer()
         if not signer:
-            self._set_status("Set your name in Settings → Reporting to sign.", error=True)
-            self.settings_requested.emit()
             return None
         if report.is_empty:
             self._set_status("The report is empty: there is nothing to sign.", error=True)
@@ -1717,6 +1714,14 @@ class ReportPanel(QWidget):
         )
         self._keep_dialog(dialog)
         return dialog
+
+    def _signer(self) -> str:
+        """The settings' user who signs; "" (and the settings asked for) when not set."""
+        signer = self._settings.report_signer
+        if not signer:
+            self._set_status("Set your name in Settings → Reporting to sign.", error=True)
+            self.settings_requested.emit()
+        return signer
 
     def _conflict_lines(self) -> list[str]:
         if not self._issues:
@@ -1744,10 +1749,8 @@ class ReportPanel(QWidget):
         report = self._report
         if report is None or not report.is_final:
             return None
-        signer = self._settings.report_signer
+        signer = self._signer()
         if not signer:
-            self._set_status("Set your name in Settings → Reporting to sign.", error=True)
-            self.settings_requested.emit()
             return None
         dialog = AddendumDialog(signer, self)
         dialog.addendum_written.connect(self.add_addendum)

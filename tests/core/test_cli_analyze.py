@@ -8,21 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.analysis.inference import clear_caches
 from core.analysis.manifest import ModelPackage
 from core.cli import COMMANDS, main
 from core.synthetic import make_study_context, write_cxr
-from tests.core.model_helpers import make_package
+from tests.core.model_helpers import make_package, soften
 
-
-def _soften(network) -> None:  # type: ignore[no-untyped-def]
-    network.classifier.weight.abs_().mul_(1e-4)
-
-
-@pytest.fixture(autouse=True)
-def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RADASSIST_DATA_DIR", str(tmp_path / "data"))
-    clear_caches()
+pytestmark = pytest.mark.usefixtures("fresh_analysis")
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +23,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> ModelPackage:
         name="cli-model",
         labels=("Nodule", "Effusion"),
         thresholds={"Nodule": 0.0, "Effusion": 1.0},
-        edit=_soften,
+        edit=soften,
     )
 
 

@@ -9,23 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.analysis.inference import clear_caches
 from core.analysis.manifest import DEMO_BANNER, ModelPackage
 from core.cli import COMMANDS, main
 from core.synthetic import make_study_context, write_cxr
-from tests.core.model_helpers import make_package
+from tests.core.model_helpers import make_package, soften
+
+pytestmark = pytest.mark.usefixtures("fresh_analysis")
 
 LABELS = ("Nodule", "Effusion", "Cardiomegaly")
-
-
-def _soften(network) -> None:  # type: ignore[no-untyped-def]
-    network.classifier.weight.abs_().mul_(1e-4)
-
-
-@pytest.fixture(autouse=True)
-def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RADASSIST_DATA_DIR", str(tmp_path / "data"))
-    clear_caches()
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +27,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> ModelPackage:
         name="draft-model",
         labels=LABELS,
         thresholds={"Nodule": 0.0, "Effusion": 1.0, "Cardiomegaly": 1.0},
-        edit=_soften,
+        edit=soften,
         demo=True,
     )
 

@@ -16,22 +16,18 @@ from core.analysis.explain import (
     find_heatmap_peak,
     normalize_heatmap,
 )
-from core.analysis.inference import LoadedModel, Verdict, analyze_image, clear_caches
+from core.analysis.inference import LoadedModel, Verdict, analyze_image
 from core.analysis.manifest import ModelPackage
 from core.analysis.preprocess import apply_xrv_preprocessing, map_heatmap_to_image
 from core.jobs import run_job
 from tests.core.model_helpers import make_package
 
+pytestmark = pytest.mark.usefixtures("fresh_analysis")
+
 FACTS = ImageFacts(modality="DX", body_part="CHEST", view_position="PA")
 # A wide image: the centre crop drops columns, the resize halves it (64 -> 32).
 ROWS, COLS = 64, 100
 SPOT = (18, 66)  # (row, col) of the bright disc, inside the crop (cols 18..81)
-
-
-@pytest.fixture(autouse=True)
-def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RADASSIST_DATA_DIR", str(tmp_path / "data"))
-    clear_caches()
 
 
 def _spot_network():  # type: ignore[no-untyped-def]
@@ -61,14 +57,19 @@ def _spot_network():  # type: ignore[no-untyped-def]
     return Spot().eval().requires_grad_(False)
 
 
+def make_spot_model(folder: Path, labels: tuple[str, str] = ("Bright", "Dark")) -> LoadedModel:
+    """The spot network, packaged in ``folder``.
+
+    ``labels`` name its bright and dark outputs: the first is positive from p = 0.5, the
+    second never.
+    """
+    package = make_package(folder, labels=labels, thresholds={labels[0]: 0.5, labels[1]: 1.0})
+    return LoadedModel(package=package, network=_spot_network(), visible_indices=(0, 1))
+
+
 @pytest.fixture(scope="module")
 def spot_model(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
-    package = make_package(
-        tmp_path_factory.mktemp("spot") / "pkg",
-        labels=("Bright", "Dark"),
-        thresholds={"Bright": 0.5, "Dark": 1.0},
-    )
-    return LoadedModel(package=package, network=_spot_network(), visible_indices=(0, 1))
+    return make_spot_model(tmp_path_factory.mktemp("spot") / "pkg")
 
 
 def _spot_image() -> np.ndarray:

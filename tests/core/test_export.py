@@ -21,24 +21,14 @@ from core.analysis.inference import (
     Verdict,
     analyze_dataset_file,
     analyze_image,
-    clear_caches,
 )
 from core.analysis.manifest import DEMO_BANNER, ModelPackage
 from core.errors import UsageError
 from core.jobs import run_job
 from core.synthetic import write_cxr
-from tests.core.model_helpers import make_package
+from tests.core.model_helpers import make_package, soften
 
-
-@pytest.fixture(autouse=True)
-def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RADASSIST_DATA_DIR", str(tmp_path / "data"))
-    clear_caches()
-
-
-def _soften(network) -> None:  # type: ignore[no-untyped-def]
-    # Small positive head weights: mid-range probabilities and a non-empty Grad-CAM.
-    network.classifier.weight.abs_().mul_(1e-4)
+pytestmark = pytest.mark.usefixtures("fresh_analysis")
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +41,7 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, AnalysisRe
         labels=("Nodule", "Effusion", "Mass"),
         thresholds={"Nodule": 0.0, "Effusion": 1.0, "Mass": 0.0},
         demo=True,
-        edit=_soften,
+        edit=soften,
     )
     source = folder / "cxr.dcm"
     write_cxr(source, np.random.default_rng(5), size=(72, 60), monochrome=1)

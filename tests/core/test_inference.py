@@ -32,6 +32,8 @@ from core.jobs import CancelToken, Progress, run_job
 from core.synthetic import write_cxr
 from tests.core.model_helpers import make_package
 
+pytestmark = pytest.mark.usefixtures("fresh_analysis")
+
 LABELS = ("Nodule", "Effusion", "Cardiomegaly", "Unused")
 CXR_FACTS = ImageFacts(modality="DX", body_part="CHEST", view_position="PA", age_years=40)
 
@@ -41,14 +43,6 @@ def _soften(network) -> None:  # type: ignore[no-untyped-def]
     # keep probabilities in the middle, where verdicts and thresholds mean something.
     network.classifier.weight.mul_(1e-4)
     network.classifier.bias.copy_(network.classifier.bias * 0 + 0.1)
-
-
-@pytest.fixture(autouse=True)
-def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RADASSIST_DATA_DIR", str(tmp_path / "data"))
-    clear_caches()
-    yield
-    clear_caches()
 
 
 @pytest.fixture(scope="module")

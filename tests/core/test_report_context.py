@@ -390,17 +390,11 @@ def test_a_lateral_study_gives_no_side() -> None:
 def spot_analysis(tmp_path_factory: pytest.TempPathFactory) -> AnalysisResult:
     """Grad-CAM of a model that looks at bright pixels, on a spot in the image's upper left."""
     from core.analysis.applicability import ImageFacts
-    from core.analysis.inference import LoadedModel, analyze_image
+    from core.analysis.inference import analyze_image
     from core.jobs import run_job
-    from tests.core.model_helpers import make_package
-    from tests.core.test_explain import _spot_network
+    from tests.core.test_explain import make_spot_model
 
-    package = make_package(
-        tmp_path_factory.mktemp("spot") / "pkg",
-        labels=("Nodule", "Effusion"),
-        thresholds={"Nodule": 0.5, "Effusion": 1.0},
-    )
-    model = LoadedModel(package=package, network=_spot_network(), visible_indices=(0, 1))
+    model = make_spot_model(tmp_path_factory.mktemp("spot") / "pkg", ("Nodule", "Effusion"))
     rows, cols = np.mgrid[0:96, 0:96]
     image = np.where((rows - 16) ** 2 + (cols - 22) ** 2 <= 100, 4095, 0).astype(np.uint16)
     facts = ImageFacts(modality="DX", body_part="CHEST", view_position="PA")

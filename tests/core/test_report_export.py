@@ -6,8 +6,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +40,10 @@ from core.report.export import (
 from core.report.store import study_key
 
 pypdf = pytest.importorskip("pypdf")
+pytestmark = pytest.mark.usefixtures("private_data_dir")
 
 CT_SMALL = Path(get_testdata_file("CT_small.dcm", download=False))  # type: ignore[arg-type]
 SIGNED_AT = "2024-05-01T10:00:00+00:00"
-
-
-@pytest.fixture(autouse=True)
-def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RADASSIST_DATA_DIR", str(tmp_path / "data"))
 
 
 @pytest.fixture
@@ -493,28 +487,6 @@ def test_a_full_disk_leaves_no_partial_file(
         assert list(out.iterdir()) == []
 
 
-def _mount_tmpfs(target: Path, options: str) -> bool:
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return False
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)],
-        capture_output=True,
-        check=False,
-    )
-    return done.returncode == 0
-
-
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 64 KiB file system (needs root to mount; skipped otherwise)."""
-    target = tmp_path / "tiny"
-    target.mkdir()
-    if not _mount_tmpfs(target, "size=64k"):
-        pytest.skip("cannot mount a tmpfs here (not root)")
-    yield target
-    subprocess.run(["umount", "-l", str(target)], capture_output=True, check=False)
-
-
 def test_a_real_full_file_system(tiny_disk: Path, source: Path) -> None:
     report = _draft(_uid(source))
     text = export_text(report, tiny_disk)  # small: fits
@@ -522,21 +494,6 @@ def test_a_real_full_file_system(tiny_disk: Path, source: Path) -> None:
     with pytest.raises(ExportError, match="no space left"):
         export_pdf(report, tiny_disk, key_images=[KeyImage("noise", noise)])
     assert sorted(p.name for p in tiny_disk.iterdir()) == [text.name]
-
-
-@pytest.fixture
-def read_only_dir(tmp_path: Path) -> Iterator[Path]:
-    target = tmp_path / "locked"
-    target.mkdir()
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        if not _mount_tmpfs(target, "size=64k,ro"):
-            pytest.skip("root ignores permissions and cannot mount a read-only tmpfs")
-        yield target
-        subprocess.run(["umount", "-l", str(target)], capture_output=True, check=False)
-    else:
-        target.chmod(0o500)
-        yield target
-        target.chmod(0o700)
 
 
 def test_an_unwritable_folder_gives_a_clear_error(read_only_dir: Path, source: Path) -> None:

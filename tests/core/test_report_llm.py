@@ -27,7 +27,6 @@ from core.report.document import (
     Origin,
     ReportContext,
     Section,
-    StudyContext,
     new_report,
 )
 from core.report.llm import (
@@ -61,6 +60,7 @@ from tests.core.llm_helpers import (
     make_tiny_causal_lm,
     write_safetensors_header,
 )
+from tests.core.report_helpers import make_study
 
 ROOT = Path(__file__).resolve().parents[2]
 SHORT = GenerationSettings(max_new_tokens=16)
@@ -80,18 +80,8 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]
 
 
 def _context(**study: Any) -> ReportContext:
-    values: dict[str, Any] = {
-        "study_instance_uid": "1.2.826.0.1.3680043.8.498.1",
-        "modality": "DX",
-        "body_part": "CHEST",
-        "view_position": "PA",
-        "patient_sex": "F",
-        "patient_age_years": 54,
-        "technique": "120 kV, 2.5 mAs",
-    }
-    values.update(study)
     return ReportContext(
-        study=StudyContext(**values),
+        study=make_study(**study),
         findings=(
             FindingFact("Nodule", "positive", 0.81, 0.5, side="right", zone="upper", model="m 1"),
             FindingFact("Effusion", "negative", 0.04, 0.29, model="m 1"),

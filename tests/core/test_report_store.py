@@ -14,7 +14,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -105,6 +104,14 @@ def _signed(uid: str = UID) -> Report:
     )
 
 
+def _saved(root: Path, *reports: Report) -> DraftStore:
+    """A store in ``root`` that has saved ``reports``, in order."""
+    store = DraftStore(root)
+    for report in reports:
+        store.save(report)
+    return store
+
+
 def _files(root: Path, uid: str = UID) -> tuple[Path, Path, Path]:
     key = study_key(uid)
     return root / f"{key}.json", root / f"{key}.journal", root / f"{key}.lock"
@@ -118,58 +125,12 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
 
 
-# --------------------------------------------------------------------------- fixtures
-
-
-def _mount_tmpfs(target: Path, options: str) -> bool:
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return False
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)],
-        capture_output=True,
-        check=False,
-    )
-    return done.returncode == 0
-
-
-def _unmount(target: Path) -> None:
-    subprocess.run(["umount", "-l", str(target)], capture_output=True, check=False)
-
-
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 64 KiB file system (needs root to mount; skipped otherwise)."""
-    target = tmp_path / "tiny"
-    target.mkdir()
-    if not _mount_tmpfs(target, "size=64k,mode=0700"):
-        pytest.skip("cannot mount a tmpfs here (not root)")
-    yield target
-    _unmount(target)
-
-
-@pytest.fixture
-def read_only_dir(tmp_path: Path) -> Iterator[Path]:
-    """A folder nobody can write into: chmod for users, a read-only mount for root."""
-    target = tmp_path / "locked"
-    target.mkdir()
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        if not _mount_tmpfs(target, "size=64k,ro"):
-            pytest.skip("root ignores permissions and cannot mount a read-only tmpfs")
-        yield target
-        _unmount(target)
-    else:
-        target.chmod(0o500)
-        yield target
-        target.chmod(0o700)
-
-
 # --------------------------------------------------------------------------- saving and loading
 
 
 def test_save_and_load_round_trip_with_files_named_by_hash(tmp_path: Path) -> None:
-    store = DraftStore(tmp_path)
     report = _report()
-    store.save(report)
+    _saved(tmp_path, report)
     loaded = DraftStore(tmp_path).load(UID)
     assert loaded == report
     assert loaded is not None and loaded.sentences()[0].origin is Origin.TEMPLATE
@@ -205,9 +166,8 @@ def test_load_of_an_unknown_study_is_none(tmp_path: Path) -> None:
 
 
 def test_each_revision_is_journaled_and_an_unchanged_save_writes_nothing(tmp_path: Path) -> None:
-    store = DraftStore(tmp_path)
     report = _report()
-    store.save(report)
+    store = _saved(tmp_path, report)
     store.save(report)  # the same revision again: nothing to write
     edited = report.with_section_text(Section.COMPARISON, "None.")
     store.save(edited)
@@ -223,11 +183,9 @@ def test_each_revision_is_journaled_and_an_unchanged_save_writes_nothing(tmp_pat
 def test_a_damaged_snapshot_is_kept_aside_and_the_journal_restores_the_draft(
     tmp_path: Path,
 ) -> None:
-    store = DraftStore(tmp_path)
     first = _report()
     second = first.with_section_text(Section.COMPARISON, "Chest radiograph of 2023.")
-    store.save(first)
-    store.save(second)
+    _saved(tmp_path, first, second)
     snapshot = _files(tmp_path)[0]
     snapshot.write_bytes(b'{"store_format": 1, "seq": 2, "rep')  # torn by a bad disk
 
@@ -244,11 +202,9 @@ def test_a_damaged_snapshot_is_kept_aside_and_the_journal_restores_the_draft(
 
 
 def test_a_checksum_catches_damage_that_still_parses(tmp_path: Path) -> None:
-    store = DraftStore(tmp_path)
     first = _report()
     second = first.with_section_text(Section.COMPARISON, "None.")
-    store.save(first)
-    store.save(second)
+    _saved(tmp_path, first, second)
     journal = _files(tmp_path)[1]
     lines = journal.read_bytes().split(b"\n")
     lines[-2] = lines[-2].replace(b"Sentence 3 ", b"Sentence 8 ")  # valid JSON, wrong text
@@ -267,9 +223,8 @@ def test_a_missing_snapshot_is_rebuilt_from_the_journal(tmp_path: Path) -> None:
 
 
 def test_a_torn_last_journal_line_is_ignored_and_cut_off_by_the_next_save(tmp_path: Path) -> None:
-    store = DraftStore(tmp_path)
     first = _report()
-    store.save(first)
+    _saved(tmp_path, first)
     snapshot, journal, _ = _files(tmp_path)
     snapshot.unlink()
     with journal.open("ab") as handle:
@@ -286,9 +241,8 @@ def test_a_torn_last_journal_line_is_ignored_and_cut_off_by_the_next_save(tmp_pa
 
 
 def test_a_damaged_line_in_the_middle_is_skipped(tmp_path: Path) -> None:
-    store = DraftStore(tmp_path)
     report = _report()
-    store.save(report)
+    store = _saved(tmp_path, report)
     journal = _files(tmp_path)[1]
     with journal.open("ab") as handle:
         handle.write(b"garbage that is not json\n")
@@ -301,9 +255,8 @@ def test_a_damaged_line_in_the_middle_is_skipped(tmp_path: Path) -> None:
 def test_killed_between_the_journal_and_the_snapshot_loads_the_journaled_revision(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = DraftStore(tmp_path)
     first = _report()
-    store.save(first)
+    store = _saved(tmp_path, first)
     second = first.with_section_text(Section.COMPARISON, "None.")
 
     def killed(path: object, data: bytes, *, mode: int = 0o600) -> None:
@@ -421,9 +374,8 @@ def test_bad_arguments(tmp_path: Path) -> None:
 
 
 def test_a_final_report_is_never_overwritten(tmp_path: Path) -> None:
-    store = DraftStore(tmp_path)
     draft = _report(sentences=3)
-    store.save(draft)
+    store = _saved(tmp_path, draft)
     final = draft.mark_reviewed().sign("Dr Test")
     store.save(final)
 
@@ -463,9 +415,8 @@ def test_a_final_report_known_only_from_the_journal_is_protected(tmp_path: Path)
 def test_a_full_disk_gives_a_clear_error_and_changes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = DraftStore(tmp_path)
     first = _report()
-    store.save(first)
+    store = _saved(tmp_path, first)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     real_write = os.write
     calls = {"n": 0}
@@ -488,9 +439,8 @@ def test_a_full_disk_gives_a_clear_error_and_changes_nothing(
 def test_a_snapshot_that_fails_takes_its_journal_line_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = DraftStore(tmp_path)
     first = _report()
-    store.save(first)
+    store = _saved(tmp_path, first)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
 
     def full(path: object, data: bytes, *, mode: int = 0o600) -> None:
@@ -566,13 +516,19 @@ _HOLDER = textwrap.dedent(
 )
 
 
-def _start_holder(root: Path) -> subprocess.Popen[str]:
+def _start(script: str, root: Path) -> subprocess.Popen[str]:
+    """``script`` in a child interpreter, given the store folder and UID; its stdout piped."""
     process = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, str(root), UID],
+        [sys.executable, "-c", script, str(root), UID],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,
     )
+    return process
+
+
+def _start_holder(root: Path) -> subprocess.Popen[str]:
+    process = _start(_HOLDER, root)
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "ready"
     return process
@@ -660,12 +616,7 @@ def test_a_process_killed_while_typing_loses_at_most_the_unsaved_keystroke(tmp_p
     rng = random.Random(7)
     last = 0
     for _ in range(3):
-        process = subprocess.Popen(
-            [sys.executable, "-c", _TYPIST, str(tmp_path), UID],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-        )
+        process = _start(_TYPIST, tmp_path)
         assert process.stdout is not None
         target = rng.randint(5, 40)
         printed = [int(process.stdout.readline()) for _ in range(target)]
@@ -690,9 +641,8 @@ def test_a_process_killed_while_typing_loses_at_most_the_unsaved_keystroke(tmp_p
 
 
 def test_list_drafts(tmp_path: Path) -> None:
-    store = DraftStore(tmp_path)
     older = _report("1.2.3.1")
-    store.save(older)
+    store = _saved(tmp_path, older)
     time.sleep(1.1)  # modified_at has a resolution of one second
     final = _signed("1.2.3.2")
     store.save(final)

@@ -33,15 +33,13 @@ from core.report.templates import (
     site_templates_dir,
 )
 from core.synthetic import LESION_LABELS
+from tests.core.report_helpers import make_study
+
+# A site folder of the test's own, so a developer's edits never leak in.
+pytestmark = pytest.mark.usefixtures("private_data_dir")
 
 ROOT = Path(__file__).resolve().parents[2]
 SIX = ("Nodule", "Mass", "Effusion", "Pneumothorax", "Cardiomegaly", "Consolidation")
-
-
-@pytest.fixture(autouse=True)
-def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A site folder of the test's own, so a developer's edits never leak in.
-    monkeypatch.setenv("RADASSIST_DATA_DIR", str(tmp_path / "data"))
 
 
 @pytest.fixture(scope="module")
@@ -54,20 +52,6 @@ def zh() -> TemplateSet:
     return load_templates("zh", site_dir=Path("/nonexistent-site"))
 
 
-def _study(**values: Any) -> StudyContext:
-    defaults: dict[str, Any] = {
-        "study_instance_uid": "1.2.826.0.1.3680043.8.498.1",
-        "modality": "DX",
-        "body_part": "CHEST",
-        "view_position": "PA",
-        "patient_sex": "F",
-        "patient_age_years": 58,
-        "technique": "120 kV, 2.5 mAs",
-    }
-    defaults.update(values)
-    return StudyContext(**defaults)
-
-
 def _fact(
     label: str, verdict: str, side: str | None = None, zone: str | None = None
 ) -> FindingFact:
@@ -77,7 +61,7 @@ def _fact(
 
 def _context(*facts: FindingFact, study: StudyContext | None = None) -> ReportContext:
     return ReportContext(
-        study=study or _study(), findings=facts, models=("demo 1.0",), analysed=bool(facts)
+        study=study or make_study(), findings=facts, models=("demo 1.0",), analysed=bool(facts)
     )
 
 
@@ -87,6 +71,15 @@ def _all_negative(**overrides: str) -> tuple[FindingFact, ...]:
 
 def _text(context: ReportContext, language: str, section: Section) -> str:
     return draft_template_report(context, language).section_text(section)
+
+
+def _texts(context: ReportContext, language: str, *sections: Section) -> list[str]:
+    """The text of each of ``sections`` in one template draft."""
+    report = draft_template_report(context, language)
+    return [report.section_text(section) for section in sections]
+
+
+FINDINGS_IMPRESSION = (Section.FINDINGS, Section.IMPRESSION)
 
 
 # --------------------------------------------------------------------------- the files
@@ -212,17 +205,15 @@ def test_urgent_findings_lead_the_impression() -> None:
         _fact("Effusion", "positive", "right"),
         _fact("Pneumothorax", "positive", "left", "upper"),
     )
-    report = draft_template_report(context, "en")
-    assert report.section_text(Section.FINDINGS) == (
-        "There is a right pleural effusion. There is a left pneumothorax."
-    )
-    assert report.section_text(Section.IMPRESSION) == "Left pneumothorax. Right pleural effusion."
-    assert report.section_text(Section.RECOMMENDATIONS) == (
-        "Urgent clinical review of the pneumothorax is recommended."
-    )
-    report = draft_template_report(context, "zh")
-    assert report.section_text(Section.FINDINGS) == "右侧胸腔积液。左侧可见气胸。"
-    assert report.section_text(Section.IMPRESSION) == "左侧气胸。右侧胸腔积液。"
+    assert _texts(context, "en", *FINDINGS_IMPRESSION, Section.RECOMMENDATIONS) == [
+        "There is a right pleural effusion. There is a left pneumothorax.",
+        "Left pneumothorax. Right pleural effusion.",
+        "Urgent clinical review of the pneumothorax is recommended.",
+    ]
+    assert _texts(context, "zh", *FINDINGS_IMPRESSION) == [
+        "右侧胸腔积液。左侧可见气胸。",
+        "左侧气胸。右侧胸腔积液。",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -248,25 +239,19 @@ def test_indeterminate_findings_are_hedged() -> None:
         _fact("Cardiomegaly", "indeterminate"),
         _fact("Effusion", "indeterminate"),
     )
-    report = draft_template_report(context, "en")
-    assert report.section_text(Section.FINDINGS) == (
+    assert _texts(context, "en", *FINDINGS_IMPRESSION, Section.RECOMMENDATIONS) == [
         "Possible nodule in the right middle zone. Possible pleural effusion. "
-        "The heart size is at the upper limit of normal."
-    )
-    assert report.section_text(Section.IMPRESSION) == (
-        "Possible right middle zone nodule. Possible pleural effusion. Borderline cardiomegaly."
-    )
-    assert report.section_text(Section.RECOMMENDATIONS) == (
-        "CT of the chest is recommended to evaluate the possible nodule."
-    )
-    report = draft_template_report(context, "zh")
-    assert report.section_text(Section.FINDINGS) == "右肺中野可疑结节影。可疑胸腔积液。心影饱满。"
+        "The heart size is at the upper limit of normal.",
+        "Possible right middle zone nodule. Possible pleural effusion. Borderline cardiomegaly.",
+        "CT of the chest is recommended to evaluate the possible nodule.",
+    ]
+    assert _text(context, "zh", Section.FINDINGS) == "右肺中野可疑结节影。可疑胸腔积液。心影饱满。"
 
 
 def test_without_analysis_nothing_is_claimed() -> None:
     for context in (
-        ReportContext(study=_study()),
-        ReportContext(study=_study(), analysed=True),  # every result was skipped
+        ReportContext(study=make_study()),
+        ReportContext(study=make_study(), analysed=True),  # every result was skipped
     ):
         report = draft_template_report(context, "en")
         assert report.section_text(Section.FINDINGS) == (
@@ -283,16 +268,17 @@ def test_without_analysis_nothing_is_claimed() -> None:
 
 def test_technique_clinical_information_and_comparison() -> None:
     context = _context(*_all_negative())
-    report = draft_template_report(context, "en")
-    assert report.section_text(Section.CLINICAL_INFORMATION) == "58-year-old female."
-    assert report.section_text(Section.TECHNIQUE) == (
-        "PA chest radiograph. Acquisition parameters: 120 kV, 2.5 mAs."
-    )
-    assert report.section_text(Section.COMPARISON) == "None available."
-    report = draft_template_report(context, "zh")
-    assert report.section_text(Section.CLINICAL_INFORMATION) == "女，58岁。"
-    assert report.section_text(Section.TECHNIQUE) == "胸部后前位X线片。检查参数：120 kV，2.5 mAs。"
-    assert report.section_text(Section.COMPARISON) == "无既往影像对比。"
+    sections = (Section.CLINICAL_INFORMATION, Section.TECHNIQUE, Section.COMPARISON)
+    assert _texts(context, "en", *sections) == [
+        "58-year-old female.",
+        "PA chest radiograph. Acquisition parameters: 120 kV, 2.5 mAs.",
+        "None available.",
+    ]
+    assert _texts(context, "zh", *sections) == [
+        "女，58岁。",
+        "胸部后前位X线片。检查参数：120 kV，2.5 mAs。",
+        "无既往影像对比。",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -337,7 +323,7 @@ def test_technique_clinical_information_and_comparison() -> None:
     ],
 )
 def test_technique_of_other_studies(study: dict[str, Any], en_text: str, zh_text: str) -> None:
-    context = _context(study=_study(**study))
+    context = _context(study=make_study(**study))
     assert _text(context, "en", Section.TECHNIQUE) == en_text
     assert _text(context, "zh", Section.TECHNIQUE) == zh_text
 
@@ -354,7 +340,7 @@ def test_technique_of_other_studies(study: dict[str, Any], en_text: str, zh_text
 def test_clinical_information_from_age_and_sex(
     sex: str, age: int | None, en_text: str, zh_text: str
 ) -> None:
-    context = _context(study=_study(patient_sex=sex, patient_age_years=age))
+    context = _context(study=make_study(patient_sex=sex, patient_age_years=age))
     assert _text(context, "en", Section.CLINICAL_INFORMATION) == en_text
     assert _text(context, "zh", Section.CLINICAL_INFORMATION) == zh_text
 
@@ -383,17 +369,13 @@ def test_other_model_labels_and_unknown_ones() -> None:
         _fact("Rib Notching", "negative"),  # a second model's duplicate: the first counts
         _fact("Emphysema", "negative"),  # not a pertinent negative: not mentioned
     )
-    report = draft_template_report(context, "en")
-    assert report.section_text(Section.FINDINGS) == (
+    assert _texts(context, "en", *FINDINGS_IMPRESSION) == [
         "There is atelectasis in the right lower zone. There is left pleural thickening. "
-        "There are features of rib notching."
-    )
-    assert report.section_text(Section.IMPRESSION) == (
-        "Right lower zone atelectasis. Left pleural thickening. Rib notching."
-    )
-    zh = draft_template_report(context, "zh")
-    assert (
-        zh.section_text(Section.FINDINGS) == "右肺下野见肺不张。左侧胸膜增厚。见Rib Notching征象。"
+        "There are features of rib notching.",
+        "Right lower zone atelectasis. Left pleural thickening. Rib notching.",
+    ]
+    assert _text(context, "zh", Section.FINDINGS) == (
+        "右肺下野见肺不张。左侧胸膜增厚。见Rib Notching征象。"
     )
 
 

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -98,6 +99,23 @@ def panel(qtbot: QtBot, settings: Settings) -> Iterator[ReportPanel]:
     widget.shutdown()
 
 
+def _demo_result(*findings: Any, **fields: Any) -> Any:
+    """The demo model's AnalysisResult of ``findings`` (``fields`` override the rest)."""
+    from core.analysis.inference import AnalysisResult
+
+    values: dict[str, Any] = {
+        "model_name": "demo-cxr",
+        "model_version": "1.0",
+        "model_sha256": "ab" * 32,
+        "is_demo": True,
+        "skipped": None,
+        "findings": findings,
+        "timings": {},
+    }
+    values.update(fields)
+    return AnalysisResult(**values)
+
+
 def _open(panel: ReportPanel, context: ReportContext | None = None) -> None:
     context = context or _context()
     panel.open_study(context.study)
@@ -112,6 +130,12 @@ def _draft_with_templates(qtbot: QtBot, panel: ReportPanel, language: str = "en"
     report = blocker.args[0]
     assert isinstance(report, Report)
     return report
+
+
+def _open_and_draft(qtbot: QtBot, panel: ReportPanel, language: str = "en") -> Report:
+    """Open the usual study and draft its report with the templates."""
+    _open(panel)
+    return _draft_with_templates(qtbot, panel, language)
 
 
 def _type(qtbot: QtBot, panel: ReportPanel, section: Section, text: str) -> Report:
@@ -237,8 +261,7 @@ def test_the_study_is_read_from_its_file(qtbot: QtBot, panel: ReportPanel, tmp_p
 def test_a_template_draft_fills_the_sections_and_is_shaded_until_reviewed(
     qtbot: QtBot, panel: ReportPanel
 ) -> None:
-    _open(panel)
-    report = _draft_with_templates(qtbot, panel)
+    report = _open_and_draft(qtbot, panel)
     findings = report.section_text(Section.FINDINGS)
     assert "nodule" in findings.lower()
     assert report.section_text(Section.IMPRESSION)
@@ -262,8 +285,7 @@ def test_a_template_draft_fills_the_sections_and_is_shaded_until_reviewed(
 
 
 def test_a_chinese_template_draft(qtbot: QtBot, panel: ReportPanel) -> None:
-    _open(panel)
-    report = _draft_with_templates(qtbot, panel, "zh-CN")
+    report = _open_and_draft(qtbot, panel, "zh-CN")
     assert report.language == "zh-CN"
     text = panel.editor_text()
     assert "影像所见" in text and "诊断意见" in text
@@ -312,8 +334,7 @@ def test_rewrite_needs_the_language_model(panel: ReportPanel) -> None:
 def test_typing_becomes_the_persons_reviewed_text_and_keeps_engine_sentences(
     qtbot: QtBot, panel: ReportPanel
 ) -> None:
-    _open(panel)
-    drafted = _draft_with_templates(qtbot, panel)
+    drafted = _open_and_draft(qtbot, panel)
     before = drafted.sentences(Section.FINDINGS)
     report = _type(qtbot, panel, Section.FINDINGS, " Old healed rib fracture on the left.")
     findings = report.sentences(Section.FINDINGS)
@@ -393,8 +414,7 @@ def test_typing_is_saved_within_a_second_and_reopens(
 
 
 def test_mark_reviewed_for_the_selection_then_all(qtbot: QtBot, panel: ReportPanel) -> None:
-    _open(panel)
-    report = _draft_with_templates(qtbot, panel)
+    report = _open_and_draft(qtbot, panel)
     first, second = report.sentences(Section.FINDINGS)[:2]
     start, _ = panel.sentence_span(first.id)
     cursor = panel.editor.textCursor()
@@ -488,20 +508,13 @@ def test_new_findings_recheck_the_draft(qtbot: QtBot, panel: ReportPanel) -> Non
 def test_findings_from_an_analysis_result_reach_the_report(
     qtbot: QtBot, panel: ReportPanel
 ) -> None:
-    from core.analysis.inference import AnalysisResult, Finding, Verdict
+    from core.analysis.inference import Finding, Verdict
 
     heatmap = np.zeros((64, 64), np.float32)
     heatmap[8:16, 8:16] = 1.0
-    result = AnalysisResult(
-        model_name="demo-cxr",
-        model_version="1.0",
-        model_sha256="ab" * 32,
-        is_demo=True,
-        skipped=None,
-        findings=(
-            Finding("Nodule", 0.9, 0.4, Verdict.POSITIVE, heatmap, (12, 12)),
-            Finding("Effusion", 0.05, 0.3, Verdict.NEGATIVE),
-        ),
+    result = _demo_result(
+        Finding("Nodule", 0.9, 0.4, Verdict.POSITIVE, heatmap, (12, 12)),
+        Finding("Effusion", 0.05, 0.3, Verdict.NEGATIVE),
         timings={"total": 0.1},
         image_shape=(64, 64),
     )
@@ -520,8 +533,7 @@ def test_findings_from_an_analysis_result_reach_the_report(
 def test_signing_is_blocked_then_overridden_with_the_reason_recorded(
     qtbot: QtBot, panel: ReportPanel
 ) -> None:
-    _open(panel)
-    drafted = _draft_with_templates(qtbot, panel)
+    drafted = _open_and_draft(qtbot, panel)
     _type(qtbot, panel, Section.FINDINGS, " Small left pleural effusion.")
     qtbot.mouseClick(panel.sign_button, Qt.MouseButton.LeftButton)
     dialogs = panel.findChildren(SigningBlockedDialog)
@@ -564,8 +576,7 @@ def test_signing_is_blocked_then_overridden_with_the_reason_recorded(
 
 
 def test_a_reviewed_report_signs_at_once(qtbot: QtBot, panel: ReportPanel) -> None:
-    _open(panel)
-    _draft_with_templates(qtbot, panel)
+    _open_and_draft(qtbot, panel)
     qtbot.mouseClick(panel.review_all_button, Qt.MouseButton.LeftButton)
     assert panel.issues == ()
     with qtbot.waitSignal(panel.report_signed, timeout=WAIT_MS) as blocker:
@@ -864,8 +875,7 @@ def test_stop_keeps_what_was_written_and_returns_at_once(
 def test_the_language_model_writes_the_impression_and_rewrites_a_selection(
     qtbot: QtBot, panel: ReportPanel, settings: Settings, tiny_lm: Path
 ) -> None:
-    _open(panel)
-    drafted = _draft_with_templates(qtbot, panel)
+    drafted = _open_and_draft(qtbot, panel)
     _use_lm(panel, settings, tiny_lm, 16)
     with qtbot.waitSignal(panel.draft_finished, timeout=120_000) as blocker:
         qtbot.mouseClick(panel.mode_buttons["impression"], Qt.MouseButton.LeftButton)
@@ -981,7 +991,7 @@ def test_settings_defaults_and_bad_values(tmp_path: Path) -> None:
 def test_the_window_opens_the_report_of_the_study_and_feeds_it_findings(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
-    from core.analysis.inference import AnalysisResult, Finding, Verdict
+    from core.analysis.inference import Finding, Verdict
     from core.synthetic import write_cxr
     from desktop.main_window import MainWindow
 
@@ -1001,14 +1011,9 @@ def test_the_window_opens_the_report_of_the_study_and_feeds_it_findings(
     assert window.index is not None
     instance = window.index.all_series()[0].instances[0]
     assert panel.study is not None and panel.study.modality in ("DX", "CR")
-    result = AnalysisResult(
-        model_name="demo-cxr",
-        model_version="1.0",
+    result = _demo_result(
+        Finding("Effusion", 0.8, 0.3, Verdict.POSITIVE),
         model_sha256="cd" * 32,
-        is_demo=True,
-        skipped=None,
-        findings=(Finding("Effusion", 0.8, 0.3, Verdict.POSITIVE),),
-        timings={},
         sop_instance_uid=instance.sop_instance_uid,
         image_shape=(96, 96),
     )

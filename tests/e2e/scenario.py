@@ -342,6 +342,22 @@ def _report_session(
     checks: dict[str, bool] = result["checks"]
     details: dict[str, Any] = result["details"]
     panel = window.report_panel
+
+    def trigger_and_wait(action: Any, signal: Any, timeout_s: float) -> list[Any]:
+        """Trigger ``action``; what ``signal`` sent (empty when it did not come in time)."""
+        received: list[Any] = []
+        signal.connect(received.append)
+        action.trigger()
+        wait_until(lambda: bool(received), timeout_s)
+        return received
+
+    def select(start: int, end: int) -> Any:
+        """A cursor of the editor that selects [start, end)."""
+        cursor = panel.editor.textCursor()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        return cursor
+
     checks["report_study_open"] = wait_until(lambda: panel.study is not None, 30)
     # The analysis of the radiograph reached the report: it is checked against it.
     checks["report_has_the_findings"] = wait_until(
@@ -349,10 +365,8 @@ def _report_session(
     )
 
     # Report → Draft Report: the templates write every section from the findings.
-    drafted: list[Any] = []
-    panel.draft_finished.connect(drafted.append)
-    window.draft_report_action.trigger()
-    checks["report_drafted"] = wait_until(lambda: bool(drafted), 30)
+    drafted = trigger_and_wait(window.draft_report_action, panel.draft_finished, 30)
+    checks["report_drafted"] = bool(drafted)
     settle(0.3)
     report = panel.report
     details["report_findings"] = report.section_text(Section.FINDINGS)
@@ -410,11 +424,7 @@ def _report_session(
         )
         checks["llm_findings_kept"] = TYPED in panel.report.section_text(Section.FINDINGS)
         # The radiologist writes the impression in their own words over the model's.
-        start, end = panel.section_span(Section.IMPRESSION)
-        cursor = panel.editor.textCursor()
-        cursor.setPosition(start)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        panel.editor.setTextCursor(cursor)
+        panel.editor.setTextCursor(select(*panel.section_span(Section.IMPRESSION)))
         panel.editor.setFocus()
         QTest.keyClicks(panel.editor, OWN_IMPRESSION)
         checks["own_impression_is_the_persons"] = wait_until(
@@ -446,16 +456,11 @@ def _report_session(
         settle(0.2)
     # The radiologist deletes the sentence they typed by mistake: the conflict goes away.
     (typed_sentence,) = [s for s in panel.report.sentences() if s.text == TYPED]
-    start, end = panel.sentence_span(typed_sentence.id)
-    cursor = panel.editor.textCursor()
-    cursor.setPosition(start)
-    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-    cursor.removeSelectedText()
+    select(*panel.sentence_span(typed_sentence.id)).removeSelectedText()
     checks["conflict_gone_with_the_sentence"] = wait_until(lambda: not panel.issues, 10)
-    signed: list[Any] = []
-    panel.report_signed.connect(signed.append)
-    window.sign_report_action.trigger()
-    checks["report_signed"] = wait_until(lambda: bool(signed), 10)
+    checks["report_signed"] = bool(
+        trigger_and_wait(window.sign_report_action, panel.report_signed, 10)
+    )
     settle(0.3)
     final = panel.report
     details["report_state_signed"] = panel.state_label.text()
@@ -475,12 +480,9 @@ def _report_session(
 
     files: dict[str, Any] = {}
     for kind in ("text", "pdf_images", "sr"):
-        done: list[Any] = []
-        panel.exported.connect(done.append)
-        window.export_report_actions[kind].trigger()
-        ok = wait_until(lambda done=done: bool(done), 30)
+        done = trigger_and_wait(window.export_report_actions[kind], panel.exported, 30)
         panel.exported.disconnect()
-        checks[f"exported_report_{kind}"] = ok
+        checks[f"exported_report_{kind}"] = bool(done)
         files[kind] = done[0] if done else None
     details["report_exports"] = {k: str(v) for k, v in files.items()}
     if files["text"] is not None:
