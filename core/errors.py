@@ -19,13 +19,13 @@ class CancelledError(RadAssistError):
     """A job stopped because its cancel token was set."""
 
 
-class DicomError(RadAssistError):
-    """A DICOM object could not be used.
+class SourcedError(RadAssistError):
+    """A problem with one named thing: a file, a folder, a model package.
 
     Parameters
     ----------
     source : str
-        The file (or ``archive.zip!member``) the problem is in.
+        The file or folder the problem is in (a path, never patient data).
     reason : str
         What was expected and what was found, without patient data.
     """
@@ -35,9 +35,21 @@ class DicomError(RadAssistError):
         self.source = source
         self.reason = reason
 
-    def __reduce__(self) -> tuple[type[DicomError], tuple[str, str]]:
+    def __reduce__(self) -> tuple[type[SourcedError], tuple[str, str]]:
         # Errors travel back from worker processes; rebuild them from both fields.
         return (type(self), (self.source, self.reason))
+
+
+class DicomError(SourcedError):
+    """A DICOM object could not be used.
+
+    Parameters
+    ----------
+    source : str
+        The file (or ``archive.zip!member``) the problem is in.
+    reason : str
+        What was expected and what was found, without patient data.
+    """
 
 
 class NotDicomError(DicomError):

@@ -6,10 +6,10 @@ what was expected and what was found, so Settings → Models can show it as is.
 
 from __future__ import annotations
 
-from core.errors import RadAssistError
+from core.errors import SourcedError
 
 
-class ModelPackageError(RadAssistError):
+class ModelPackageError(SourcedError):
     """A model package cannot be used.
 
     Parameters
@@ -20,14 +20,9 @@ class ModelPackageError(RadAssistError):
         What was expected and what was found.
     """
 
-    def __init__(self, package: str, reason: str) -> None:
-        super().__init__(f"{package}: {reason}")
-        self.package = package
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[type[ModelPackageError], tuple[str, str]]:
-        # Rebuilt from both fields when it crosses a process boundary.
-        return (type(self), (self.package, self.reason))
+    @property
+    def package(self) -> str:
+        return self.source
 
 
 class ManifestError(ModelPackageError):

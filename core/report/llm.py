@@ -40,7 +40,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
-from core.errors import CancelledError, RadAssistError
+from core.errors import CancelledError, SourcedError
 from core.jobs import CancelToken, Job, Progress
 from core.report.document import (
     LANGUAGES,
@@ -145,7 +145,7 @@ _OFFLINE_ENVIRONMENT: Final[Mapping[str, str]] = {
 # ----------------------------------------------------------------------------- errors
 
 
-class LanguageModelError(RadAssistError):
+class LanguageModelError(SourcedError):
     """A language model cannot be used.
 
     Parameters
@@ -156,14 +156,9 @@ class LanguageModelError(RadAssistError):
         What was expected and what was found.
     """
 
-    def __init__(self, folder: str, reason: str) -> None:
-        super().__init__(f"{folder}: {reason}")
-        self.folder = folder
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Rebuilt from its fields when it crosses the process boundary.
-        return (type(self), (self.folder, self.reason))
+    @property
+    def folder(self) -> str:
+        return self.source
 
 
 class ModelFolderNotFoundError(LanguageModelError):

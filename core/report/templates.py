@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-from core.errors import RadAssistError
+from core.errors import SourcedError
 from core.paths import user_data_dir
 from core.report.document import (
     LANGUAGES,
@@ -132,7 +132,7 @@ _REQUIRED_TOP_KEYS: Final = (
 )
 
 
-class TemplateError(RadAssistError):
+class TemplateError(SourcedError):
     """A template file is missing, unreadable or wrong.
 
     Attributes
@@ -143,13 +143,9 @@ class TemplateError(RadAssistError):
         Where in the file and what was expected and found.
     """
 
-    def __init__(self, source: str, problem: str) -> None:
-        super().__init__(f"{source}: {problem}")
-        self.source = source
-        self.problem = problem
-
-    def __reduce__(self) -> tuple[type[TemplateError], tuple[str, str]]:
-        return (type(self), (self.source, self.problem))
+    @property
+    def problem(self) -> str:
+        return self.reason
 
 
 def normalise_language(language: str) -> str:
