@@ -253,6 +253,7 @@ def render_card(report: Evaluation, folder: Path) -> str:
         for label, v in validation.items()
     )
     met = report.mean_auc >= TARGET_MEAN_AUC and report.pointing >= TARGET_POINTING
+    size = manifest["input"]["size"]
     return f"""# {manifest["name"]} {manifest["version"]} — model card
 
 > **{DEMO_BANNER}.**
@@ -348,10 +349,10 @@ Accuracy is hits over true-positive findings, all labels pooled.
 - Synthetic only: the lesions are geometric (discs, lobulated discs, meniscus,
   lucent rim, enlarged heart ellipse) on a procedural chest; nothing here transfers
   to patients.
-- Nodules are the weak label (held-out AUC {report.labels["Nodule"].auc:.2f}): at the
-  128-pixel input a nodule is 3–7 pixels across (radius 1.2–2.6 % of the image
-  side), about the size of a rib crossing. Treat this model's nodule output as a
-  demonstration of the display only.
+- Nodules are the weakest label (held-out AUC {report.labels["Nodule"].auc:.2f}): at the
+  {size}-pixel input a nodule is {0.024 * size:.0f}–{0.052 * size:.0f} pixels across
+  (radius 1.2–2.6 % of the image side), about the size of a rib crossing. Treat this
+  model's nodule output as a demonstration of the display only.
 - The figures hold for the generator version the cache fingerprint names
   (`{data["code_fingerprint"]}`); a change to `core.synthetic` changes the images.
 """

@@ -84,12 +84,12 @@ INTENDED_USE: Final = (
 # --------------------------------------------------------------------------- data
 
 
-def code_fingerprint() -> str:
+def code_fingerprint(size: int = INPUT_SIZE) -> str:
     """Hash of the code that makes the cached tensors; a change invalidates the cache."""
     digest = hashlib.sha256()
     for rel in ("scripts/demo_data.py", "core/synthetic.py", "core/analysis/preprocess.py"):
         digest.update((ROOT / rel).read_bytes())
-    digest.update(f"{INPUT_SIZE}".encode())
+    digest.update(f"{size}".encode())
     return digest.hexdigest()[:12]
 
 
@@ -122,10 +122,10 @@ def prepare_case(case: demo_data.Case, size: int) -> tuple[Array, Array, Array]:
 
 
 def load_split(
-    split: str, count: int, cache_dir: Path, workers: int
+    split: str, count: int, cache_dir: Path, workers: int, size: int = INPUT_SIZE
 ) -> tuple[Array, Array, Array, float]:
     """The split's arrays, from the cache or rendered now; and the seconds it took."""
-    path = cache_dir / f"{split}-n{count}-s{INPUT_SIZE}-{code_fingerprint()}.npz"
+    path = cache_dir / f"{split}-n{count}-s{size}-{code_fingerprint(size)}.npz"
     started = time.perf_counter()
     if path.is_file():
         with np.load(path) as data:
@@ -133,7 +133,7 @@ def load_split(
         logger.info("%s: %d cases from %s", split, count, path.name)
     else:
         logger.info("%s: rendering %d cases with %d worker(s)", split, count, workers)
-        prepare = functools.partial(prepare_case, size=INPUT_SIZE)
+        prepare = functools.partial(prepare_case, size=size)
         arrays = demo_data.build_arrays(split, count, prepare, workers=workers)  # type: ignore[assignment]
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
@@ -362,7 +362,9 @@ def calibrate_head(network: Any, targets: Array, logits: Array) -> tuple[Array, 
 # --------------------------------------------------------------------------- package
 
 
-def manifest_data(thresholds: dict[str, float], options: dict[str, Any]) -> dict[str, Any]:
+def manifest_data(
+    thresholds: dict[str, float], options: dict[str, Any], size: int = INPUT_SIZE
+) -> dict[str, Any]:
     """Every manifest field but ``files`` (seal_package adds the hashes)."""
     return {
         "name": NAME,
@@ -371,7 +373,7 @@ def manifest_data(thresholds: dict[str, float], options: dict[str, Any]) -> dict
         "description": "Demo: six findings on synthetic chest radiographs, with Grad-CAM",
         "architecture": ARCHITECTURE,
         "architecture_options": options,
-        "input": {"size": INPUT_SIZE, "channels": 1, "preprocessing": "xrv", "crop": "center"},
+        "input": {"size": size, "channels": 1, "preprocessing": "xrv", "crop": "center"},
         "labels": list(LESION_LABELS),
         "thresholds": thresholds,
         "indeterminate_margin": INDETERMINATE_MARGIN,
@@ -395,6 +397,7 @@ def write_package(
     thresholds: dict[str, float],
     options: dict[str, Any],
     record: dict[str, Any],
+    size: int = INPUT_SIZE,
 ) -> None:
     """Weights, training record, a placeholder card, and the sealed manifest."""
     from safetensors.torch import save_file
@@ -406,7 +409,7 @@ def write_package(
     card = out / "MODEL_CARD.md"
     if not card.exists():
         card.write_text(f"# {NAME}\n\nNot evaluated yet.\n", encoding="utf-8")
-    seal_package(out, manifest_data(thresholds, options))
+    seal_package(out, manifest_data(thresholds, options, size))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -416,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-count", type=int, default=4000)
     parser.add_argument("--val-count", type=int, default=600)
     parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--input-size", type=int, default=INPUT_SIZE, help="network input side")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--loc-weight", type=float, default=0.5)
@@ -451,10 +455,13 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
+    size = args.input_size
     x_train, y_train, d_train, train_s = load_split(
-        "train", args.train_count, args.cache, args.workers
+        "train", args.train_count, args.cache, args.workers, size
     )
-    x_val, y_val, _, val_s = load_split("validation", args.val_count, args.cache, args.workers)
+    x_val, y_val, _, val_s = load_split(
+        "validation", args.val_count, args.cache, args.workers, size
+    )
     options = dict(ARCHITECTURE_OPTIONS if args.arch_options is None else args.arch_options)
     fit_started = time.perf_counter()
     network, log, val_logits = train(
@@ -497,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
             "train_positives": dict(
                 zip(LESION_LABELS, (int(n) for n in y_train.sum(0)), strict=True)
             ),
-            "code_fingerprint": code_fingerprint(),
+            "code_fingerprint": code_fingerprint(size),
         },
         "training": {
             "epochs": args.epochs,
@@ -528,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
             "fit": round(fit_s, 1),
         },
     }
-    write_package(args.out, network, thresholds, options, record)
+    write_package(args.out, network, thresholds, options, record, size)
     logger.info(
         "wrote %s (%d bytes of weights) after %.0f s",
         args.out,
