@@ -78,6 +78,7 @@ __all__ = [
     "apply_language_model_draft",
     "available_memory",
     "build_messages",
+    "draft_sections",
     "draft_with_language_model",
     "get_language_model_process",
     "inspect_model_folder",
@@ -1023,13 +1024,27 @@ def parse_sections(
     return {section: found[section] for section in SECTION_ORDER if found.get(section)}
 
 
-def _draft_sections(
+def draft_sections(
     text: str, mode: DraftMode, language: str, source: str
 ) -> dict[Section, tuple[Sentence, ...]]:
+    """What the model wrote as unreviewed language-model sentences, by section.
+
+    A whole-report draft is split at its headings; an impression or a rewrite is one
+    piece of text (headings or not), kept in the order it was written.
+
+    Parameters
+    ----------
+    text : str
+        The model's output, complete or cut short by Stop.
+    mode : DraftMode
+    language : str
+    source : str
+        The model's name, recorded with every sentence.
+    """
     default = Section.IMPRESSION if mode is DraftMode.IMPRESSION else Section.FINDINGS
     parsed = parse_sections(text, language, default=default)
-    if mode is DraftMode.IMPRESSION:  # an impression is one section, headings or not
-        parsed = {Section.IMPRESSION: [s for sentences in parsed.values() for s in sentences]}
+    if mode is not DraftMode.REPORT:
+        parsed = {default: [s for sentences in parsed.values() for s in sentences]}
     return {
         section: tuple(
             Sentence(sentence, Origin.LANGUAGE_MODEL, reviewed=False, source=source)
@@ -1228,7 +1243,7 @@ def _draft(
         outcome = _Outcome("".join(chunks), tokens, 0, False, True)
     return LanguageModelDraft(
         text=outcome.text,
-        sections=_draft_sections(outcome.text, mode, language, info.name),
+        sections=draft_sections(outcome.text, mode, language, info.name),
         stopped=outcome.stopped,
         new_tokens=outcome.new_tokens,
         seconds=ended - started,

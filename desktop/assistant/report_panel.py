@@ -78,7 +78,6 @@ from core.report.document import (
     Report,
     ReportContext,
     Section,
-    Sentence,
     StudyContext,
     new_report,
 )
@@ -1636,20 +1635,10 @@ class ReportPanel(QWidget):
 
     def _stopped_draft(self, stream: _Stream) -> Any:
         """What a stopped model wrote, as the engine's :class:`LanguageModelDraft`."""
-        from core.report.llm import DraftMode, LanguageModelDraft, parse_sections
+        from core.report.llm import DraftMode, LanguageModelDraft, draft_sections
 
         mode = DraftMode(stream.mode)
-        default = Section.IMPRESSION if mode is DraftMode.IMPRESSION else Section.FINDINGS
-        parsed = parse_sections(stream.text, stream.language, default=default)
-        if mode is not DraftMode.REPORT:  # one section, headings or not
-            parsed = {default: [t for texts in parsed.values() for t in texts]}
-        sections = {
-            section: tuple(
-                Sentence(t, Origin.LANGUAGE_MODEL, source=stream.model_name) for t in texts
-            )
-            for section, texts in parsed.items()
-            if texts
-        }
+        sections = draft_sections(stream.text, mode, stream.language, stream.model_name)
         now = time.perf_counter()
         first = stream.first_chunk
         return LanguageModelDraft(

@@ -352,12 +352,12 @@ def test_sections_are_parsed_from_headings_in_both_languages() -> None:
 
 
 def test_a_draft_goes_into_the_report() -> None:
-    from core.report.llm import _draft_sections
+    from core.report.llm import draft_sections
 
     text = "Findings: Nodule right. No effusion.\nImpression: Nodule."
     draft = LanguageModelDraft(
         text=text,
-        sections=_draft_sections(text, DraftMode.REPORT, "en", "tiny-lm"),
+        sections=draft_sections(text, DraftMode.REPORT, "en", "tiny-lm"),
         stopped=False,
         new_tokens=12,
         seconds=0.1,
