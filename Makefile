@@ -4,15 +4,16 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
-SYSSTAMP := $(VENV)/.system-packages
 # Debian packages the tests need: a real X server for the end-to-end window test, and the
 # xcb libraries Qt's xcb platform plugin loads.
 APT_PACKAGES := xvfb xauth fonts-wqy-microhei libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 	libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-cursor0 libegl1 libgl1 libfontconfig1 \
-	libdbus-1-3 fonts-dejavu-core
+	libdbus-1-3 fonts-dejavu-core libxcb-randr0 libxcb-xfixes0 libxcb-sync1 libx11-xcb1 \
+	pigz desktop-file-utils shared-mime-info
+SYSSTAMP := $(VENV)/.system-$(shell echo $(APT_PACKAGES) | md5sum | cut -c1-12)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install system-packages run test lint typecheck bench clean
+.PHONY: install system-packages run test lint typecheck bench bundle clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +21,7 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	# torch first, pinned: the local CPU wheel (any other version pulls CUDA packages).
 	$(PY) -m pip install -q 'torch==2.13.0'
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,build]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 $(SYSSTAMP): | $(PY)
@@ -31,7 +32,7 @@ $(SYSSTAMP): | $(PY)
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
-	touch $(SYSSTAMP)
+	rm -f $(VENV)/.system-* && touch $(SYSSTAMP)
 
 install: $(STAMP) $(SYSSTAMP)
 
@@ -45,8 +46,21 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-test: lint typecheck
-	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -p no:cacheprovider
+# The bundle is rebuilt whenever anything it is made of changed, so the artefact tested is
+# always the one built from the tree under test (a fresh clone always builds it).
+BUNDLE_INPUTS := $(shell git ls-files core desktop resources packaging build.spec pyproject.toml \
+	scripts/build_bundle.py scripts/third_party_licenses.py scripts/licences 2>/dev/null)
+BUNDLE_INFO := dist/build-info.json
+
+$(BUNDLE_INFO): $(BUNDLE_INPUTS) | install
+	$(PY) scripts/build_bundle.py
+
+bundle: $(BUNDLE_INFO)
+
+# Every check, then the tests; the bundle tests (tests/bundle) run against dist/ and fail
+# rather than skip when it is missing.
+test: lint typecheck bundle
+	RADASSIST_REQUIRE_BUNDLE=1 QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -p no:cacheprovider
 
 bench: install
 	$(PY) bench/bench_load.py
@@ -54,6 +68,8 @@ bench: install
 	$(PY) bench/bench_analysis.py
 	$(PY) bench/bench_report.py
 	$(PY) bench/bench_report_panel.py
+	$(MAKE) bundle
+	$(PY) bench/bench_bundle.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist

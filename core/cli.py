@@ -1,7 +1,8 @@
-"""Headless sub-commands of ``radassist``: scan, render, load, synth, demo, analyze, draft.
+"""Headless sub-commands of ``radassist``: scan, render, load, synth, demo, analyze, draft…
 
 Nothing here imports Qt or torch; heavy modules are imported inside each command.
-Exit codes: 0 success, 2 usage error, 3 nothing readable. Errors go to stderr as
+Exit codes: 0 success, 2 usage error, 3 nothing readable; ``self-test`` exits 1 when a
+check failed. Errors go to stderr as
 one line; patient data goes to stdout only (it is the user's own display), never
 to stderr or logs.
 """
@@ -36,7 +37,11 @@ EXIT_USAGE = 2
 EXIT_NOTHING_READABLE = 3
 
 #: The sub-commands this module handles; any other first argument opens the window.
-COMMANDS = ("scan", "render", "load", "synth", "demo", "analyze", "draft")
+COMMANDS = ("scan", "render", "load", "synth", "demo", "analyze", "draft", "self-test")
+#: The frozen app's spelling of the ``self-test`` sub-command (``RadAssist --self-test``).
+SELF_TEST_FLAG = "--self-test"
+#: Exit code of a self-test with a failed check.
+EXIT_CHECK_FAILED = 1
 #: Exit code of a command stopped with Ctrl+C.
 EXIT_INTERRUPTED = 130
 
@@ -123,6 +128,16 @@ def build_parser() -> argparse.ArgumentParser:
     draft.add_argument(
         "--temperature", type=float, default=0.0, help="--engine llm: 0 = greedy (default)"
     )
+
+    self_test = sub.add_parser(
+        "self-test", help="check the install: resources, decoders, analysis, drafts, export"
+    )
+    self_test.add_argument("--json", action="store_true", help="print one JSON object")
+    self_test.add_argument("--llm", metavar="DIR", help="also draft with this language model")
+    self_test.add_argument(
+        "--screenshot", metavar="FILE", help="save what the window check showed (PNG)"
+    )
+    self_test.add_argument("--no-window", action="store_true", help="skip the window check")
     return parser
 
 
@@ -519,15 +534,6 @@ def _read_header(ref: FileRef) -> Dataset:
         return dcmread(stream, stop_before_pixels=True, force=True)
 
 
-def _patient_orientation(ds: Dataset) -> tuple[str, str] | None:
-    """Patient Orientation (0020,0020) when it has its two values (PS3.3 C.7.6.1.1.1)."""
-    try:
-        values = [str(v).strip() for v in (ds.get("PatientOrientation") or [])]
-    except Exception:  # a malformed value reads as absent
-        return None
-    return (values[0], values[1]) if len(values) == 2 and all(values) else None
-
-
 def _out_path(out: str, source: str) -> Path:
     """The --out file, refused inside the source folder (house rule 6)."""
     target = Path(out).expanduser().resolve()
@@ -640,7 +646,11 @@ def _draft_with_language_model(
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
-    from core.report.context import build_report_context, study_context_from_record
+    from core.report.context import (
+        build_report_context,
+        patient_orientation_from_dataset,
+        study_context_from_record,
+    )
     from core.report.document import new_report
     from core.report.export import format_report_text
     from core.report.grounding import check_grounding, describe
@@ -691,7 +701,9 @@ def cmd_draft(args: argparse.Namespace) -> int:
     context = build_report_context(
         study_context,
         results,
-        patient_orientation=_patient_orientation(header) if header is not None else None,
+        patient_orientation=(
+            patient_orientation_from_dataset(header) if header is not None else None
+        ),
     )
 
     extra: dict[str, Any] = {}
@@ -730,6 +742,46 @@ def cmd_draft(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_self_test(args: argparse.Namespace) -> int:
+    from core.selftest import (
+        WINDOW_CHECK_NAME,
+        SelfTestOptions,
+        format_check,
+        placeholder_check,
+        run_self_test,
+    )
+
+    llm_dir = Path(args.llm).expanduser().resolve() if args.llm else None
+    if llm_dir is not None and not llm_dir.is_dir():
+        raise UsageError(f"--llm {args.llm}: no such folder")
+    screenshot = Path(args.screenshot).expanduser().resolve() if args.screenshot else None
+    if screenshot is not None:
+        if args.no_window:
+            raise UsageError("--screenshot needs the window check: drop --no-window")
+        if screenshot.is_dir() or screenshot.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            raise UsageError(f"--screenshot {args.screenshot}: give a .png or .jpg file name")
+    extra = list(getattr(args, "extra_checks", ()))
+    if not any(check.name == WINDOW_CHECK_NAME for check in extra):
+        extra.append(placeholder_check(WINDOW_CHECK_NAME, "window check needs the desktop package"))
+    options = SelfTestOptions(llm_dir=llm_dir, screenshot=screenshot, window=not args.no_window)
+
+    def print_result(result: Any) -> None:
+        print("\n".join(format_check(result)), flush=True)
+
+    try:
+        report = run_self_test(
+            options, extra_checks=extra, on_result=None if args.json else print_result
+        )
+    except KeyboardInterrupt:  # the temporary folder and child processes are gone already
+        print("radassist: self-test stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(report.summary())
+    return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+
+
 _HANDLERS = {
     "scan": cmd_scan,
     "render": cmd_render,
@@ -738,13 +790,22 @@ _HANDLERS = {
     "demo": cmd_demo,
     "analyze": cmd_analyze,
     "draft": cmd_draft,
+    "self-test": cmd_self_test,
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one sub-command; return its exit code."""
+def main(argv: Sequence[str] | None = None, *, extra_checks: Sequence[Any] = ()) -> int:
+    """Run one sub-command; return its exit code.
+
+    ``extra_checks`` (:class:`core.selftest.Check`) are added to ``self-test``'s: desktop
+    adds the window check this way.
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] == SELF_TEST_FLAG:
+        arguments[0] = "self-test"
+    args = build_parser().parse_args(arguments)
+    args.extra_checks = tuple(extra_checks)
     try:
         return _HANDLERS[args.command](args)
     except NothingReadableError as error:

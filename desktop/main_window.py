@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -51,6 +51,7 @@ from desktop import workers
 from desktop.assistant.ai_panel import AIPanel
 from desktop.assistant.report_panel import EXPORTS, ReportPanel
 from desktop.browser.study_browser import StudyBrowser
+from desktop.install_status import InstallStatus
 from desktop.notifications import NotificationArea
 from desktop.settings import LAYOUTS, Settings
 from desktop.viewer.grid import ViewerGrid
@@ -149,6 +150,10 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore_settings()
         self._apply_view_state()
+        # A missing or damaged bundled model or template: found on a worker, said once.
+        receivers = (self.ai_panel, self.report_panel)
+        self.install_status = InstallStatus(self.notifications, receivers, self)
+        QTimer.singleShot(0, self, self.install_status.start)  # once the window is up
 
     # -- construction ----------------------------------------------------------------------
 

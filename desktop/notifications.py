@@ -2,7 +2,8 @@
 
 A bad file or series must not interrupt the reading: the window says what went wrong in
 a banner (a summary line, details on demand) and everything else keeps working. Banners
-stay until dismissed, except ``info`` ones given a timeout.
+stay until dismissed, except ``info`` ones given a timeout. A banner about the window
+rather than the study (a damaged install) is ``persistent``: closing the study keeps it.
 """
 
 from __future__ import annotations
@@ -74,11 +75,14 @@ class Notification(QFrame):
         details: Sequence[str] = (),
         level: str = "warning",
         parent: QWidget | None = None,
+        *,
+        persistent: bool = False,
     ) -> None:
         if level not in LEVELS:
             raise ValueError(f"level must be one of {sorted(LEVELS)}, not {level!r}")
         super().__init__(parent)
         self.level = level
+        self.persistent = bool(persistent)
         self.setObjectName(f"notification_{level}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         background, border = LEVELS[level]
@@ -176,14 +180,22 @@ class NotificationArea(QWidget):
         details: Sequence[str] = (),
         level: str = "warning",
         timeout_ms: int | None = None,
+        *,
+        persistent: bool = False,
     ) -> Notification:
-        """Show a banner; ``timeout_ms`` dismisses it by itself after that long."""
-        item = Notification(text, details, level, self)
+        """Show a banner; ``timeout_ms`` dismisses it by itself after that long.
+
+        A ``persistent`` banner stays through :meth:`clear` (a study closing) and is the
+        last to go when too many show; the person can still dismiss it.
+        """
+        item = Notification(text, details, level, self, persistent=persistent)
         item.dismissed.connect(lambda: self._on_item_dismissed(item))
         self._items.append(item)
         self._layout.addWidget(item)
         while len(self._items) > self.MAX_VISIBLE:
-            self._items[0].dismiss()
+            oldest = next((n for n in self._items if not n.persistent), self._items[0])
+            self._items.remove(oldest)
+            oldest.dismiss()
         self.setVisible(True)
         if timeout_ms is not None:
             QTimer.singleShot(timeout_ms, item, item.dismiss)
@@ -202,8 +214,10 @@ class NotificationArea(QWidget):
         return self.notify(summary, details, "warning")
 
     def clear(self) -> None:
+        """Dismiss every banner but the persistent ones."""
         for item in list(self._items):
-            item.dismiss()
+            if not item.persistent:
+                item.dismiss()
 
     def _on_item_dismissed(self, item: Notification) -> None:
         if item in self._items:

@@ -14,7 +14,6 @@ import logging
 import os
 import re
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from os import PathLike
@@ -23,16 +22,14 @@ from pathlib import Path
 from core.analysis.errors import ModelNotFoundError, ModelPackageError
 from core.analysis.manifest import MANIFEST_NAME, ModelPackage, read_package, verify_package
 from core.paths import user_data_dir
+from core.resources import resource_path
 
 logger = logging.getLogger(__name__)
 
 
 def bundled_models_dir() -> Path:
-    """``resources/models`` of the source tree or of a PyInstaller bundle."""
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        return Path(frozen_root) / "resources" / "models"
-    return Path(__file__).resolve().parents[2] / "resources" / "models"
+    """The bundled model packages (``models`` under :func:`core.resources.resources_dir`)."""
+    return resource_path("models")
 
 
 def user_models_dir() -> Path:

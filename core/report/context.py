@@ -39,6 +39,7 @@ __all__ = [
     "describe_technique",
     "find_finding_location",
     "findings_from_analysis",
+    "patient_orientation_from_dataset",
     "study_context_from_dataset",
     "study_context_from_record",
 ]
@@ -352,6 +353,19 @@ def _orientation_values(patient_orientation: Sequence[str] | str | None) -> tupl
             f"found {patient_orientation!r}"
         )
     return values[0], values[1]
+
+
+def patient_orientation_from_dataset(ds: Dataset) -> tuple[str, str] | None:
+    """Patient Orientation (0020,0020) when it has its two values (PS3.3 C.7.6.1.1.1).
+
+    A malformed or incomplete value reads as absent (None): the findings then take the
+    conventional orientation of a frontal radiograph.
+    """
+    try:
+        values = [str(v).strip() for v in (ds.get("PatientOrientation") or [])]
+    except Exception:  # a malformed value reads as absent
+        return None
+    return (values[0], values[1]) if len(values) == 2 and all(values) else None
 
 
 def find_finding_location(

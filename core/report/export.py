@@ -51,6 +51,7 @@ from core.analysis.manifest import DEMO_BANNER
 from core.errors import RadAssistError, UsageError
 from core.report.document import SECTION_HEADINGS, SECTION_ORDER, Report, Section, Sentence
 from core.report.store import describe_os_error, study_key, write_atomically
+from core.resources import resource_path
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -469,9 +470,14 @@ CJK_FONT_CANDIDATES: Final = (
 
 
 def find_cjk_font() -> Path | None:
-    """The TrueType font the PDF sets Chinese in: ``RADASSIST_CJK_FONT`` or a known one."""
+    """The TrueType font the PDF sets Chinese in.
+
+    ``RADASSIST_CJK_FONT``, else the font the installer bundles (``fonts/`` under
+    :func:`core.resources.resources_dir`), else a known system font.
+    """
     configured = os.environ.get("RADASSIST_CJK_FONT")
-    for candidate in ((configured,) if configured else ()) + CJK_FONT_CANDIDATES:
+    bundled = str(resource_path("fonts", "wqy-microhei.ttc"))
+    for candidate in ((configured,) if configured else ()) + (bundled, *CJK_FONT_CANDIDATES):
         path = Path(candidate)
         if path.is_file():
             return path

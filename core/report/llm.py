@@ -140,6 +140,9 @@ _OFFLINE_ENVIRONMENT: Final[Mapping[str, str]] = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "TOKENIZERS_PARALLELISM": "false",
+    # Hub kernels are compiled code fetched from the Hub at load time (house rule 7: no
+    # remote code); transformers turns them on by default when the package is installed.
+    "USE_HUB_KERNELS": "0",
 }
 
 

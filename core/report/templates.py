@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import logging
 import string
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,6 +47,7 @@ from core.report.document import (
     Sentence,
     new_report,
 )
+from core.resources import resource_path
 
 logger = logging.getLogger(__name__)
 
@@ -169,20 +169,12 @@ def normalise_language(language: str) -> str:
 
 
 def bundled_templates_dir() -> Path:
-    """``resources/report_templates`` of the source tree, a PyInstaller bundle or an install.
+    """The bundled report templates (``report_templates`` under the resources folder).
 
-    The source tree (and an editable install) and a PyInstaller bundle are found the
-    way :func:`core.analysis.registry.bundled_models_dir` finds models; a wheel install
-    carries the files as data files under ``<prefix>/share/radassist/report_templates``.
+    :func:`core.resources.resources_dir` decides where that is (source tree, PyInstaller
+    bundle, or ``<prefix>/share/radassist`` of a wheel install).
     """
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        return Path(frozen_root) / "resources" / _DIR_NAME
-    source_tree = Path(__file__).resolve().parents[2] / "resources" / _DIR_NAME
-    if source_tree.is_dir():
-        return source_tree
-    installed = Path(sys.prefix) / "share" / "radassist" / _DIR_NAME
-    return installed if installed.is_dir() else source_tree
+    return resource_path(_DIR_NAME)
 
 
 def site_templates_dir() -> Path:

@@ -11,6 +11,9 @@ with progress and Cancel, so the window never waits for the network — and show
   threshold, and the verdict (positive / indeterminate / negative, in colour);
 * why the model was not run when it does not apply ("lateral view", "patient under
   18", "CT not supported by this model");
+* a bundled model that is missing or damaged (:mod:`core.resource_check`, which the
+  window runs at start-up): which one and why, in the panel, with Analyze disabled for
+  it — a model of the user's still runs;
 * for a positive finding, its heatmap in the viewport (click the row), with on/off,
   opacity, and the method (Grad-CAM, or occlusion sensitivity to compare).
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +59,7 @@ if TYPE_CHECKING:
     from core.analysis.registry import ModelRegistry
     from core.dicom.records import PatientRecord, StudyIndex, StudyRecord
     from core.dicom.volume import Volume
+    from core.resource_check import ResourceProblem
     from desktop.settings import Settings
     from desktop.viewer.viewport import Viewport
     from desktop.workers import JobHandle
@@ -80,6 +84,11 @@ BANNER_STYLE = (
     "QLabel { background: #ffcc33; color: #000; font-weight: bold; padding: 6px; "
     "border-radius: 3px; }"
 )
+PROBLEM_STYLE = (
+    "QLabel { background: #fde8e6; color: #202020; border: 1px solid #d0574b; padding: 6px; "
+    "border-radius: 3px; }"
+)
+ANALYZE_TIP = "Run the model on the image shown (Ctrl+Shift+A)"
 _SETTINGS_MODEL = "analysis/model"
 _SETTINGS_OPACITY = "analysis/heatmap_opacity"
 _DEFAULT_OPACITY = 50
@@ -209,6 +218,7 @@ class AIPanel(QWidget):
         self._handle: JobHandle | None = None
         self._list_handle: JobHandle | None = None
         self._running_for: tuple[str, str, int, str] | None = None
+        self._model_problems: tuple[ResourceProblem, ...] = ()  # bundled models
         self._wanted_model = settings.get_str(_SETTINGS_MODEL) if settings is not None else ""
         self._build()
         self._show_empty("Open an image, then press Analyze.")
@@ -238,6 +248,14 @@ class AIPanel(QWidget):
         )
         self.model_combo.setMinimumContentsLength(18)
 
+        # A missing or damaged bundled model, said where the person looks (not a tooltip).
+        self.problem_label = QLabel("")
+        self.problem_label.setObjectName("ai_resource_problem")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet(PROBLEM_STYLE)
+        self.problem_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problem_label.hide()
+
         self.banner = QLabel(DEMO_BANNER)
         self.banner.setObjectName("demo_banner")
         self.banner.setWordWrap(True)
@@ -250,7 +268,7 @@ class AIPanel(QWidget):
 
         self.analyze_button = QPushButton("Analy&ze")
         self.analyze_button.setObjectName("ai_analyze")
-        self.analyze_button.setToolTip("Run the model on the image shown (Ctrl+Shift+A)")
+        self.analyze_button.setToolTip(ANALYZE_TIP)
         self.analyze_button.clicked.connect(self._on_analyze_clicked)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("ai_cancel")
@@ -323,6 +341,7 @@ class AIPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(title)
         layout.addWidget(self.model_combo)
+        layout.addWidget(self.problem_label)
         layout.addWidget(self.banner)
         layout.addWidget(self.model_label)
         layout.addLayout(buttons)
@@ -376,10 +395,11 @@ class AIPanel(QWidget):
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         for package in self._packages:
-            m = package.manifest
-            self.model_combo.addItem(f"{m.name} {m.version}" + (" (demo)" if m.demo else ""))
+            self.model_combo.addItem(self._item_text(package))
             self.model_combo.setItemData(
-                self.model_combo.count() - 1, m.intended_use, Qt.ItemDataRole.ToolTipRole
+                self.model_combo.count() - 1,
+                package.manifest.intended_use,
+                Qt.ItemDataRole.ToolTipRole,
             )
         row = self._default_row(wanted)
         self.model_combo.setCurrentIndex(row)
@@ -392,6 +412,41 @@ class AIPanel(QWidget):
         self._update_buttons()
         self._refresh_for_image()
         self.models_listed.emit()
+
+    def _item_text(self, package: ModelPackage) -> str:
+        m = package.manifest
+        text = f"{m.name} {m.version}" + (" (demo)" if m.demo else "")
+        problem = self._problem_of(package)
+        return text if problem is None else f"{text} — {problem.state}"
+
+    # -- a damaged install ---------------------------------------------------------------
+
+    def set_resource_problems(self, problems: Sequence[ResourceProblem]) -> None:
+        """Bundled resources that are missing or damaged (the model ones concern this panel).
+
+        The panel names each model and why, and Analyze is disabled while one of them
+        is chosen (or when none is left); a model of the user's still runs.
+        """
+        self._model_problems = tuple(p for p in problems if p.kind == "model")
+        lines = [f"{p.message} — {p.remedy}" for p in self._model_problems]
+        self.problem_label.setText("\n".join(lines))
+        self.problem_label.setToolTip("\n".join(p.source for p in self._model_problems))
+        self.problem_label.setVisible(bool(lines))
+        for row, package in enumerate(self._packages):
+            self.model_combo.setItemText(row, self._item_text(package))
+        self._refresh_for_image()
+
+    def _problem_of(self, package: ModelPackage) -> ResourceProblem | None:
+        if package.origin != "bundled":
+            return None
+        return next((p for p in self._model_problems if p.name == package.folder.name), None)
+
+    def _unusable(self) -> ResourceProblem | None:
+        """Why Analyze cannot run: the chosen model is damaged, or a bundled one is gone."""
+        package = self.current_package
+        if package is not None:
+            return self._problem_of(package)
+        return self._model_problems[0] if self._model_problems else None
 
     def _default_row(self, wanted: str) -> int:
         if not self._packages:
@@ -474,8 +529,9 @@ class AIPanel(QWidget):
         """Show what is known about the image in the viewport now."""
         image, why = self._current_image()
         self._update_buttons()
+        problem = self._unusable()
         if image is None:
-            self._show_empty(why)
+            self._show_empty(why if problem is None else _disabled_text(problem))
             return
         key = self._result_key(image)
         result = self._results.get(key) if key is not None else None
@@ -485,7 +541,9 @@ class AIPanel(QWidget):
             return
         if self.is_running and key == self._running_for:
             return  # the status says it is being analysed
-        self._show_empty("Not analysed yet: press Analyze.")
+        self._show_empty(
+            "Not analysed yet: press Analyze." if problem is None else _disabled_text(problem)
+        )
 
     # -- running -------------------------------------------------------------------------
 
@@ -512,6 +570,10 @@ class AIPanel(QWidget):
         image, why = self._current_image()
         if image is None:
             self._set_status(why)
+            return None
+        problem = self._unusable()
+        if problem is not None:
+            self._set_status(f"{problem.message} — {problem.remedy}.", error=True)
             return None
         package = self.current_package
         if package is None:
@@ -619,8 +681,17 @@ class AIPanel(QWidget):
 
     def _update_buttons(self) -> None:
         image, _ = self._current_image()
+        problem = self._unusable()
         self.analyze_button.setEnabled(
-            image is not None and self.current_package is not None and not self.is_running
+            image is not None
+            and self.current_package is not None
+            and problem is None
+            and not self.is_running
+        )
+        self.analyze_button.setToolTip(
+            ANALYZE_TIP
+            if problem is None
+            else f"Analyze is unavailable. {problem.message} — {problem.remedy}."
         )
 
     # -- showing results ---------------------------------------------------------------------
@@ -817,6 +888,10 @@ class AIPanel(QWidget):
         for handle in (self._handle, self._list_handle):
             if handle is not None and handle.is_running:
                 handle.cancel()
+
+
+def _disabled_text(problem: ResourceProblem) -> str:
+    return f"Analyze is disabled: {problem.what} is {problem.state}."
 
 
 def _describe_error(error: BaseException) -> str:

@@ -17,7 +17,9 @@ impression, recommendations) and the section's text. What a person sees:
   unless overridden with a reason, which is recorded), Addendum on a signed report,
   Export as text, PDF (with key images) or DICOM SR into the export folder;
 * the demo banner whenever the findings come from a demo model; the state: Draft, or
-  Final — signed by whom and when.
+  Final — signed by whom and when;
+* which languages cannot be drafted from the templates (a template file of the install
+  missing or broken: :mod:`desktop.assistant.template_status`), those drafts disabled.
 
 Typing goes into the report through :meth:`Report.with_section_text` after a short pause
 (at most a second of typing is ever only in the editor) and the draft is saved by
@@ -97,11 +99,13 @@ from desktop.assistant.report_layout import (
     section_body_ranges,
     utf16_offsets,
 )
+from desktop.assistant.template_status import TemplateStatusLabel
 
 if TYPE_CHECKING:
     from core.analysis.inference import AnalysisResult
     from core.dicom.records import FileRef
     from core.report.store import DraftStore
+    from core.resource_check import ResourceProblem
     from desktop.settings import Settings
     from desktop.viewer.viewport import Viewport
     from desktop.workers import JobHandle
@@ -567,6 +571,7 @@ class ReportPanel(QWidget):
         choices = QHBoxLayout()
         choices.addWidget(self.engine_combo, 1)
         choices.addWidget(self.language_combo)
+        self.template_status = TemplateStatusLabel()
 
         self.mode_buttons: dict[str, QPushButton] = {}
         modes = QHBoxLayout()
@@ -666,6 +671,7 @@ class ReportPanel(QWidget):
         layout.addWidget(self.state_label)
         layout.addWidget(self.banner)
         layout.addLayout(choices)
+        layout.addWidget(self.template_status)
         layout.addLayout(modes)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status_label)
@@ -1207,7 +1213,11 @@ class ReportPanel(QWidget):
         editable = self._editable_now()
         llm = self.engine == "llm"
         for mode, button in self.mode_buttons.items():
-            button.setEnabled(editable and not drafting and (llm or mode != "rewrite"))
+            blocked = self._template_block(mode)
+            usable = (llm or mode != "rewrite") and blocked is None
+            button.setEnabled(editable and not drafting and usable)
+            if mode != "rewrite":
+                button.setToolTip(blocked or "")
         self.mode_buttons["rewrite"].setToolTip(
             "The language model rewrites the selected sentences"
             if llm
@@ -1235,6 +1245,7 @@ class ReportPanel(QWidget):
         changed = report is not None and report.language != self.language
         if changed and report is not None and report.is_empty and self._editable_now():
             self._set_report(self._fresh(report, self.language), rerender=True)
+        self._update_buttons()  # the templates of one language may be unusable
 
     def _on_engine_combo_changed(self, _: int) -> None:
         self._settings.report_engine = self.engine
@@ -1356,6 +1367,10 @@ class ReportPanel(QWidget):
         report = self._report
         if report is None or not self._editable_now() or self.is_drafting:
             return None
+        blocked = self._template_block(mode)
+        if blocked is not None:
+            self._set_status(blocked, error=True)
+            return None
         if mode == "report" and not report.is_empty and not self._confirm_replace(report):
             return None
         if self.engine == "llm":
@@ -1364,6 +1379,20 @@ class ReportPanel(QWidget):
             self._set_status("Rewriting needs the language model: choose it above.", error=True)
             return None
         return self._draft_with_templates(mode)
+
+    def set_resource_problems(self, problems: Sequence[ResourceProblem]) -> None:
+        """Missing or damaged resources (the window's install check): the template ones
+        are said above the drafting buttons and disable template drafts in their language."""
+        self.template_status.set_problems(problems)
+        self._update_buttons()
+
+    def _template_block(self, mode: str) -> str | None:
+        """Why the templates cannot draft ``mode`` now (its language's file is unusable)."""
+        if self.engine == "llm" or mode == "rewrite":
+            return None  # not a template draft
+        report = self._report
+        language = self.language if mode == "report" or report is None else report.language
+        return self.template_status.block_reason(language)
 
     def _confirm_replace(self, report: Report) -> bool:
         person = any(s.origin is Origin.PERSON for s in report.sentences())

@@ -115,13 +115,14 @@ def test_templates_ship_with_the_package() -> None:
 def test_bundled_folder_in_a_frozen_app_and_a_wheel_install(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    import core.resources
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "bundle"), raising=False)
     assert bundled_templates_dir() == tmp_path / "bundle" / "resources" / "report_templates"
     monkeypatch.delattr(sys, "_MEIPASS")
-    import core.report.templates as templates
-
-    fake = tmp_path / "site-packages" / "core" / "report" / "templates.py"
-    monkeypatch.setattr(templates, "__file__", str(fake))
+    # A wheel install: no source tree beside the package; data files under the prefix.
+    monkeypatch.setattr(core.resources, "_SOURCE_TREE", tmp_path / "site-packages" / "resources")
     installed = tmp_path / "prefix" / "share" / "radassist" / "report_templates"
     installed.mkdir(parents=True)
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+from tests.xvfb import xvfb_display
 
 pytestmark = pytest.mark.e2e
 
@@ -37,35 +38,8 @@ SCENARIO = Path(__file__).with_name("scenario.py")
 @pytest.fixture(scope="module")
 def display() -> Iterator[str]:
     """A private Xvfb display (":N"), stopped after the module."""
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        message = "Xvfb is not installed (Debian: apt-get install xvfb xauth; `make test` does it)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    read_end, write_end = os.pipe()
-    process = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    os.close(write_end)
-    try:
-        ready, _, _ = select.select([read_end], [], [], 20)
-        number = os.read(read_end, 32).decode().strip() if ready else ""
-        if not number:
-            process.kill()
-            _, err = process.communicate(timeout=5)
-            pytest.fail(f"Xvfb did not start: {err.decode(errors='replace')[-500:]}")
-        yield f":{number}"
-    finally:
-        os.close(read_end)
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with xvfb_display() as name:
+        yield name
 
 
 #: The bundled demo model, on a radiograph (seed 45) with one drawn lesion: an effusion.
