@@ -2,7 +2,7 @@
 
 Nothing here imports Qt or torch; heavy modules are imported inside each command.
 Exit codes: 0 success, 2 usage error, 3 nothing readable; ``self-test`` exits 1 when a
-check failed. Errors go to stderr as
+check failed, ``check`` when the report has items to review. Errors go to stderr as
 one line; patient data goes to stdout only (it is the user's own display), never
 to stderr or logs.
 """
@@ -20,15 +20,11 @@ from typing import TYPE_CHECKING, Any
 from core.errors import DicomError, RadAssistError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from pydicom import Dataset
-
-    from core.analysis.inference import AnalysisResult
     from core.analysis.manifest import ModelPackage
     from core.dicom.records import FileRef, PatientRecord, SeriesRecord, StudyIndex, StudyRecord
     from core.report.document import Report
     from core.report.grounding import GroundingIssue
+    from core.report.workflow import ReportSession
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +33,7 @@ EXIT_USAGE = 2
 EXIT_NOTHING_READABLE = 3
 
 #: The sub-commands this module handles; any other first argument opens the window.
-COMMANDS = ("scan", "render", "load", "synth", "demo", "analyze", "draft", "self-test")
+COMMANDS = ("scan", "render", "load", "synth", "demo", "analyze", "draft", "check", "self-test")
 #: The frozen app's spelling of the ``self-test`` sub-command (``RadAssist --self-test``).
 SELF_TEST_FLAG = "--self-test"
 #: Exit code of a self-test with a failed check.
@@ -129,6 +125,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--temperature", type=float, default=0.0, help="--engine llm: 0 = greedy (default)"
     )
 
+    check = sub.add_parser(
+        "check",
+        help="check a report's text against the study's AI findings (exit 1: items to review)",
+    )
+    check.add_argument("path", help="a DICOM file, folder, DICOMDIR or .zip (its first study)")
+    check.add_argument(
+        "--report", required=True, help="the report as plain text, with section headings"
+    )
+    check.add_argument(
+        "--lang",
+        choices=("en", "zh", "zh-CN"),
+        help="report language (default: from the text; zh: zh-CN)",
+    )
+    check.add_argument("--json", action="store_true", help="every item as one JSON object")
+    check.add_argument(
+        "--analysis-model",
+        help="CNN package name or folder for the findings (default: the best installed)",
+    )
+
     self_test = sub.add_parser(
         "self-test", help="check the install: resources, decoders, analysis, drafts, export"
     )
@@ -209,12 +224,18 @@ def index_to_dict(index: StudyIndex) -> dict[str, Any]:
         ],
         "unreadable": [{"path": u.ref.display_name, "reason": u.reason} for u in index.unreadable],
         "skipped_non_dicom": index.skipped_non_dicom,
+        "notes": [
+            {"kind": n.kind, "message": n.message, "details": list(n.details)} for n in index.notes
+        ],
     }
 
 
 def _print_index(data: dict[str, Any]) -> None:
+    from core.dicom.person_name import format_person_name
+
     for patient in data["patients"]:
-        print(f"Patient {patient['patient_name'] or '(no name)'} [{patient['patient_id']}]")
+        name = format_person_name(patient["patient_name"]) or "(no name)"
+        print(f"Patient {name} [{patient['patient_id']}]")
         for study in patient["studies"]:
             print(f"  Study {study['date'] or '(no date)'} {study['description']!r}")
             for s in study["series"]:
@@ -236,6 +257,8 @@ def _print_index(data: dict[str, Any]) -> None:
             print(f"  {item['path']}: {item['reason']}")
     if data["skipped_non_dicom"]:
         print(f"Skipped {data['skipped_non_dicom']} files that are not DICOM")
+    for note in data["notes"]:
+        print(f"Note: {note['message']}")
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -364,25 +387,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_render(argparse.Namespace(path=str(folder), out=out, frame=0, window=None))
 
 
-def _image_refs(series: Iterable[SeriesRecord]) -> list[FileRef]:
-    """Every image instance of the series, series by series, in geometry order."""
-    from core.dicom.geometry import compute_geometry
-
-    refs: dict[FileRef, None] = {}  # ordered, one entry per instance
-    for item in series:
-        for frame in compute_geometry(item).frames:
-            refs.setdefault(frame.instance.ref)
-    return list(refs)
-
-
 def _analysis_refs(path: str) -> list[FileRef]:
     """The images to analyse: the file itself, or every image instance, series by series."""
     from core.dicom.records import FileRef
+    from core.report.workflow import image_refs
 
     source = Path(path)
     if source.is_file() and source.suffix.lower() != ".zip" and source.name != "DICOMDIR":
         return [FileRef(str(source))]
-    return _image_refs(_index_or_fail(path).all_series())
+    return image_refs(_index_or_fail(path).all_series())
 
 
 def _model_package(name: str | None) -> ModelPackage | None:
@@ -395,21 +408,6 @@ def _model_package(name: str | None) -> ModelPackage | None:
         return registry.get(name) if name else registry.get_default()
     except ModelPackageError as error:
         raise UsageError(str(error)) from None
-
-
-def _analyze_ref(
-    ref: FileRef, package: ModelPackage, method: str | None
-) -> tuple[AnalysisResult | None, str]:
-    """One image's analysis, or None and why it could not be read."""
-    from core.analysis.inference import analyze_dataset_file
-    from core.jobs import run_job
-
-    try:
-        # The network loads (once) only when an image passes the gate.
-        return run_job(analyze_dataset_file(ref, package, heatmaps=method)), ""
-    except DicomError as error:
-        logger.warning("not analysed: %s", error)
-        return None, error.reason
 
 
 def _write_heatmap_pngs(ref: FileRef, result: Any, folder: Path) -> dict[str, str]:
@@ -441,6 +439,7 @@ def _write_heatmap_pngs(ref: FileRef, result: Any, folder: Path) -> dict[str, st
 def cmd_analyze(args: argparse.Namespace) -> int:
     from core.analysis.export import export_analysis
     from core.analysis.inference import result_to_json
+    from core.report.workflow import analyse_image
 
     if not Path(args.path).exists():
         raise UsageError(f"{args.path}: no such file or folder")
@@ -453,7 +452,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     analysed = 0
     for ref in refs:
         entry: dict[str, Any] = {"path": ref.display_name}
-        result, unreadable = _analyze_ref(ref, package, args.method)
+        result, unreadable = analyse_image(ref, package, args.method)
         if result is None:
             entry.update(
                 model={
@@ -511,7 +510,7 @@ def _print_analysis(outputs: list[dict[str, Any]]) -> None:
             print(f"  wrote {path}")
 
 
-def _first_study(index: StudyIndex) -> tuple[PatientRecord, StudyRecord]:
+def _first_study(index: StudyIndex, doing: str = "drafting") -> tuple[PatientRecord, StudyRecord]:
     """The first study with images; says on stderr when there were several."""
     studies = [(p, s) for p in index.patients for s in p.studies if s.series]
     if not studies:
@@ -520,18 +519,11 @@ def _first_study(index: StudyIndex) -> tuple[PatientRecord, StudyRecord]:
         described = studies[0][1].study_description or "no description"
         # The description names the examination, not the patient (stderr stays clean).
         print(
-            f"radassist: {len(studies)} studies found; drafting the first "
+            f"radassist: {len(studies)} studies found; {doing} the first "
             f"({described!r}, {len(studies[0][1].series)} series)",
             file=sys.stderr,
         )
     return studies[0]
-
-
-def _read_header(ref: FileRef) -> Dataset:
-    from pydicom import dcmread
-
-    with ref.open() as stream:
-        return dcmread(stream, stop_before_pixels=True, force=True)
 
 
 def _out_path(out: str, source: str) -> Path:
@@ -564,7 +556,8 @@ def _draft_json(
 
     by_sentence: dict[str, list[dict[str, Any]]] = {}
     for issue in issues:
-        by_sentence.setdefault(issue.sentence_id, []).append(issue.to_json())
+        if issue.sentence_id is not None:
+            by_sentence.setdefault(issue.sentence_id, []).append(issue.to_json())
     return {
         "engine": engine,
         "language": report.language,
@@ -593,16 +586,13 @@ def _draft_json(
     }
 
 
-def _draft_with_language_model(
-    args: argparse.Namespace, report: Report
-) -> tuple[Report, dict[str, Any]]:
+def _draft_with_language_model(args: argparse.Namespace, session: ReportSession) -> dict[str, Any]:
     from core.jobs import CancelToken, Progress, run_job
     from core.report.llm import (
         DraftMode,
         GenerationSettings,
         LanguageModelError,
         ModelLoadError,
-        apply_language_model_draft,
         draft_with_language_model,
         shutdown_language_model_process,
     )
@@ -619,6 +609,7 @@ def _draft_with_language_model(
             print(f"radassist: {event.message}", file=sys.stderr)
 
     token = CancelToken()
+    report = session.report
     job = draft_with_language_model(
         args.model, report.context, DraftMode.REPORT, report.language, settings, token
     )
@@ -642,19 +633,15 @@ def _draft_with_language_model(
             "chat_template": draft.chat_template,
         }
     }
-    return apply_language_model_draft(report, draft), info
+    session.apply_language_model_draft(draft)
+    return info
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
-    from core.report.context import (
-        build_report_context,
-        patient_orientation_from_dataset,
-        study_context_from_record,
-    )
-    from core.report.document import new_report
     from core.report.export import format_report_text
-    from core.report.grounding import check_grounding, describe
+    from core.report.grounding import describe
     from core.report.templates import draft_template_report, normalise_language
+    from core.report.workflow import ReportSession, analyse_study
 
     language = normalise_language(args.lang)
     if args.engine == "llm" and not args.model:
@@ -666,56 +653,23 @@ def cmd_draft(args: argparse.Namespace) -> int:
     target = _out_path(args.out, args.path) if args.out else None
 
     patient, study = _first_study(_index_or_fail(args.path))
-    refs = _image_refs(study.series)
-    package = _model_package(args.analysis_model)
-    results: list[AnalysisResult] = []
-    analysed: list[FileRef] = []
-    if package is None:
-        print(
-            "radassist: no model package is installed; drafting without AI findings",
-            file=sys.stderr,
-        )
-    else:
-        skipped: list[str] = []
-        for ref in refs:
-            result, unreadable = _analyze_ref(ref, package, "gradcam")
-            if result is None:
-                skipped.append(f"unreadable: {unreadable}")
-            elif result.skipped is not None:
-                results.append(result)
-                skipped.append(result.skipped)
-            else:
-                results.append(result)
-                analysed.append(ref)
-        if not analysed:
-            reasons = "; ".join(dict.fromkeys(skipped)) or "no image"
-            print(
-                f"radassist: {package.manifest.name} did not apply to any image ({reasons}); "
-                "drafting without AI findings",
-                file=sys.stderr,
-            )
-    # The first analysed image describes the study best (its view, its exposure).
-    header_ref = analysed[0] if analysed else (refs[0] if refs else None)
-    header = _read_header(header_ref) if header_ref is not None else None
-    study_context = study_context_from_record(study, patient, dataset=header)
-    context = build_report_context(
-        study_context,
-        results,
-        patient_orientation=(
-            patient_orientation_from_dataset(header) if header is not None else None
-        ),
-    )
+    analysis = analyse_study(study, patient, _model_package(args.analysis_model))
+    if analysis.note:
+        print(f"radassist: {analysis.note}; drafting without AI findings", file=sys.stderr)
+    # The same rules as the report panel's: one workflow, kept nowhere here.
+    session = ReportSession.for_analysis(analysis, language)
+    context = session.report.context
 
     extra: dict[str, Any] = {}
     if args.engine == "llm":
         try:
-            report, extra = _draft_with_language_model(args, new_report(context, language))
+            extra = _draft_with_language_model(args, session)
         except KeyboardInterrupt:
             print("radassist: stopped", file=sys.stderr)
             return EXIT_INTERRUPTED
     else:
-        report = draft_template_report(context, language)
-    issues = check_grounding(report)
+        session.apply_template_draft(draft_template_report(context, language), "report")
+    report, issues = session.report, session.issues
 
     if args.json:
         output = (
@@ -740,6 +694,25 @@ def cmd_draft(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(output)
     return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from core.report.check import check_report_file
+
+    if not Path(args.path).exists():
+        raise UsageError(f"{args.path}: no such file or folder")
+    patient, study = _first_study(_index_or_fail(args.path), "checking")
+    result = check_report_file(
+        Path(args.report),
+        study,
+        patient,
+        _model_package(args.analysis_model),
+        language=args.lang,
+    )
+    if result.note:
+        print(f"radassist: {result.note}; checking without AI findings", file=sys.stderr)
+    sys.stdout.write(result.to_text() if not args.json else result.to_json_text())
+    return EXIT_OK if result.clean else EXIT_CHECK_FAILED
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:
@@ -790,6 +763,7 @@ _HANDLERS = {
     "demo": cmd_demo,
     "analyze": cmd_analyze,
     "draft": cmd_draft,
+    "check": cmd_check,
     "self-test": cmd_self_test,
 }
 

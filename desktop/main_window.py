@@ -53,7 +53,15 @@ from desktop.assistant.report_panel import EXPORTS, ReportPanel
 from desktop.browser.study_browser import StudyBrowser
 from desktop.install_status import InstallStatus
 from desktop.notifications import NotificationArea
+from desktop.reading_keys import (
+    BROWSER_FOCUS_KEYS,
+    NEXT_SERIES_KEYS,
+    PREVIOUS_SERIES_KEYS,
+    READING_SHORTCUTS,
+    ReadingKeys,
+)
 from desktop.settings import LAYOUTS, Settings
+from desktop.viewer.annotation_keeper import AnnotationKeeper
 from desktop.viewer.grid import ViewerGrid
 from desktop.viewer.viewport import VIEWPORT_SHORTCUTS, Viewport
 
@@ -223,6 +231,17 @@ class MainWindow(QMainWindow):
         self.browser.tags_requested.connect(self._on_browser_tags_requested)
         self.grid.series_dropped.connect(self._on_grid_series_dropped)
         self.grid.active_viewport_changed.connect(self._on_grid_active_viewport_changed)
+        # Measurements kept with the study, presentation states shown; keyboard reading.
+        self.annotations = AnnotationKeeper(self.grid, self)
+        self.annotations.message.connect(self.status_label.setText)
+        self.annotations.failed.connect(
+            lambda text, files: self.notifications.notify(
+                text, [f"{f.ref.display_name}: {f.reason}" for f in files]
+            )
+        )
+        self.first_image_shown.connect(self.annotations.show_on)
+        self.series_loaded.connect(self.annotations.remeasure)
+        self.reading_keys = ReadingKeys(self)
 
     def _action(
         self,
@@ -262,6 +281,32 @@ class MainWindow(QMainWindow):
         )
         self.export_action = a(
             "&Export View as PNG…", self._on_export_triggered, "Ctrl+E", name="export_png"
+        )
+        self.export_gsps_action = a(
+            "Export &Annotations as GSPS",
+            lambda: self.annotations.export_presentation_state(),
+            "Ctrl+Shift+E",
+            name="export_gsps",
+            tip="Save the measurements and windows shown as a DICOM presentation state",
+        )
+        self.next_series_action = a(
+            "&Next Series",
+            lambda: self.reading_keys.step_series(1),
+            NEXT_SERIES_KEYS,
+            name="next_series",
+        )
+        self.previous_series_action = a(
+            "&Previous Series",
+            lambda: self.reading_keys.step_series(-1),
+            PREVIOUS_SERIES_KEYS,
+            name="previous_series",
+        )
+        self.focus_browser_action = a(
+            "&Go to Study Browser",
+            self.reading_keys.focus_browser,
+            BROWSER_FOCUS_KEYS,
+            name="focus_browser",
+            tip="Esc goes back to the image",
         )
         self.quit_action = a("&Quit", self.close, QKeySequence.StandardKey.Quit, name="quit")
         self.clear_recent_action = QAction("&Clear Recent Studies", self)
@@ -457,6 +502,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
+        file_menu.addAction(self.export_gsps_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
@@ -476,7 +522,10 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.actual_size_action)
         view_menu.addAction(self.cine_action)
         view_menu.addSeparator()
+        view_menu.addAction(self.next_series_action)
+        view_menu.addAction(self.previous_series_action)
         view_menu.addAction(self.browser_action)
+        view_menu.addAction(self.focus_browser_action)
 
         view_menu.aboutToShow.connect(self._on_view_menu_about_to_show)
         tools_menu = bar.addMenu("&Tools")
@@ -677,6 +726,7 @@ class MainWindow(QMainWindow):
         self.index = None
         self.study_path = None
         self._volumes.clear()
+        self.annotations.close_study()
         self.ai_panel.set_study_index(None)
         self.report_panel.close_study()
         self.browser.clear()
@@ -869,7 +919,7 @@ class MainWindow(QMainWindow):
             if (keys, description) not in seen:
                 entries.append(("Viewer", keys, description))
                 seen.add((keys, description))
-        return entries
+        return entries + READING_SHORTCUTS
 
     def show_shortcuts(self) -> ShortcutsDialog:
         """Help → Keyboard Shortcuts (non-modal)."""
@@ -1133,6 +1183,8 @@ class MainWindow(QMainWindow):
             self.settings.add_recent_study(self.study_path)
             self._rebuild_recent_menu()
         self.notifications.notify_unreadable(index.unreadable)
+        for note in index.notes:  # e.g. a stale DICOMDIR: said, not the result
+            self.notifications.notify(note.message, note.details, "info")
         series = index.all_series()
         if not series:
             what = (
@@ -1146,6 +1198,7 @@ class MainWindow(QMainWindow):
             self.status_label.setText(
                 f"{len(series)} series, {sum(s.frame_count for s in series)} images"
             )
+        self.annotations.open_study(index)  # saved measurements; presentation states
         self.study_opened.emit(index)
         if series:
             largest = max(series, key=lambda s: s.frame_count)  # the first of equals
@@ -1259,9 +1312,10 @@ class MainWindow(QMainWindow):
                 if record.study_instance_uid != study.study_instance_uid:
                     continue
                 for series in record.series:
-                    if any(inst.sop_instance_uid == uid for inst in series.instances):
-                        self.report_panel.add_analysis(result)
-                        return
+                    for inst in series.instances:
+                        if inst.sop_instance_uid == uid:  # its header places the findings
+                            self.report_panel.add_analysis(result, source=inst.ref)
+                            return
 
 
 def _viewport_key_tokens() -> set[str]:

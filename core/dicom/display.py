@@ -35,6 +35,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from core.dicom.float_windows import window_for_value_range
+from core.dicom.person_name import format_person_name_of
 from core.dicom.pixels import (
     VoiFunction,
     VoiPreset,
@@ -441,7 +443,7 @@ def compute_auto_window(
     Returns
     -------
     VoiPreset
-        A LINEAR window named "Auto" (width at least 1).
+        "Auto", from :func:`core.dicom.float_windows.window_for_value_range`.
     """
     values = _check_values(values)
     low_percentile = _check_number("low_percentile", low_percentile)
@@ -466,10 +468,7 @@ def compute_auto_window(
         finite = flat[np.isfinite(flat)]
         flat = finite if finite.size else np.zeros(1, dtype=np.float32)
     low, high = np.percentile(flat, [low_percentile, high_percentile])
-    low, high = float(low), float(high)
-    if high - low < 1:
-        high = low + 1
-    return VoiPreset(name="Auto", center=(low + high) / 2, width=high - low + 1)
+    return window_for_value_range(low, high, continuous=flat.dtype.kind == "f", name="Auto")
 
 
 def choose_default_window(
@@ -496,14 +495,18 @@ def choose_default_window(
 
 
 def full_range_window(values: Array) -> VoiPreset:
-    """min..max of ``values`` as a LINEAR window (see ``pixels.full_range_preset``)."""
+    """min..max of ``values`` as a LINEAR window (LINEAR_EXACT for float values)."""
     preset = full_range_preset(_check_values(values))
+    if values.dtype.kind == "f":
+        return preset  # the true span: a float map may be narrower than 1 (float_windows)
     width = max(float(preset.width or 1.0), 1.0)
     return VoiPreset(name="Full range", center=float(preset.center or 0.0), width=width)
 
 
 def format_window(center: float, width: float) -> str:
-    """``"W 400 L 40"`` as a workstation shows it (one decimal for narrow windows)."""
+    """``"W 400 L 40"`` as a workstation shows it; 3 significant digits below 1 (float maps)."""
+    if width < 1:
+        return f"W {width:.3g} L {center:.3g}"
     if width < 10:
         return f"W {width:.2f} L {center:.2f}"
     return f"W {width:.0f} L {center:.0f}"
@@ -625,17 +628,6 @@ def _float_of(ds: Any, keyword: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _format_name(raw: str) -> str:
-    """A Person Name (PS3.5 6.2) as "Family, Given Middle" (first component group only)."""
-    alphabetic = raw.split("=")[0]
-    parts = [p.strip() for p in alphabetic.split("^")]
-    family = parts[0] if parts else ""
-    given = " ".join(p for p in parts[1:3] if p)
-    if family and given:
-        return f"{family}, {given}"
-    return family or given
-
-
 def read_display_header(series: SeriesRecord) -> DisplayHeader:
     """Read the display fields from the header of the series' first image.
 
@@ -696,7 +688,7 @@ def read_display_header(series: SeriesRecord) -> DisplayHeader:
         except (AttributeError, IndexError, TypeError):
             unit = ""
     return DisplayHeader(
-        patient_name=_format_name(_text_of(ds, "PatientName")),
+        patient_name=format_person_name_of(ds),
         patient_id=_text_of(ds, "PatientID"),
         patient_sex=_text_of(ds, "PatientSex"),
         patient_birth_date=_text_of(ds, "PatientBirthDate"),
@@ -763,6 +755,7 @@ def compose_overlay(
     frame_state: str = "loaded",
     cine_fps: float | None = None,
     inverted: bool = False,
+    image_number: int | None = None,
 ) -> OverlayText:
     """The corner texts of a viewport.
 
@@ -788,6 +781,9 @@ def compose_overlay(
         The playback rate, while a cine plays.
     inverted : bool, optional
         Whether the greys are shown inverted (noted beside the window).
+    image_number : int, optional
+        The "Im" number: the image's place in reading order, from 1
+        (:mod:`core.dicom.reading_order`); default ``frame_index + 1``.
     """
     if not isinstance(header, DisplayHeader):
         raise TypeError(f"header must be a DisplayHeader, found {type(header).__name__}")
@@ -819,7 +815,8 @@ def compose_overlay(
     if header.modality:
         top_right.append(header.modality)
 
-    bottom_left = [f"Im {frame_index + 1}/{count}"]
+    number = frame_index + 1 if image_number is None else int(image_number)
+    bottom_left = [f"Im {number}/{count}"]
     if count:
         ref = geometry.frames[frame_index]
         positions = geometry.slice_positions

@@ -14,6 +14,7 @@ multi-frame images, and the VOI LUT Module (C.11.2) for window presets.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import math
@@ -31,6 +32,10 @@ from pydicom.dataelem import RawDataElement
 from pydicom.multival import ConstrainedList
 from pydicom.uid import UID
 
+from core.dicom.dicomdir import DicomdirListing, describe_dicomdir, match_dicomdir
+from core.dicom.duplicates import choose_copies
+from core.dicom.float_windows import with_continuous_windows
+from core.dicom.person_name import decode_person_name
 from core.dicom.records import (
     FileRef,
     FrameInfo,
@@ -184,8 +189,9 @@ def scan_path(
     ----------
     path : str or os.PathLike
         A folder (searched recursively), a DICOMDIR file or a folder holding one
-        (only the files it references are read; referenced files that are
-        missing are listed as unreadable), a ``.zip`` archive, or one file.
+        (the files it lists and every other file of its folder are read; how far
+        the DICOMDIR is out of date is said in ``StudyIndex.notes``), a ``.zip``
+        archive, or one file.
     token : CancelToken, optional
         Checked between batches of files.
 
@@ -216,7 +222,7 @@ def scan_path(
     if not os.path.exists(root):
         raise UsageError(f"{root}: no such file or folder")
     yield Progress(0, 0, "listing files")
-    refs, unreadable, skipped = _list_sources(root, token)
+    refs, unreadable, skipped, listing = _list_sources(root, token)
     total = len(refs)
     yield Progress(0, total, "reading headers")
     headers: list[_Header] = []
@@ -228,7 +234,17 @@ def scan_path(
             yield Progress(len(headers), total, "reading headers")
     if token is not None:
         token.raise_if_cancelled()
+    # The same object twice is shown once: the copy that decodes (core.dicom.duplicates).
+    set_aside = choose_copies([h.record for h in headers if isinstance(h, _Image)], token)
+    if set_aside:
+        headers = [_set_aside(h, set_aside) for h in headers]
     index = _assemble(root, headers, unreadable, skipped)
+    if listing is not None:
+        unlisted = set(listing.unlisted)
+        found = [_header_ref(h) for h in headers if not isinstance(h, _Skipped)]
+        note = describe_dicomdir(listing, [ref for ref in found if ref in unlisted])
+        if note is not None:
+            index = dataclasses.replace(index, notes=(*index.notes, note))
     logger.info(
         "indexed %d files: %d series, %d non-image, %d unreadable, %d not DICOM",
         total,
@@ -251,8 +267,8 @@ def scan(path: str | os.PathLike[str]) -> StudyIndex:
 
 def _list_sources(
     root: str, token: CancelToken | None
-) -> tuple[list[FileRef], list[UnreadableFile], int]:
-    """The objects to read, the unreadable found while listing, and files skipped."""
+) -> tuple[list[FileRef], list[UnreadableFile], int, DicomdirListing | None]:
+    """The objects to read, the unreadable found while listing, files skipped, the DICOMDIR."""
     if os.path.isdir(root):
         dicomdir = next(
             (
@@ -264,12 +280,12 @@ def _list_sources(
         )
         if dicomdir is not None:
             return _list_dicomdir(dicomdir, token)
-        return _walk_folder(root, token), [], 0
+        return _walk_folder(root, token), [], 0, None
     if os.path.basename(root).upper() == "DICOMDIR" or _has_dicomdir_class(root):
         return _list_dicomdir(root, token)
     if _is_zip(root):
-        return _list_zip(root)
-    return [FileRef(root)], [], 0
+        return (*_list_zip(root), None)
+    return [FileRef(root)], [], 0, None
 
 
 def _walk_folder(root: str, token: CancelToken | None) -> list[FileRef]:
@@ -356,59 +372,17 @@ def read_dicomdir_file_ids(path: str) -> tuple[list[tuple[str, ...]], str | None
 
 def _list_dicomdir(
     path: str, token: CancelToken | None
-) -> tuple[list[FileRef], list[UnreadableFile], int]:
-    """Files referenced by a DICOMDIR (PS3.10 8.6, PS3.3 F.3.2.2 Referenced File ID)."""
-    base = os.path.dirname(path)
+) -> tuple[list[FileRef], list[UnreadableFile], int, DicomdirListing | None]:
+    """The files a DICOMDIR lists, then every other file of its folder (see core.dicom.dicomdir)."""
     (outcome,) = run_isolated(read_dicomdir_file_ids, [path], token)
     file_ids, error = outcome.result if outcome.result is not None else ([], None)
+    folder = [ref for ref in _walk_folder(os.path.dirname(path), token) if ref.path != path]
     if outcome.error is not None or error is not None:
         why = error or _describe(outcome.error)
         reason = f"the DICOMDIR could not be read ({why}); scanned its folder instead"
-        others = [ref for ref in _walk_folder(base, token) if ref.path != path]
-        return others, [UnreadableFile(FileRef(path), reason)], 0
-    refs: list[FileRef] = []
-    missing: list[UnreadableFile] = []
-    seen: set[str] = set()
-    for parts in file_ids:
-        if any(p in (".", "..") or "/" in p or "\\" in p for p in parts):
-            bad = FileRef(os.path.join(base, *[p.replace("/", "_") for p in parts]))
-            missing.append(UnreadableFile(bad, "the DICOMDIR references a file outside its folder"))
-            continue
-        target = _find_case_insensitive(base, list(parts))
-        if target in seen:
-            continue
-        seen.add(target)
-        if os.path.isfile(target):
-            refs.append(FileRef(target))
-        else:
-            missing.append(
-                UnreadableFile(FileRef(target), "listed in the DICOMDIR but the file is missing")
-            )
-    return refs, missing, 0
-
-
-def _find_case_insensitive(base: str, parts: list[str]) -> str:
-    """``base/parts...``; on a case-sensitive disk, match each part ignoring case.
-
-    File IDs are upper case (PS3.10 8.5) but CDs mounted on Linux often show lower case.
-    """
-    exact = os.path.join(base, *parts)
-    if os.path.exists(exact):
-        return exact
-    current = base
-    for part in parts:
-        candidate = os.path.join(current, part)
-        if not os.path.exists(candidate):
-            try:
-                names = os.listdir(current)
-            except OSError:
-                return exact
-            match = next((n for n in names if n.upper() == part.upper()), None)
-            if match is None:
-                return exact
-            candidate = os.path.join(current, match)
-        current = candidate
-    return current
+        return folder, [UnreadableFile(FileRef(path), reason)], 0, None
+    listing = match_dicomdir(path, file_ids, folder)
+    return list(listing.refs), [], 0, listing
 
 
 # --------------------------------------------------------------------------------------
@@ -818,13 +792,11 @@ def _windows(ds: Any) -> tuple[VoiWindow, ...]:
     function = _text(ds, "VOILUTFunction").upper() or "LINEAR"
     if function not in _VOI_FUNCTIONS:
         function = "LINEAR"
-    # LINEAR needs a width of at least 1; LINEAR_EXACT and SIGMOID one above 0 (C.11.2.1.2.1).
-    minimum_width = 1.0 if function == "LINEAR" else 0.0
+    # A LINEAR width below 1 (C.11.2.1.2.1) is kept: on float pixel data it is applied as
+    # LINEAR_EXACT (core.dicom.float_windows); on integers, presets refuse it.
     windows: list[VoiWindow] = []
     for i, (center, width) in enumerate(zip(centers, widths, strict=False)):
-        if center is None or width is None:
-            continue
-        if width < minimum_width or (function != "LINEAR" and width <= 0):
+        if center is None or width is None or not width > 0:
             continue
         explanation = explanations[i] if i < len(explanations) else ""
         windows.append(VoiWindow(center, width, explanation, function))
@@ -844,7 +816,7 @@ def _read_context(ds: Any, ref: FileRef) -> _Context:
     )
     return _Context(
         patient_id=_text(ds, "PatientID"),
-        patient_name=_text(ds, "PatientName"),
+        patient_name=decode_person_name(_value(ds, "PatientName")),
         birth_date=_text(ds, "PatientBirthDate"),
         sex=_text(ds, "PatientSex"),
         study_uid=study_uid,
@@ -943,6 +915,8 @@ def _read_instance(
             else:
                 length = None
     frames = _read_frames(ds, number_of_frames)
+    if pixel_tag is not None and pixel_tag != _PIXEL_DATA:
+        frames = with_continuous_windows(frames)  # Float / Double Float Pixel Data
     modality = _text(ds, "Modality")
     intensity = _text(ds, "PixelIntensityRelationship").upper()
     complex_lut = "ModalityLUTSequence" in ds or (
@@ -1090,7 +1064,6 @@ def _assemble(
     patients: dict[tuple[str, str], _PatientBucket] = {}
     non_image: list[NonImageRecord] = []
     problems = list(unreadable)
-    seen: dict[tuple[str, int, int, int, int, int], FileRef] = {}
 
     def study_bucket(context: _Context) -> _StudyBucket:
         patient = patients.setdefault(
@@ -1098,7 +1071,6 @@ def _assemble(
         )
         return patient.studies.setdefault(context.study_uid, _StudyBucket(context, {}))
 
-    # Sorted by file, so that which copy of a duplicated object is kept does not vary.
     ordered = sorted(headers, key=_header_ref)
     for header in ordered:
         if isinstance(header, _Skipped):
@@ -1109,28 +1081,6 @@ def _assemble(
             study_bucket(header.context)
             non_image.append(header.record)
         else:
-            record = header.record
-            # The same object twice (a copy, or another transfer syntax) is shown once;
-            # a UID clash between different images is not a copy, and both are kept.
-            identity = (
-                record.sop_instance_uid,
-                record.rows,
-                record.columns,
-                record.number_of_frames,
-                record.samples_per_pixel,
-                record.bits_allocated,
-            )
-            first = seen.get(identity)
-            if first is not None:
-                problems.append(
-                    UnreadableFile(
-                        header.record.ref,
-                        f"same SOP Instance UID as {first.display_name}: a copy of an object "
-                        "already indexed, not shown twice",
-                    )
-                )
-                continue
-            seen[identity] = record.ref
             bucket = study_bucket(header.context)
             bucket.series.setdefault(header.context.series_uid, []).append(header)
 
@@ -1157,6 +1107,12 @@ def _assemble(
         unreadable=tuple(sorted(problems, key=lambda u: u.ref)),
         skipped_non_dicom=skipped,
     )
+
+
+def _set_aside(header: _Header, set_aside: dict[FileRef, str]) -> _Header:
+    if isinstance(header, _Image) and header.record.ref in set_aside:
+        return UnreadableFile(header.record.ref, set_aside[header.record.ref])
+    return header
 
 
 def _header_ref(header: _Header) -> FileRef:

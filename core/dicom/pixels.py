@@ -41,7 +41,7 @@ import numpy.typing as npt
 from pydicom.datadict import dictionary_description, tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.pixels.decoders.base import get_decoder
-from pydicom.pixels.processing import apply_color_lut, convert_color_space
+from pydicom.pixels.processing import convert_color_space
 from pydicom.uid import (
     HTJ2K,
     JPEG2000,
@@ -63,6 +63,8 @@ from pydicom.uid import (
     RLELossless,
 )
 
+from core.dicom.float_windows import continuous_voi_function
+from core.dicom.lut_data import apply_palette, read_lut_entries
 from core.dicom.records import VoiWindow
 from core.errors import DicomError, PixelDataError, UnsupportedTransferSyntaxError
 
@@ -531,15 +533,7 @@ def _parse_lut_item(
         raise PixelDataError(
             src, f"{what} LUT Descriptor gives {bits} bits per entry, expected 1 to 16"
         )
-    raw = data_element.value
-    if isinstance(raw, bytes | bytearray):
-        if bits <= 8 and len(raw) == entries:
-            table: Array = np.frombuffer(raw, dtype=np.uint8)
-        else:
-            order = "<" if _is_little_endian(ds) else ">"
-            table = np.frombuffer(raw[: len(raw) // 2 * 2], dtype=f"{order}u2")
-    else:
-        table = np.asarray(list(raw) if isinstance(raw, Sequence) else [raw], dtype=np.int64)
+    table = read_lut_entries(data_element.value, entries, bits, little_endian=_is_little_endian(ds))
     if table.size == 0:
         raise PixelDataError(src, f"{what} LUT Data (0028,3006) is empty")
     if table.size < entries:
@@ -798,30 +792,6 @@ def apply_bits_stored_mask(arr: Array, bits_stored: int) -> Array:
     return arr
 
 
-def _apply_palette(stored: Array, ds: Dataset, signed: bool, src: str) -> tuple[Array, int]:
-    """PALETTE COLOR indices to RGB through the palette LUTs (PS3.3 C.7.6.3.1.5)."""
-    descriptor = ds.get("RedPaletteColorLookupTableDescriptor")
-    if descriptor is None or len(descriptor) != 3:
-        raise PixelDataError(
-            src,
-            "PALETTE COLOR image without a valid Red Palette Color Lookup Table "
-            f"Descriptor (0028,1101): found {descriptor!r}",
-        )
-    entries = (int(descriptor[0]) & 0xFFFF) or 0x10000
-    first = _twos_complement(int(descriptor[1]), 16, signed)
-    bits = int(descriptor[2])
-    try:
-        # The whole table once; then one vectorised lookup for the frame.
-        table = apply_color_lut(np.arange(first, first + entries, dtype=np.int64), ds)[:, :3]
-    except Exception as exc:
-        raise PixelDataError(src, f"palette colour lookup table: {_short(exc)}") from exc
-    top = 255 if bits <= 8 else 65535
-    if int(table.max()) > top:
-        top = 65535
-    index = np.clip(stored.astype(np.int64) - first, 0, len(table) - 1)
-    return table[index], top
-
-
 def _decode(ds: Dataset, frame: int, src: str) -> _Decoded:
     keyword = _pixel_keyword(ds, src)
     element = ds[keyword]
@@ -885,8 +855,11 @@ def _decode(ds: Dataset, frame: int, src: str) -> _Decoded:
     photometric = photometric or options["photometric_interpretation"]
     if samples == 1:
         if photometric == "PALETTE COLOR":
-            rgb, top = _apply_palette(array, ds, options.get("pixel_representation", 0) == 1, src)
-            return _Decoded(stored=array, colour=rgb, colour_max=top)
+            signed = options.get("pixel_representation", 0) == 1
+            rgb = apply_palette(
+                array, ds, signed=signed, little_endian=_is_little_endian(ds), src=src
+            )
+            return _Decoded(stored=array, colour=rgb, colour_max=255)
         return _Decoded(stored=array, colour=None, colour_max=0)
     if photometric in ("YBR_FULL", "YBR_FULL_422"):
         # A decoder that left YCbCr (the as_rgb option did not apply): convert here.
@@ -1208,6 +1181,8 @@ def _voi_presets(ds: Dataset, frame: int, src: str) -> tuple[VoiPreset, ...]:
     function_text = str(
         holder.get("VOILUTFunction") or ds.get("VOILUTFunction") or "LINEAR"
     ).strip()
+    if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
+        function_text = continuous_voi_function(function_text)
     try:
         function = VoiFunction(function_text.upper())
     except ValueError:

@@ -198,6 +198,20 @@ class UnreadableFile:
 
 
 @dataclass(frozen=True)
+class IndexNote:
+    """Something about the source a reader should know that did not stop any file.
+
+    ``kind`` says what it is about: ``"dicomdir"`` (the DICOMDIR lists files that
+    are missing, or misses files that are there; see core.dicom.dicomdir).
+    ``details`` name the files, one line each; no patient data.
+    """
+
+    kind: str
+    message: str
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class StudyIndex:
     """Everything found under one scanned path."""
 
@@ -206,6 +220,7 @@ class StudyIndex:
     non_image: tuple[NonImageRecord, ...]
     unreadable: tuple[UnreadableFile, ...]
     skipped_non_dicom: int = 0
+    notes: tuple[IndexNote, ...] = ()
 
     def all_series(self) -> tuple[SeriesRecord, ...]:
         return tuple(s for p in self.patients for st in p.studies for s in st.series)

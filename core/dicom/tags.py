@@ -28,6 +28,7 @@ from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID
 
 from core.dicom.index import _quiet_pydicom as quiet_pydicom
+from core.dicom.person_name import decode_person_name
 from core.dicom.records import FileRef
 from core.errors import DicomReadError, NotDicomError
 from core.jobs import CancelToken, Progress
@@ -288,6 +289,9 @@ def _single_text(value: Any, vr: str) -> str:
         return f"{value} ({name})" if name and name != str(value) else str(value)
     if isinstance(value, bytes | bytearray):
         return f"<{len(value)} bytes>"
+    if vr == "PN":
+        # All component groups, but never the ISO 2022 escape sequences pydicom leaves in.
+        return decode_person_name(value)
     text = str(value)
     # Control characters (LT/ST/UT line breaks) would break a one-line row.
     return re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip() if vr in ("LT", "ST", "UT") else text

@@ -44,7 +44,10 @@ _READ_THREADS = 4
 
 @dataclass(frozen=True)
 class FirstImage:
-    """The first slice in display order is ready: ``volume.array[index]`` holds it.
+    """The first slice a viewer shows is ready: ``volume.array[index]`` holds it.
+
+    That is the first in reading order (:mod:`core.dicom.reading_order`: an axial stack's
+    most superior slice), read before any other.
 
     ``volume`` is the object the job will return, still filling: a viewer may show
     any frame whose ``volume.loaded`` flag is set while the rest arrives.
@@ -213,6 +216,7 @@ def load_series(
         When the series has no frames or frames of different sizes.
     """
     from core.dicom.geometry import compute_geometry
+    from core.dicom.reading_order import reading_order
 
     if not isinstance(series, SeriesRecord):
         raise TypeError(f"series must be a SeriesRecord, not {type(series).__name__}")
@@ -238,8 +242,10 @@ def load_series(
     first_s = 0.0
     first_sent = False
 
-    native = [i for i, f in enumerate(frames) if _is_native(f)]
-    decoded = [i for i, f in enumerate(frames) if not _is_native(f)]
+    # Read in the order a viewer shows them (axial: superior first), the first one first.
+    shown = reading_order(geometry).frames
+    native = [i for i in shown if _is_native(frames[i])]
+    decoded = [i for i in shown if not _is_native(frames[i])]
     step = max(1, len(frames) // 20)
     done = 0
 
@@ -256,17 +262,17 @@ def load_series(
         if first_sent or done == 0:
             return None
         first_sent = True
-        index = int(np.argmax(loaded)) if loaded.any() else 0
+        index = shown[0] if loaded[shown[0]] else int(np.argmax(loaded)) if loaded.any() else 0
         first_s = time.perf_counter() - start
         return FirstImage(index, array[index], first_s, volume)
 
     # The frame shown first is read before anything else, on this thread.
-    if native and native[0] == 0:
+    if native and native[0] == shown[0]:
         try:
-            _read_native_frame(frames[0], array[0])
-            record(0, None)
+            _read_native_frame(frames[shown[0]], array[shown[0]])
+            record(shown[0], None)
         except (DicomError, OSError) as error:
-            record(0, error)
+            record(shown[0], error)
         native = native[1:]
         event = first_event()
         if event is not None:

@@ -11,7 +11,8 @@ references the study in exports; it never goes into a prompt.
 :func:`findings_from_analysis` turns an :class:`~core.analysis.inference.AnalysisResult`
 into :class:`~core.report.document.FindingFact` values, with the patient's side and
 the lung zone of each finding that has a heatmap, and :func:`build_report_context`
-puts study and findings together.
+puts study and findings together: every :class:`AnalysedImage` of the study, each
+located with its own Patient Orientation and View Position.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "AnalysedImage",
+    "analysed_image_from_dataset",
     "build_report_context",
     "describe_technique",
     "find_finding_location",
@@ -526,9 +530,61 @@ def findings_from_analysis(
     return tuple(facts)
 
 
+@dataclass(frozen=True)
+class AnalysedImage:
+    """One image's analysis, with what places its findings on the patient.
+
+    Attributes
+    ----------
+    result : AnalysisResult
+    patient_orientation : (str, str) or None
+        The image's Patient Orientation (0020,0020); None: the conventional display
+        of a frontal radiograph (see :func:`find_finding_location`).
+    view_position : str
+        The image's View Position (0018,5101); "": the study's.
+    """
+
+    result: AnalysisResult
+    patient_orientation: tuple[str, str] | None = None
+    view_position: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.result, AnalysisResult):
+            raise TypeError(f"result must be an AnalysisResult, found {type(self.result).__name__}")
+        if self.patient_orientation is not None:
+            object.__setattr__(
+                self, "patient_orientation", _orientation_values(self.patient_orientation)
+            )
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        """``(SOP Instance UID, frame, model name)``: what one analysis is *of*.
+
+        A study holds one result per key: a newer analysis of the same frame by the
+        same model replaces the older; another image, or another model, adds to it.
+        """
+        result = self.result
+        return (result.sop_instance_uid or "", int(result.frame), result.model_name)
+
+
+def analysed_image_from_dataset(result: AnalysisResult, ds: Dataset | None) -> AnalysedImage:
+    """``result`` with the Patient Orientation and View Position of the image's header.
+
+    ``ds`` None (the header is not at hand) gives the conventional orientation and the
+    study's view.
+    """
+    if ds is None:
+        return AnalysedImage(result)
+    return AnalysedImage(
+        result,
+        patient_orientation=patient_orientation_from_dataset(ds),
+        view_position=_text(_raw(ds, "ViewPosition")).upper(),
+    )
+
+
 def build_report_context(
     study: StudyContext,
-    results: Sequence[AnalysisResult],
+    results: Sequence[AnalysisResult | AnalysedImage],
     *,
     patient_orientation: Sequence[str] | str | None = None,
 ) -> ReportContext:
@@ -537,13 +593,16 @@ def build_report_context(
     Parameters
     ----------
     study : StudyContext
-    results : sequence of AnalysisResult
-        Skipped results contribute nothing. When several models (or images)
-        report the same label, the strongest verdict is kept (positive over
-        indeterminate over negative; then the higher probability over threshold),
-        so the report never drops a finding one model saw.
+    results : sequence of AnalysedImage or AnalysisResult
+        Every analysed image of the study. Skipped results contribute nothing.
+        When several models (or images) report the same label, the strongest
+        verdict is kept (positive over indeterminate over negative; then the
+        higher probability over threshold), so the report never drops a finding
+        one model saw. Each image's findings are located with its own Patient
+        Orientation and View Position (the study's view when it has none).
     patient_orientation : optional
-        Patient Orientation of the analysed image(s), for the side of findings.
+        Patient Orientation for the plain :class:`AnalysisResult` items (an
+        :class:`AnalysedImage` carries its own).
 
     Returns
     -------
@@ -560,9 +619,14 @@ def build_report_context(
     chosen: dict[str, FindingFact] = {}
     models: list[str] = []
     analysed = False
-    for result in results:
-        if not isinstance(result, AnalysisResult):
-            raise TypeError(f"results must hold AnalysisResult, found {type(result).__name__}")
+    for item in results:
+        if isinstance(item, AnalysisResult):
+            item = AnalysedImage(item, _orientation_or_none(patient_orientation))
+        if not isinstance(item, AnalysedImage):
+            raise TypeError(
+                f"results must hold AnalysedImage or AnalysisResult, found {type(item).__name__}"
+            )
+        result = item.result
         if result.skipped is not None:
             logger.info("a model was not run (%s); it adds no findings", result.skipped)
             continue
@@ -571,8 +635,8 @@ def build_report_context(
             models.append(result.model_display_name)
         for fact in findings_from_analysis(
             result,
-            patient_orientation=patient_orientation,
-            view_position=study.view_position or None,
+            patient_orientation=item.patient_orientation,
+            view_position=item.view_position or study.view_position or None,
         ):
             key = fact.label.strip().lower()
             current = chosen.get(key)
@@ -584,6 +648,10 @@ def build_report_context(
         models=tuple(models),
         analysed=analysed,
     )
+
+
+def _orientation_or_none(value: Sequence[str] | str | None) -> tuple[str, str] | None:
+    return None if value is None else _orientation_values(value)
 
 
 def _strength(fact: FindingFact) -> tuple[int, float]:

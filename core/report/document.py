@@ -13,8 +13,9 @@ person marks it. When a person edits a section, :meth:`Report.with_section_text`
 re-splits it into sentences and keeps the origin and review state of every sentence
 that is still there word for word; a changed sentence becomes the person's.
 
-Signing is blocked while unreviewed engine text or unresolved grounding conflicts
-remain, unless the user overrides; the override (who, when, why, and what was
+Signing is blocked while unreviewed engine text or unresolved grounding issues
+(conflicts, and positive findings the report does not mention) remain, unless the
+user overrides; the override (who, when, why, and what was
 outstanding) is recorded in the signature.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -37,7 +39,9 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "FORMAT_VERSION",
     "LANGUAGES",
+    "NOT_MENTIONED_PREFIX",
     "SECTION_HEADINGS",
+    "SECTION_HEADING_ALIASES",
     "SECTION_ORDER",
     "Addendum",
     "FindingFact",
@@ -53,6 +57,7 @@ __all__ = [
     "StudyContext",
     "join_sentences",
     "new_report",
+    "section_of_heading",
     "split_sentences",
 ]
 
@@ -60,6 +65,9 @@ __all__ = [
 FORMAT_VERSION: Final = 1
 #: Report languages: English and simplified Chinese.
 LANGUAGES: Final = ("en", "zh-CN")
+#: How the grounding check's line for a finding the report leaves out begins (it is
+#: listed for review at sign-off as it is, not as a conflict).
+NOT_MENTIONED_PREFIX: Final = "not mentioned: "
 
 
 class ReportStateError(RadAssistError):
@@ -119,6 +127,82 @@ SECTION_HEADINGS: Final[Mapping[str, Mapping[Section, str]]] = {
         Section.RECOMMENDATIONS: "建议",
     },
 }
+#: Other names a section goes by in reports people type (and in the editor's layout),
+#: matched like the headings above by :func:`section_of_heading`.
+SECTION_HEADING_ALIASES: Final[Mapping[Section, tuple[str, ...]]] = {
+    Section.CLINICAL_INFORMATION: (
+        "clinical history",
+        "history",
+        "indication",
+        "indications",
+        "clinical indication",
+        "reason for examination",
+        "临床信息",
+        "病史",
+        "临床病史",
+        "临床诊断",
+    ),
+    Section.TECHNIQUE: ("techniques", "procedure", "检查方法"),
+    Section.COMPARISON: ("comparisons", "prior studies", "比较"),
+    Section.FINDINGS: ("finding", "检查所见", "影像学所见", "影像表现", "影像学表现"),
+    Section.IMPRESSION: (
+        "impressions",
+        "conclusion",
+        "conclusions",
+        "opinion",
+        "印象",
+        "结论",
+        "诊断",
+        "影像诊断",
+        "影像学诊断",
+    ),
+    Section.RECOMMENDATIONS: ("recommendation", "recommendation(s)"),
+}
+# Decoration around a heading: markdown hashes and emphasis, brackets (【影像所见】).
+_HEADING_DECORATION: Final = re.compile(r"^[#*_\s【\[]+|[*_\s】\]]+$")
+
+
+def _heading_key(text: str) -> str:
+    # NFKC folds full-width letters and colons (ＦＩＮＤＩＮＧＳ：) into ASCII.
+    key = _HEADING_DECORATION.sub("", unicodedata.normalize("NFKC", text))
+    key = _HEADING_DECORATION.sub("", key.rstrip(":").strip())
+    return " ".join(key.split()).casefold()
+
+
+def _heading_names() -> dict[str, Section]:
+    names: dict[str, Section] = {}
+    for headings in SECTION_HEADINGS.values():
+        for section, heading in headings.items():
+            names.setdefault(_heading_key(heading), section)
+    for section, aliases in SECTION_HEADING_ALIASES.items():
+        for alias in aliases:
+            names.setdefault(_heading_key(alias), section)
+    return names
+
+
+_HEADING_NAMES: Final = _heading_names()
+
+
+def section_of_heading(text: str) -> Section | None:
+    """The section a heading names, in either language, or None when it names none.
+
+    Case, surrounding spaces, a final colon (ASCII or full-width) and markdown or
+    bracket decoration do not matter: ``"FINDINGS:"``, ``"Findings"``, ``"**Impression**"``,
+    ``"影像所见："``, ``"【印象】"`` are all headings. The names are
+    :data:`SECTION_HEADINGS` (every language) and :data:`SECTION_HEADING_ALIASES`.
+
+    Examples
+    --------
+    >>> section_of_heading("IMPRESSION:")
+    <Section.IMPRESSION: 'impression'>
+    >>> section_of_heading("检查所见：")
+    <Section.FINDINGS: 'findings'>
+    >>> section_of_heading("No pleural effusion.") is None
+    True
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, found {type(text).__name__}")
+    return _HEADING_NAMES.get(_heading_key(text))
 
 
 class Origin(StrEnum):
@@ -661,13 +745,18 @@ class Report:
         Parameters
         ----------
         conflicts : sequence of str
-            The grounding check's unresolved conflicts, as lines for the user.
+            The grounding check's unresolved issues, as lines for the user
+            (``core.report.grounding.describe``). Each is listed as a conflict,
+            except a finding the report leaves out (a line that begins with
+            :data:`NOT_MENTIONED_PREFIX`), which is listed as it is.
         """
         lines = [
             f"unreviewed {s.origin.value.replace('_', ' ')} text: {s.text!r}"
             for s in self.unreviewed()
         ]
-        lines.extend(f"conflict: {c}" for c in conflicts)
+        lines.extend(
+            c if c.startswith(NOT_MENTIONED_PREFIX) else f"conflict: {c}" for c in conflicts
+        )
         if self.is_empty:
             lines.append("the report is empty")
         return tuple(lines)
@@ -687,7 +776,8 @@ class Report:
         signer : str
             The user named in settings; must not be empty.
         conflicts : sequence of str
-            Unresolved grounding conflicts (from the grounding check).
+            Unresolved grounding issues (from the grounding check): conflicts and
+            findings the report leaves out; see :meth:`signing_blockers`.
         override_reason : str, optional
             Sign although items need review; the reason and the items are recorded.
 

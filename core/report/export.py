@@ -8,6 +8,13 @@ Instance UID), so no patient data is in a name (house rule 8), and each is
 written atomically (:func:`core.report.store.write_atomically`): a full disk or
 an unwritable folder gives an :class:`ExportError` and leaves no partial file.
 
+Every export identifies the patient and the examination (house rule 8: that is what it
+is for): name, patient ID, birth date, sex, accession number, study date and time,
+modality, study description, referring physician and institution, all from one
+:class:`~core.report.identification.ReportIdentification` read from the study's
+header — the SR's Patient and General Study modules, the text's header lines, the
+PDF's header block on every page. Exports are written owner-only (``0o600``).
+
 What every export says (house rule 9): whether the report is a draft or final
 and who signed it when, an override with its reason and outstanding items, which
 sentences are engine text nobody reviewed yet (in a draft), the addenda, the
@@ -29,12 +36,10 @@ the signer as Verifying Observer when signed (PS3.3 C.17.2).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import json
 import logging
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,8 +55,21 @@ from core import __version__
 from core.analysis.manifest import DEMO_BANNER
 from core.errors import RadAssistError, UsageError
 from core.report.document import SECTION_HEADINGS, SECTION_ORDER, Report, Section, Sentence
+from core.report.identification import (
+    ReportIdentification,
+    check_identification,
+    identification_fields,
+    identification_from_context,
+    identification_from_dataset,
+)
+from core.report.pdf_pages import (
+    CJK_FONT_CANDIDATES,
+    find_cjk_font,
+    identification_header,
+    numbered_canvas,
+    register_cjk_font,
+)
 from core.report.store import describe_os_error, study_key, write_atomically
-from core.resources import resource_path
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -59,13 +77,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "CJK_FONT_CANDIDATES",
     "SECTION_HEADINGS",
     "SOFTWARE_NAME",
     "ExportError",
     "KeyImage",
+    "ReportIdentification",
     "export_pdf",
     "export_sr",
     "export_text",
+    "find_cjk_font",
     "format_report_text",
     "make_report_sr",
 ]
@@ -79,12 +100,6 @@ _WORDS: Final[Mapping[str, Mapping[str, str]]] = {
         "draft": "DRAFT — not signed",
         "final": "FINAL — signed by {signer}, {when}",
         "watermark": "DRAFT",
-        "study": "Study",
-        "patient": "Patient",
-        "years": "{age} years",
-        "M": "male",
-        "F": "female",
-        "O": "other",
         "unreviewed": "[unreviewed]",
         "unreviewed_note": "[unreviewed]: engine text no person has reviewed yet",
         "override": "Signed with {count} item(s) outstanding. Reason: {reason}",
@@ -96,9 +111,8 @@ _WORDS: Final[Mapping[str, Mapping[str, str]]] = {
         "template": "template",
         "language_model": "language model",
         "demo": DEMO_BANNER,
-        "page": "page {number}",
+        "page": "Page {number} of {total}",
         "colon": ": ",
-        "comma": ", ",
         "semicolon": "; ",
     },
     "zh-CN": {
@@ -106,12 +120,6 @@ _WORDS: Final[Mapping[str, Mapping[str, str]]] = {
         "draft": "草稿 — 未签署",
         "final": "已签署 — {signer}，{when}",
         "watermark": "草稿",
-        "study": "检查",
-        "patient": "患者",
-        "years": "{age} 岁",
-        "M": "男",
-        "F": "女",
-        "O": "其他",
         "unreviewed": "〔未审核〕",
         "unreviewed_note": "〔未审核〕：尚未经医师审核的自动生成文字",
         "override": "签署时仍有 {count} 项待处理。理由：{reason}",
@@ -123,16 +131,15 @@ _WORDS: Final[Mapping[str, Mapping[str, str]]] = {
         "template": "模板",
         "language_model": "语言模型",
         "demo": "演示模型（以合成图像训练）— 不可用于临床。" + DEMO_BANNER,
-        "page": "第 {number} 页",
+        "page": "第 {number} 页，共 {total} 页",
         "colon": "：",
-        "comma": "，",
         "semicolon": "；",
     },
 }
 
 _DEMO_SHORT: Final = "DEMO MODEL - NOT FOR CLINICAL USE"
 _SR_SERIES_NUMBER: Final = 9903
-_EXPORT_MODE: Final = 0o666  # an ordinary file (the umask applies): exports are for sharing
+_EXPORT_MODE: Final = 0o600  # exports identify the patient: readable by the user only
 _MAX_IMAGE_SIDE: Final = 1600  # px; a 17 cm wide figure stays above 200 dpi
 
 # (section container code, TEXT item code), PS3.16 CID 7001 / CID 7002.
@@ -226,7 +233,7 @@ class _Layout:
 
     title: str
     status: str
-    header: tuple[str, ...]
+    identification: tuple[tuple[str, str], ...]  # (label, value), every one of them
     demo: str | None
     sections: tuple[tuple[str, tuple[tuple[str, bool], ...]], ...]  # (sentence, unreviewed)
     unreviewed_note: str | None
@@ -235,32 +242,21 @@ class _Layout:
     provenance: tuple[str, ...]
 
 
-def _layout(report: Report) -> _Layout:
+def _layout(report: Report, identification: ReportIdentification | None = None) -> _Layout:
     words = _words(report)
     study = report.context.study
+    identified = check_identification(identification, report.study_instance_uid)
     if report.is_final and report.signature is not None:
         status = words["final"].format(
             signer=report.signature.signer, when=_display_time(report.signature.signed_at)
         )
     else:
         status = words["draft"]
-    header: list[str] = []
-    described = " ".join(p for p in (study.modality, study.body_part, study.view_position) if p)
-    if study.study_description:
-        described = (
-            f"{described} — {study.study_description}" if described else (study.study_description)
-        )
-    if described:
-        header.append(words["study"] + words["colon"] + described)
-    patient = (
-        [words["years"].format(age=study.patient_age_years)]
-        if (study.patient_age_years is not None)
-        else []
+    fields = identification_fields(
+        identified or identification_from_context(study),
+        report.language,
+        age_years=study.patient_age_years,
     )
-    if study.patient_sex in ("M", "F", "O"):
-        patient.append(words[study.patient_sex])
-    if patient:
-        header.append(words["patient"] + words["colon"] + words["comma"].join(patient))
     headings = SECTION_HEADINGS.get(report.language, SECTION_HEADINGS["en"])
     sections = tuple(
         (
@@ -297,7 +293,7 @@ def _layout(report: Report) -> _Layout:
     return _Layout(
         title=words["title"],
         status=status,
-        header=tuple(header),
+        identification=tuple((label, _clean(value)) for label, value in fields),
         demo=words["demo"] if report.context.is_demo else None,
         sections=sections,
         unreviewed_note=words["unreviewed_note"] if any_unreviewed else None,
@@ -313,21 +309,24 @@ def _paragraph(report: Report, items: Sequence[tuple[str, bool]]) -> str:
     return separator.join(f"{text}{separator}{marker}" if flag else text for text, flag in items)
 
 
-def format_report_text(report: Report) -> str:
+def format_report_text(report: Report, identification: ReportIdentification | None = None) -> str:
     """The report as plain text: what :func:`export_text` writes.
 
-    Headings on their own lines, one paragraph per section, engine text not yet
-    reviewed marked (``[unreviewed]``), then signature notes, addenda and where
-    the text came from.
+    The patient and examination identification (one ``Label: value`` line each,
+    "—" when unknown), headings on their own lines, one paragraph per section,
+    engine text not yet reviewed marked (``[unreviewed]``), then signature notes,
+    addenda and where the text came from. Without ``identification`` only what the
+    report's context knows (modality, description, sex, age) is filled in.
     """
     if not isinstance(report, Report):
         raise TypeError(f"report must be a Report, found {type(report).__name__}")
-    layout = _layout(report)
+    layout = _layout(report, identification)
     upper = report.language != "zh-CN"
     lines = [layout.title.upper() if upper else layout.title, layout.status]
     if layout.demo:
         lines.append(f"*** {layout.demo} ***")
-    lines.extend(layout.header)
+    colon = _words(report)["colon"]
+    lines.extend(label + colon + value for label, value in layout.identification)
     for heading, items in layout.sections:
         lines.extend(["", heading.upper() if upper else heading, _paragraph(report, items)])
     if layout.unreviewed_note:
@@ -398,8 +397,9 @@ def export_text(
     out_dir: str | PathLike[str] | None = None,
     *,
     source_folder: str | PathLike[str] | None = None,
+    identification: ReportIdentification | None = None,
 ) -> Path:
-    """Write the report as UTF-8 plain text (:func:`format_report_text`).
+    """Write the report as UTF-8 plain text (:func:`format_report_text`), owner-only.
 
     Parameters
     ----------
@@ -408,6 +408,9 @@ def export_text(
         Default :func:`core.paths.export_dir`; created if needed.
     source_folder : str or Path, optional
         The study's folder: exporting into it (or below it) is refused.
+    identification : ReportIdentification, optional
+        The patient and examination, from the study's header
+        (:func:`~core.report.identification.identification_from_dataset`).
 
     Returns
     -------
@@ -417,13 +420,14 @@ def export_text(
     Raises
     ------
     UsageError
-        ``out_dir`` is inside ``source_folder``.
+        ``out_dir`` is inside ``source_folder``; ``identification`` is of another study.
     ExportError
         The folder cannot be created or written (full disk...); no file is left.
     """
     report = _check_report(report)
+    text = format_report_text(report, identification)
     folder = _resolve_folder(out_dir, source_folder)
-    return _write(folder, _file_name(report, "txt"), format_report_text(report).encode("utf-8"))
+    return _write(folder, _file_name(report, "txt"), text.encode("utf-8"))
 
 
 # --------------------------------------------------------------------------- PDF
@@ -432,7 +436,8 @@ def export_text(
 def _needs_cid_font(report: Report, layout: _Layout, key_images: Sequence[KeyImage]) -> bool:
     if report.language == "zh-CN":
         return True
-    texts = [layout.title, layout.status, *layout.header, *layout.signature, *layout.provenance]
+    texts = [layout.title, layout.status, *layout.signature, *layout.provenance]
+    texts += [text for pair in layout.identification for text in pair]
     texts += [text for _, items in layout.sections for text, _ in items]
     texts += [t for pair in layout.addenda for t in pair] + [k.caption for k in key_images]
     try:
@@ -457,59 +462,19 @@ def _image_flowable(image: KeyImage, max_width: float, max_height: float) -> Any
     return Image(buffer, width=width * scale, height=height * scale)
 
 
-#: CJK fonts looked for, in order, when ``RADASSIST_CJK_FONT`` names none: Debian/Ubuntu
-#: packages (fonts-wqy-microhei, fonts-wqy-zenhei, fonts-noto-cjk), Windows, macOS.
-CJK_FONT_CANDIDATES: Final = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-    "C:/Windows/Fonts/simsun.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-)
-
-
-def find_cjk_font() -> Path | None:
-    """The TrueType font the PDF sets Chinese in.
-
-    ``RADASSIST_CJK_FONT``, else the font the installer bundles (``fonts/`` under
-    :func:`core.resources.resources_dir`), else a known system font.
-    """
-    configured = os.environ.get("RADASSIST_CJK_FONT")
-    bundled = str(resource_path("fonts", "wqy-microhei.ttc"))
-    for candidate in ((configured,) if configured else ()) + (bundled, *CJK_FONT_CANDIDATES):
-        path = Path(candidate)
-        if path.is_file():
-            return path
-    return None
-
-
-@functools.lru_cache(maxsize=1)
-def _register_cjk_font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    path = find_cjk_font()
-    if path is not None:
-        try:
-            pdfmetrics.registerFont(TTFont("RadAssist-CJK", str(path), subfontIndex=0))
-            return "RadAssist-CJK"
-        except Exception as exc:  # a broken or PostScript-outline font: use the CID font
-            logger.warning("cannot embed %s (%s); Chinese set in STSong-Light", path, exc)
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
-
-
 def export_pdf(
     report: Report,
     out_dir: str | PathLike[str] | None = None,
     *,
     key_images: Sequence[KeyImage] = (),
     source_folder: str | PathLike[str] | None = None,
+    identification: ReportIdentification | None = None,
 ) -> Path:
-    """Write the report as a PDF (A4), optionally with key images.
+    """Write the report as a PDF (A4), optionally with key images; owner-only.
+
+    Every page starts with the patient and examination identification
+    (:func:`~core.report.pdf_pages.identification_header`) and ends with the
+    software, the report's state and "Page X of Y".
 
     Chinese text is set in a CJK font of the workstation, embedded (subset) so the
     PDF reads the same everywhere (see :func:`find_cjk_font`); without one, in the
@@ -528,6 +493,8 @@ def export_pdf(
         and its heatmap overlay).
     source_folder : str or Path, optional
         The study's folder: exporting into it is refused.
+    identification : ReportIdentification, optional
+        The patient and examination, from the study's header (as for the SR).
 
     Returns
     -------
@@ -537,7 +504,7 @@ def export_pdf(
     Raises
     ------
     UsageError
-        ``out_dir`` is inside ``source_folder``.
+        ``out_dir`` is inside ``source_folder``; ``identification`` is of another study.
     ExportError
         The folder cannot be created or written; no file is left.
     """
@@ -558,12 +525,13 @@ def export_pdf(
     for item in key_images:
         if not isinstance(item, KeyImage):
             raise TypeError(f"key_images must hold KeyImage, found {type(item).__name__}")
+    layout = _layout(report, identification)
     folder = _resolve_folder(out_dir, source_folder)
-    layout = _layout(report)
     words = _words(report)
 
-    if _needs_cid_font(report, layout, key_images):
-        regular = bold = _register_cjk_font()  # one face: headings are set larger instead
+    cjk = _needs_cid_font(report, layout, key_images)
+    if cjk:
+        regular = bold = register_cjk_font()  # one face: headings are set larger instead
         wrap = "CJK"
     else:
         regular, bold, wrap = "Helvetica", "Helvetica-Bold", None
@@ -600,7 +568,6 @@ def export_pdf(
     ]
     if layout.demo:
         story.append(Paragraph(escape(layout.demo), banner))
-    story.extend(Paragraph(escape(line), body) for line in layout.header)
     for name, items in layout.sections:
         story.append(Paragraph(escape(name), heading))
         story.append(Paragraph(paragraph(items), body))
@@ -626,6 +593,11 @@ def export_pdf(
     footer = f"{SOFTWARE_NAME} {__version__} — {layout.status}"
     if layout.demo:
         footer += f" — {_DEMO_SHORT}"
+    inner = width - 2 * margin
+    header_top = height - 10 * mm
+    _, header_height = identification_header(
+        layout.identification, inner, font=regular, cjk=cjk
+    ).wrap(inner, height)
 
     def decorate(canvas: Canvas, document: Any) -> None:
         canvas.saveState()
@@ -637,10 +609,20 @@ def export_pdf(
             canvas.drawCentredString(0, -30, words["watermark"])
             canvas.rotate(-45)
             canvas.translate(-width / 2, -height / 2)
+        header = identification_header(layout.identification, inner, font=regular, cjk=cjk)
+        header.wrapOn(canvas, inner, height)
+        header.drawOn(canvas, margin, header_top - header_height)
         canvas.setFillColor(colors.grey)
         canvas.setFont(regular, 7.5)
         canvas.drawString(margin, 10 * mm, footer[:150])
-        canvas.drawRightString(width - margin, 10 * mm, words["page"].format(number=document.page))
+        canvas.restoreState()
+
+    def number(canvas: Canvas, page: int, pages: int) -> None:
+        canvas.saveState()
+        canvas.setFillColor(colors.grey)
+        canvas.setFont(regular, 7.5)
+        label = words["page"].format(number=page, total=pages)
+        canvas.drawRightString(width - margin, 10 * mm, label)
         canvas.restoreState()
 
     buffer = io.BytesIO()
@@ -650,7 +632,7 @@ def export_pdf(
         pagesize=A4,
         leftMargin=margin,
         rightMargin=margin,
-        topMargin=margin,
+        topMargin=height - header_top + header_height + 6 * mm,
         bottomMargin=margin + 4 * mm,
         title=layout.title,
         author=signer,
@@ -658,7 +640,9 @@ def export_pdf(
         creator=f"{SOFTWARE_NAME} {__version__}",
         lang=report.language,
     )
-    document.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    document.build(
+        story, onFirstPage=decorate, onLaterPages=decorate, canvasmaker=numbered_canvas(number)
+    )
     # With and without key images are two documents: neither overwrites the other.
     name = _file_name(report, "pdf", "images" if key_images else "")
     return _write(folder, name, buffer.getvalue())
@@ -708,8 +692,8 @@ def _load_source(source: Dataset | str | PathLike[str]) -> tuple[Dataset, Path |
     return source, folder
 
 
-def _evidence(source: Dataset, report: Report) -> Dataset:
-    """The source's header without pixels, with the type 2 attributes highdicom reads."""
+def _evidence(source: Dataset, report: Report) -> tuple[Dataset, ReportIdentification]:
+    """The source's header without pixels, its identification in place of its own values."""
     from pydicom import Dataset
 
     name = Path(str(getattr(source, "filename", "") or "source")).name
@@ -724,19 +708,12 @@ def _evidence(source: Dataset, report: Report) -> Dataset:
         # what highdicom copies into the SR. No pixels, icons, overlays or private data.
         if element.tag.group in _EVIDENCE_GROUPS and not element.tag.is_private:
             header.add(element)
-    for keyword in (
-        "PatientID",
-        "PatientName",
-        "PatientBirthDate",
-        "PatientSex",
-        "AccessionNumber",
-        "StudyID",
-        "StudyDate",
-        "StudyTime",
-    ):
-        if keyword not in header:
-            setattr(header, keyword, "")
-    return header
+    # highdicom copies the patient and study attributes from here: the SR says what the
+    # text and the PDF print, from the same ReportIdentification.
+    identification = identification_from_dataset(source)
+    for keyword, value in identification.dicom_attributes().items():
+        setattr(header, keyword, value)
+    return header, identification
 
 
 def _device_observer(name: str, model: str, version: str = "") -> Any:
@@ -790,7 +767,7 @@ def make_report_sr(report: Report, source: Dataset) -> Dataset:
     from pydicom.uid import generate_uid
 
     report = _check_report(report)
-    evidence = _evidence(source, report)
+    evidence, identification = _evidence(source, report)
     contains = hd.sr.RelationshipTypeValues.CONTAINS
 
     items: list[Any] = [
@@ -938,8 +915,11 @@ def make_report_sr(report: Report, source: Dataset) -> Dataset:
         series_description=description[:64],
         software_versions=__version__,
         manufacturer_model_name=SOFTWARE_NAME,
+        institution_name=identification.institution_name or None,
         specific_character_set="ISO_IR 192",
     )
+    if identification.study_description:
+        sr.StudyDescription = identification.study_description
     if signed and report.signature is not None:
         sr.VerifyingObserverSequence[0].VerificationDateTime = _dicom_datetime(
             report.signature.signed_at

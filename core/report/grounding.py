@@ -30,19 +30,27 @@ negation. Laterality is read next to the mention ("right pleural effusion",
 text says       analysis positive   indeterminate      negative
 ==============  ==================  =================  ==========================
 present         ok (side checked)   unsupported        unsupported
-uncertain       ok                  ok                 unsupported
+uncertain       ok (side checked)   ok                 unsupported
 absent          contradicted        ok                 ok
 ==============  ==================  =================  ==========================
 
 Indeterminate means the probability fell short of the model's operating
 threshold, within its margin: hedged wording fits it, a denial agrees with the
 model's verdict at its operating point, and a definite assertion goes beyond what
-the model found, so it is flagged with a reason that says so. A present mention on
-the other side than the heatmap's ("left effusion" where the analysis placed it
-on the right) is unsupported; a denial on the other side ("no left effusion")
-does not contradict a right-sided finding. Labels the analysis never assessed,
-and reports drafted without an analysis, raise nothing. Clinical information (the
-question asked) and technique are not checked.
+the model found, so it is flagged with a reason that says so. A present or hedged
+mention on the other side than the heatmap's ("left effusion" where the analysis
+placed it on the right) is a *laterality* conflict; a denial on the other side
+("no left effusion") does not contradict a right-sided finding, nor does one
+limited to large findings ("no large pneumothorax", :mod:`core.report.consistency`).
+Labels the analysis never assessed, and reports drafted without an analysis, raise
+none of these. Clinical information (the question asked) and technique are not
+checked.
+
+It then reads the report as a whole (:mod:`core.report.consistency`): an
+impression that says the opposite of the findings is *inconsistent* (with or
+without an analysis), and a finding the analysis called positive that no sentence
+states, hedges or denies is *not mentioned* (:mod:`core.report.issues` lists the
+kinds).
 """
 
 from __future__ import annotations
@@ -51,9 +59,17 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from core.report.document import FindingFact, Report, ReportContext, Section
+from core.report.consistency import (
+    ReadSentence,
+    denies_only_large,
+    find_inconsistencies,
+    find_omissions,
+)
+from core.report.document import NOT_MENTIONED_PREFIX, FindingFact, Report, ReportContext, Section
+from core.report.issues import ISSUE_KINDS, POLARITIES, GroundingIssue, Mention
+from core.report.issues import format_evidence as _numbers
 from core.report.templates import normalise_language
 
 logger = logging.getLogger(__name__)
@@ -73,10 +89,6 @@ __all__ = [
 
 #: The labels the extractor recognises (the analysis models' labels).
 LABELS: Final = ("Nodule", "Mass", "Effusion", "Pneumothorax", "Cardiomegaly", "Consolidation")
-#: A mention's polarity.
-POLARITIES: Final = ("present", "absent", "uncertain")
-#: A grounding issue's kind.
-ISSUE_KINDS: Final = ("unsupported", "contradicted")
 #: Sections whose sentences are checked (clinical information is the question
 #: asked, technique states no finding).
 CHECKED_SECTIONS: Final = (
@@ -101,97 +113,17 @@ _ACUTE: Final = ("Consolidation", "Effusion", "Pneumothorax")
 _LUNG: Final = ("Consolidation", "Nodule", "Mass")
 
 
-@dataclass(frozen=True)
-class Mention:
-    """A finding named in text.
-
-    Attributes
-    ----------
-    label : str
-        One of :data:`LABELS`.
-    polarity : {"present", "absent", "uncertain"}
-    start, end : int
-        The mention's span in the text (``text[start:end]``).
-    cue : str
-        The negation or uncertainty cue that decided the polarity (the phrase itself
-        for phrases such as "heart size is normal"); "" for a plain assertion.
-    side : {"right", "left", "bilateral"} or None
-        The side the text gives the finding, when it gives one.
-    term : str
-        The words that named the finding.
-    """
-
-    label: str
-    polarity: str
-    start: int
-    end: int
-    cue: str
-    side: str | None = None
-    term: str = ""
-
-    def __post_init__(self) -> None:
-        if self.polarity not in POLARITIES:
-            raise ValueError(f"polarity must be one of {POLARITIES}, found {self.polarity!r}")
-
-
-@dataclass(frozen=True)
-class GroundingIssue:
-    """A sentence at odds with the analysis.
-
-    Attributes
-    ----------
-    sentence_id : str
-    section : Section
-    label : str
-        The analysis label concerned.
-    kind : {"unsupported", "contradicted"}
-        Unsupported: asserts (or raises) a finding the analysis did not report;
-        contradicted: denies one it did.
-    reason : str
-        For the user, e.g. "asserts Effusion; the analysis found it negative
-        (p=0.04, threshold 0.29)".
-    text : str
-        The sentence.
-    start, end : int
-        The mention's span in the sentence (for highlighting); -1 when unknown.
-    """
-
-    sentence_id: str
-    section: Section
-    label: str
-    kind: str
-    reason: str
-    text: str = ""
-    start: int = -1
-    end: int = -1
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "section", Section(self.section))
-        if self.kind not in ISSUE_KINDS:
-            raise ValueError(f"kind must be one of {ISSUE_KINDS}, found {self.kind!r}")
-
-    @property
-    def key(self) -> str:
-        """``"sentence_id:label:kind"``: what :meth:`Report.dismiss_issue` records."""
-        return f"{self.sentence_id}:{self.label}:{self.kind}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "sentence_id": self.sentence_id,
-            "section": self.section.value,
-            "label": self.label,
-            "kind": self.kind,
-            "reason": self.reason,
-            "start": self.start,
-            "end": self.end,
-        }
-
-
 # --------------------------------------------------------------------------- lexicon
 
 _NEG, _UNC, _PSEUDO, _STOP = "neg", "unc", "pseudo", "stop"
 _PRE, _POST, _EITHER = "pre", "post", "either"
+_ASIDE = "aside"  # an either-way cue that qualifies the word after it, no finding
+# "consolidation, likely pneumonia", "nodule, probably benign": after a comma and
+# before a word that is not a finding, a hedge qualifies that word (the cause, the
+# nature), not the finding before it; "effusion, likely present" still hedges it.
+_EN_ASIDE: Final = re.compile(
+    r"\s+(?!(?:present|seen|noted|there|visible|identified|to|be|is|are)\b)[a-z]", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -316,7 +248,7 @@ _EN_TERMS: Final[tuple[_TermEntry, ...]] = (
         "Cardiomegaly",
         polarity="absent",
     ),
-    _term(r"heart size ?[:=]? ?normal", "Cardiomegaly", polarity="absent"),
+    _term(r"heart size\s*[:=]?\s*normal", "Cardiomegaly", polarity="absent"),
     _term(
         r"normal(?:[ -]sized?)? (?:heart(?: size)?|cardiac (?:size|silhouette)|"
         r"cardiomediastinal silhouette)",
@@ -498,7 +430,8 @@ _EN_SIDE: Final = re.compile(
     re.IGNORECASE,
 )
 _EN_SIDE_AFTER: Final = re.compile(
-    r"^\W*(?:[\w-]+\s+){0,3}?(?:(?:in|at|on|within|over|involving|of)\s+(?:the\s+)?"
+    r"^\W*(?:[\w-]+\s+){0,3}?(?:(?:in|at|on|within|over|involving|of|occup(?:y|ies|ying)|"
+    r"overl(?:ies|ying))\s+(?:the\s+)?"
     r"(?:[\w-]+\s+)?(right|left|both)\b|(bilaterally)\b)",
     re.IGNORECASE,
 )
@@ -606,6 +539,13 @@ class _Extractor:
                 and not any(cue.end <= c.start < following[0].start for c in self.cues)
             ):
                 return _PRE
+        if (
+            spec.kind == _UNC
+            and self.lex.language == "en"
+            and re.search(r",\s*$", self.text[: cue.start])
+            and _EN_ASIDE.match(self.text, cue.end)
+        ):
+            return _ASIDE
         return _POST
 
     def _scope_cue(self, term: _Span) -> tuple[_Cue | None, _Cue | None, str, str]:
@@ -617,7 +557,7 @@ class _Extractor:
             spec = self.lex.cues[cue.index]
             if spec.kind == _STOP:
                 break
-            if direction == _POST:
+            if direction in (_POST, _ASIDE):
                 continue
             if spec.kind != _PSEUDO and self._distance(cue.end, term.start) <= self.lex.pre_window:
                 pre, pre_text = spec, self.text[cue.start : cue.end]
@@ -628,6 +568,8 @@ class _Extractor:
             if cue.start < term.end:
                 continue
             spec = self.lex.cues[cue.index]
+            if direction == _ASIDE:
+                continue
             if spec.kind in (_STOP, _PSEUDO) or direction == _PRE:
                 break
             if self._distance(term.end, cue.start) <= self.lex.post_window:
@@ -673,7 +615,30 @@ class _Extractor:
             match = self.lex.side_after.match(self.text[term.end : after])
             if match:
                 return _side_name(match.group(1) or match.group(2))
+        if self.lex.language != "en":
+            # A Chinese sentence names the place first: "左下肺野片状模糊影，实变可能" puts
+            # the consolidation on the left (across commas, never across another finding).
+            start = self._sentence_start(term.start)
+            for other in self.terms:
+                if other.end <= term.start:
+                    start = max(start, other.end)
+            for cue in self.cues:
+                if (
+                    cue.end <= term.start
+                    and self.lex.cues[cue.index].kind == _STOP
+                    and self.text[cue.start : cue.end] not in ("，", ",")
+                ):
+                    start = max(start, cue.end)
+            found = list(self.lex.side.finditer(self.text, start, term.start))
+            if found:
+                return _side_name(found[-1].group(0))
         return None
+
+    def _sentence_start(self, position: int) -> int:
+        start = 0
+        for match in re.finditer(r"[.!?。！？；;\n]", self.text[:position]):
+            start = match.end()
+        return start
 
     def mentions(self) -> tuple[Mention, ...]:
         found: list[Mention] = []
@@ -779,12 +744,6 @@ def _fact_for(context: ReportContext, label: str) -> FindingFact | None:
     return max(candidates, key=lambda f: (_VERDICT_RANK[f.verdict], f.probability))
 
 
-def _numbers(fact: FindingFact) -> str:
-    p = fact.probability
-    shown = f"{p:.2f}" if p >= 0.01 or p == 0 else "<0.01"
-    return f"p={shown}, threshold {fact.threshold:.2f}"
-
-
 def _judge(mention: Mention, fact: FindingFact) -> tuple[str, str] | None:
     """The issue a mention raises against a finding: (kind, reason), or None."""
     label = mention.label
@@ -797,15 +756,11 @@ def _judge(mention: Mention, fact: FindingFact) -> tuple[str, str] | None:
                 "contradicted",
                 f"denies {label}{where}; the analysis found it positive ({_numbers(fact)})",
             )
-        if (
-            mention.polarity == "present"
-            and mention.side in ("right", "left")
-            and fact.side
-            and mention.side != fact.side
-        ):
+        if mention.side in ("right", "left") and fact.side and mention.side != fact.side:
+            hedged = "possible " if mention.polarity == "uncertain" else ""
             return (
-                "unsupported",
-                f"places {label} on the {mention.side}; the analysis found it on the "
+                "laterality",
+                f"places {hedged}{label} on the {mention.side}; the analysis found it on the "
                 f"{fact.side} ({_numbers(fact)})",
             )
         return None
@@ -839,8 +794,52 @@ def _sentence_language(text: str, default: str) -> str:
     return default
 
 
+def _read_sentences(report: Report) -> list[ReadSentence]:
+    read: list[ReadSentence] = []
+    for section in CHECKED_SECTIONS:
+        for sentence in report.sentences(section):
+            language = _sentence_language(sentence.text, report.language)
+            mentions = extract_mentions(sentence.text, language)
+            read.append(ReadSentence(section, sentence.id, sentence.text, mentions))
+    return read
+
+
+def _sentence_issues(sentence: ReadSentence, facts: dict[str, FindingFact]) -> list[GroundingIssue]:
+    issues: list[GroundingIssue] = []
+    seen: set[str] = set()
+    # "No large effusion, though a small one cannot be excluded" denies nothing whole.
+    affirmed = {m.label for m in sentence.mentions if m.polarity != "absent"}
+    for mention in sentence.mentions:
+        fact = facts.get(mention.label)
+        if fact is None:
+            continue  # never assessed: nothing to hold the text against
+        judged = _judge(mention, fact)
+        if judged is None:
+            continue
+        kind, reason = judged
+        if kind == "contradicted" and (
+            mention.label in affirmed or denies_only_large(sentence.text, mention)
+        ):
+            continue  # "no large pneumothorax" does not deny the one the analysis found
+        issue = GroundingIssue(
+            sentence_id=sentence.sentence_id,
+            section=sentence.section,
+            label=fact.label,
+            kind=kind,
+            reason=reason,
+            text=sentence.text,
+            start=mention.start,
+            end=mention.end,
+        )
+        if issue.key not in seen:
+            seen.add(issue.key)
+            issues.append(issue)
+    return issues
+
+
 def check_grounding(report: Report) -> tuple[GroundingIssue, ...]:
-    """Every sentence at odds with the report's findings.
+    """Every sentence at odds with the report's findings or with another section, and
+    every positive finding the report leaves out.
 
     Parameters
     ----------
@@ -852,45 +851,31 @@ def check_grounding(report: Report) -> tuple[GroundingIssue, ...]:
     Returns
     -------
     tuple of GroundingIssue
-        In report order, one per sentence, label and kind (see the module
-        docstring for the rules). Empty when no analysis ran.
+        The sentences' issues in report order, one per sentence, label and kind
+        (an "inconsistent" one after the impression sentence's others); then the
+        "not mentioned" items, which belong to no sentence. See the module
+        docstring for the rules. Without an analysis only "inconsistent" issues
+        can arise.
     """
     if not isinstance(report, Report):
         raise TypeError(f"report must be a Report, found {type(report).__name__}")
     context = report.context
-    if not context.analysed or not context.findings:
-        return ()
-    issues: list[GroundingIssue] = []
-    for section in CHECKED_SECTIONS:
-        for sentence in report.sentences(section):
-            seen: set[str] = set()
-            language = _sentence_language(sentence.text, report.language)
-            mentions = extract_mentions(sentence.text, language)
-            # "No large effusion, though a small one cannot be excluded" denies nothing whole.
-            affirmed = {m.label for m in mentions if m.polarity != "absent"}
-            for mention in mentions:
-                fact = _fact_for(context, mention.label)
-                if fact is None:
-                    continue  # never assessed: nothing to hold the text against
-                judged = _judge(mention, fact)
-                if judged is None:
-                    continue
-                kind, reason = judged
-                if kind == "contradicted" and mention.label in affirmed:
-                    continue
-                issue = GroundingIssue(
-                    sentence_id=sentence.id,
-                    section=section,
-                    label=fact.label,
-                    kind=kind,
-                    reason=reason,
-                    text=sentence.text,
-                    start=mention.start,
-                    end=mention.end,
-                )
-                if issue.key not in seen:
-                    seen.add(issue.key)
-                    issues.append(issue)
+    read = _read_sentences(report)
+    facts: dict[str, FindingFact] = {}
+    if context.analysed:
+        for label in LABELS:
+            fact = _fact_for(context, label)
+            if fact is not None:
+                facts[label] = fact
+    by_sentence: dict[str, list[GroundingIssue]] = {}
+    if facts:
+        for sentence in read:
+            by_sentence[sentence.sentence_id] = _sentence_issues(sentence, facts)
+    names = {label: fact.label for label, fact in facts.items()}
+    for issue in find_inconsistencies(read, names):
+        by_sentence.setdefault(str(issue.sentence_id), []).append(issue)
+    issues = [issue for sentence in read for issue in by_sentence.get(sentence.sentence_id, ())]
+    issues.extend(find_omissions(read, facts))
     return tuple(issues)
 
 
@@ -903,6 +888,9 @@ def unresolved_issues(report: Report) -> tuple[GroundingIssue, ...]:
 def describe(issue: GroundingIssue) -> str:
     """One line for the user (and for :meth:`Report.sign`'s ``conflicts``).
 
+    A "not mentioned" item, which has no sentence, reads
+    ``"not mentioned: the analysis found Nodule positive ..."``.
+
     Examples
     --------
     >>> issue = GroundingIssue("a1", Section.FINDINGS, "Effusion", "unsupported",
@@ -912,6 +900,9 @@ def describe(issue: GroundingIssue) -> str:
     """
     if not isinstance(issue, GroundingIssue):
         raise TypeError(f"issue must be a GroundingIssue, found {type(issue).__name__}")
+    if issue.sentence_id is None:
+        # No sentence to quote; the prefix tells sign-off it is not a conflict.
+        return NOT_MENTIONED_PREFIX + " ".join(issue.reason.split())
     heading = issue.section.value.replace("_", " ").capitalize()
     text = " ".join(issue.text.split())
     if len(text) > 80:

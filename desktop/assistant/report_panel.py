@@ -21,11 +21,12 @@ impression, recommendations) and the section's text. What a person sees:
 * which languages cannot be drafted from the templates (a template file of the install
   missing or broken: :mod:`desktop.assistant.template_status`), those drafts disabled.
 
-Typing goes into the report through :meth:`Report.with_section_text` after a short pause
-(at most a second of typing is ever only in the editor) and the draft is saved by
-:class:`~core.report.store.DraftStore` on a job thread at most a second after it changed.
-A draft whose editing session ended without a goodbye (the app was killed) is offered
-back when its study opens again.
+The rules live in :class:`~core.report.workflow.ReportSession` (the same ones
+``radassist draft`` follows); the panel draws the session and forwards what a person does.
+Typing goes into the report after a short pause (at most a second of typing is ever only
+in the editor) and the draft is saved by :class:`~core.report.store.DraftStore` on a job
+thread at most a second after it changed. A draft whose editing session ended without a
+goodbye (the app was killed) is offered back when its study opens again.
 """
 
 from __future__ import annotations
@@ -38,19 +39,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
     QFont,
-    QHelpEvent,
-    QInputMethodEvent,
-    QKeyEvent,
-    QKeySequence,
-    QSyntaxHighlighter,
     QTextCharFormat,
     QTextCursor,
-    QTextDocument,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -67,21 +62,20 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QTextEdit,
     QToolButton,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from core.errors import CancelledError, RadAssistError
 from core.jobs import CancelToken, Progress
-from core.report.document import (
-    SECTION_ORDER,
-    Origin,
-    Report,
-    ReportContext,
-    Section,
-    StudyContext,
-    new_report,
+from core.report.document import Origin, Report, ReportContext, Section, StudyContext
+from core.report.workflow import (
+    ReportSession,
+    describe_error,
+    export_report,
+    read_analysed_image,
+    read_study_context,
+    stopped_language_model_draft,
 )
 from desktop import workers
 from desktop.assistant.report_dialogs import (
@@ -89,10 +83,10 @@ from desktop.assistant.report_dialogs import (
     AddendumDialog,
     SigningBlockedDialog,
 )
+from desktop.assistant.report_editor import ReportEditor
 from desktop.assistant.report_layout import (
     HEADINGS,
     SentenceSpan,
-    heading_line_numbers,
     locate_sentences,
     parse_editor_text,
     render_report,
@@ -178,47 +172,6 @@ def _language_model_job(
     return result
 
 
-def _context_job(ref: FileRef, token: CancelToken) -> StudyContext:
-    import pydicom
-
-    from core.report.context import study_context_from_dataset
-
-    with ref.open() as stream:
-        dataset = pydicom.dcmread(stream, stop_before_pixels=True)
-    token.raise_if_cancelled()
-    return study_context_from_dataset(dataset)
-
-
-def _analysis_context_job(
-    study: StudyContext, results: Sequence[AnalysisResult], token: CancelToken
-) -> ReportContext:
-    from core.report.context import build_report_context
-
-    token.raise_if_cancelled()
-    return build_report_context(study, list(results))
-
-
-def _export_job(
-    kind: str, report: Report, source: FileRef | None, key_images: Sequence[Any], token: Any
-) -> Path:
-    from core.report import export
-
-    token.raise_if_cancelled()
-    # Never beside the study: the engine refuses its folder as a target.
-    folder = Path(source.path).parent if source is not None else None
-    if kind == "text":
-        return export.export_text(report, source_folder=folder)
-    if kind in ("pdf", "pdf_images"):
-        return export.export_pdf(report, key_images=key_images, source_folder=folder)
-    if source is None:
-        raise RadAssistError("no DICOM object of the study is known: the SR cannot reference it")
-    import pydicom
-
-    with source.open() as stream:
-        dataset = pydicom.dcmread(stream, stop_before_pixels=True)
-    return export.export_sr(report, dataset, source_folder=folder)
-
-
 def _key_image(caption: str, image: Any) -> Any:
     """A :class:`core.report.export.KeyImage` from a QImage (uint8 RGB)."""
     from PySide6.QtGui import QImage
@@ -232,134 +185,6 @@ def _key_image(caption: str, image: Any) -> Any:
     return KeyImage(caption, array)
 
 
-# -- the editor ---------------------------------------------------------------------------
-
-
-class _HeadingHighlighter(QSyntaxHighlighter):
-    """Heading lines bold and a little larger (formatting only: the text stays plain)."""
-
-    def __init__(self, document: QTextDocument, editor: ReportEditor) -> None:
-        super().__init__(document)
-        self._editor = editor
-        self._format = QTextCharFormat()
-        self._format.setFontWeight(QFont.Weight.Bold)
-        self._format.setForeground(QColor(40, 80, 140))
-
-    def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt override
-        block = self.currentBlock()
-        if block.blockNumber() in self._editor.heading_blocks():
-            self.setFormat(0, len(text), self._format)
-
-
-class ReportEditor(QTextEdit):
-    """The report's text: plain, with heading lines a person cannot change by accident.
-
-    Keys that would change a heading line (typing in it, deleting into it from the line
-    before or after, a selection across it, Enter on it) are ignored; moving through it
-    is not. A tooltip says, for the sentence under the mouse, who wrote it, whether it was
-    reviewed, and why the grounding check questions it.
-    """
-
-    heading_edit_refused = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("report_editor")
-        self.setAcceptRichText(False)
-        self.setTabChangesFocus(True)
-        self._language = "en"
-        self._headings_cache: tuple[str, dict[int, Section]] | None = None
-        self.tooltip_provider: Callable[[int], str] | None = None
-        self._highlighter = _HeadingHighlighter(self.document(), self)
-
-    def set_language(self, language: str) -> None:
-        if language != self._language:
-            self._language = language
-            self._headings_cache = None
-            self._highlighter.rehighlight()
-
-    def heading_blocks(self) -> dict[int, Section]:
-        """Block (line) number → section of each heading line."""
-        text = self.toPlainText()
-        if self._headings_cache is None or self._headings_cache[0] != text:
-            self._headings_cache = (text, heading_line_numbers(text, self._language))
-        return self._headings_cache[1]
-
-    def _would_change_heading(self, event: QKeyEvent) -> bool:
-        key = event.key()
-        deleting = key in (Qt.Key.Key_Backspace, Qt.Key.Key_Delete) or event.matches(
-            QKeySequence.StandardKey.Cut
-        )
-        breaking = key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-        pasting = event.matches(QKeySequence.StandardKey.Paste)
-        modifiers = event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
-        typing = bool(event.text()) and event.text().isprintable() and not modifiers
-        if not (deleting or breaking or pasting or typing):
-            return False
-        cursor = self.textCursor()
-        return self._touches_heading(
-            cursor, backspace=key == Qt.Key.Key_Backspace, delete=(key == Qt.Key.Key_Delete)
-        )
-
-    def _touches_heading(
-        self, cursor: QTextCursor, *, backspace: bool = False, delete: bool = False
-    ) -> bool:
-        headings = self.heading_blocks()
-        document = self.document()
-        if cursor.hasSelection():
-            first = document.findBlock(cursor.selectionStart()).blockNumber()
-            last = document.findBlock(cursor.selectionEnd()).blockNumber()
-            return any(first <= number <= last for number in headings)
-        block = cursor.block()
-        number = block.blockNumber()
-        if number in headings:
-            return True
-        if backspace and cursor.position() == block.position():
-            return number - 1 in headings
-        if delete and cursor.position() == block.position() + block.length() - 1:
-            return number + 1 in headings
-        return False
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        if not self.isReadOnly() and self._would_change_heading(event):
-            event.accept()
-            self.heading_edit_refused.emit()
-            return
-        super().keyPressEvent(event)
-
-    def inputMethodEvent(self, event: QInputMethodEvent) -> None:  # noqa: N802 - Qt override
-        # Chinese (and other) text arrives committed by the input method, not as keys.
-        if (
-            not self.isReadOnly()
-            and event.commitString()
-            and self._touches_heading(self.textCursor())
-        ):
-            event.accept()
-            self.heading_edit_refused.emit()
-            return
-        super().inputMethodEvent(event)
-
-    def insertFromMimeData(self, source: Any) -> None:  # noqa: N802 - Qt override
-        if self._touches_heading(self.textCursor()):
-            self.heading_edit_refused.emit()
-            return
-        super().insertFromMimeData(source)
-
-    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            text = ""
-            if self.tooltip_provider is not None:
-                position = self.cursorForPosition(event.pos()).position()
-                text = self.tooltip_provider(position)
-            if text:
-                QToolTip.showText(event.globalPos(), text, self.viewport())
-            else:
-                QToolTip.hideText()
-                event.ignore()
-            return True
-        return super().viewportEvent(event)
-
-
 # -- the panel ----------------------------------------------------------------------------
 
 
@@ -369,7 +194,6 @@ class _Stream:
 
     mode: str
     language: str
-    base: Report  # the report when drafting started (the editor is read-only meanwhile)
     model_name: str
     position: int  # where the next chunk goes (UTF-16 document position)
     start: int  # where the model's text begins
@@ -388,12 +212,6 @@ class _Stream:
 
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
-
-
-def _describe_error(error: BaseException) -> str:
-    if isinstance(error, RadAssistError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
 
 
 def _section_title(section: Section, language: str) -> str:
@@ -498,17 +316,12 @@ class ReportPanel(QWidget):
         # the window is up: imported on the GUI thread by the first study they cost it
         # ~45 ms in one piece.
         QTimer.singleShot(0, self._warm_up)
-        self._report: Report | None = None
-        self._study: StudyContext | None = None
-        self._source: FileRef | None = None
-        self._results: dict[str, AnalysisResult] = {}
-        self._issues: tuple[Any, ...] = ()  # unresolved GroundingIssue
+        self._session: ReportSession | None = None  # the report's rules and state
         self._spans: tuple[SentenceSpan, ...] = ()
         self._offsets: list[int] | None = None  # UTF-16 positions when they differ
         self._marks: list[QTextEdit.ExtraSelection] = []
         self._programmatic = 0
         self._editor_dirty = False
-        self._saved_revision = -1
         self._save_handle: JobHandle | None = None
         self._save_again = False
         self._job: JobHandle | None = None  # template draft, context, export
@@ -516,8 +329,6 @@ class ReportPanel(QWidget):
         self._analysis_handle: JobHandle | None = None
         self._export_handle: JobHandle | None = None
         self._stream: _Stream | None = None
-        self._recovering = False
-        self._in_use_elsewhere = ""  # another running window edits the study
         self._viewport: Viewport | None = None
         self._dialogs: list[QWidget] = []
         self._last_save_error = ""
@@ -699,13 +510,17 @@ class ReportPanel(QWidget):
         return self._report
 
     @property
+    def _report(self) -> Report | None:
+        return self._session.report if self._session is not None else None
+
+    @property
     def study(self) -> StudyContext | None:
-        return self._study
+        return self._session.study if self._session is not None else None
 
     @property
     def issues(self) -> tuple[Any, ...]:
         """The grounding issues not resolved yet (GroundingIssue), in report order."""
-        return self._issues
+        return self._session.issues if self._session is not None else ()
 
     @property
     def is_drafting(self) -> bool:
@@ -714,8 +529,7 @@ class ReportPanel(QWidget):
     @property
     def is_saved(self) -> bool:
         """The report in the panel is the one on disk (typing applied first)."""
-        report = self.report
-        return report is not None and report.revision == self._saved_revision
+        return self.report is not None and self._session is not None and self._session.is_saved
 
     @property
     def is_saving(self) -> bool:
@@ -777,7 +591,7 @@ class ReportPanel(QWidget):
     def highlighted_sentences(self) -> dict[str, str]:
         """Sentence id → "conflict" or "unreviewed" for every sentence marked in the editor."""
         marks: dict[str, str] = {}
-        conflicted = {issue.sentence_id for issue in self._issues}
+        conflicted = {issue.sentence_id for issue in self.issues}
         report = self._report
         if report is None:
             return marks
@@ -799,7 +613,7 @@ class ReportPanel(QWidget):
         if self._context_handle is not None and self._context_handle.is_running:
             self._context_handle.cancel()
         handle = workers.start_job(
-            lambda token: _context_job(ref, token), parent=self, name="report-context"
+            lambda token: read_study_context(ref, token), parent=self, name="report-context"
         )
 
         def on_succeeded(study: StudyContext) -> None:
@@ -809,7 +623,7 @@ class ReportPanel(QWidget):
         def on_failed(error: BaseException) -> None:
             if self._context_handle is handle and not isinstance(error, CancelledError):
                 self._set_status(
-                    f"The study's details could not be read: {_describe_error(error)}", error=True
+                    f"The study's details could not be read: {describe_error(error)}", error=True
                 )
 
         handle.succeeded.connect(on_succeeded)
@@ -828,48 +642,22 @@ class ReportPanel(QWidget):
         """
         if not isinstance(study, StudyContext):
             raise TypeError(f"study must be a StudyContext, found {type(study).__name__}")
-        if self._study is not None and self._study.study_instance_uid == study.study_instance_uid:
-            self._source = source or self._source
+        if self.study is not None and self.study.study_instance_uid == study.study_instance_uid:
+            assert self._session is not None
+            self._session.source = source or self._session.source
             return
         self.close_study()
-        self._study = study
-        self._source = source
-        self._results.clear()
-        uid = study.study_instance_uid
-        store = self.store
-        stored: Report | None = None
-        try:
-            interrupted = store.interrupted(uid)
-            stored = store.load(uid)
-        except (RadAssistError, OSError, ValueError) as error:
-            interrupted = False
-            self._set_status(f"The saved draft could not be read: {_describe_error(error)}", True)
-        from core.report.store import DraftInUseError
-
-        self._in_use_elsewhere = ""
-        try:
-            store.begin_editing(uid)
-        except DraftInUseError as error:
-            self._in_use_elsewhere = str(error)  # read-only here: one writer per study
-        except (RadAssistError, OSError) as error:
-            logger.warning("the draft's editing lock could not be written: %s", error)
-        if stored is None:
-            report = new_report(ReportContext(study=study), self._settings.report_language)
-            self._saved_revision = report.revision  # an empty draft is not worth a file
-        else:
-            report = stored
-            self._saved_revision = stored.revision
-        self._recovering = bool(
-            stored is not None and interrupted and not stored.is_final and not stored.is_empty
+        session = ReportSession.open(
+            study, store=self.store, language=self._settings.report_language, source=source
         )
-        if not report.is_empty:
-            self._select_language(report.language)
-        if self._in_use_elsewhere:
-            self._recovering = False
-        self._set_report(report, rerender=True)
-        if self._in_use_elsewhere:
-            self._set_status(f"Read-only: {self._in_use_elsewhere}.", error=True)
-        elif self._recovering and stored is not None:
+        if not session.report.is_empty:
+            self._select_language(session.report.language)
+        self._session = session
+        self._show(rerender=True)
+        stored = session.stored
+        if session.in_use_elsewhere:
+            self._set_status(f"Read-only: {session.in_use_elsewhere}.", error=True)
+        elif session.recovering and stored is not None:
             self.recovery_label.setText(
                 "RadAssist stopped while this report was being written. The draft saved at "
                 f"{_local_time(stored.modified_at)} is shown: restore it, or discard it and "
@@ -880,6 +668,8 @@ class ReportPanel(QWidget):
             self.recovery_offered.emit(stored)
         elif stored is not None:
             self._set_status(f"Draft of {_local_time(stored.modified_at)} reopened.")
+        elif session.load_error:
+            self._set_status(f"The saved draft could not be read: {session.load_error}", True)
         else:
             self._set_status("New report: draft it, or type.")
         self.study_opened.emit(study)
@@ -887,31 +677,20 @@ class ReportPanel(QWidget):
     def close_study(self) -> None:
         """Save what is typed, end the editing session, empty the panel."""
         self._cancel_stream(keep=True)
-        if self._job is not None and self._job.is_running:
-            self._job.cancel()
-        if self._analysis_handle is not None and self._analysis_handle.is_running:
-            self._analysis_handle.cancel()
-        if self._study is None:
+        for handle in (self._job, self._analysis_handle):
+            if handle is not None and handle.is_running:
+                handle.cancel()
+        session = self._session
+        if session is None:
             return
-        uid = self._study.study_instance_uid
-        if self._in_use_elsewhere:
-            pass  # the other window keeps it
-        elif not self._recovering:
-            self.save_now(wait=True)
+        if session.recovering or session.in_use_elsewhere:
+            self._wait_for_save()  # nothing of this window's to save
         else:
-            self._wait_for_save()
-        try:
-            self.store.end_editing(uid)
-        except (RadAssistError, OSError) as error:
-            logger.warning("the draft's editing lock could not be removed: %s", error)
-        self._study = None
-        self._source = None
-        self._report = None
-        self._recovering = False
-        self._in_use_elsewhere = ""
-        self._issues = ()
+            self.save_now(wait=True)
+        session.close()
+        self._session = None
+        self._editor_dirty = False
         self._spans = ()
-        self._results.clear()
         self.recovery_frame.hide()
         self._show_nothing()
 
@@ -947,81 +726,79 @@ class ReportPanel(QWidget):
     def recovery_pending(self) -> bool:
         return self._recovering
 
+    @property
+    def _recovering(self) -> bool:
+        return self._session is not None and self._session.recovering
+
     def restore_draft(self) -> None:
         """Keep the interrupted draft and go on editing it."""
-        if not self._recovering:
+        if self._session is None or not self._session.restore():
             return
-        self._recovering = False
         self.recovery_frame.hide()
         self._update_buttons()
         self._set_status("The interrupted draft was restored.")
 
     def discard_draft(self) -> None:
         """Throw the interrupted draft away and start an empty one (the journal keeps it)."""
-        if not self._recovering or self._report is None:
+        if self._session is None or not self._session.discard():
             return
-        self._recovering = False
         self.recovery_frame.hide()
-        report = self._report
-        for section in SECTION_ORDER:
-            if report.sections[section]:
-                report = report.with_sentences(section, ())
-        self._set_report(report, rerender=True)
+        self._show(rerender=True)
         self.save_now()
         self._set_status("The interrupted draft was discarded.")
 
     # -- analysis ----------------------------------------------------------------------------
 
-    def add_analysis(self, result: AnalysisResult) -> JobHandle | None:
-        """An analysis of the study's images finished: the report is checked against it.
+    def add_analysis(
+        self, result: AnalysisResult, *, source: FileRef | None = None
+    ) -> JobHandle | None:
+        """An analysis of one of the study's images finished: the report is checked against
+        the findings of every analysed image from now on.
 
-        The newest result of each model counts. A final report keeps the findings it
-        was signed with.
+        ``source`` is the analysed image (its Patient Orientation places the findings on
+        the patient). A newer analysis of the same image by the same model replaces the
+        older; a final report keeps the findings it was signed with.
         """
-        if self._study is None:
+        session = self._session
+        if session is None:
             return None
-        self._results[result.model_name] = result
-        study, results = self._study, list(self._results.values())
+        handle = workers.start_job(
+            lambda token: read_analysed_image(result, source), parent=self, name="report-image"
+        )
+        handle.succeeded.connect(lambda image: self._on_analysed_image_read(session, image))
+        handle.failed.connect(self._on_findings_failed)
+        return handle
+
+    def _on_analysed_image_read(self, session: ReportSession, image: Any) -> None:
+        if session is not self._session:
+            return  # the study closed meanwhile
+        images = session.add_analysis(image)
         if self._analysis_handle is not None and self._analysis_handle.is_running:
             self._analysis_handle.cancel()
         handle = workers.start_job(
-            lambda token: _analysis_context_job(study, results, token),
-            parent=self,
-            name="report-findings",
+            lambda token: session.context_of(images), parent=self, name="report-findings"
         )
 
         def on_succeeded(context: ReportContext) -> None:
-            if self._analysis_handle is handle:
+            if self._analysis_handle is handle and session is self._session:
                 self.set_context(context)
 
         handle.succeeded.connect(on_succeeded)
-        handle.failed.connect(
-            lambda error: (
-                None
-                if isinstance(error, CancelledError)
-                else self._set_status(
-                    f"The findings could not be read: {_describe_error(error)}", True
-                )
-            )
-        )
+        handle.failed.connect(self._on_findings_failed)
         self._analysis_handle = handle
-        return handle
+
+    def _on_findings_failed(self, error: BaseException) -> None:
+        if not isinstance(error, CancelledError):
+            self._set_status(f"The findings could not be read: {describe_error(error)}", True)
 
     def set_context(self, context: ReportContext) -> None:
         """Check the draft against ``context`` (new findings) from now on."""
-        report = self._report
-        if report is None or report.is_final:
+        session = self._session
+        if session is None or session.report.is_final:
             return
-        if self._study is not None and (
-            context.study.study_instance_uid != self._study.study_instance_uid
-        ):
-            raise ValueError("the context is of another study than the report's")
         self.apply_edits()
-        report = self._report
-        assert report is not None
-        if self._stream is not None:
-            self._stream.base = self._stream.base.with_context(context)
-        self._set_report(report.with_context(context), rerender=False)
+        if session.set_context(context):
+            self._show(rerender=False)
 
     # -- editing -----------------------------------------------------------------------------
 
@@ -1041,46 +818,33 @@ class ReportPanel(QWidget):
 
     def apply_edits(self) -> None:
         """Take what the person typed into the report now (normally after a pause)."""
-        if not self._editor_dirty or self._report is None or self._stream is not None:
+        session = self._session
+        if not self._editor_dirty or session is None or self._stream is not None:
             return
         self._editor_dirty = False
         self._edit_timer.stop()
-        report = self._report
-        if report.is_final or self._recovering:
+        if not session.editable:
             return
-        texts = parse_editor_text(self.editor.toPlainText(), report.language)
-        for section in SECTION_ORDER:
-            report = report.with_section_text(section, texts[section])
-        if report is not self._report:
-            self._set_report(report, rerender=False)
+        texts = parse_editor_text(self.editor.toPlainText(), session.report.language)
+        if session.apply_section_texts(texts):
+            self._show(rerender=False)
         else:
             self._refresh_marks()
 
-    def _set_report(self, report: Report, *, rerender: bool) -> None:
-        """Make ``report`` the panel's, check it, show it (the text too with ``rerender``)."""
-        self._report = report
-        self._issues = self._check(report)
+    def _show(self, *, rerender: bool) -> None:
+        """Show the session's report after it changed (its text too with ``rerender``)."""
+        session = self._session
+        assert session is not None
+        report = session.report
         if rerender:
             self._render(report)
         self.editor.set_language(report.language)
         self._refresh_marks()
         self._update_state()
         self._update_buttons()
-        unsaved = report.revision != self._saved_revision and not self._recovering
-        if unsaved and not self._save_timer.isActive():
+        if session.needs_save and not self._save_timer.isActive():
             self._save_timer.start()
         self.report_changed.emit(report)
-
-    def _check(self, report: Report) -> tuple[Any, ...]:
-        if report.is_final or not report.context.analysed:
-            return ()  # without an analysis there is nothing to hold the text against
-        from core.report.grounding import unresolved_issues
-
-        try:
-            return tuple(unresolved_issues(report))
-        except RadAssistError as error:  # a broken check must not stop editing
-            logger.warning("the grounding check failed: %s", error)
-            return ()
 
     def _render(self, report: Report) -> None:
         self._programmatic += 1
@@ -1107,7 +871,7 @@ class ReportPanel(QWidget):
         self._offsets = utf16_offsets(text)
         self._spans = locate_sentences(text, report) if report is not None else ()
         selections: list[QTextEdit.ExtraSelection] = []
-        conflicted = {issue.sentence_id for issue in self._issues}
+        conflicted = {issue.sentence_id for issue in self.issues}
         if report is not None:
             by_id = {s.id: s for s in report.sentences()}
             for span in self._spans:
@@ -1141,15 +905,19 @@ class ReportPanel(QWidget):
         keep = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
         self.conflict_list.blockSignals(True)
         self.conflict_list.clear()
-        for issue in self._issues if report is not None else ():
-            try:
-                section, sentence = report.find_sentence(issue.sentence_id)
-            except KeyError:
-                continue
-            heading = _section_title(section, report.language)
-            item = QListWidgetItem(f"{heading}: “{sentence.text}” — {issue.reason}")
+        for issue in self.issues if report is not None else ():
+            if issue.sentence_id is None:  # a finding the text leaves out: no sentence
+                row = f"Not mentioned — {issue.reason}"
+            else:
+                try:
+                    section, sentence = report.find_sentence(issue.sentence_id)
+                except KeyError:
+                    continue
+                heading = _section_title(section, report.language)
+                row = f"{heading}: “{sentence.text}” — {issue.reason}"
+            item = QListWidgetItem(row)
             item.setData(Qt.ItemDataRole.UserRole, issue.key)
-            item.setData(Qt.ItemDataRole.UserRole + 1, issue.sentence_id)
+            item.setData(Qt.ItemDataRole.UserRole + 1, issue.sentence_id or "")
             item.setToolTip(issue.reason)
             item.setForeground(CONFLICT_UNDERLINE)
             self.conflict_list.addItem(item)
@@ -1173,15 +941,18 @@ class ReportPanel(QWidget):
             self.review_label.setText("")
             return
         unreviewed = len(report.unreviewed())
-        conflicts = len(self._issues)
+        conflicts = sum(issue.is_conflict for issue in self.issues)
+        omitted = len(self.issues) - conflicts
         if report.is_final:
             text = ""
-        elif unreviewed or conflicts:
+        elif unreviewed or conflicts or omitted:
             parts = []
             if unreviewed:
                 parts.append(f"{unreviewed} sentence{'s' if unreviewed != 1 else ''} to review")
             if conflicts:
                 parts.append(f"{conflicts} conflict{'s' if conflicts != 1 else ''}")
+            if omitted:
+                parts.append(f"{omitted} not mentioned")
             text = " · ".join(parts)
         elif report.is_empty:
             text = ""
@@ -1201,7 +972,7 @@ class ReportPanel(QWidget):
                 text += " (review overridden)"
             self.state_label.setStyleSheet("QLabel { color: #2e7d32; font-weight: bold; }")
         else:
-            saved = "saved" if report.revision == self._saved_revision else "not saved yet"
+            saved = "saved" if self.is_saved else "not saved yet"
             text = f"Draft — revision {report.revision}, {saved}"
             self.state_label.setStyleSheet("")
         self.state_label.setText(text)
@@ -1241,10 +1012,9 @@ class ReportPanel(QWidget):
         # An empty draft takes the language at once (its headings); a written one keeps
         # its own until the next whole draft.
         self.apply_edits()
-        report = self._report
-        changed = report is not None and report.language != self.language
-        if changed and report is not None and report.is_empty and self._editable_now():
-            self._set_report(self._fresh(report, self.language), rerender=True)
+        session = self._session
+        if session is not None and self._stream is None and session.take_language(self.language):
+            self._show(rerender=True)
         self._update_buttons()  # the templates of one language may be unusable
 
     def _on_engine_combo_changed(self, _: int) -> None:
@@ -1266,48 +1036,45 @@ class ReportPanel(QWidget):
     def mark_selection_reviewed(self) -> int:
         """Mark the sentences the selection touches (or the one at the cursor) reviewed."""
         self.apply_edits()
-        report = self._report
-        if report is None or not self._editable_now():
+        session = self._session
+        if session is None or not self._editable_now():
             return 0
         ids = self._selected_sentence_ids()
         if not ids:
             self._set_status("Put the cursor in a sentence, or select sentences, to mark them.")
             return 0
-        changed = report.mark_reviewed(ids)
-        if changed is not report:
-            self._set_report(changed, rerender=False)
+        if session.mark_reviewed(ids):
+            self._show(rerender=False)
         self._set_status(f"{len(ids)} sentence{'s' if len(ids) != 1 else ''} marked reviewed.")
         return len(ids)
 
     def mark_all_reviewed(self) -> None:
         """Mark every sentence reviewed (the person has read the whole report)."""
         self.apply_edits()
-        report = self._report
-        if report is None or not self._editable_now():
+        session = self._session
+        if session is None or not self._editable_now():
             return
-        changed = report.mark_reviewed()
-        if changed is not report:
-            self._set_report(changed, rerender=False)
+        if session.mark_reviewed():
+            self._show(rerender=False)
         self._set_status("Every sentence is marked reviewed.")
 
     def _editable_now(self) -> bool:
-        report = self._report
-        return (
-            report is not None
-            and not report.is_final
-            and not self._recovering
-            and not self._in_use_elsewhere
-            and self._stream is None
-        )
+        return self._session is not None and self._session.editable and self._stream is None
 
     def resolve_issue(self, key: str) -> None:
         """Keep the text a grounding issue questions: it no longer blocks signing."""
         self.apply_edits()
-        report = self._report
-        if report is None or not self._editable_now():
+        session = self._session
+        if session is None or not self._editable_now():
             return
-        self._set_report(report.dismiss_issue(key), rerender=False)
-        self._set_status("Conflict resolved: the sentence stands as written.")
+        omitted = any(issue.key == key and not issue.is_conflict for issue in self.issues)
+        if session.resolve_issue(key):
+            self._show(rerender=False)
+        self._set_status(
+            "Acknowledged: the report leaves that finding out."
+            if omitted
+            else "Conflict resolved: the sentence stands as written."
+        )
 
     def _on_resolve_clicked(self) -> None:
         item = self.conflict_list.currentItem()
@@ -1348,7 +1115,7 @@ class ReportPanel(QWidget):
                     lines.append(f"{who} text{source}, {state}")
                 lines.extend(
                     f"Conflict: {issue.reason}"
-                    for issue in self._issues
+                    for issue in self.issues
                     if issue.sentence_id == sentence.id
                 )
                 return "\n".join(lines)
@@ -1407,12 +1174,6 @@ class ReportPanel(QWidget):
         )
         return answer == QMessageBox.StandardButton.Yes
 
-    def _fresh(self, report: Report, language: str) -> Report:
-        """The draft with every section emptied, in ``language`` (a whole new draft)."""
-        if report.is_empty and language == report.language:
-            return report
-        return report.restarted(language)
-
     def _draft_with_templates(self, mode: str) -> JobHandle:
         report = self._report
         assert report is not None
@@ -1436,18 +1197,12 @@ class ReportPanel(QWidget):
         if handle is not self._job:
             return
         self.apply_edits()
-        report = self._report
-        if report is None or not self._editable_now():
+        session = self._session
+        if session is None or not self._editable_now():
             return
-        if mode == "report":
-            if drafted.language != report.language:
-                report = self._fresh(report, drafted.language)
-            for section in SECTION_ORDER:
-                if drafted.sections[section]:
-                    report = report.with_sentences(section, drafted.sections[section])
-        else:
-            report = report.with_sentences(Section.IMPRESSION, drafted.sections[Section.IMPRESSION])
-        self._set_report(report, rerender=True)
+        session.apply_template_draft(drafted, mode)
+        self._show(rerender=True)
+        report = session.report
         count = sum(1 for s in report.sentences() if s.needs_review)
         self._set_status(f"Drafted from the templates: {count} sentences to review.")
         self.draft_finished.emit(report)
@@ -1455,7 +1210,7 @@ class ReportPanel(QWidget):
     def _on_draft_failed(self, handle: JobHandle, error: BaseException) -> None:
         if handle is not self._job or isinstance(error, CancelledError):
             return
-        text = _describe_error(error)
+        text = describe_error(error)
         self._set_status(f"Drafting failed: {text}", error=True)
         self.draft_failed.emit(text)
 
@@ -1534,7 +1289,6 @@ class ReportPanel(QWidget):
         stream = _Stream(
             mode=mode,
             language=language,
-            base=report,
             model_name=Path(folder).name,
             position=position,
             start=position,
@@ -1627,11 +1381,11 @@ class ReportPanel(QWidget):
         self._stream = None
         self.progress_bar.hide()
         self.editor.document().setUndoRedoEnabled(True)
-        self._set_report(stream.base, rerender=True)  # the text as it was before
+        self._show(rerender=True)  # the text as it was before
         if isinstance(error, CancelledError):
             self._set_status("Stopped.")
             return
-        text = _describe_error(error)
+        text = describe_error(error)
         self._set_status(f"The language model could not write: {text}", error=True)
         self.draft_failed.emit(text)
 
@@ -1659,56 +1413,41 @@ class ReportPanel(QWidget):
             self._stream = None
             self.progress_bar.hide()
             self.editor.document().setUndoRedoEnabled(True)
-            self._set_report(stream.base, rerender=True)
+            self._show(rerender=True)
             self._set_status("Stopped before the language model wrote anything.")
 
     def _stopped_draft(self, stream: _Stream) -> Any:
         """What a stopped model wrote, as the engine's :class:`LanguageModelDraft`."""
-        from core.report.llm import DraftMode, LanguageModelDraft, draft_sections
-
-        mode = DraftMode(stream.mode)
-        sections = draft_sections(stream.text, mode, stream.language, stream.model_name)
-        now = time.perf_counter()
         first = stream.first_chunk
-        return LanguageModelDraft(
-            text=stream.text,
-            sections=sections,
-            stopped=True,
-            new_tokens=stream.tokens,
-            seconds=now - stream.started,
-            time_to_first_token=float("nan") if first is None else first - stream.started,
-            model_name=stream.model_name,
-            mode=mode,
-            language=stream.language,
+        return stopped_language_model_draft(
+            stream.text,
+            stream.mode,
+            stream.language,
+            stream.model_name,
+            tokens=stream.tokens,
+            seconds=time.perf_counter() - stream.started,
+            time_to_first_token=None if first is None else first - stream.started,
         )
 
     def _finish_stream(self, stream: _Stream, draft: Any) -> None:
         """Put what the model wrote into the report (its sentences unreviewed)."""
-        from core.report.llm import DraftMode, apply_language_model_draft
-
         self._stream = None
         self.progress_bar.hide()
         self.editor.document().setUndoRedoEnabled(True)
-        report = stream.base
-        written = tuple(draft.sentences)
-        if not written:
-            self._set_report(report, rerender=True)
-            self._set_status("The language model wrote no text; the report is unchanged.")
-            self.draft_finished.emit(report)
+        session = self._session
+        if session is None:
             return
-        if draft.mode is DraftMode.REWRITE:
-            assert stream.section is not None and stream.replace is not None
-            items = list(report.sections[stream.section])
-            i, j = stream.replace
-            items[i:j] = list(written)
-            report = report.with_sentences(stream.section, items)
-        else:
-            if draft.mode is DraftMode.REPORT and stream.language != report.language:
-                report = self._fresh(report, stream.language)
-            report = apply_language_model_draft(report, draft)
-        self._set_report(report, rerender=True)
-        self._update_buttons()
-        self.draft_finished.emit(report)
+        if not tuple(draft.sentences):
+            self._show(rerender=True)
+            self._set_status("The language model wrote no text; the report is unchanged.")
+            self.draft_finished.emit(session.report)
+            return
+        rewrite = None
+        if stream.section is not None and stream.replace is not None:
+            rewrite = (stream.section, *stream.replace)
+        session.apply_language_model_draft(draft, rewrite=rewrite)
+        self._show(rerender=True)
+        self.draft_finished.emit(session.report)
 
     # -- signing -----------------------------------------------------------------------------
 
@@ -1728,14 +1467,14 @@ class ReportPanel(QWidget):
         if report.is_empty:
             self._set_status("The report is empty: there is nothing to sign.", error=True)
             return None
-        conflicts = self._conflict_lines()
-        blockers = report.signing_blockers(conflicts)
+        assert self._session is not None
+        blockers = self._session.signing_blockers()
         if not blockers:
-            self._sign(signer, conflicts, None)
+            self._sign(signer, None)
             return None
         dialog = SigningBlockedDialog(blockers, self)
         dialog.override_confirmed.connect(
-            lambda reason: self._sign(self._settings.report_signer, self._conflict_lines(), reason)
+            lambda reason: self._sign(self._settings.report_signer, reason)
         )
         self._keep_dialog(dialog)
         return dialog
@@ -1748,23 +1487,16 @@ class ReportPanel(QWidget):
             self.settings_requested.emit()
         return signer
 
-    def _conflict_lines(self) -> list[str]:
-        if not self._issues:
-            return []
-        from core.report.grounding import describe
-
-        return [describe(issue) for issue in self._issues]
-
-    def _sign(self, signer: str, conflicts: Sequence[str], reason: str | None) -> None:
-        report = self._report
-        if report is None or report.is_final:
+    def _sign(self, signer: str, reason: str | None) -> None:
+        session = self._session
+        if session is None or session.report.is_final:
             return
         try:
-            signed = report.sign(signer, conflicts=conflicts, override_reason=reason)
+            signed = session.sign(signer, override_reason=reason)
         except RadAssistError as error:
             self._set_status(str(error), error=True)
             return
-        self._set_report(signed, rerender=True)
+        self._show(rerender=True)
         self.save_now()
         self._set_status(f"Signed by {signer}. The report is final: add an addendum to amend it.")
         self.report_signed.emit(signed)
@@ -1784,15 +1516,15 @@ class ReportPanel(QWidget):
 
     def add_addendum(self, text: str) -> None:
         """Add ``text`` to the final report as an addendum signed by the settings' user."""
-        report = self._report
-        if report is None:
+        session = self._session
+        if session is None:
             return
         try:
-            amended = report.add_addendum(text, self._settings.report_signer)
+            session.add_addendum(text, self._settings.report_signer)
         except RadAssistError as error:
             self._set_status(str(error), error=True)
             return
-        self._set_report(amended, rerender=True)
+        self._show(rerender=True)
         self.save_now()
         self._set_status("Addendum added and signed.")
 
@@ -1811,8 +1543,8 @@ class ReportPanel(QWidget):
     def save_now(self, *, wait: bool = False) -> None:
         """Save the draft if it changed (on a job thread; ``wait`` blocks until saved)."""
         self.apply_edits()
-        report = self._report
-        if report is None or self._recovering or self._in_use_elsewhere:
+        session = self._session
+        if session is None or session.recovering or session.in_use_elsewhere:
             return
         if self.is_saving:
             self._save_again = True
@@ -1820,11 +1552,12 @@ class ReportPanel(QWidget):
                 self._wait_for_save()
                 self.save_now(wait=True)
             return
-        if report.revision == self._saved_revision:
+        report = session.report_to_save()
+        if report is None:
             return
         if wait:
             try:
-                self.store.save(report)
+                session.save()
             except (RadAssistError, OSError) as error:
                 self._on_save_failed(error)
                 return
@@ -1842,17 +1575,15 @@ class ReportPanel(QWidget):
             self._save_handle.wait(10.0)
 
     def _on_saved(self, report: Report) -> None:
-        self._saved_revision = max(self._saved_revision, report.revision)
         self._last_save_error = ""
-        if (
-            self._report is not None
-            and self._report.study_instance_uid == report.study_instance_uid
-        ):
+        session = self._session
+        if session is not None and session.study.study_instance_uid == report.study_instance_uid:
+            session.mark_saved(report)
             self._update_state()
         self.report_saved.emit(report.revision)
 
     def _on_save_failed(self, error: BaseException) -> None:
-        text = _describe_error(error)
+        text = describe_error(error)
         if text != self._last_save_error:
             logger.warning("the draft could not be saved: %s", text)
         self._last_save_error = text
@@ -1860,8 +1591,7 @@ class ReportPanel(QWidget):
 
     def _on_save_finished(self) -> None:
         again, self._save_again = self._save_again, False
-        report = self._report
-        unsaved = report is not None and report.revision != self._saved_revision
+        unsaved = self._session is not None and self._session.needs_save
         if unsaved and (again or not self._save_timer.isActive()):
             self._save_timer.start()
 
@@ -1877,9 +1607,9 @@ class ReportPanel(QWidget):
             self._set_status("There is no report to export.", error=True)
             return None
         key_images: list[Any] = self.key_images() if kind == "pdf_images" else []
-        source = self._source
+        source = self._session.source if self._session is not None else None
         handle = workers.start_job(
-            lambda token: _export_job(kind, report, source, key_images, token),
+            lambda token: export_report(kind, report, source, key_images, token),
             parent=self,
             name="report-export",
         )
@@ -1921,7 +1651,7 @@ class ReportPanel(QWidget):
     def _on_export_failed(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
             return
-        text = _describe_error(error)
+        text = describe_error(error)
         self._set_status(f"Export failed: {text}", error=True)
         self.export_failed.emit(text)
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.dicom.person_name import format_person_name as core_format_person_name
 from core.dicom.records import (
     FileRef,
     NonImageRecord,
@@ -57,13 +58,8 @@ HEADERS = ("Name", "Modality", "Images", "Notes")
 
 
 def format_person_name(name: str) -> str:
-    """``FAMILY^GIVEN^MIDDLE`` as ``FAMILY, GIVEN MIDDLE`` (PS3.5 6.2.1)."""
-    alphabetic = name.split("=")[0]
-    parts = [p.strip() for p in alphabetic.split("^")]
-    family, given = parts[0], " ".join(p for p in parts[1:3] if p)
-    if family and given:
-        return f"{family}, {given}"
-    return family or given or "(no name)"
+    """A PN as core shows it (``"王小东 (Wang, XiaoDong)"``), or ``"(no name)"``."""
+    return core_format_person_name(name) or "(no name)"
 
 
 def format_date(value: str) -> str:
@@ -219,10 +215,16 @@ class StudyBrowser(QWidget):
         record = item.data(COL_NAME, RECORD_ROLE) if item is not None else None
         return record if isinstance(record, SeriesRecord) else None
 
-    def select_series(self, key: str) -> bool:
-        """Make that series the current row; False when it is not shown."""
-        item = self._series_items.get(key)
+    def select_series(self, key: str | None) -> bool:
+        """Make that series the current row; False when it is not shown (None: no row).
+
+        A series that is not listed leaves no row highlighted: the highlight never
+        points at a series other than the one named.
+        """
+        item = self._series_items.get(key) if key is not None else None
         if item is None:
+            self.tree.clearSelection()
+            self.tree.setCurrentItem(None)  # type: ignore[arg-type]
             return False
         self.tree.setCurrentItem(item)
         self.tree.scrollToItem(item)

@@ -1,4 +1,11 @@
-"""Help → Keyboard shortcuts: a searchable table of group, keys and description."""
+"""Help → Keyboard shortcuts: a searchable table of group, keys and description.
+
+The window fills it (:meth:`desktop.main_window.MainWindow.shortcut_entries`): every menu
+action with keys (among them Ctrl+1 … Ctrl+4 for the layouts, Ctrl+1 showing the active
+viewport alone; Ctrl+Page Down / Ctrl+Page Up for the next / previous series; Ctrl+Shift+B
+for the study browser), the viewer's own keys, and the keys of the study browser and of
+dialogs (Esc closes every dialog, this one too).
+"""
 
 from __future__ import annotations
 

@@ -38,6 +38,7 @@ class ViewerGrid(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(2)
         self._pool: list[Viewport] = []  # every viewport made; hidden ones keep their series
+        self._shown: list[Viewport] = []  # the visible ones, row by row
         self._rows, self._cols = 0, 0
         self._active: Viewport | None = None
         self._sync = True
@@ -51,7 +52,7 @@ class ViewerGrid(QWidget):
     @property
     def viewports(self) -> list[Viewport]:
         """The visible viewports, row by row."""
-        return self._pool[: self._rows * self._cols]
+        return list(self._shown)
 
     @property
     def active_viewport(self) -> Viewport:
@@ -59,7 +60,12 @@ class ViewerGrid(QWidget):
         return self._active
 
     def set_layout(self, rows: int, cols: int) -> None:
-        """Show ``rows`` × ``cols`` viewports (1 to 4 each); hidden ones keep their series."""
+        """Show ``rows`` × ``cols`` viewports (1 to 4 each); hidden ones keep their series.
+
+        The active viewport stays shown: when a smaller layout would hide it, it takes the
+        last cell (1 × 1 shows the active viewport), and a larger layout puts every
+        viewport back in its place.
+        """
         for name, value in (("rows", rows), ("cols", cols)):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError(f"{name} must be an int, found {type(value).__name__}")
@@ -72,19 +78,24 @@ class ViewerGrid(QWidget):
         for viewport in self._pool:
             self._grid.removeWidget(viewport)
         count = rows * cols
-        for index, viewport in enumerate(self._pool):
-            if index < count:
+        shown = self._pool[:count]
+        if self._active is not None and self._active not in shown:
+            shown[-1] = self._active
+        for viewport in self._pool:
+            if viewport in shown:
+                index = shown.index(viewport)
                 self._grid.addWidget(viewport, index // cols, index % cols)
                 viewport.show()
             else:
                 viewport.stop_cine()
                 viewport.hide()
+        self._shown = shown
         for r in range(_MAX_SIDE):
             self._grid.setRowStretch(r, 1 if r < rows else 0)
         for c in range(_MAX_SIDE):
             self._grid.setColumnStretch(c, 1 if c < cols else 0)
         self._rows, self._cols = rows, cols
-        if self._active is None or self._active not in self.viewports:
+        if self._active is None:
             self.set_active_viewport(self._pool[0])
         self.active_viewport.set_active(count > 1)  # a border only means something among several
         self.layout_changed.emit(rows, cols)

@@ -10,7 +10,16 @@ import math
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+    QTransform,
+)
 
 from core.dicom.measure import AngleMeasurement, DistanceMeasurement, RoiStatistics
 
@@ -20,8 +29,11 @@ Result = DistanceMeasurement | AngleMeasurement | RoiStatistics
 #: Tool names, as :meth:`Viewport.set_tool` takes them; "none" selects and moves.
 TOOLS = ("none", "distance", "angle", "rectangle", "ellipse")
 MEASUREMENT_KINDS = ("distance", "angle", "rectangle", "ellipse")
+#: Shapes shown as a presentation state draws them (read-only): see :mod:`core.dicom.annotations`.
+SHAPE_KINDS = ("polyline", "points", "text")
 
 _COLOUR = QColor(255, 208, 0)
+_PRESENTATION = QColor(120, 230, 140)  # annotations from a presentation state
 _SELECTED = QColor(80, 220, 255)
 _HANDLE = 4.0  # half the side of a handle square, screen pixels
 _HIT = 6.0  # how near (screen pixels) a click must be to pick a line or a handle
@@ -33,7 +45,9 @@ class Measurement:
 
     ``points``: distance (start, end); angle (first, vertex, second); rectangle and
     ellipse (two opposite corners of the bounding box). ``result`` is recomputed
-    by the viewport whenever the points change.
+    by the viewport whenever the points change. Shapes from a presentation state
+    (:data:`SHAPE_KINDS`) are read-only: ``extra`` holds ``"readonly"``, ``"text"``
+    (a text's lines) and ``"closed"`` (a polyline).
     """
 
     kind: str
@@ -44,8 +58,15 @@ class Measurement:
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
+    def readonly(self) -> bool:
+        """Shown as found (a presentation state's), never selected, moved or saved."""
+        return bool(self.extra.get("readonly", False))
+
+    @property
     def label_lines(self) -> tuple[str, ...]:
         """What the label beside the shape says."""
+        if self.kind == "text":
+            return tuple(str(self.extra.get("text", "")).splitlines())
         result = self.result
         if isinstance(result, DistanceMeasurement | AngleMeasurement):
             return (result.label,)
@@ -87,6 +108,8 @@ def _shape_path(m: Measurement, transform: QTransform) -> QPainterPath:
 
 def hit_test(m: Measurement, pos: QPointF, transform: QTransform, selected: bool) -> int | None:
     """Where ``pos`` (screen) touches ``m``: a handle index, -1 for the body, None for a miss."""
+    if m.readonly or m.kind in SHAPE_KINDS:
+        return None
     screen = [_screen(transform, p) for p in m.points]
     if selected:
         for index, point in enumerate(screen):
@@ -115,6 +138,8 @@ def hit_test(m: Measurement, pos: QPointF, transform: QTransform, selected: bool
 def label_anchor(m: Measurement, transform: QTransform) -> QPointF:
     """Where the label's top-left goes: beside the rightmost point of the shape."""
     screen = [_screen(transform, p) for p in m.points]
+    if m.kind == "text":  # at its anchor, or the top-left of its bounding box
+        return QPointF(min(p.x() for p in screen), min(p.y() for p in screen))
     if m.kind in ("rectangle", "ellipse"):
         bounds = _shape_path(m, transform).boundingRect()
         return QPointF(bounds.right() + 8, bounds.top())
@@ -149,7 +174,7 @@ def draw_measurement(
     painter: QPainter, m: Measurement, transform: QTransform, font: QFont, selected: bool
 ) -> None:
     """Paint the shape, its handles when selected, and its label."""
-    colour = _SELECTED if selected else _COLOUR
+    colour = _SELECTED if selected else _PRESENTATION if m.readonly else _COLOUR
     screen = [_screen(transform, p) for p in m.points]
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -164,7 +189,17 @@ def draw_measurement(
             painter.drawLine(screen[1], screen[0])
             if len(screen) > 2:
                 painter.drawLine(screen[1], screen[2])
-        else:
+        elif m.kind == "polyline":
+            shape = QPolygonF(screen)
+            if m.extra.get("closed"):
+                painter.drawPolygon(shape)
+            else:
+                painter.drawPolyline(shape)
+        elif m.kind == "points":
+            for point in screen:
+                painter.drawLine(point + QPointF(-4, 0), point + QPointF(4, 0))
+                painter.drawLine(point + QPointF(0, -4), point + QPointF(0, 4))
+        elif m.kind in ("rectangle", "ellipse"):
             painter.drawPath(_shape_path(m, transform))
     if selected:
         painter.setPen(QPen(QColor(0, 0, 0), 1.0))

@@ -71,6 +71,7 @@ from core.dicom.display import (
 )
 from core.dicom.measure import measure_angle, measure_distance, measure_ellipse, measure_rectangle
 from core.dicom.pixels import VoiFunction, VoiPreset
+from core.dicom.reading_order import ReadingOrder, reading_order
 from core.dicom.volume import Volume
 from desktop.viewer import overlays
 from desktop.viewer.measurements import (
@@ -90,7 +91,7 @@ SERIES_MIME = "application/x-radassist-series"
 VIEWPORT_SHORTCUTS: list[tuple[str, str]] = [
     ("Wheel, Up / Down, Left / Right", "Previous / next image"),
     ("Page Up / Page Down", "Back / forward 10 images"),
-    ("Home / End", "First / last image"),
+    ("Home / End", "First / last image (axial: head first)"),
     ("Right-drag", "Window: left/right width, up/down level"),
     ("Middle-drag, or left-drag with no tool", "Pan"),
     ("Ctrl+Wheel, + / -", "Zoom in / out"),
@@ -162,7 +163,8 @@ class Viewport(QWidget):
         self._user_inverted = False
         self._padding: float | None = None
         self._unit = ""
-        self._frame = 0
+        self._frame = 0  # index in geometry order (Volume.array); shown in self._order
+        self._order = ReadingOrder((), "acquisition order")
 
         self._lut: WindowLut | None = None
         self._image: QImage | None = None
@@ -254,7 +256,8 @@ class Viewport(QWidget):
         spacing = volume.geometry.pixel_spacing
         self._aspect = spacing[0] / spacing[1] if spacing else 1.0
         self._cine_fps = header.cine_fps or _DEFAULT_CINE_FPS
-        self._frame = 0
+        self._order = reading_order(volume.geometry)  # axial: superior first
+        self._frame = self._order.frame_at(0)
         self._selected = None
         self._undo = []
         self._user_inverted = False
@@ -330,8 +333,19 @@ class Viewport(QWidget):
         self.frame_changed.emit(index)
 
     def step_frames(self, steps: int) -> None:
-        """Move ``steps`` frames forward (negative: back)."""
-        self.set_frame(self._frame + int(steps))
+        """Move ``steps`` images forward in reading order (negative: back)."""
+        if self._volume is not None:
+            self.set_frame(self._order.step(self._frame, int(steps)))
+
+    @property
+    def reading_order(self) -> ReadingOrder:
+        """Which frame is shown first and which way "next" goes (superior first, ...)."""
+        return self._order
+
+    @property
+    def display_position(self) -> int:
+        """Where the shown frame is in reading order (0: the first image)."""
+        return self._order.position_of(self._frame) if self._order.count else 0
 
     def _frame_state(self, index: int) -> str:
         volume = self._volume
@@ -365,7 +379,7 @@ class Viewport(QWidget):
             if not math.isfinite(float(value)):
                 raise ValueError(f"window {name} must be finite, found {value}")
         function = self._window.function
-        minimum = 1.0 if function is VoiFunction.LINEAR else 1e-3
+        minimum = 1.0 if function is VoiFunction.LINEAR else 1e-12  # float maps: 0.003 wide
         self._set_window(
             VoiPreset(
                 name="Custom",
@@ -782,6 +796,7 @@ class Viewport(QWidget):
             frame_state=self._frame_state(self._frame),
             cine_fps=self._cine_fps if self.is_playing else None,
             inverted=self.inverted,
+            image_number=self.display_position + 1,
         )
 
     def orientation_labels(self) -> OrientationLabels:
@@ -977,6 +992,41 @@ class Viewport(QWidget):
         self.measurements_changed.emit()
         return m
 
+    def replace_measurements(self, measurements: list[Measurement]) -> None:
+        """Show these on the series shown instead of its own (restored, or a presentation
+        state's); values are measured again. Not undoable, and no signal: nothing was edited.
+        """
+        if self._volume is None:
+            return
+        self._cancel_drawing()
+        items = self._series_measurements()
+        items[:] = measurements
+        for m in items:
+            m.series_key = self._volume.series.key
+            self._compute(m)
+        self._undo = [u for u in self._undo if u[1] in items]
+        self._selected = self._selected if self._selected in items else None
+        self.update()
+
+    def show_image_area(
+        self, top_left: tuple[float, float], bottom_right: tuple[float, float]
+    ) -> None:
+        """Zoom and pan so that this part of the image (image coordinates) fills the view."""
+        x0, y0 = top_left
+        x1, y1 = bottom_right
+        if not (x1 > x0 and y1 > y0) or self._volume is None:
+            return
+        corners = [self._transform().map(QPointF(x, y)) for x in (x0, x1) for y in (y0, y1)]
+        extent_x = max(p.x() for p in corners) - min(p.x() for p in corners)
+        extent_y = max(p.y() for p in corners) - min(p.y() for p in corners)
+        scale = min(max(self.width(), 1) / extent_x, max(self.height(), 1) / extent_y)
+        self._zoom = max(_MIN_ZOOM, min(_MAX_ZOOM, self._zoom * scale))
+        self._fit_mode = False
+        self._pan = QPointF(0.0, 0.0)
+        centre = self._transform().map(QPointF((x0 + x1) / 2, (y0 + y1) / 2))
+        self._pan = QPointF(self.width() / 2, self.height() / 2) - centre
+        self._after_view_change()
+
     def delete_selected(self) -> bool:
         """Delete the selected measurement (undoable); False when none is selected."""
         m = self._selected
@@ -1034,7 +1084,7 @@ class Viewport(QWidget):
                 m.result = measure_angle(
                     m.points[0], m.points[1], m.points[2], spacing, calibrated=calibrated
                 )
-            else:
+            elif m.kind in ("rectangle", "ellipse"):
                 values = volume.array[m.frame]
                 if volume.is_color:
                     values = values.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -1108,7 +1158,7 @@ class Viewport(QWidget):
 
     def _restart_cine_clock(self) -> None:
         self._cine_t0 = time.perf_counter()
-        self._cine_start = self._frame
+        self._cine_start = self.display_position
         # Ticks at twice the rate: a tick that comes early costs nothing, one that
         # comes late shows the frame due now.
         self._cine_timer.start(max(1, int(500 / self._cine_fps)))
@@ -1120,9 +1170,10 @@ class Viewport(QWidget):
             return
         elapsed = time.perf_counter() - self._cine_t0
         target = (self._cine_start + int(elapsed * self._cine_fps)) % count
-        if target != self._frame:
-            self.cine_dropped_frames += (target - self._frame - 1) % count
-            self.set_frame(target)
+        now = self.display_position
+        if target != now:
+            self.cine_dropped_frames += (target - now - 1) % count
+            self.set_frame(self._order.frame_at(target))
 
     # ------------------------------------------------------------------ frame of reference
 
@@ -1171,9 +1222,9 @@ class Viewport(QWidget):
         elif key == keys.Key_PageDown:
             self.step_frames(_PAGE_STEP)
         elif key == keys.Key_Home:
-            self.set_frame(0)
+            self.set_frame(self._order.frame_at(0))
         elif key == keys.Key_End:
-            self.set_frame(max(0, self.frame_count - 1))
+            self.set_frame(self._order.frame_at(self.frame_count - 1))
         elif key in (keys.Key_Plus, keys.Key_Equal):
             self.set_zoom(self._zoom * 1.25)
         elif key == keys.Key_Minus:
@@ -1306,7 +1357,7 @@ class Viewport(QWidget):
             volume = self._volume
             floor = 20.0 if volume is not None and volume.array.dtype.kind in "iu" else 0.0
             step = max(width, floor) / 250.0
-            self.set_window(center + delta.y() * step, max(1.0, width + delta.x() * step))
+            self.set_window(center + delta.y() * step, max(step, width + delta.x() * step))
         elif self._drag == "pan":
             self._pan = self._drag_pan + delta
             self._fit_mode = False

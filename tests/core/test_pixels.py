@@ -301,7 +301,9 @@ def test_sixteen_bit_palette_renders_scaled_to_eight_bits() -> None:
             "OW",
             np.asarray([0, 65535], dtype="<u2").tobytes(),
         )
-    assert decode_frame(ds).tolist() == [[[0, 0, 0], [65535, 65535, 65535]]]
+    # Scaled when decoded: a volume of 8-bit indices holds the colours without wrapping.
+    assert decode_frame(ds).tolist() == [[[0, 0, 0], [255, 255, 255]]]
+    assert decode_frame(ds).dtype == np.uint8
     assert render_frame(ds).tolist() == [[[0, 0, 0], [255, 255, 255]]]
 
 

@@ -175,6 +175,9 @@ def check_colour(name: str, ds: Dataset, reference: np.ndarray) -> None:
     if str(ds.PhotometricInterpretation) == "PALETTE COLOR":
         reference = apply_color_lut(reference, ds)[..., :3]
         top = 255 if int(ds.RedPaletteColorLookupTableDescriptor[2]) <= 8 else 65535
+        # Palette colours arrive scaled to 8 bits (core.dicom.lut_data.apply_palette).
+        reference = np.floor(reference.astype(np.float64) * (255 / top) + 0.5).astype(np.uint8)
+        top = 255
     else:
         top = 2 ** int(ds.BitsStored) - 1
     assert np.array_equal(read_frame_values(ds, source=name), reference), name

@@ -139,12 +139,19 @@ def test_text_export_of_a_draft(tmp_path: Path, source: Path) -> None:
     text = path.read_text("utf-8")
     assert text == format_report_text(report)
     lines = text.splitlines()
-    assert lines[:5] == [
-        "RADIOLOGY REPORT",
-        "DRAFT — not signed",
-        f"*** {DEMO_BANNER} ***",
-        "Study: DX CHEST PA — CHEST 2 VIEWS",
-        "Patient: 54 years, female",
+    assert lines[:3] == ["RADIOLOGY REPORT", "DRAFT — not signed", f"*** {DEMO_BANNER} ***"]
+    # No header given: what the context knows, every identifier missing (never "None").
+    assert lines[3:13] == [
+        "Patient name: —",
+        "Patient ID: —",
+        "Birth date: — (54 years)",
+        "Sex: female",
+        "Accession number: —",
+        "Study date/time: —",
+        "Modality: DX",
+        "Study description: CHEST 2 VIEWS",
+        "Referring physician: —",
+        "Institution: —",
     ]
     assert (
         "\nFINDINGS\nThere is a nodule in the right upper zone. No pleural effusion. [unreviewed]\n"
@@ -175,7 +182,8 @@ def test_text_export_in_chinese(source: Path) -> None:
     report = _draft(_uid(source), language="zh-CN", demo=True)
     text = export_text(report).read_text("utf-8")
     assert text.startswith("放射学报告\n草稿 — 未签署\n*** 演示模型")
-    assert "检查：DX CHEST PA — CHEST 2 VIEWS\n患者：54 岁，女\n" in text
+    assert "设备类型：DX\n检查描述：CHEST 2 VIEWS\n" in text
+    assert "出生日期：—（54 岁）\n性别：女\n" in text
     assert "\n影像所见\n右肺上野见结节影。〔未审核〕未见胸腔积液及气胸。〔未审核〕\n" in text
     assert "\n诊断意见\n右肺上野结节，建议CT随访。\n" in text
     assert "起草方式：模板 cxr-zh；语言模型 tiny-lm" in text

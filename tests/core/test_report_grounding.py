@@ -421,18 +421,19 @@ def test_laterality_is_checked_against_the_heatmap() -> None:
     context = _context(EFFUSION_RIGHT)
     wrong_side = _report(context, findings=["There is a left pleural effusion."])
     (issue,) = check_grounding(wrong_side)
-    assert issue.kind == "unsupported"
+    assert issue.kind == "laterality"
     assert issue.reason == (
         "places Effusion on the left; the analysis found it on the right (p=0.81, threshold 0.29)"
     )
     assert check_grounding(_report(context, findings=["Bilateral pleural effusions."])) == ()
     assert check_grounding(_report(context, findings=["Pleural effusion."])) == ()
-    # Denying the other side does not deny the finding.
-    assert check_grounding(_report(context, findings=["No left pleural effusion."])) == ()
+    # Denying the other side does not deny the finding (nor mention it).
+    other_side = check_grounding(_report(context, findings=["No left pleural effusion."]))
+    assert [i.kind for i in other_side] == ["not mentioned"]
     (denied,) = check_grounding(_report(context, findings=["No right pleural effusion."]))
     assert denied.kind == "contradicted" and "denies Effusion on the right" in denied.reason
     zh = _report(context, "zh-CN", findings=["左侧胸腔积液。", "右侧胸腔积液。"])
-    assert [i.kind for i in check_grounding(zh)] == ["unsupported"]
+    assert [i.kind for i in check_grounding(zh)] == ["laterality"]
 
 
 def test_nothing_to_check_against() -> None:
@@ -464,8 +465,13 @@ def test_chinese_report_and_english_typed_into_it() -> None:
         ("Pneumothorax", "unsupported"),
         ("Effusion", "contradicted"),
         ("Effusion", "contradicted"),
+        # The impression denies what the findings state.
+        ("Effusion", "inconsistent"),
+        ("Pneumothorax", "inconsistent"),
     ]
-    assert [i.section for i in issues] == [Section.FINDINGS, Section.FINDINGS, Section.IMPRESSION]
+    assert [i.section for i in issues] == [Section.FINDINGS, Section.FINDINGS] + [
+        Section.IMPRESSION
+    ] * 3
 
 
 def test_a_sentence_that_denies_part_and_hedges_part_contradicts_nothing() -> None:

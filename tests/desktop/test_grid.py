@@ -94,8 +94,21 @@ def test_clicking_a_viewport_makes_it_active(grid: ViewerGrid, qtbot: QtBot) -> 
         _click(second)
     assert changed.args == [second]
     assert grid.active_viewport is second and second.is_active and not first.is_active
-    grid.set_layout(1, 1)
-    assert grid.active_viewport is first  # the active one was hidden
+    grid.set_layout(1, 1)  # 1 x 1 shows the active viewport, not the top-left one
+    assert grid.viewports == [second] and grid.active_viewport is second
+    assert second.isVisible() and not first.isVisible()
+    grid.set_layout(1, 2)  # and every viewport goes back to its place
+    assert grid.viewports == [first, second] and grid.active_viewport is second
+
+
+def test_a_smaller_layout_keeps_the_active_viewport_in_its_last_cell(grid: ViewerGrid) -> None:
+    grid.set_layout(2, 2)
+    viewports = grid.viewports
+    _click(viewports[3])
+    grid.set_layout(1, 2)
+    assert grid.viewports == [viewports[0], viewports[3]]
+    grid.set_layout(2, 2)
+    assert grid.viewports == viewports and grid.active_viewport is viewports[3]
 
 
 def test_a_dropped_series_is_reported_with_its_viewport(grid: ViewerGrid, qtbot: QtBot) -> None:
@@ -130,9 +143,10 @@ def test_scrolling_keeps_series_of_one_frame_of_reference_in_step(grid: ViewerGr
     a.set_volume(_stack(20, 0.0, 2.0, "a"), make_header())  # z 0 .. 38
     b.set_volume(_stack(8, 10.0, 5.0, "b"), make_header())  # z 10 .. 45
     c.set_volume(_stack(20, 0.0, 2.0, "c"), make_header(frame_of_reference_uid="9.9"))
+    first_of_c = c.frame_index
     a.set_frame(10)  # z = 20
     assert b.frame_index == 2 and b.slice_position() == pytest.approx(20.0)
-    assert c.frame_index == 0  # another Frame of Reference: left alone
+    assert c.frame_index == first_of_c  # another Frame of Reference: left alone
     b.set_frame(5)  # z = 35: a follows
     assert a.frame_index == 17 and a.slice_position() == pytest.approx(34.0)
     a.set_frame(0)  # z = 0 is outside b (10 .. 45 plus one spacing)
@@ -155,7 +169,8 @@ def test_sync_handles_opposite_normals_and_ignores_other_planes(grid: ViewerGrid
         key="s",
     )
     sagittal.set_volume(sag, make_header())
+    first_of_sagittal = sagittal.frame_index
     assert np.allclose(flipped.volume.geometry.normal, (0, 0, -1))  # type: ignore[union-attr]
     a.set_frame(5)  # z = 10 -> -10 along -z: the frame at position -10 of the other
     assert flipped.slice_position() == pytest.approx(-10.0)
-    assert sagittal.frame_index == 0
+    assert sagittal.frame_index == first_of_sagittal

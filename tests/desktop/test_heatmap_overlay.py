@@ -68,7 +68,7 @@ def test_no_heatmap_shows_the_plain_image(viewport: Viewport) -> None:
 
 def test_the_peak_lands_on_the_screen_pixels_of_its_image_pixels(viewport: Viewport) -> None:
     viewport.set_heatmap(_heatmap(), 1.0)
-    assert viewport.heatmap_visible and viewport.heatmap_frame == 0
+    assert viewport.heatmap_visible and viewport.heatmap_frame == viewport.frame_index
     rgb = _pixels(viewport)
     # Image cols 30..33 → x 60..67, rows 90..95 → y 180..191 (smoothing may bleed 1 px).
     x0, y0, x1, y1 = _red_box(rgb)
@@ -126,7 +126,7 @@ def test_low_scores_are_transparent(viewport: Viewport) -> None:
 
 def test_the_heatmap_belongs_to_its_frame_and_series(viewport: Viewport) -> None:
     viewport.set_heatmap(_heatmap(), 1.0, frame=1)
-    assert not viewport.heatmap_visible  # frame 0 is shown
+    assert not viewport.heatmap_visible  # frame 2 is shown (the top of the stack)
     assert abs(_pixels(viewport)[186, 64] - GREY).max() <= 1
     viewport.set_frame(1)
     assert viewport.heatmap_visible

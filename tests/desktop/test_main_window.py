@@ -545,7 +545,10 @@ def test_shortcuts_dialog_lists_menu_actions_and_viewer_keys(
     rows = {tuple(table.item(r, c).text() for c in range(3)) for r in range(table.rowCount())}
     assert ("File", "Ctrl+O", "Open Folder") in rows
     dialog.apply_filter("export")
-    assert [e[2] for e in dialog.visible_entries()] == ["Export View as PNG"]
+    assert [e[2] for e in dialog.visible_entries()] == [
+        "Export View as PNG",
+        "Export Annotations as GSPS",
+    ]
     dialog.close()
 
 

@@ -445,7 +445,11 @@ def test_conflicts_are_underlined_listed_with_reasons_and_resolved(
     report = _type(qtbot, panel, Section.FINDINGS, "There is a large right pleural effusion.")
     sentence = report.sentences(Section.FINDINGS)[0]
     assert panel.highlighted_sentences() == {sentence.id: "conflict"}
-    assert panel.conflict_list.count() == 1
+    # The positive nodule is not in the text yet: listed for review after the conflicts.
+    assert panel.conflict_list.count() == 2
+    assert panel.conflict_texts()[1].startswith(
+        "Not mentioned — the analysis found Nodule positive in the right upper zone"
+    )
     row = panel.conflict_texts()[0]
     assert row.startswith("Findings: “There is a large right pleural effusion.”")
     assert "Effusion" in row
@@ -456,7 +460,7 @@ def test_conflicts_are_underlined_listed_with_reasons_and_resolved(
     assert selection.format.underlineStyle().name == "WaveUnderline"
     start, _ = panel.sentence_span(sentence.id)
     assert f"Conflict: {issue.reason}" in panel._tooltip_at(start + 3)
-    assert panel.review_label.text() == "1 conflict"
+    assert panel.review_label.text() == "1 conflict · 1 not mentioned"
 
     # Denying a positive finding is a conflict too.
     report = _type(qtbot, panel, Section.IMPRESSION, "No nodule.")
@@ -485,13 +489,57 @@ def test_conflicts_are_underlined_listed_with_reasons_and_resolved(
     assert panel.conflict_title.text() == "Grounding conflicts: none"
 
 
+def test_omissions_and_contradicting_sections_are_listed_block_signing_and_resolve(
+    qtbot: QtBot, panel: ReportPanel
+) -> None:
+    _open(panel)  # the analysis found a nodule in the right upper zone
+    _type(qtbot, panel, Section.FINDINGS, "No pneumothorax.")
+    _type(qtbot, panel, Section.IMPRESSION, "Pneumothorax.")
+    assert [(i.label, i.kind) for i in panel.issues] == [
+        ("Pneumothorax", "unsupported"),
+        ("Pneumothorax", "inconsistent"),
+        ("Nodule", "not mentioned"),
+    ]
+    rows = panel.conflict_texts()
+    assert rows[1] == (
+        "Impression: “Pneumothorax.” — asserts Pneumothorax; the findings deny it: "
+        "“No pneumothorax.”"
+    )
+    assert rows[2] == (
+        "Not mentioned — the analysis found Nodule positive in the right upper zone "
+        "(p=0.91, threshold 0.40); the report neither states nor denies it"
+    )
+    assert panel.review_label.text() == "2 conflicts · 1 not mentioned"
+
+    # Sign-off lists the omission as it is, the contradicting sections as a conflict.
+    qtbot.mouseClick(panel.sign_button, Qt.MouseButton.LeftButton)
+    (dialog,) = panel.findChildren(SigningBlockedDialog)
+    listed = [dialog.blocker_list.item(i).text() for i in range(dialog.blocker_list.count())]
+    assert "not mentioned: the analysis found Nodule positive" in listed[2]
+    assert listed[1].startswith('conflict: Impression: "Pneumothorax." asserts Pneumothorax; ')
+    dialog.reject()
+
+    # The omission has no sentence to select; Resolve acknowledges it.
+    item = panel.conflict_list.item(2)
+    rect = panel.conflict_list.visualItemRect(item)
+    qtbot.mouseClick(panel.conflict_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert panel.resolve_button.isEnabled()
+    qtbot.mouseClick(panel.resolve_button, Qt.MouseButton.LeftButton)
+    now = panel.report
+    assert now is not None and "report:Nodule:not mentioned" in now.dismissed_issues
+    assert [i.kind for i in panel.issues] == ["unsupported", "inconsistent"]
+    assert panel.status_label.text() == "Acknowledged: the report leaves that finding out."
+
+
 def test_hedged_wording_and_no_analysis_give_no_conflicts(qtbot: QtBot, panel: ReportPanel) -> None:
     panel.open_study(_study())  # no analysis ran: nothing to hold the text against
     _type(qtbot, panel, Section.FINDINGS, "Large pleural effusion.")
     assert panel.issues == () and panel.conflict_list.count() == 0
     panel.close_study()
     _open(panel, _context("1.2.3.4.5.6"))
-    _type(qtbot, panel, Section.FINDINGS, "No pneumothorax. No pleural effusion.")
+    _type(
+        qtbot, panel, Section.FINDINGS, "No pneumothorax. No pleural effusion. Right upper nodule."
+    )
     assert panel.issues == ()
 
 
@@ -664,6 +712,8 @@ def test_exports_text_pdf_with_key_images_and_sr(
 
     text = _export(qtbot, panel, "text").read_text(encoding="utf-8")
     assert report.sentences(Section.FINDINGS)[0].text in text
+    header = pydicom.dcmread(source, stop_before_pixels=True)  # the report names its patient
+    assert f"Patient ID: {header.PatientID}\n" in text and "Institution: Synthetic\n" in text
 
     pdf = _export(qtbot, panel, "pdf")
     assert pdf.read_bytes().startswith(b"%PDF")

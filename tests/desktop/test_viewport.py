@@ -163,16 +163,16 @@ def test_frames_still_loading_show_a_loading_state_never_stale_pixels(
 ) -> None:
     array = _stack()
     filling = np.zeros_like(array)
-    filling[0] = array[0]
+    filling[5] = array[5]  # the most superior slice: the one shown first
     loaded = np.zeros(6, dtype=bool)
-    loaded[0] = True
+    loaded[5] = True
     volume = make_volume(filling, loaded=loaded, finished=False, windows=[(40, 400, "M")])
     viewport.set_volume(volume, make_header())
     assert _grey(viewport, 128, 100) == DISC_GREY
     viewport.set_frame(1)
-    assert _grey(viewport, 128, 100) == 0  # not frame 0's disc
+    assert _grey(viewport, 128, 100) == 0  # not frame 5's disc
     assert "Loading…" in viewport.overlay_text().bottom_left
-    assert _pixels(viewport)[118:138, 60:200].max() > 100  # "Loading image 2…"
+    assert _pixels(viewport)[118:138, 60:200].max() > 100  # "Loading image 5…"
     filling[1] = array[1]
     loaded[1] = True  # as the loader does, after the values are in place
     qtbot.waitUntil(lambda: _grey(viewport, 128, 100) == DISC_GREY, timeout=2000)
@@ -228,15 +228,17 @@ def test_a_loaded_synthetic_ct_shows_its_header_and_geometry(
 
 
 def test_wheel_and_keys_scroll_through_the_stack(shown: Viewport, qtbot: QtBot) -> None:
-    bar0 = (30, 168)  # frame 0's bar (image cols 10..20, rows 80..88)
-    bar1 = (60, 168)
-    assert _grey(shown, *bar0) == 255 and _grey(shown, *bar1) == 0
+    # Axial, frame i at z = 2 i: reading starts at the top (frame 5) and goes down.
+    bar5 = (180, 168)  # frame 5's bar (image cols 85..95, rows 80..88)
+    bar4 = (150, 168)
+    assert shown.frame_index == 5 and shown.display_position == 0
+    assert _grey(shown, *bar5) == 255 and _grey(shown, *bar4) == 0
     with qtbot.waitSignal(shown.frame_changed) as signal:
         _wheel(shown, -1)
-    assert signal.args == [1] and shown.frame_index == 1
-    assert _grey(shown, *bar0) == 0 and _grey(shown, *bar1) == 255
+    assert signal.args == [4] and shown.display_position == 1
+    assert _grey(shown, *bar5) == 0 and _grey(shown, *bar4) == 255
     _wheel(shown, 1)
-    assert shown.frame_index == 0
+    assert shown.frame_index == 5
     steps = [
         (Qt.Key.Key_Down, 1),
         (Qt.Key.Key_Right, 2),
@@ -249,7 +251,8 @@ def test_wheel_and_keys_scroll_through_the_stack(shown: Viewport, qtbot: QtBot) 
     ]
     for key, expected in steps:
         qtbot.keyClick(shown, key)
-        assert shown.frame_index == expected, key
+        assert shown.display_position == expected, key
+        assert shown.frame_index == 5 - expected, key
     assert "Im 1/6" in shown.overlay_text().bottom_left
     shown.set_frame(99)
     assert shown.frame_index == 5
@@ -340,7 +343,7 @@ def test_ctrl_wheel_zooms_about_the_cursor(shown: Viewport) -> None:
     assert shown.zoom == pytest.approx(2.0 * 1.25**2)
     after = shown.widget_to_image(QPointF(60, 70))
     assert after == pytest.approx(before)
-    assert shown.frame_index == 0  # not a scroll
+    assert shown.display_position == 0  # not a scroll
 
 
 def test_middle_and_left_drag_pan_the_image(shown: Viewport) -> None:
@@ -414,10 +417,10 @@ def test_corner_overlays_say_who_what_where_and_can_be_hidden(
     text = shown.overlay_text()
     assert text.top_left == ("Doe, Jane", "PID-0042")
     assert text.top_right == ("2024-01-31 CT CHEST", "Se 3: AXIAL 2mm", "CT")
-    assert text.bottom_left == ("Im 1/6", "Pos 0 mm", "Th 2 mm")
+    assert text.bottom_left == ("Im 1/6", "Pos 10 mm", "Th 2 mm")  # the top slice first
     assert text.bottom_right == ("W 400 L 40", "Zoom 200%")
     shown.set_frame(2)
-    assert shown.overlay_text().bottom_left[:2] == ("Im 3/6", "Pos 4 mm")
+    assert shown.overlay_text().bottom_left[:2] == ("Im 4/6", "Pos 4 mm")
     corner = (slice(0, 40), slice(0, 90))
     assert _pixels(shown)[corner].max() > 200  # text over a black field
     qtbot.keyClick(shown, Qt.Key.Key_O)
@@ -451,7 +454,7 @@ def test_distance_drawn_with_the_mouse_is_in_mm_and_belongs_to_its_frame(
     shown.set_tool("distance")
     _drag(shown, (88, 140), (168, 140))  # image x 44 -> 84: 40 px at 0.5 mm
     (m,) = shown.measurements
-    assert m.kind == "distance" and m.frame == 0
+    assert m.kind == "distance" and m.frame == 5  # the frame shown
     assert m.result is not None and m.result.length == pytest.approx(20.0)
     assert m.label_lines == ("20.0 mm",)
     assert shown.selected_measurement is m
@@ -464,7 +467,7 @@ def test_distance_drawn_with_the_mouse_is_in_mm_and_belongs_to_its_frame(
     assert shown.measurements_on_frame() == []
     rgb = _pixels(shown)[strip]
     assert not _is_yellow(rgb).any() and not _is_cyan(rgb).any()
-    shown.set_frame(0)
+    shown.set_frame(5)
     assert shown.measurements_on_frame() == [m]
 
 
@@ -558,11 +561,11 @@ def test_cine_follows_frame_time_in_real_time_and_drops_frames_when_late(
     start = time.perf_counter()
     qtbot.wait(400)
     expected = (time.perf_counter() - start) * 20
-    assert abs(viewport.frame_index - expected) <= 3
-    before = viewport.frame_index
+    assert abs(viewport.display_position - expected) <= 3  # in reading order
+    before = viewport.display_position
     time.sleep(0.3)  # the GUI thread is busy: six frames fall due
-    qtbot.waitUntil(lambda: viewport.frame_index != before, timeout=1000)
-    assert viewport.frame_index - before >= 5
+    qtbot.waitUntil(lambda: viewport.display_position != before, timeout=1000)
+    assert viewport.display_position - before >= 5
     assert viewport.cine_dropped_frames >= 4
     viewport.set_cine_fps(40)
     assert viewport.cine_fps == 40
@@ -628,7 +631,8 @@ def test_float_and_colour_volumes_are_shown(viewport: Viewport) -> None:
     floats = _stack().astype(np.float32) / 10  # disc 10.0, field -100.0
     viewport.set_volume(make_volume(floats, modality="PT"), make_header(modality="PT"))
     viewport.set_window(5.0, 20.0)
-    assert _grey(viewport, 128, 100) == round(((10 - 4.5) / 19 + 0.5) * 255)
+    # Continuous values are windowed LINEAR_EXACT (core.dicom.float_windows), no half-step.
+    assert _grey(viewport, 128, 100) == round(((10 - 5) / 20 + 0.5) * 255)
     colour = np.zeros((2, 64, 64, 3), dtype=np.uint8)
     colour[..., 0] = 220
     viewport.set_volume(make_volume(colour, modality="US"), make_header(modality="US"))
@@ -692,6 +696,6 @@ def test_scrolling_a_512_pixel_ct_takes_a_few_milliseconds_per_frame(
         _wheel(viewport, -1)
         viewport.repaint()
         times.append(time.perf_counter() - start)
-    assert viewport.frame_index == 39
+    assert viewport.display_position == 39
     # The target is 16 ms; a few ms is usual, the margin is for a busy test machine.
     assert float(np.median(times)) < 0.016

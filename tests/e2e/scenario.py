@@ -172,8 +172,8 @@ def _run(
         )
         QApplication.sendEvent(viewport, wheel)
     qapp.processEvents()
-    details["frame_after_scroll"] = viewport.frame_index
-    checks["scrolled_ten_frames"] = viewport.frame_index == 10
+    details["frame_after_scroll"] = viewport.display_position  # reading order: head first
+    checks["scrolled_ten_frames"] = viewport.display_position == 10
     overlay = viewport.overlay_text()
     details["overlay_after_scroll"] = list(overlay.bottom_left)
     checks["overlay_says_image_11"] = any(

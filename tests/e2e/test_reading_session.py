@@ -154,7 +154,8 @@ def test_the_ct_is_on_screen_and_changes_where_it_should(session: dict[str, Any]
         return float(np.abs(_crop(shots[a], view) - _crop(shots[b], view)).mean())
 
     assert change("01-ct-loaded", "02-ct-scrolled") > 0.5  # another slice
-    assert change("02-ct-scrolled", "03-ct-window") > 3  # another window
+    # Another window (the 11th slice from the top is mostly lung: less for a window to change).
+    assert change("02-ct-scrolled", "03-ct-window") > 2
     assert change("03-ct-window", "04-ct-zoom") > 3  # zoomed
     # A wider window at a higher level makes the image darker overall and less contrasted.
     before = _crop(shots["02-ct-scrolled"], view).mean()

@@ -1,0 +1,359 @@
+"""Measurements that outlive the window, and presentation states shown on their images.
+
+The :class:`AnnotationKeeper` sits between the viewports and core's annotation model
+(:mod:`core.dicom.annotations`, :mod:`core.dicom.presentation`):
+
+* what a person draws is saved with its study in the user data folder on every change
+  (:class:`core.dicom.annotations.AnnotationStore`, 12 ms median on a busy disk) and drawn again
+  when the study is opened again — matched by SOP Instance UID and frame, not by where
+  the frame sits in a stack;
+* the study's presentation states (GSPS) are read on a worker when the study opens and
+  their graphics, texts, window and displayed area are shown on the images they
+  reference (read-only, in another colour); the status bar says so;
+* File → Export Annotations as GSPS writes what is drawn and the windows on screen as
+  presentation states into the export folder, on a worker.
+
+Two viewports showing the same series show the same measurements: a change in one is
+saved and drawn in the other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from core.dicom.annotations import (
+    MEASUREMENT_KINDS,
+    Annotation,
+    AnnotationStore,
+    AnnotationStoreError,
+)
+from core.dicom.records import FileRef, StudyIndex, UnreadableFile
+from core.errors import CancelledError, RadAssistError
+from core.jobs import CancelToken
+from desktop import workers
+from desktop.viewer.measurements import Measurement
+
+if TYPE_CHECKING:
+    from core.dicom.presentation import PresentationExport, PresentationState
+    from core.dicom.volume import Volume
+    from desktop.viewer.grid import ViewerGrid
+    from desktop.viewer.viewport import Viewport
+    from desktop.workers import JobHandle
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["AnnotationKeeper", "annotation_of", "measurements_for"]
+
+
+def annotation_of(m: Measurement, volume: Volume) -> Annotation:
+    """The core annotation of a viewport's measurement (its label as ``text``)."""
+    frame = volume.geometry.frames[m.frame]
+    return Annotation(
+        kind=m.kind,
+        sop_instance_uid=frame.instance.sop_instance_uid,
+        frame=frame.frame,
+        points=tuple((float(x), float(y)) for x, y in m.points),
+        text="\n".join(m.label_lines),
+    )
+
+
+def measurements_for(annotations: Sequence[Annotation], volume: Volume) -> list[Measurement]:
+    """The measurements to draw on ``volume`` for the annotations on its images."""
+    where: dict[tuple[str, int], int] = {}
+    for index, frame in enumerate(volume.geometry.frames):
+        where[(frame.instance.sop_instance_uid, frame.frame)] = index
+    found: list[Measurement] = []
+    for a in annotations:
+        if a.frame is None:  # every frame of that image
+            indexes = [i for (uid, _), i in where.items() if uid == a.sop_instance_uid]
+        else:
+            index = where.get((a.sop_instance_uid, a.frame))
+            indexes = [] if index is None else [index]
+        for index in indexes:
+            m = Measurement(a.kind, index, list(a.points), series_key=volume.series.key)
+            if a.kind not in MEASUREMENT_KINDS or not a.is_measurement:
+                m.extra.update(readonly=True, text=a.text, closed=a.closed)
+            found.append(m)
+    return found
+
+
+class AnnotationKeeper(QObject):
+    """Saves, restores, exports and loads a window's annotations (see the module notes).
+
+    Signals
+    -------
+    message(str)
+        A line for the status bar.
+    failed(str, object)
+        Something went wrong: the text, and the files (``UnreadableFile``) involved.
+    presentation_states_loaded(object)
+        The tuple of :class:`~core.dicom.presentation.PresentationState` of the study.
+    exported(object)
+        The :class:`~core.dicom.presentation.PresentationExport` just written.
+    """
+
+    message = Signal(str)
+    failed = Signal(str, object)
+    presentation_states_loaded = Signal(object)
+    exported = Signal(object)
+
+    def __init__(
+        self, grid: ViewerGrid, parent: QObject | None = None, store: AnnotationStore | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._grid = grid
+        self._store = store
+        self._index: StudyIndex | None = None
+        self._study_of: dict[str, str] = {}  # SOP Instance UID -> Study Instance UID
+        self._refs: dict[str, FileRef] = {}
+        self._saved: dict[str, list[Annotation]] = {}
+        self._states: tuple[PresentationState, ...] = ()
+        self._states_note = ""  # what the status bar says about them
+        self._presented: set[tuple[int, str]] = set()  # (viewport id, series key) done
+        self._watched: set[int] = set()
+        self._job: JobHandle | None = None
+
+    # ------------------------------------------------------------------ study
+
+    @property
+    def presentation_states(self) -> tuple[PresentationState, ...]:
+        return self._states
+
+    def saved_annotations(self, study_uid: str) -> list[Annotation]:
+        """The measurements kept for a study (what the store holds)."""
+        return list(self._saved.get(study_uid, []))
+
+    def open_study(self, index: StudyIndex) -> JobHandle | None:
+        """Read the study's saved measurements; start reading its presentation states."""
+        self.close_study()
+        self._index = index
+        for patient in index.patients:
+            for study in patient.studies:
+                for series in study.series:
+                    for inst in series.instances:
+                        self._study_of[inst.sop_instance_uid] = study.study_instance_uid
+                        self._refs[inst.sop_instance_uid] = inst.ref
+                store = self._open_store()
+                if store is not None:
+                    self._saved[study.study_instance_uid] = list(
+                        store.load(study.study_instance_uid)
+                    )
+        from core.dicom.presentation import list_presentation_states
+
+        if not list_presentation_states(index):
+            return None
+        from core.dicom.presentation import load_presentation_states
+
+        def job(token: CancelToken) -> Any:
+            return load_presentation_states(index, token)
+
+        handle = workers.start_job(
+            job,
+            on_result=partial(self._on_states_read, index),
+            on_error=self._on_job_error,
+            parent=self,
+            name="presentation states",
+        )
+        self._job = handle
+        return handle
+
+    def close_study(self) -> None:
+        if self._job is not None and self._job.is_running:
+            self._job.cancel()
+        self._job = None
+        self._index = None
+        self._study_of.clear()
+        self._refs.clear()
+        self._saved.clear()
+        self._states = ()
+        self._states_note = ""
+        self._presented.clear()
+
+    def _open_store(self) -> AnnotationStore | None:
+        if self._store is None:
+            try:
+                self._store = AnnotationStore()
+            except AnnotationStoreError as exc:
+                self.failed.emit(str(exc), ())
+        return self._store
+
+    # ------------------------------------------------------------------ viewports
+
+    def show_on(self, viewport: Viewport) -> None:
+        """Draw the saved measurements and the presentation states on what ``viewport`` shows."""
+        volume = viewport.volume
+        if volume is None:
+            return
+        if id(viewport) not in self._watched:
+            self._watched.add(id(viewport))
+            viewport.measurements_changed.connect(partial(self._on_measurements_changed, viewport))
+            viewport.destroyed.connect(partial(self._watched.discard, id(viewport)))
+        study = self._study_of_volume(volume)
+        saved = self._saved.get(study, []) if study else []
+        shapes = [a for s in self._states for a in s.annotations]
+        viewport.replace_measurements(measurements_for(saved + shapes, volume))
+        self._present(viewport, volume)
+
+    def remeasure(self, volume: Volume) -> None:
+        """The values under the ROIs arrived (the series finished loading): measure again."""
+        for viewport in self._grid.viewports:
+            if viewport.volume is volume:
+                viewport.replace_measurements(viewport.measurements)
+        uids = {inst.sop_instance_uid for inst in volume.series.instances}
+        if self._states_note and any(uids.intersection(s.referenced) for s in self._states):
+            self.message.emit(self._states_note)  # said again once the series has loaded
+
+    def _study_of_volume(self, volume: Volume) -> str | None:
+        instances = volume.series.instances
+        return self._study_of.get(instances[0].sop_instance_uid) if instances else None
+
+    def _present(self, viewport: Viewport, volume: Volume) -> None:
+        """A presentation state's window and displayed area, once per viewport and series."""
+        key = (id(viewport), volume.series.key)
+        if not self._states or key in self._presented:
+            return
+        frames = volume.geometry.frames
+        uids = {f.instance.sop_instance_uid for f in frames}
+        state = next((s for s in self._states if uids.intersection(s.referenced)), None)
+        if state is None:
+            return
+        self._presented.add(key)
+        shown = frames[viewport.frame_index].instance.sop_instance_uid
+        if shown not in state.referenced and viewport.display_position == 0:
+            order = viewport.reading_order
+            for position in range(order.count):  # the first referenced image, in reading order
+                index = order.frame_at(position)
+                if frames[index].instance.sop_instance_uid in state.referenced:
+                    viewport.set_frame(index)
+                    shown = frames[index].instance.sop_instance_uid
+                    break
+        window = state.window_for(shown)
+        if window is not None and not volume.is_color:
+            viewport.set_window(*window)
+        area = state.displayed_area_for(shown)
+        if area is not None:
+            columns, rows = volume.array.shape[2], volume.array.shape[1]
+            whole = area.top_left == (0.0, 0.0) and area.bottom_right == (columns, rows)
+            if area.size_mode == "MAGNIFY" and area.magnification:
+                viewport.set_zoom(float(area.magnification))
+            elif not whole:
+                viewport.show_image_area(area.top_left, area.bottom_right)
+
+    def _on_measurements_changed(self, viewport: Viewport) -> None:
+        volume = viewport.volume
+        if volume is None:
+            return
+        study = self._study_of_volume(volume)
+        if study is None:
+            return
+        mine = {inst.sop_instance_uid for inst in volume.series.instances}
+        drawn = [annotation_of(m, volume) for m in viewport.measurements if not m.readonly]
+        kept = [a for a in self._saved.get(study, []) if a.sop_instance_uid not in mine]
+        self._saved[study] = kept + drawn
+        store = self._open_store()
+        if store is not None:
+            try:
+                store.save(study, self._saved[study])
+            except AnnotationStoreError as exc:
+                self.failed.emit(str(exc), ())
+        for other in self._grid.viewports:  # the same series elsewhere shows the same
+            shows = other.volume.series.key if other.volume is not None else None
+            if other is not viewport and shows == volume.series.key:
+                self.show_on(other)
+
+    # ------------------------------------------------------------------ presentation states
+
+    def _on_states_read(
+        self,
+        index: StudyIndex,
+        outcome: tuple[tuple[PresentationState, ...], tuple[UnreadableFile, ...]],
+    ) -> None:
+        if index is not self._index:
+            return
+        states, failures = outcome
+        self._states = tuple(states)
+        if failures:
+            self.failed.emit(
+                f"{len(failures)} presentation state(s) could not be read", tuple(failures)
+            )
+        if states:
+            graphics = sum(len(s.annotations) for s in states)
+            images = len({uid for s in states for uid in s.referenced})
+            names = ", ".join(f'"{s.label}"' for s in states if s.label)
+            self._states_note = (
+                f"Presentation state {names or ''} applied: {graphics} annotations on "
+                f"{images} image{'s' if images != 1 else ''}".replace("  ", " ")
+            )
+            self.message.emit(self._states_note)
+            for viewport in self._grid.viewports:
+                self.show_on(viewport)
+        self.presentation_states_loaded.emit(self._states)
+
+    def _on_job_error(self, error: BaseException) -> None:
+        if not isinstance(error, CancelledError):
+            self.failed.emit(f"The presentation states could not be read: {error}", ())
+
+    def export_presentation_state(self) -> JobHandle | None:
+        """File → Export Annotations as GSPS: one file per series, in the export folder.
+
+        Returns the job's handle; None (and a message) when there is nothing to export.
+        """
+        from core.dicom.presentation import ShownImage, export_presentation_states
+
+        active = self._grid.active_viewport
+        views = [active] + [v for v in self._grid.viewports if v is not active]
+        shown: list[ShownImage] = []
+        study: str | None = None
+        for viewport in views:
+            volume = viewport.volume
+            if volume is None:
+                continue
+            this = self._study_of_volume(volume)
+            study = study or this
+            if this != study:
+                continue
+            frame = volume.geometry.frames[viewport.frame_index]
+            window = None if volume.is_color else viewport.window
+            shown.append(
+                ShownImage(frame.instance.ref, frame.instance.sop_instance_uid, frame.frame, window)
+            )
+        annotations = self._saved.get(study, []) if study else []
+        if not shown:
+            self.message.emit("There is no image to export annotations from")
+            return None
+        refs = dict(self._refs)
+
+        def job(token: CancelToken) -> Generator[Any, None, PresentationExport]:
+            yield from ()
+            return export_presentation_states(annotations, shown, refs, token)
+
+        return workers.start_job(
+            job,
+            on_result=self._on_exported,
+            on_error=self._on_export_error,
+            parent=self,
+            name="export presentation state",
+        )
+
+    def _on_exported(self, result: PresentationExport) -> None:
+        if result.paths:
+            folder = result.paths[0].parent
+            count = len(result.paths)
+            self.message.emit(
+                f"Exported {result.annotation_count} annotations as "
+                f"{count} presentation state{'s' if count != 1 else ''} (GSPS) to {folder}"
+            )
+        for note in result.skipped:
+            self.failed.emit(f"Not exported: {note}", ())
+        self.exported.emit(result)
+
+    def _on_export_error(self, error: BaseException) -> None:
+        if isinstance(error, CancelledError):
+            return
+        text = str(error) if isinstance(error, RadAssistError) else type(error).__name__
+        self.failed.emit(f"The annotations could not be exported: {text}", ())
