@@ -679,14 +679,14 @@ def cmd_draft(args: argparse.Namespace) -> int:
             + "\n"
         )
     else:
-        lines = [format_report_text(report).rstrip("\n"), ""]
-        if not context.analysed:
-            lines.append("Grounding: not checked (no AI findings)")
-        elif issues:
-            lines.append(f"Grounding: {len(issues)} conflict(s) with the AI findings")
+        text = format_report_text(report, identification=analysis.identification)
+        lines = [text.rstrip("\n"), ""]
+        against = "the AI findings" if context.analysed else "itself (no AI findings)"
+        if issues:
+            lines.append(f"Review: {len(issues)} item(s) at odds with {against}")
             lines.extend(f"  ! {describe(issue)}" for issue in issues)
         else:
-            lines.append("Grounding: no conflicts with the AI findings")
+            lines.append(f"Review: nothing at odds with {against}")
         output = "\n".join(lines) + "\n"
     if target is not None:
         _write_out(target, output)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from core.jobs import CancelToken
     from core.report.context import AnalysedImage
     from core.report.grounding import GroundingIssue
+    from core.report.identification import ReportIdentification
     from core.report.llm import LanguageModelDraft
     from core.report.store import DraftStore
 
@@ -557,12 +558,16 @@ class StudyAnalysis:
         The model package's name; "" when none is installed.
     not_analysed : tuple of str
         Why images were not analysed, each reason once.
+    identification : ReportIdentification or None
+        Who and what the report is about, from the same header as ``study``, for the
+        exports (never for a prompt); None when no header could be read.
     """
 
     study: StudyContext
     images: tuple[AnalysedImage, ...] = ()
     model: str = ""
     not_analysed: tuple[str, ...] = ()
+    identification: ReportIdentification | None = None
 
     @property
     def analysed(self) -> bool:
@@ -591,6 +596,7 @@ def analyse_study(
     ``package`` None (no model installed): the study alone, no findings.
     """
     from core.report.context import analysed_image_from_dataset, study_context_from_record
+    from core.report.identification import identification_from_dataset
 
     refs = image_refs(study.series)
     images: list[AnalysedImage] = []
@@ -620,6 +626,7 @@ def analyse_study(
         images=tuple(images),
         model=package.manifest.name if package is not None else "",
         not_analysed=tuple(dict.fromkeys(reasons)),
+        identification=identification_from_dataset(header) if header is not None else None,
     )
 
 

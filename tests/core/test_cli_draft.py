@@ -103,7 +103,8 @@ def test_text_in_chinese_with_the_grounding_line(
     assert re.search(r"[右左]肺[上中下]野见结节影。", out)
     assert "未见胸腔积液。" in out and "心影不大。" in out
     assert "draft-model 1.0.0" in out
-    assert out.rstrip().endswith("Grounding: no conflicts with the AI findings")
+    assert out.rstrip().endswith("Review: nothing at odds with the AI findings")
+    assert "Patient ID: " in out or "患者ID" in out  # the draft names whom it is about
 
 
 def test_out_writes_the_file_atomically_and_never_into_the_source(
@@ -166,7 +167,7 @@ def test_without_a_usable_model_the_draft_says_findings_were_not_assessed(
     assert code == 0
     assert "draft-model did not apply to any image (lateral view)" in err
     assert "Left lateral chest radiograph." in out
-    assert "Grounding: not checked (no AI findings)" in out
+    assert "Review: nothing at odds with itself (no AI findings)" in out
 
 
 def test_usage_errors_exit_2_and_unreadable_input_exits_3(
