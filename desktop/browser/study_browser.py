@@ -303,7 +303,8 @@ class StudyBrowser(QWidget):
             details.append(patient.sex)
         if patient.birth_date:
             details.append(f"born {format_date(patient.birth_date)}")
-        item = QTreeWidgetItem([f"{label} ({', '.join(details)})", modalities, str(images), ""])
+        # "王小东 (Wang, XiaoDong) · ID P3, F": the name may carry brackets of its own.
+        item = QTreeWidgetItem([f"{label} · {', '.join(details)}", modalities, str(images), ""])
         item.setToolTip(COL_NAME, f"{label}\n" + "\n".join(details))
         self._finish_item(item, patient, "patient", draggable=False)
         return item

@@ -136,7 +136,7 @@ def test_tree_shows_patient_study_series_with_counts(
     patient = _top(browser, patient_label)
     born = format_date(ctx.patient_birth_date)
     assert patient.text(COL_NAME) == (
-        f"{patient_label} (ID {ctx.patient_id}, {ctx.patient_sex}, born {born})"
+        f"{patient_label} · ID {ctx.patient_id}, {ctx.patient_sex}, born {born}"
     )
     assert patient.text(COL_MODALITY) == "CT/DX"
     assert patient.text(COL_IMAGES) == "13"

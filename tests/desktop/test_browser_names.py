@@ -52,7 +52,7 @@ def test_browser_shows_ideographic_names_without_escape_sequences(
     rows = {}
     for i in range(tree.topLevelItemCount()):
         item = tree.topLevelItem(i)
-        rows[item.text(COL_NAME).split(" (ID ")[0]] = item
+        rows[item.text(COL_NAME).split(" · ID ")[0]] = item
     assert set(rows) == {
         "张小东 (Zhang, XiaoDong)",  # was "Zhang, XiaoDong" with the GB2312 part dropped
         "山田太郎 (Yamada, Tarou)",
