@@ -68,6 +68,7 @@ bench: install
 	$(PY) bench/bench_analysis.py
 	$(PY) bench/bench_report.py
 	$(PY) bench/bench_report_panel.py
+	$(PY) bench/bench_grounding.py
 	$(MAKE) bundle
 	$(PY) bench/bench_bundle.py
 

@@ -36,8 +36,8 @@ MODEL_DIR = ROOT / "bench-data" / "report-lm-bench"
 
 
 def _build_model(folder: Path) -> Path:
-    if (folder / "config.json").exists() and (folder / "model.safetensors").exists():
-        return folder
+    if (folder / "radassist-manifest.json").exists() and (folder / "model.safetensors").exists():
+        return folder  # built and sealed (imported) by an earlier run
     from tests.core.llm_helpers import make_tiny_causal_lm
 
     shutil.rmtree(folder, ignore_errors=True)

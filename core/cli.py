@@ -10,6 +10,7 @@ to stderr or logs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.child_processes import stop_on_interrupt
 from core.errors import DicomError, RadAssistError, UsageError
 
 if TYPE_CHECKING:
@@ -153,6 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--screenshot", metavar="FILE", help="save what the window check showed (PNG)"
     )
     self_test.add_argument("--no-window", action="store_true", help="skip the window check")
+
+    models = sub.add_parser("models", help="import model folders into RadAssist")
+    models_sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    import_llm = models_sub.add_parser(
+        "import-llm",
+        help="copy a Hugging Face language-model folder into RadAssist, hashing every file",
+    )
+    import_llm.add_argument("folder", metavar="DIR", help="the model folder")
+    import_llm.add_argument("--name", help="name of the imported model (default: DIR's name)")
+    import_llm.add_argument(
+        "--replace", action="store_true", help="replace an imported model of that name"
+    )
     return parser
 
 
@@ -282,8 +296,8 @@ def _pick_series(index: StudyIndex, wanted: str | None) -> SeriesRecord:
 def cmd_render(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
-    from pydicom import dcmread
 
+    from core.dicom.limits import read_dataset_bounded
     from core.dicom.pixels import render_frame
 
     if args.frame < 0:
@@ -294,7 +308,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     if source.is_file() and source.suffix.lower() != ".zip":
         ref_name = str(source)
         try:
-            dataset = dcmread(source, force=True)
+            with open(source, "rb") as stream:
+                dataset = read_dataset_bounded(stream, source=ref_name)
+        except DicomError:
+            raise
         except Exception as error:
             raise NothingReadableError(f"{source}: not readable as DICOM ({error})") from None
         frame = args.frame
@@ -305,7 +322,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         frame_ref = compute_geometry(series).frames[0]
         ref_name = frame_ref.instance.ref.display_name
         with frame_ref.instance.ref.open() as stream:
-            dataset = dcmread(stream, force=True)
+            dataset = read_dataset_bounded(stream, source=ref_name)
         frame = frame_ref.frame if args.frame == 0 else args.frame
     window = tuple(args.window) if args.window is not None else None
     try:
@@ -314,7 +331,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise NothingReadableError(str(error)) from None
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.ascontiguousarray(image)).save(out)
+    _save_image(Image.fromarray(np.ascontiguousarray(image)), out)
     print(
         f"wrote {out} ({image.shape[1]}x{image.shape[0]}, {'RGB' if image.ndim == 3 else 'grey'})"
     )
@@ -410,6 +427,19 @@ def _model_package(name: str | None) -> ModelPackage | None:
         raise UsageError(str(error)) from None
 
 
+def _save_image(image: Any, out: Path) -> None:
+    """A PIL image saved owner-only (0600): it shows the patient's images (house rule 8)."""
+    import io
+
+    from PIL import Image
+
+    from core.paths import write_private
+
+    buffer = io.BytesIO()
+    image.save(buffer, format=Image.registered_extensions().get(out.suffix.lower(), "PNG"))
+    write_private(out, buffer.getvalue())
+
+
 def _write_heatmap_pngs(ref: FileRef, result: Any, folder: Path) -> dict[str, str]:
     """One PNG per finding with a heatmap; names hash the SOP Instance UID (rule 8)."""
     import hashlib
@@ -431,7 +461,7 @@ def _write_heatmap_pngs(ref: FileRef, result: Any, folder: Path) -> dict[str, st
             continue
         label = "".join(ch if ch.isalnum() else "-" for ch in finding.label)
         out = folder / f"{stem}-{label}.png"
-        Image.fromarray(apply_heatmap_overlay(display, finding.heatmap)).save(out)
+        _save_image(Image.fromarray(apply_heatmap_overlay(display, finding.heatmap)), out)
         written[finding.label] = str(out)
     return written
 
@@ -516,11 +546,13 @@ def _first_study(index: StudyIndex, doing: str = "drafting") -> tuple[PatientRec
     if not studies:
         raise NothingReadableError(f"{index.root}: no study with images")
     if len(studies) > 1:
-        described = studies[0][1].study_description or "no description"
-        # The description names the examination, not the patient (stderr stays clean).
+        # Its position, modalities and series count only: a description or a date is
+        # free text or identifying, and stderr carries no patient data (house rule 8).
+        first = studies[0][1]
+        modalities = "/".join(sorted({s.modality for s in first.series if s.modality.isalnum()}))
         print(
-            f"radassist: {len(studies)} studies found; {doing} the first "
-            f"({described!r}, {len(studies[0][1].series)} series)",
+            f"radassist: {len(studies)} studies found; {doing} the first of {len(studies)} "
+            f"({modalities or 'unknown modality'}, {len(first.series)} series)",
             file=sys.stderr,
         )
     return studies[0]
@@ -545,7 +577,8 @@ def _write_out(target: Path, text: str) -> None:
     from core.report.store import write_atomically
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(target, text.encode("utf-8"), mode=0o666)
+    # the draft names the patient: owner-only, like every export (house rule 8)
+    write_atomically(target, text.encode("utf-8"), mode=0o600)
 
 
 def _draft_json(
@@ -606,7 +639,7 @@ def _draft_with_language_model(args: argparse.Namespace, session: ReportSession)
 
     def on_event(event: Any) -> None:
         if isinstance(event, Progress) and event.message:
-            print(f"radassist: {event.message}", file=sys.stderr)
+            _say(f"radassist: {event.message}")
 
     token = CancelToken()
     report = session.report
@@ -755,6 +788,18 @@ def cmd_self_test(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_CHECK_FAILED
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    """``models import-llm DIR``: import a language model (copied, every file hashed)."""
+    from core.report.llm_models import import_language_model
+
+    try:
+        folder = import_language_model(args.folder, name=args.name, replace=args.replace)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    print(f"imported {folder.name}: use --model {folder}")
+    return EXIT_OK
+
+
 _HANDLERS = {
     "scan": cmd_scan,
     "render": cmd_render,
@@ -765,6 +810,7 @@ _HANDLERS = {
     "draft": cmd_draft,
     "check": cmd_check,
     "self-test": cmd_self_test,
+    "models": cmd_models,
 }
 
 
@@ -780,6 +826,22 @@ def main(argv: Sequence[str] | None = None, *, extra_checks: Sequence[Any] = ())
         arguments[0] = "self-test"
     args = build_parser().parse_args(arguments)
     args.extra_checks = tuple(extra_checks)
+    # Ctrl+C at any moment: one line and exit 130; no child process outlives the command.
+    with stop_on_interrupt():
+        try:
+            return _run_command(args)
+        except KeyboardInterrupt:
+            _say("radassist: stopped")
+            return EXIT_INTERRUPTED
+
+
+def _say(line: str) -> None:
+    """One line on stderr; a stderr nobody reads (a closed pipe) never fails the command."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
+
+
+def _run_command(args: argparse.Namespace) -> int:
     try:
         return _HANDLERS[args.command](args)
     except NothingReadableError as error:

@@ -74,11 +74,16 @@ def run_job(job: Job[T], on_event: Callable[[Any], None] | None = None) -> T:
     on_event : callable, optional
         Called with every yielded event, in order.
     """
-    while True:
-        try:
-            event = next(job)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
-        if on_event is not None:
-            on_event(event)
+    try:
+        while True:
+            try:
+                event = next(job)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
+            if on_event is not None:
+                on_event(event)
+    finally:
+        # An exception on this side (on_event failed, Ctrl+C) ends the job too: what it
+        # holds (a lock, a child process) is released now, not when it is collected.
+        job.close()

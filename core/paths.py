@@ -6,9 +6,19 @@ Patient data written by the app lives only under :func:`user_data_dir`
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import sys
+import uuid
 from pathlib import Path
+from typing import Final
+
+#: Files that may hold patient data (exports, settings listing studies): owner-only.
+PRIVATE_FILE_MODE: Final = 0o600
+#: Folders that hold them.
+PRIVATE_DIR_MODE: Final = 0o700
+_BINARY: Final = getattr(os, "O_BINARY", 0)
 
 
 def user_data_dir() -> Path:
@@ -22,15 +32,82 @@ def user_data_dir() -> Path:
         base = Path.home() / "Library" / "Application Support" / "RadAssist"
     else:
         base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "radassist"
-    base.mkdir(parents=True, exist_ok=True)
+    base.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
     return base
 
 
 def export_dir() -> Path:
-    """Where derived files go (PNG exports, SR, heatmaps): never beside the source (rule 6)."""
-    path = user_data_dir() / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where derived files go (PNG exports, SR, heatmaps): never beside the source (rule 6).
+
+    ``<user data dir>/exports``, owner-only (``0o700``, tightened if an older version
+    left it open): exports identify the patient (house rule 8).
+    """
+    return make_private_dir(user_data_dir() / "exports", tighten=True)
+
+
+def make_private_dir(path: str | os.PathLike[str], *, tighten: bool = False) -> Path:
+    """Create ``path`` (and its parents) owner-only (``0o700``); return it.
+
+    ``tighten``: also take group and other permissions off an existing folder of the
+    user's (for the app's own folders; a folder the user chose keeps its mode).
+    """
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    if tighten and os.name == "posix":
+        info = folder.stat()
+        if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
+            folder.chmod(stat.S_IMODE(info.st_mode) & PRIVATE_DIR_MODE)
+    return folder
+
+
+def make_private_file(path: str | os.PathLike[str]) -> Path:
+    """Make sure ``path`` exists owner-only (``0o600``): created empty, or tightened.
+
+    For files another library writes (QSettings): it keeps an existing file's mode.
+    """
+    target = Path(path)
+    try:
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        if os.name == "posix" and stat.S_IMODE(target.stat().st_mode) & 0o077:
+            target.chmod(PRIVATE_FILE_MODE)
+    return target
+
+
+def write_private(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` owner-only (``0o600``) and atomically; return the path.
+
+    Every writer of a file that may hold patient data (exports: SR, heatmaps, PNGs)
+    calls this instead of ``open``/``save_as``: a temporary file created ``0o600`` in
+    the same folder is written, ``fsync``-ed and renamed over ``path``, so the file is
+    never readable by others, even for a moment, and never half-written.
+
+    Raises
+    ------
+    TypeError
+        ``data`` is not bytes.
+    OSError
+        The write failed; nothing is left behind and ``path`` is untouched.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"data must be bytes, found {type(data).__name__}")
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, PRIVATE_FILE_MODE)
+    try:
+        try:
+            view = memoryview(bytes(data))
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target
 
 
 def demo_study_dir() -> Path:

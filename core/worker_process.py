@@ -33,14 +33,17 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
-import multiprocessing
 import os
 import pickle
+import signal
 import threading
+import time
+import weakref
 from collections.abc import Callable, Generator, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Final, cast
 
+from core.child_processes import child_context, watch_parent_process
 from core.errors import CancelledError, RadAssistError
 from core.jobs import CancelToken, Progress
 
@@ -52,6 +55,7 @@ __all__ = [
     "HandlerFactory",
     "WorkerProcess",
     "WorkerProcessError",
+    "shutdown_worker_processes",
 ]
 
 #: Sends one event to the caller (in the child).
@@ -65,6 +69,20 @@ HandlerFactory = Callable[[], Handler]
 _POLL_S: Final = 0.02
 _START_TIMEOUT_S: Final = 60.0
 _ABANDON_WAIT_S: Final = 10.0
+#: After its time to quit, a child is terminated, and killed if it is still there after this.
+_TERMINATE_WAIT_S: Final = 2.0
+
+#: Every WorkerProcess made, so that :func:`shutdown_worker_processes` can end them all.
+_instances: weakref.WeakSet[WorkerProcess] = weakref.WeakSet()
+_instances_lock = threading.Lock()
+
+
+def shutdown_worker_processes(timeout_s: float = 10.0) -> None:
+    """Stop the child of every :class:`WorkerProcess` (application exit, Ctrl+C)."""
+    with _instances_lock:
+        workers = list(_instances)
+    for worker in workers:
+        worker.shutdown(timeout_s / max(1, len(workers)))
 
 
 class WorkerProcessError(RadAssistError):
@@ -113,9 +131,12 @@ class WorkerProcess:
         self._error = error
         self._environment = tuple(environment)
         self._lock = threading.Lock()  # one request in flight
+        self._owner: int | None = None  # the thread whose request holds the lock
         self._process: Any = None
         self._conn: Connection | None = None
         self._number = 0
+        with _instances_lock:
+            _instances.add(self)
 
     @property
     def is_alive(self) -> bool:
@@ -129,11 +150,8 @@ class WorkerProcess:
         if self._conn is not None and self.is_alive:
             return self._conn
         self._stop()
-        methods = multiprocessing.get_all_start_methods()
         # BaseContext does not declare Process in the stubs; every concrete context has it.
-        context: Any = multiprocessing.get_context(
-            "forkserver" if "forkserver" in methods else "spawn"
-        )
+        context: Any = child_context()
         pipe: tuple[Connection, Connection] = context.Pipe(duplex=True)
         parent, child = pipe
         process = context.Process(
@@ -142,23 +160,28 @@ class WorkerProcess:
             name=self._name,
             daemon=True,
         )
-        process.start()
-        child.close()
         what = f"the {self._description} process"
-        if not parent.poll(_START_TIMEOUT_S):
-            process.kill()
-            raise self._error(f"{what} did not start")
         try:
-            ready = receive_message(parent)
-        except (EOFError, OSError) as exc:
-            raise self._error(f"{what} stopped while starting") from exc
-        if not isinstance(ready, tuple) or ready[:1] != ("ready",):
-            raise self._error(f"{what} said {ready!r} instead of ready")
+            process.start()
+            child.close()
+            if not parent.poll(_START_TIMEOUT_S):
+                raise self._error(f"{what} did not start")
+            try:
+                ready = receive_message(parent)
+            except (EOFError, OSError) as exc:
+                raise self._error(f"{what} stopped while starting") from exc
+            if not isinstance(ready, tuple) or ready[:1] != ("ready",):
+                raise self._error(f"{what} said {ready!r} instead of ready")
+        except BaseException:  # Ctrl+C too: a child half started is never left behind
+            child.close()
+            parent.close()
+            _end(process, 0.0)
+            raise
         logger.info("%s process started (pid %s)", self._description, process.pid)
         self._process, self._conn = process, parent
         return parent
 
-    def _stop(self) -> None:
+    def _stop(self, timeout_s: float = 5.0) -> None:
         conn, process = self._conn, self._process
         self._conn = self._process = None
         if conn is not None:
@@ -166,15 +189,29 @@ class WorkerProcess:
                 send_message(conn, ("quit", 0, None))
             conn.close()
         if process is not None:
-            process.join(5.0)
-            if process.is_alive():
-                process.kill()
-                process.join(5.0)
+            _end(process, timeout_s)
 
-    def shutdown(self) -> None:
-        """Stop the child (it is started again by the next request)."""
-        with self._lock:
-            self._stop()
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        """Stop the child (it is started again by the next request); bounded in time.
+
+        A request in flight is waited for up to ``timeout_s``; a request that never
+        ends (or a job its caller stopped driving, in the caller's own thread) does not
+        hold the shutdown: its child is terminated, then killed, and the request ends
+        with the ``error`` type when it is driven again.
+        """
+        if timeout_s < 0:
+            raise ValueError(f"timeout_s must be >= 0, found {timeout_s}")
+        waited = 0.0 if self._owner == threading.get_ident() else timeout_s
+        if self._lock.acquire(timeout=waited):
+            try:
+                self._stop(timeout_s)
+            finally:
+                self._lock.release()
+            return
+        process = self._process
+        if process is not None:
+            logger.warning("the %s process is busy; stopping it", self._description)
+            _end(process, 0.0)
 
     def call(
         self,
@@ -213,57 +250,92 @@ class WorkerProcess:
         self, request: object, token: CancelToken, wait_on_cancel: bool
     ) -> Generator[Any, None, Any]:
         with self._lock:
-            token.raise_if_cancelled()
-            yield Progress(0, 0, f"Starting the {self._description} process")
-            conn = self._start()
-            self._number += 1
-            number = self._number
+            self._owner = threading.get_ident()
             try:
-                environment = {key: os.environ.get(key) for key in self._environment}
-                send_message(conn, ("run", number, (environment, request)))
-                cancel_sent = False
-                while True:
-                    if token.cancelled and not cancel_sent:
-                        send_message(conn, ("cancel", number, None))
-                        cancel_sent = True
-                        if not wait_on_cancel:
-                            token.raise_if_cancelled()
-                    if not conn.poll(_POLL_S):
-                        continue
-                    kind, answered, payload = receive_message(conn)
-                    if answered != number:
-                        continue  # a late answer to an earlier, abandoned request
-                    if kind == "event":
-                        if not token.cancelled:
-                            yield payload
-                    elif kind == "result":
+                return (yield from self._serve_request(request, token, wait_on_cancel))
+            finally:
+                self._owner = None
+
+    def _serve_request(
+        self, request: object, token: CancelToken, wait_on_cancel: bool
+    ) -> Generator[Any, None, Any]:
+        token.raise_if_cancelled()
+        yield Progress(0, 0, f"Starting the {self._description} process")
+        conn = self._start()
+        self._number += 1
+        number = self._number
+        answered_request = False
+        try:
+            environment = {key: os.environ.get(key) for key in self._environment}
+            send_message(conn, ("run", number, (environment, request)))
+            cancel_sent = False
+            while True:
+                if token.cancelled and not cancel_sent:
+                    send_message(conn, ("cancel", number, None))
+                    cancel_sent = True
+                    if not wait_on_cancel:
                         token.raise_if_cancelled()
-                        return payload
-                    elif kind == "error":
-                        raise payload
-            except (EOFError, OSError) as exc:
-                self._stop()
-                raise self._error(
-                    f"the {self._description} process stopped unexpectedly; "
-                    f"the next {self._task} starts a new one"
-                ) from exc
-            except GeneratorExit:
-                # The caller stopped listening: tell the child (and keep the pipe in step).
-                self._abandon(conn, number, wait_on_cancel)
+                if not conn.poll(_POLL_S):
+                    continue
+                kind, answered, payload = receive_message(conn)
+                if answered != number:
+                    continue  # a late answer to an earlier, abandoned request
+                if kind == "event":
+                    if not token.cancelled:
+                        yield payload
+                elif kind == "result":
+                    answered_request = True
+                    token.raise_if_cancelled()
+                    return payload
+                elif kind == "error":
+                    answered_request = True
+                    raise payload
+        except (EOFError, OSError) as exc:
+            if answered_request:  # the handler's own OSError, not a broken pipe
                 raise
+            self._stop()
+            raise self._error(
+                f"the {self._description} process stopped unexpectedly; "
+                f"the next {self._task} starts a new one"
+            ) from exc
+        except GeneratorExit:
+            # The caller stopped listening: tell the child (and keep the pipe in step).
+            self._abandon(conn, number, wait_on_cancel)
+            raise
+        except BaseException:
+            # Ctrl+C or any failure on this side: the child stops the request on its
+            # own (its late answer is skipped by the next request).
+            if not answered_request:
+                with contextlib.suppress(OSError, ValueError):
+                    send_message(conn, ("cancel", number, None))
+            raise
 
     def _abandon(self, conn: Connection, number: int, wait: bool) -> None:
         try:
             send_message(conn, ("cancel", number, None))
             if not wait:
                 return
-            while conn.poll(_ABANDON_WAIT_S):
+            deadline = time.monotonic() + _ABANDON_WAIT_S
+            while conn.poll(max(0.0, deadline - time.monotonic())):
                 kind, answered, _ = receive_message(conn)
                 if answered == number and kind in ("result", "error"):
                     return
             self._stop()  # no answer: start afresh next time
-        except (EOFError, OSError):
+        except (EOFError, OSError, ValueError):
             self._stop()
+
+
+def _end(process: Any, timeout_s: float) -> None:
+    """Wait up to ``timeout_s`` for ``process`` to end; then terminate it, then kill it."""
+    if process.pid is None:  # never started
+        return
+    process.join(timeout_s)
+    if process.is_alive():
+        process.terminate()
+        process.join(_TERMINATE_WAIT_S)
+    if process.is_alive():
+        process.kill()
+        process.join(_TERMINATE_WAIT_S)
 
 
 # --------------------------------------------------------------------------- the child
@@ -271,6 +343,18 @@ class WorkerProcess:
 
 def _serve(conn: Connection, factory: HandlerFactory, error_type: type[WorkerProcessError]) -> None:
     """The child's loop: one request at a time, cancel messages read alongside."""
+    # Also set by core.child_setup in the fork server: here for a child started otherwise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent_process()
+    try:
+        _serve_requests(conn, factory, error_type)
+    except (BrokenPipeError, ConnectionResetError, EOFError):
+        return  # the parent went away (it stopped, or stopped waiting for us): quietly
+
+
+def _serve_requests(
+    conn: Connection, factory: HandlerFactory, error_type: type[WorkerProcessError]
+) -> None:
     handler = factory()
     send_lock = threading.Lock()
     tokens: dict[int, CancelToken] = {}

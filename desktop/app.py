@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from core.jobs import CancelToken, Progress
 from core.resources import resource_path
 from desktop import workers
+from desktop.quit_signals import quit_on_signals
 from desktop.settings import APPLICATION, ORGANIZATION, Settings
 
 if TYPE_CHECKING:
@@ -97,13 +98,20 @@ def start_window(
 
 
 def shutdown(timeout_s: float = 10.0) -> None:
-    """Cancel running jobs, wait for them, stop the decoder workers (application exit)."""
-    from core.dicom import workers as decoder_workers
+    """Cancel running jobs, stop every child process, wait for the jobs (application exit).
+
+    Bounded: a job that does not stop within a few seconds of its cancel does not hold
+    the child processes (decoder workers, analysis and language-model processes), which
+    are asked to quit, then terminated, then killed; stopping them also ends the jobs
+    waiting on them.
+    """
+    from core.child_processes import stop_children
 
     workers.cancel_all()
-    if not workers.wait_for_all(timeout_s):
+    stopped = workers.wait_for_all(min(timeout_s, 3.0))
+    stop_children(timeout_s / 2)
+    if not stopped and not workers.wait_for_all(timeout_s / 2):
         logger.warning("some jobs did not stop within %.0f s", timeout_s)
-    decoder_workers.shutdown()
 
 
 def _quit_when_shown(app: QApplication, window: MainWindow, probe: str) -> None:
@@ -141,8 +149,12 @@ def run_app(path: str | os.PathLike[str] | None = None) -> int:
     probe = os.environ.get("RADASSIST_STARTUP_PROBE")
     if probe:
         _quit_when_shown(app, window, probe)
+    undo_signals = quit_on_signals(app)  # SIGTERM, Ctrl+C: the same exit as closing
     try:
         return app.exec()
     finally:
+        if window.isVisible():
+            window.close()  # its closeEvent saves the settings and stops its panels
         del window
         shutdown()
+        undo_signals()

@@ -32,6 +32,21 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+def _make_owner_only(file_name: str, *, own_folder: bool) -> None:
+    """The settings list recent study paths: the file 0600, the app's folder 0700.
+
+    QSettings rewrites the file through QSaveFile, which keeps an existing file's
+    permissions, so creating it owner-only first is enough.
+    """
+    from core.paths import make_private_dir, make_private_file
+
+    try:
+        make_private_dir(Path(file_name).parent, tighten=own_folder)
+        make_private_file(file_name)
+    except OSError as exc:  # settings that cannot be protected still work
+        logger.warning("settings file not made owner-only: %s", exc.strerror or exc)
+
+
 class Settings:
     """The app's settings, one typed property per value.
 
@@ -52,6 +67,7 @@ class Settings:
             self._qsettings = QSettings(os.fspath(path), QSettings.Format.IniFormat)
         else:
             raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
+        _make_owner_only(self._qsettings.fileName(), own_folder=path is None)
 
     @property
     def qsettings(self) -> QSettings:

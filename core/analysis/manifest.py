@@ -89,9 +89,9 @@ from core.analysis.errors import (
 from core.analysis.networks import (
     ARCHITECTURES,
     CLASSIFIER_WEIGHT,
-    PICKLE_SUFFIXES,
     check_architecture_options,
 )
+from core.model_files import has_refused_suffix, is_pickle_file, scan_model_folder
 
 logger = logging.getLogger(__name__)
 
@@ -444,7 +444,7 @@ def parse_manifest(data: object, source: str = MANIFEST_NAME) -> ModelManifest:
                 f"'files' entry {rel!r} needs a 64-digit hex SHA-256, found {digest!r}"
             )
         files[path] = digest.lower()
-    pickled = sorted(p for p in files if PurePosixPath(p).suffix.lower() in PICKLE_SUFFIXES)
+    pickled = sorted(p for p in files if has_refused_suffix(p))
     if pickled:
         raise UnsafeWeightsError(
             source,
@@ -514,6 +514,10 @@ def _folder(folder: str | PathLike[str]) -> Path:
 
 def _read_manifest_bytes(folder: Path) -> bytes:
     path = folder / MANIFEST_NAME
+    if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+        raise ManifestError(
+            str(path), "broken manifest: a symbolic link pointing outside the package"
+        )
     if not path.is_file():
         raise ManifestError(str(folder), f"broken manifest: no {MANIFEST_NAME} in the folder")
     if path.stat().st_size > _MAX_MANIFEST_BYTES:
@@ -577,12 +581,12 @@ def read_safetensors_header(path: str | PathLike[str]) -> dict[str, tuple[str, t
         The file is not safetensors for another reason.
     """
     source = str(path)
+    if is_pickle_file(path):
+        raise UnsafeWeightsError(
+            source, "weights are a pickle/zip archive (torch.save), not safetensors"
+        )
     with open(path, "rb") as handle:
         head = handle.read(8)
-        if head[:1] == b"\x80" or head[:2] == b"PK":
-            raise UnsafeWeightsError(
-                source, "weights are a pickle/zip archive (torch.save), not safetensors"
-            )
         if len(head) < 8:
             raise ModelPackageError(source, "not a safetensors file (shorter than 8 bytes)")
         (length,) = struct.unpack("<Q", head)
@@ -608,15 +612,67 @@ def read_safetensors_header(path: str | PathLike[str]) -> dict[str, tuple[str, t
 
 
 def _package_files(folder: Path) -> list[str]:
-    """Every regular file under ``folder`` (posix relative paths), hidden ones skipped."""
-    found = []
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            if name.startswith("."):
-                continue
-            found.append((Path(root) / name).relative_to(folder).as_posix())
-    return found
+    """Every regular file under ``folder`` (posix relative paths) but hidden ones."""
+    return [
+        rel
+        for rel in scan_model_folder(folder).files
+        if not any(part.startswith(".") for part in rel.split("/"))
+    ]
+
+
+def verify_folder_files(
+    folder: str | PathLike[str], files: Mapping[str, str], manifest_name: str = MANIFEST_NAME
+) -> None:
+    """Check a model folder against the SHA-256 of every file its manifest lists.
+
+    The one hash check of model folders: CNN packages and imported language models.
+    Every file is scanned, hidden ones included.
+
+    Raises
+    ------
+    UnsafeWeightsError
+        A pickle-based file anywhere in the folder (by suffix or by content).
+    HashMismatchError
+        A symbolic link leading out of the folder (the manifest's included), a listed
+        file missing or with another SHA-256, or a (non-hidden) file not listed.
+    """
+    root = Path(folder)
+    scan = scan_model_folder(root)
+    if scan.outside_links:
+        raise HashMismatchError(
+            str(root),
+            f"{', '.join(scan.outside_links[:5])} points outside the package (a symbolic "
+            "link out of a model folder is never followed)",
+        )
+    if scan.pickles:
+        raise UnsafeWeightsError(
+            str(root),
+            f"the package holds pickle-based files ({', '.join(scan.pickles[:5])}), which are "
+            "never loaded; convert the weights to safetensors (see the README)",
+        )
+    resolved_root = root.resolve()
+    for rel, expected in files.items():
+        path = root / rel
+        if not path.is_file():
+            raise HashMismatchError(str(root), f"listed file {rel} is missing")
+        if not path.resolve().is_relative_to(resolved_root):
+            raise HashMismatchError(str(root), f"listed file {rel} points outside the package")
+        actual = compute_sha256(path)
+        if actual != expected:
+            raise HashMismatchError(
+                str(root),
+                f"SHA-256 of {rel} is {actual[:16]}…, the manifest says {expected[:16]}… "
+                "(the file changed or is corrupt)",
+            )
+    present = [
+        rel for rel in scan.files if not any(part.startswith(".") for part in rel.split("/"))
+    ]
+    unlisted = sorted(set(present) - set(files) - {manifest_name})
+    if unlisted:
+        raise HashMismatchError(
+            str(root),
+            f"file(s) not listed in the manifest, so without a SHA-256: {', '.join(unlisted[:5])}",
+        )
 
 
 def verify_package(folder: str | PathLike[str], origin: str = "folder") -> ModelPackage:
@@ -650,34 +706,7 @@ def verify_package(folder: str | PathLike[str], origin: str = "folder") -> Model
     package = read_package(folder, origin)
     root = package.folder
     manifest = package.manifest
-    present = _package_files(root)
-    pickled = sorted(p for p in present if PurePosixPath(p).suffix.lower() in PICKLE_SUFFIXES)
-    if pickled:
-        raise UnsafeWeightsError(
-            str(root),
-            f"the package holds pickle-based files ({', '.join(pickled)}), which are never "
-            "loaded; convert the weights to safetensors (see the README)",
-        )
-    resolved_root = root.resolve()
-    for rel, expected in manifest.files.items():
-        path = root / rel
-        if not path.is_file():
-            raise HashMismatchError(str(root), f"listed file {rel} is missing")
-        if not path.resolve().is_relative_to(resolved_root):
-            raise HashMismatchError(str(root), f"listed file {rel} points outside the package")
-        actual = compute_sha256(path)
-        if actual != expected:
-            raise HashMismatchError(
-                str(root),
-                f"SHA-256 of {rel} is {actual[:16]}…, the manifest says {expected[:16]}… "
-                "(the file changed or is corrupt)",
-            )
-    unlisted = sorted(set(present) - set(manifest.files) - {MANIFEST_NAME})
-    if unlisted:
-        raise HashMismatchError(
-            str(root),
-            f"file(s) not listed in the manifest, so without a SHA-256: {', '.join(unlisted[:5])}",
-        )
+    verify_folder_files(root, manifest.files)
     _check_weights_header(package)
     logger.debug("verified package %s (%d files)", manifest.display_name, len(manifest.files))
     return ModelPackage(root, manifest, package.sha256, origin, verified=True)

@@ -40,11 +40,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.analysis.errors import ModelPackageError, UnsafeWeightsError, WeightsMismatchError
+from core.model_files import PICKLE_SUFFIXES
 
 if TYPE_CHECKING:
     from torch import nn
 
     from core.analysis.manifest import ModelManifest
+
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +80,6 @@ ARCHITECTURE_OPTIONS: Mapping[str, Mapping[str, Any]] = {
     },
     "resnet50": {},
 }
-
-#: File suffixes of pickle-based weight formats; never loaded (house rule 7).
-PICKLE_SUFFIXES: frozenset[str] = frozenset(
-    {".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".tar", ".h5", ".joblib"}
-)
 
 
 def _check_positive_int(name: str, value: object) -> int:

@@ -641,7 +641,7 @@ def read_display_header(series: SeriesRecord) -> DisplayHeader:
         Empty fields for what the file lacks; a header that cannot be read at all
         gives a DisplayHeader with only what the index already knew.
     """
-    from pydicom import dcmread
+    from core.dicom.limits import read_dataset_bounded
 
     _check_series(series)
     fallback = DisplayHeader(
@@ -658,9 +658,7 @@ def read_display_header(series: SeriesRecord) -> DisplayHeader:
     try:
         with warnings.catch_warnings(), ref.open() as stream:
             warnings.simplefilter("ignore")
-            ds = dcmread(
-                stream, stop_before_pixels=True, force=True, specific_tags=list(_HEADER_TAGS)
-            )
+            ds = read_dataset_bounded(stream, stop_before_pixels=True, tags=list(_HEADER_TAGS))
     except Exception as error:
         logger.warning(
             "%s: display header could not be read (%s)", ref.display_name, type(error).__name__

@@ -62,15 +62,14 @@ def check_copy_decodes(record: InstanceRecord) -> str | None:
     The reason never holds patient data: it is a :class:`~core.errors.DicomError`
     reason or an exception's type.
     """
-    from pydicom import dcmread
-
     from core.dicom.index import _quiet_pydicom
+    from core.dicom.limits import read_dataset_bounded
     from core.dicom.pixels import read_frame_values
 
     source = record.ref.display_name
     try:
         with _quiet_pydicom(), record.ref.open() as stream:
-            ds = dcmread(stream, force=True)
+            ds = read_dataset_bounded(stream, source=source)
             for frame in sorted({0, record.number_of_frames - 1}):
                 read_frame_values(ds, frame, source=source)
     except DicomError as error:

@@ -35,6 +35,7 @@ from pydicom.uid import UID
 from core.dicom.dicomdir import DicomdirListing, describe_dicomdir, match_dicomdir
 from core.dicom.duplicates import choose_copies
 from core.dicom.float_windows import with_continuous_windows
+from core.dicom.limits import expected_pixel_bytes, is_deflated, read_deflated
 from core.dicom.person_name import decode_person_name
 from core.dicom.records import (
     FileRef,
@@ -520,8 +521,14 @@ def _parse(ref: FileRef, stream: IO[bytes], size: int) -> _Header:
     if not has_preamble and not _looks_like_raw_dicom(head):
         return _Skipped(ref, "no DICM prefix and no DICOM element at the start")
     stream.seek(0)
+    deflated_pixel_tag: int | None = None
     try:
-        ds = dcmread(stream, stop_before_pixels=True, force=not has_preamble)
+        if is_deflated(stream):  # inflate the header only, never the pixel data
+            ds, deflated_pixel_tag = read_deflated(stream, ref.display_name, header_only=True)
+        else:
+            ds = dcmread(stream, stop_before_pixels=True, force=not has_preamble)
+    except DicomError:
+        raise
     except Exception:
         if not has_preamble:
             return _Skipped(ref, "raw data that does not parse as DICOM")
@@ -532,12 +539,8 @@ def _parse(ref: FileRef, stream: IO[bytes], size: int) -> _Header:
     syntax = _transfer_syntax(ds)
     truncated: str | None = None
     if syntax == _DEFLATED_LE:
-        # The data set was inflated into memory; re-read it whole to see the pixel data.
-        stream.seek(0)
-        full = dcmread(stream, force=not has_preamble)
-        pixel_tag = next((t for t in _PIXEL_TAGS if t in full), None)
+        pixel_tag = deflated_pixel_tag  # no offsets: the pixel data is read by a decoder
         pixel_header: tuple[int, int | None] | None = None
-        ds = full
     else:
         # Before any value is converted: the raw elements still know their offsets.
         truncated = _find_truncation(ds, size)
@@ -846,15 +849,6 @@ def _placeholder(what: str, ref: FileRef, extra: str = "") -> str:
     return f"{PLACEHOLDER_PREFIX}{what}-{digest.hexdigest()[:16]}"
 
 
-def _expected_pixel_bytes(
-    rows: int, columns: int, frames: int, samples: int, bits: int, photometric: str
-) -> int:
-    if photometric == "YBR_FULL_422":  # two samples per pixel on average (PS3.3 C.7.6.3.1.2)
-        samples = 2
-    total_bits = rows * columns * frames * samples * bits
-    return (total_bits + 7) // 8
-
-
 def _read_instance(
     ds: Any,
     ref: FileRef,
@@ -895,7 +889,7 @@ def _read_instance(
                 )
             uid_native = syntax in _NATIVE_SYNTAXES or syntax == ""
             if uid_native:
-                expected = _expected_pixel_bytes(
+                expected = expected_pixel_bytes(
                     rows, columns, number_of_frames, samples, bits_allocated, photometric
                 )
                 if pixel_tag == _PIXEL_DATA and length < expected:

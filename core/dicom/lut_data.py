@@ -28,7 +28,7 @@ from core.errors import PixelDataError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["apply_palette", "expand_segmented_lut", "read_lut_entries"]
+__all__ = ["apply_palette", "expand_segmented_lut", "read_lut_entries", "twos_complement"]
 
 Array = npt.NDArray[Any]
 
@@ -178,7 +178,8 @@ def expand_segmented_lut(
     return table
 
 
-def _twos_complement(value: int, bits: int, signed: bool) -> int:
+def twos_complement(value: int, bits: int, signed: bool) -> int:
+    """``value`` read as a ``bits``-wide two's complement (signed) or unsigned number."""
     span = 1 << bits
     if signed and value >= span // 2:
         return value - span
@@ -199,7 +200,7 @@ def _channel(
             f"Descriptor: found {descriptor!r}",
         )
     entries = (int(values[0]) & 0xFFFF) or 0x10000
-    first = _twos_complement(int(values[1]), 16, signed)
+    first = twos_complement(int(values[1]), 16, signed)
     bits = int(values[2]) & 0xFFFF
     data = ds.get(f"{colour}PaletteColorLookupTableData")
     if data is not None:

@@ -64,7 +64,13 @@ from pydicom.uid import (
 )
 
 from core.dicom.float_windows import continuous_voi_function
-from core.dicom.lut_data import apply_palette, read_lut_entries
+from core.dicom.limits import (
+    check_compressed_frame,
+    check_frame_budget,
+    expected_pixel_bytes,
+    too_large,
+)
+from core.dicom.lut_data import apply_palette, read_lut_entries, twos_complement
 from core.dicom.records import VoiWindow
 from core.errors import DicomError, PixelDataError, UnsupportedTransferSyntaxError
 
@@ -377,6 +383,8 @@ def _guard(src: str, what: str) -> Iterator[None]:
         yield
     except DicomError:
         raise
+    except MemoryError as exc:
+        raise too_large(src, f"{what} ran out of memory") from exc
     except Exception as exc:
         logger.debug("%s: %s failed", src, what, exc_info=True)
         raise PixelDataError(src, f"{what}: {type(exc).__name__}: {_short(exc)}") from exc
@@ -495,16 +503,6 @@ def _is_little_endian(ds: Dataset) -> bool:
     return True if little is None else bool(little)
 
 
-def _twos_complement(value: int, bits: int, signed: bool) -> int:
-    """``value`` read as a ``bits``-wide two's complement (signed) or unsigned number."""
-    span = 1 << bits
-    if signed and value >= span // 2:
-        return value - span
-    if not signed and value < 0:
-        return value + span
-    return value
-
-
 def _parse_lut_item(
     item: Dataset, ds: Dataset, signed_input: bool, what: str, src: str
 ) -> tuple[tuple[int, ...], int, int, str]:
@@ -527,7 +525,7 @@ def _parse_lut_item(
             src, f"{what} LUT Descriptor (0028,3002) is {descriptor!r}, expected 3 integers"
         ) from None
     entries = (entries & 0xFFFF) or 0x10000  # 0 means 2**16 entries
-    first = _twos_complement(first, 16, signed_input)
+    first = twos_complement(first, 16, signed_input)
     bits &= 0xFFFF
     if not 1 <= bits <= 16:
         raise PixelDataError(
@@ -669,14 +667,14 @@ def _pixel_options(ds: Dataset, keyword: str, src: str) -> dict[str, Any]:
 
 
 def _expected_native_length(options: dict[str, Any]) -> int:
-    pixels: int = options["rows"] * options["columns"] * options["samples_per_pixel"]
-    frames: int = options["number_of_frames"]
-    if options["bits_allocated"] == 1:
-        return math.ceil(pixels * frames / 8)
-    per_frame: int = pixels * options["bits_allocated"] // 8
-    if options["photometric_interpretation"] == "YBR_FULL_422":
-        per_frame = per_frame // 3 * 2  # PS3.3 C.7.6.3.1.2: two chroma samples per two pixels
-    return per_frame * frames
+    return expected_pixel_bytes(
+        options["rows"],
+        options["columns"],
+        options["number_of_frames"],
+        options["samples_per_pixel"],
+        options["bits_allocated"],
+        options["photometric_interpretation"],
+    )
 
 
 def _decode_jpeg12_with_gdcm(buffer: Any, frame: int, options: dict[str, Any]) -> Array:
@@ -810,6 +808,13 @@ def _decode(ds: Dataset, frame: int, src: str) -> _Decoded:
             src,
             f"frame {frame} requested, but the object has {frames} frame(s) (0 to {frames - 1})",
         )
+    check_frame_budget(
+        src,
+        options["rows"],
+        options["columns"],
+        options["samples_per_pixel"],
+        options["bits_allocated"],
+    )
     if syntax in _NATIVE_SYNTAXES:
         if undefined_length:
             raise PixelDataError(
@@ -838,6 +843,8 @@ def _decode(ds: Dataset, frame: int, src: str) -> _Decoded:
                 f"transfer syntax {syntax.name} is compressed but the pixel data is not "
                 "encapsulated",
             )
+        if encapsulated_syntax and isinstance(buffer, bytes | bytearray):
+            check_compressed_frame(src, syntax.name, buffer, frame, options)
 
     array, photometric = _run_decoder(syntax, buffer, frame, options, src)
 
@@ -1367,11 +1374,11 @@ def padding_mask(ds: Dataset, stored: Array) -> Array | None:
     if value is None:
         return None
     # A US/SS ambiguity in the header must not turn -2000 into 63536.
-    value = _twos_complement(value, bits, signed)
+    value = twos_complement(value, bits, signed)
     if limit is None:
         equal: Array = stored == value
         return equal
-    limit = _twos_complement(limit, bits, signed)
+    limit = twos_complement(limit, bits, signed)
     low, high = min(value, limit), max(value, limit)
     mask: Array = (stored >= low) & (stored <= high)
     return mask

@@ -57,8 +57,10 @@ class FileRef:
         """Open the object for reading (read-only; a zip member is read into memory)."""
         if self.member is None:
             return open(self.path, "rb")
+        from core.dicom.limits import read_zip_member  # the cap on what a member inflates to
+
         with zipfile.ZipFile(self.path) as archive:
-            return io.BytesIO(archive.read(self.member))
+            return io.BytesIO(read_zip_member(archive, self.member, self.display_name))
 
     def __str__(self) -> str:
         return self.display_name

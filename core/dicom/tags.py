@@ -28,6 +28,7 @@ from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID
 
 from core.dicom.index import _quiet_pydicom as quiet_pydicom
+from core.dicom.limits import is_deflated, read_dataset_bounded
 from core.dicom.person_name import decode_person_name
 from core.dicom.records import FileRef
 from core.errors import DicomReadError, NotDicomError
@@ -297,6 +298,11 @@ def _single_text(value: Any, vr: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip() if vr in ("LT", "ST", "UT") else text
 
 
+def _is_deflated_file(path: str) -> bool:
+    with open(path, "rb") as stream:
+        return is_deflated(stream)
+
+
 def _shorten(text: str) -> str:
     flat = text.replace("\r", " ").replace("\n", " ")
     if len(flat) <= MAX_VALUE_CHARS:
@@ -403,11 +409,13 @@ def read_tag_rows(
     yield Progress(0, 1, "reading header")
     try:
         with quiet_pydicom():
-            if ref.member is None:
+            if ref.member is None and not _is_deflated_file(ref.path):
                 ds = dcmread(ref.path, force=True, defer_size=_DEFER_SIZE)
-            else:
+            else:  # a zip member (read under a cap) or deflated (inflated up to the pixels)
                 with ref.open() as stream:
-                    ds = dcmread(stream, force=True)
+                    ds = read_dataset_bounded(
+                        stream, source=ref.display_name, stop_before_pixels=is_deflated(stream)
+                    )
     except OSError as exc:
         raise DicomReadError(ref.display_name, f"cannot open the file ({exc.strerror})") from None
     except Exception as exc:

@@ -285,9 +285,8 @@ def _render_task(task: _Task) -> npt.NDArray[np.uint8]:
     core.errors.DicomError
         The file cannot be read or its pixels decoded; the message names the file.
     """
-    from pydicom import dcmread
-
     from core.dicom.index import _quiet_pydicom
+    from core.dicom.limits import read_dataset_bounded
     from core.dicom.pixels import render_frame
 
     ref = task.frame
@@ -300,7 +299,7 @@ def _render_task(task: _Task) -> npt.NDArray[np.uint8]:
                 rendered = render_frame(ds, 0, source=source)
             else:
                 with inst.ref.open() as stream:
-                    ds = dcmread(stream, force=True)
+                    ds = read_dataset_bounded(stream, source=source)
                 rendered = render_frame(ds, ref.frame, source=source)
     except DicomError:
         raise
@@ -329,9 +328,13 @@ def _read_single_frame(ref: FrameRef) -> Any:
     from pydicom import dcmread
     from pydicom.sequence import Sequence as DicomSequence
 
+    from core.dicom.limits import expected_pixel_bytes
+
     inst = ref.instance
     source = inst.ref.display_name
-    frame_bytes = inst.rows * inst.columns * inst.samples_per_pixel * inst.bits_allocated // 8
+    frame_bytes = expected_pixel_bytes(
+        inst.rows, inst.columns, 1, inst.samples_per_pixel, inst.bits_allocated
+    )
     assert inst.pixel_data_offset is not None
     with open(inst.ref.path, "rb") as stream:
         ds = dcmread(stream, force=True, stop_before_pixels=True)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from core.dicom.limits import check_volume_budget, expected_pixel_bytes, too_large
 from core.dicom.pixels import ModalityLut, apply_bits_stored_mask, apply_modality_lut
 from core.dicom.records import FrameRef, SeriesGeometry, SeriesRecord, UnreadableFile
 from core.dicom.workers import run_isolated
@@ -138,7 +139,7 @@ def _read_native_frame(ref: FrameRef, out: npt.NDArray[Any]) -> None:
     """Read one native frame into ``out`` (a slot of the volume), applying the rescale."""
     inst, info = ref.instance, ref.info
     pixels = inst.rows * inst.columns
-    frame_bytes = pixels * inst.bits_allocated // 8
+    frame_bytes = expected_pixel_bytes(inst.rows, inst.columns, 1, 1, inst.bits_allocated)
     assert inst.pixel_data_offset is not None
     needed = frame_bytes * (ref.frame + 1)
     if inst.pixel_data_length is not None and inst.pixel_data_length < needed:
@@ -165,18 +166,19 @@ def _read_native_frame(ref: FrameRef, out: npt.NDArray[Any]) -> None:
 
 def _decode_task(item: tuple[FrameRef, str]) -> npt.NDArray[Any]:
     """Worker-process side: decode one frame through the full modality LUT."""
-    from pydicom import dcmread
-
+    from core.dicom.limits import read_dataset_bounded
     from core.dicom.pixels import read_frame_values
 
     ref, source = item
     try:
         with ref.instance.ref.open() as stream:
-            dataset = dcmread(stream, force=True)
+            dataset = read_dataset_bounded(stream, source=source)
             values: npt.NDArray[Any] = read_frame_values(dataset, ref.frame, source=source)
             return values
     except DicomError:
         raise
+    except MemoryError:
+        raise too_large(source, f"frame {ref.frame + 1} ran out of memory") from None
     except Exception as error:
         raise PixelDataError(source, f"cannot decode frame {ref.frame + 1}: {error}") from None
 
@@ -235,6 +237,7 @@ def load_series(
         frames[0].instance.photometric_interpretation == "PALETTE COLOR"
     )
     shape = (len(frames), rows, columns, 3) if colour else (len(frames), rows, columns)
+    check_volume_budget(series.key, int(np.prod(shape, dtype=object)) * dtype.itemsize)
     array = np.zeros(shape, dtype=dtype)
     loaded = np.zeros(len(frames), dtype=bool)
     volume = Volume(series=series, geometry=geometry, array=array, loaded=loaded)

@@ -13,15 +13,17 @@ are retried one at a time so that the culprit is found and reported alone.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from core.child_processes import child_context
+from core.dicom.limits import TOO_LARGE, limit_worker_memory
 from core.errors import PixelDataError
 from core.jobs import CancelToken
 
@@ -31,7 +33,14 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 #: Modules every worker imports once, in the fork server, before forking.
-_PRELOAD = ["numpy", "pydicom", "core.dicom.records", "core.dicom.index", "core.dicom.pixels"]
+_PRELOAD = [
+    "numpy",
+    "pydicom",
+    "core.dicom.records",
+    "core.dicom.limits",
+    "core.dicom.index",
+    "core.dicom.pixels",
+]
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -51,12 +60,11 @@ def get_pool() -> ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            methods = multiprocessing.get_all_start_methods()
-            method = "forkserver" if "forkserver" in methods else "spawn"
-            context = multiprocessing.get_context(method)
-            if method == "forkserver":
-                context.set_forkserver_preload(_PRELOAD)
-            _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=context)
+            context = child_context(_PRELOAD)
+            # The address-space limit is the backstop of the memory ceiling (core.dicom.limits).
+            _pool = ProcessPoolExecutor(
+                max_workers=worker_count(), mp_context=context, initializer=limit_worker_memory
+            )
         return _pool
 
 
@@ -71,13 +79,31 @@ def warm_up() -> None:
         future.result()
 
 
-def shutdown() -> None:
-    """Stop the pool's workers (tests and application exit)."""
+def shutdown(timeout_s: float | None = None) -> None:
+    """Stop the pool's workers (tests and application exit).
+
+    ``timeout_s``: how long a decode in progress is waited for; then its worker is
+    terminated, then killed (default: waited for).
+    """
     global _pool
     with _lock:
         pool, _pool = _pool, None
-    if pool is not None:
+    if pool is None:
+        return
+    if timeout_s is None:
         pool.shutdown(wait=True, cancel_futures=True)
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + timeout_s
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for stop in ("terminate", "kill"):
+        alive = [process for process in processes if process.is_alive()]
+        for process in alive:
+            getattr(process, stop)()
+        for process in alive:
+            process.join(2.0)
 
 
 def _discard_broken_pool(broken: ProcessPoolExecutor) -> None:
@@ -158,6 +184,8 @@ def run_isolated(
                     if isinstance(error, BrokenProcessPool):
                         raise error
                     index = in_flight.pop(future)
+                    if isinstance(error, MemoryError):  # hit the worker's address-space limit
+                        error = PixelDataError(describe(items[index]), TOO_LARGE)
                     if error is not None:
                         yield Outcome(index, error=error)
                     else:
@@ -180,8 +208,11 @@ def _run_alone(
         yield Outcome(
             index,
             error=PixelDataError(
-                describe(items[index]), "the decoder crashed on this file (worker process died)"
+                describe(items[index]),
+                f"the decoder crashed on this file (worker process died; it may be {TOO_LARGE})",
             ),
         )
+    except MemoryError:
+        yield Outcome(index, error=PixelDataError(describe(items[index]), TOO_LARGE))
     except Exception as error:
         yield Outcome(index, error=error)

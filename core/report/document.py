@@ -288,9 +288,10 @@ class Sentence:
 class StudyContext:
     """What a report may say about the study: no name, ID, birth date or other identifier.
 
-    Everything here may go into a language model's prompt, except
-    ``study_instance_uid``, which keys the draft and references the study in exports
-    and is never put in a prompt.
+    Only the coded facts here go into a language model's prompt
+    (:mod:`core.report.prompt` decides): never ``study_instance_uid``, which keys the
+    draft and references the study in exports, nor the free-text descriptions or a
+    contrast agent's name in ``technique``.
 
     Attributes
     ----------

@@ -18,11 +18,8 @@ time), and returns a :class:`LanguageModelDraft` whose sentences are marked
 Cancelling stops at once: the job returns what has arrived (``stopped=True``) and the
 child's generation stops at its next token.
 
-The prompt (:func:`build_messages`) holds the findings and the study facts only: never a
-name, ID, birth date, accession number, UID or other identifier (house rule 8). Free
-text from the study (descriptions) is scrubbed of anything that looks like a number or
-UID, and ages of 90 and over are given as "90 or older" (HIPAA Safe Harbor, 45 CFR
-164.514(b)(2)(i)(C)).
+The prompt is built in :mod:`core.report.prompt` (:func:`build_messages`, re-exported
+here), from coded facts only, never from free-text DICOM fields (house rule 8).
 """
 
 from __future__ import annotations
@@ -35,7 +32,6 @@ import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from os import PathLike
 from pathlib import Path
 from typing import Any, Final
@@ -43,16 +39,21 @@ from typing import Any, Final
 from core.errors import CancelledError, SourcedError
 from core.jobs import CancelToken, Job, Progress
 from core.report.document import (
-    LANGUAGES,
     SECTION_HEADINGS,
     SECTION_ORDER,
-    FindingFact,
     Origin,
     Report,
     ReportContext,
     Section,
     Sentence,
     split_sentences,
+)
+from core.report.prompt import (
+    DraftMode,
+    _check_language,
+    _check_mode_selection,
+    build_messages,
+    render_plain_prompt,
 )
 from core.worker_process import Emit, Handler, WorkerProcess, WorkerProcessError
 
@@ -113,8 +114,6 @@ _DTYPE_BYTES: Final[Mapping[str, float]] = {
     "U64": 8,
     "F64": 8,
 }
-# Pickle-based weight formats: never opened (unpickling runs arbitrary code).
-_PICKLE_SUFFIXES: Final = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 _TOKENIZER_FILES: Final = (
     "tokenizer.json",
     "tokenizer.model",
@@ -314,7 +313,9 @@ def _weight_files(path: Path, folder: str) -> list[Path]:
     found = sorted(p for p in path.glob("*.safetensors") if p.is_file())
     if found:
         return found
-    pickles = sorted(p.name for p in path.iterdir() if p.suffix.lower() in _PICKLE_SUFFIXES)
+    from core.model_files import has_refused_suffix
+
+    pickles = sorted(p.name for p in path.iterdir() if has_refused_suffix(p.name))
     if pickles:
         raise PickleWeightsError(
             folder,
@@ -410,7 +411,11 @@ def inspect_model_folder(
     ModelConfigError
         config.json is missing, unreadable, not JSON, or not a causal language model.
     RemoteCodeError
-        The model (or its tokenizer) needs its own code (``auto_map``).
+        The model (or its tokenizer) needs its own code (``auto_map`` or
+        ``trust_remote_code`` in a top-level JSON file).
+    ModelNotImportedError, ModelIntegrityError
+        The folder was never imported, or its files no longer match their hashes
+        (:mod:`core.report.llm_models`).
     PickleWeightsError
         The only weights are pickle files, or a ``.safetensors`` file is a pickle.
     ModelFolderError
@@ -435,13 +440,9 @@ def inspect_model_folder(
     tokenizer_config_path = folder_path / "tokenizer_config.json"
     if tokenizer_config_path.is_file():
         tokenizer_config = _read_json(tokenizer_config_path, folder, ModelConfigError)
-    for name, data in (("config.json", config), ("tokenizer_config.json", tokenizer_config)):
-        if data.get("auto_map"):
-            raise RemoteCodeError(
-                folder,
-                f"{name} has auto_map: the model needs its own Python code, which is never "
-                "run (trust_remote_code is off)",
-            )
+    from core.report.llm_models import check_no_remote_code, verify_language_model_folder
+
+    check_no_remote_code(folder_path)  # auto_map / trust_remote_code in any top-level JSON
     tokenizer_files = [name for name in _TOKENIZER_FILES if (folder_path / name).is_file()]
     if not tokenizer_files:
         raise ModelFolderError(
@@ -459,6 +460,7 @@ def inspect_model_folder(
             needed,
             available,
         )
+    verify_language_model_folder(folder_path)  # imported, every file's hash unchanged
     has_template = bool(tokenizer_config.get("chat_template")) or any(
         (folder_path / name).is_file() for name in ("chat_template.jinja", "chat_template.json")
     )
@@ -482,14 +484,6 @@ def inspect_model_folder(
 
 
 # ----------------------------------------------------------------------------- settings
-
-
-class DraftMode(StrEnum):
-    """What the language model is asked to write."""
-
-    REPORT = "report"  # the whole report, with section headings
-    REWRITE = "rewrite"  # the selected text, rewritten
-    IMPRESSION = "impression"  # the impression, from the findings
 
 
 @dataclass(frozen=True)
@@ -647,246 +641,6 @@ def apply_language_model_draft(report: Report, draft: LanguageModelDraft) -> Rep
         if draft.sections.get(section):
             report = report.with_sentences(section, draft.sections[section])
     return report
-
-
-# ----------------------------------------------------------------------------- the prompt
-
-
-_ZH_LABELS: Final[Mapping[str, str]] = {
-    "nodule": "结节",
-    "mass": "肿块",
-    "effusion": "胸腔积液",
-    "pneumothorax": "气胸",
-    "cardiomegaly": "心影增大",
-    "consolidation": "实变",
-}
-_SEX: Final[Mapping[str, Mapping[str, str]]] = {
-    "en": {"M": "male", "F": "female", "O": "other"},
-    "zh-CN": {"M": "男", "F": "女", "O": "其他"},
-}
-_WORDS: Final[Mapping[str, Mapping[str, str]]] = {
-    "en": {
-        "positive": "present",
-        "negative": "absent (pertinent negative)",
-        "indeterminate": "indeterminate (word it as possible)",
-        "right": "right",
-        "left": "left",
-        "upper": "upper zone",
-        "middle": "middle zone",
-        "lower": "lower zone",
-    },
-    "zh-CN": {
-        "positive": "阳性",
-        "negative": "阴性（需写明未见）",
-        "indeterminate": "不确定（用“可能”表述）",
-        "right": "右肺",
-        "left": "左肺",
-        "upper": "上野",
-        "middle": "中野",
-        "lower": "下野",
-    },
-}
-_SYSTEM: Final[Mapping[str, str]] = {
-    "en": (
-        "You are a radiology reporting assistant. You draft text for a radiologist, who "
-        "reviews every sentence. Use only the facts given; never invent findings, "
-        "measurements, comparisons or history. Write in English, in the concise style of "
-        "a radiology report."
-    ),
-    "zh-CN": (
-        "你是放射科报告助手，为放射科医师起草报告文字，医师会审核每一句。只使用给出的事实，"
-        "不要编造所见、测量值、对比或病史。用简体中文书写，采用放射科报告的简洁文风。"
-    ),
-}
-# Anything that may be an identifier in free text: UIDs and runs of 5+ digits (IDs,
-# accession numbers, dates), and tokens mixing letters with 5+ digits.
-_IDENTIFIER_LIKE: Final = re.compile(r"\S*\d(?:[\d.\-/]*\d){4,}\S*")
-
-
-def _scrub(text: str, limit: int = 80) -> str:
-    cleaned = " ".join(_IDENTIFIER_LIKE.sub(" ", text).split())
-    return cleaned[:limit].strip()
-
-
-def _age_text(age: int, language: str) -> str:
-    if age >= 90:  # HIPAA Safe Harbor: ages over 89 are grouped
-        return "90 or older" if language == "en" else "90岁及以上"
-    return f"{age} years" if language == "en" else f"{age}岁"
-
-
-def _finding_line(finding: FindingFact, language: str) -> str:
-    words = _WORDS[language]
-    if language == "zh-CN":
-        label = f"{finding.label}（{_ZH_LABELS.get(finding.label.lower(), finding.label)}）"
-        where = ""
-        if finding.side or finding.zone:
-            side = words[finding.side] if finding.side else "肺"
-            where = f"，位置：{side}{words[finding.zone] if finding.zone else ''}"
-        return (
-            f"- {label}：{words[finding.verdict]}（概率 {finding.probability:.2f}，"
-            f"阈值 {finding.threshold:.2f}）{where}"
-        )
-    place = " ".join(words[part] for part in (finding.side, finding.zone) if part)
-    where = f", location: {place}" if place else ""
-    return (
-        f"- {finding.label}: {words[finding.verdict]} (probability "
-        f"{finding.probability:.2f}, threshold {finding.threshold:.2f}){where}"
-    )
-
-
-def _facts(context: ReportContext, language: str) -> list[str]:
-    study = context.study
-    zh = language == "zh-CN"
-    lines: list[str] = []
-    exam = " ".join(
-        part
-        for part in (_scrub(study.modality, 16), _scrub(study.body_part, 32))
-        if part  # never the UID: it keys the draft only
-    )
-    if study.view_position:
-        view = _scrub(study.view_position, 16)
-        exam = f"{exam}, {view} 位" if zh else f"{exam}, {view} view"
-    if exam:
-        lines.append(("检查：" if zh else "Examination: ") + exam)
-    description = _scrub(study.study_description)
-    if description:
-        lines.append(("检查描述：" if zh else "Study description: ") + description)
-    series = [s for s in dict.fromkeys(_scrub(d, 48) for d in study.series_descriptions) if s]
-    if series:
-        lines.append(("序列：" if zh else "Series: ") + "; ".join(series[:6]))
-    patient = []
-    sex = _SEX[language].get(study.patient_sex.upper()) if study.patient_sex else None
-    if sex:
-        patient.append(sex)
-    if study.patient_age_years is not None and study.patient_age_years >= 0:
-        patient.append(_age_text(study.patient_age_years, language))
-    if patient:
-        lines.append(("患者：" if zh else "Patient: ") + ("，" if zh else ", ").join(patient))
-    technique = _scrub(study.technique, 200)
-    if technique:
-        lines.append(("技术参数：" if zh else "Technique: ") + technique)
-    lines.append("")
-    if not context.analysed:
-        lines.append(
-            "本检查未进行AI分析：不要写任何所见为有或无，所见部分写“未经AI评估”。"
-            if zh
-            else "No AI analysis ran for this study: state no finding as present or absent; "
-            "say the findings were not assessed by AI."
-        )
-        return lines
-    models = ", ".join(_scrub(m, 60) for m in context.models) or ("未知" if zh else "unknown")
-    lines.append(f"AI分析结果（模型：{models}）：" if zh else f"AI findings (model: {models}):")
-    lines.extend(_finding_line(f, language) for f in context.findings)
-    if not context.findings:
-        lines.append("- 无" if zh else "- none reported")
-    if context.is_demo:
-        lines.append(
-            "注意：以上结果来自用合成图像训练的演示模型，不可用于临床。"
-            if zh
-            else "Note: these findings come from a demonstration model trained on synthetic "
-            "images; not for clinical use."
-        )
-    return lines
-
-
-def _task(mode: DraftMode, language: str, selection: str | None) -> str:
-    headings = SECTION_HEADINGS[language]
-    if language == "zh-CN":
-        if mode is DraftMode.REPORT:
-            listed = "\n".join(f"{headings[s]}：" for s in SECTION_ORDER)
-            return (
-                "请写出完整报告，使用以下标题，每个标题单独成行，后接该部分内容：\n"
-                f"{listed}\n没有内容的部分写“无。”"
-            )
-        if mode is DraftMode.IMPRESSION:
-            return "只写诊断意见：一至三句，概括阳性所见（无阳性所见时写正常），不要标题。"
-        return (
-            "请按放射科报告文风改写下面的文字，保持原意和每一项所见不变，只回答改写后的文字。\n\n"
-            f"原文：\n{selection}"
-        )
-    if mode is DraftMode.REPORT:
-        listed = "\n".join(f"{headings[s]}:" for s in SECTION_ORDER)
-        return (
-            "Write the whole report with exactly these headings, each on its own line "
-            f"followed by its text:\n{listed}\nWrite 'None.' under a heading with nothing to "
-            "say."
-        )
-    if mode is DraftMode.IMPRESSION:
-        return (
-            "Write only the impression: one to three short sentences summarising the positive "
-            "findings (or a normal study), without a heading."
-        )
-    return (
-        "Rewrite the text below in clear radiology report style, keeping its meaning and "
-        f"every finding as it is; answer with the rewritten text only.\n\nText:\n{selection}"
-    )
-
-
-def _check_language(language: object) -> str:
-    if not isinstance(language, str):
-        raise TypeError(f"language must be a str, found {type(language).__name__}")
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {LANGUAGES}, found {language!r}")
-    return language
-
-
-def _check_mode_selection(mode: object, selection: object) -> DraftMode:
-    try:
-        draft_mode = DraftMode(mode)  # type: ignore[arg-type]
-    except ValueError:
-        names = ", ".join(m.value for m in DraftMode)
-        raise ValueError(f"mode must be one of {names}, found {mode!r}") from None
-    if selection is not None and not isinstance(selection, str):
-        raise TypeError(f"selection must be a str or None, found {type(selection).__name__}")
-    if draft_mode is DraftMode.REWRITE and not (selection and selection.strip()):
-        raise ValueError("a rewrite needs the selected text (selection is empty)")
-    return draft_mode
-
-
-def build_messages(
-    context: ReportContext,
-    mode: DraftMode,
-    language: str,
-    selection: str | None = None,
-) -> list[dict[str, str]]:
-    """The chat messages (system, user) that ask for a draft.
-
-    They hold the findings and the study facts only: modality, body part, view,
-    descriptions (scrubbed of numbers and UIDs), sex, age (90 or older grouped),
-    technique, the models' names; never a name, ID, birth date, accession number, UID
-    or other identifier.
-
-    Parameters
-    ----------
-    context : ReportContext
-    mode : DraftMode
-        REPORT asks for every section under :data:`SECTION_HEADINGS`; IMPRESSION for
-        the impression alone; REWRITE for ``selection`` rewritten.
-    language : {"en", "zh-CN"}
-    selection : str, optional
-        The text to rewrite (required for REWRITE).
-
-    Returns
-    -------
-    list of dict
-        ``[{"role": "system", "content": ...}, {"role": "user", "content": ...}]``,
-        for the tokenizer's chat template (or :func:`render_plain_prompt`).
-    """
-    if not isinstance(context, ReportContext):
-        raise TypeError(f"context must be a ReportContext, found {type(context).__name__}")
-    language = _check_language(language)
-    draft_mode = _check_mode_selection(mode, selection)
-    user = "\n".join([*_facts(context, language), "", _task(draft_mode, language, selection)])
-    return [
-        {"role": "system", "content": _SYSTEM[language]},
-        {"role": "user", "content": user.strip()},
-    ]
-
-
-def render_plain_prompt(messages: Sequence[Mapping[str, str]]) -> str:
-    """A prompt for a model without a chat template: the messages, then the answer's cue."""
-    parts = [str(m["content"]).strip() for m in messages if m.get("role") != "assistant"]
-    return "\n\n".join(parts) + "\n\n"
 
 
 # ----------------------------------------------------------------------------- parsing

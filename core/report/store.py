@@ -427,6 +427,7 @@ class DraftStore:
         self._mutex = threading.RLock()
         self._disk: dict[str, _Disk] = {}
         self._recovered: set[str] = set()
+        self._clean_orphaned_temporaries()
 
     def __repr__(self) -> str:
         return f"DraftStore({str(self.root)!r})"
@@ -462,6 +463,48 @@ class DraftStore:
             return None
         logger.warning("kept the unreadable file %s aside as %s", path.name, aside.name)
         return aside
+
+    def _clean_orphaned_temporaries(self) -> None:
+        """Remove the ``.<key>.json|journal.<pid>.<hex>.tmp`` files a killed save left.
+
+        They hold draft text (house rule 8) and nothing else needs them: a snapshot's
+        temporary is written after its journal line is ``fsync``-ed, and a compacted
+        journal's while the old journal is intact, so a complete record in one is
+        already on disk. Should one still hold a revision newer than anything
+        readable (the journal damaged since), it becomes the snapshot first. A file
+        of a writer that is still running (another window) is left alone.
+        """
+        for tmp in sorted(self.root.glob(".*.tmp")):
+            parts = tmp.name[1:].split(".")
+            if len(parts) != 5 or "." + parts[1] not in (_SNAPSHOT, _JOURNAL):
+                continue
+            key, pid = parts[0], parts[2]
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            if _process_start_time(int(pid)) is not None:
+                continue  # its writer still runs: the file may be a save in progress
+            try:
+                self._recover_from(tmp, key)
+                tmp.unlink()
+            except OSError as exc:
+                logger.warning("could not remove %s: %s", tmp.name, describe_os_error(exc))
+                continue
+            logger.info("removed %s, left by an interrupted save", tmp.name)
+
+    def _recover_from(self, tmp: Path, key: str) -> None:
+        raw = self._read_bytes(tmp) or b""
+        found = next(self._journal_records(raw, None), None)
+        if found is None or study_key(found[1].report.study_instance_uid) != key:
+            return
+        line, record = found
+        snapshot, journal = self.root / (key + _SNAPSHOT), self.root / (key + _JOURNAL)
+        current, _, snap_problem, _ = self._read_latest(None, snapshot, journal)
+        if current is not None and current.seq >= record.seq:
+            return
+        if snap_problem is not None:
+            self._keep_aside(snapshot)
+        write_atomically(snapshot, line + b"\n")
+        logger.warning("recovered revision %d from an interrupted save", record.report.revision)
 
     # ------------------------------------------------------------------ reading
 

@@ -156,6 +156,12 @@ def _inspect_job(folder: str, token: Any) -> Any:
     return inspect_model_folder(Path(folder))
 
 
+def _import_job(folder: str, token: Any) -> Any:
+    from core.report.llm_models import import_language_model
+
+    return import_language_model(Path(folder))
+
+
 class ReportingSettingsDialog(QDialog):
     """Settings → Reporting: who signs, the language model and how it writes, the language.
 
@@ -187,9 +193,17 @@ class ReportingSettingsDialog(QDialog):
             "Read the folder (config, weights, tokenizer) without loading it"
         )
         self.check_button.clicked.connect(self.check_model_folder)
+        self.import_button = QPushButton("Import")
+        self.import_button.setObjectName("report_model_import")
+        self.import_button.setToolTip(
+            "Copy the folder into RadAssist's models folder, hashing every file "
+            "(a model is verified against these hashes before every load)"
+        )
+        self.import_button.clicked.connect(self.import_model_folder)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_edit, 1)
         model_row.addWidget(browse)
+        model_row.addWidget(self.import_button)
         model_row.addWidget(self.check_button)
         self.model_status = QLabel("")
         self.model_status.setObjectName("report_model_status")
@@ -256,6 +270,27 @@ class ReportingSettingsDialog(QDialog):
         handle.failed.connect(self._on_check_failed)
         self._check = handle
         return handle
+
+    def import_model_folder(self) -> JobHandle | None:
+        """Import the folder in the background; the imported copy becomes the model."""
+        folder = self.model_edit.text().strip()
+        if not folder:
+            return None
+        if self._check is not None and self._check.is_running:
+            self._check.cancel()
+        self.model_status.setStyleSheet("")
+        self.model_status.setText("Importing (copying and hashing every file)…")
+        handle = workers.start_job(
+            lambda token: _import_job(folder, token), parent=self, name="import-llm"
+        )
+        handle.succeeded.connect(self._on_import_succeeded)
+        handle.failed.connect(self._on_check_failed)
+        self._check = handle
+        return handle
+
+    def _on_import_succeeded(self, folder: Any) -> None:
+        self.model_edit.setText(str(folder))
+        self.check_model_folder()
 
     def _on_check_succeeded(self, info: Any) -> None:
         self.model_status.setStyleSheet("QLabel { color: #2e7d32; }")

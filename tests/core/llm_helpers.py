@@ -123,6 +123,10 @@ def make_tiny_causal_lm(
         for token_id in tokenizer.all_special_ids:
             model.lm_head.weight[token_id] = 0.0
     model.save_pretrained(str(folder), safe_serialization=True)
+    # Sealed as an import does (house rule 7: every file hashed, verified when loaded).
+    from core.report.llm_models import seal_language_model
+
+    seal_language_model(folder)
     return folder
 
 

@@ -139,6 +139,9 @@ def test_the_first_of_several_studies_is_drafted(
     assert "2 studies found; drafting the first" in err
     assert len(err.strip().splitlines()) == 1
     assert "PHANTOM" not in err  # no patient data on stderr
+    # position, modality and series count only: never the (free-text) description
+    assert "drafting the first of 2 (" in err and "1 series)" in err
+    assert "STUDY A" not in err and "STUDY B" not in err
     assert json.loads(out)["analysed"] is True
 
 

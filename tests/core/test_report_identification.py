@@ -307,4 +307,4 @@ def test_the_prompt_holds_no_identification() -> None:
             # ...the prompt never (sex, modality and description are coded facts it may use)
             for value in [*IDENTIFIERS, *shown[0:3], *shown[4:6], *shown[8:10]]:
                 assert value.lower() not in prompt.lower(), (mode, language, value)
-            assert "CHEST PA" in prompt  # coded facts only: the examination, not the person
+            assert "CHEST, PA" in prompt  # coded facts only: the examination, not the person

@@ -52,6 +52,7 @@ from core.report.llm import (
     render_plain_prompt,
     shutdown_language_model_process,
 )
+from core.report.llm_models import seal_language_model
 from tests.core.llm_helpers import (
     make_corrupt_config_model,
     make_huge_model,
@@ -251,7 +252,8 @@ def test_prompt_holds_no_identifier() -> None:
             )
             for value in forbidden:
                 assert value.lower() not in text.lower(), (mode, language, value)
-            assert "CHEST PA" in text and "53" in text
+            # coded facts only: the examination and the age group, never the description
+            assert "DX CHEST, PA" in text and ("50–59" in text) and "ACC" not in text
 
 
 def test_prompt_holds_the_findings_and_the_task() -> None:
@@ -507,12 +509,14 @@ def test_a_model_that_fails_to_load_says_why(models: dict[str, Path], tmp_path: 
     weights = load_file(str(folder / "model.safetensors"))
     del weights["model.layers.0.mlp.gate_proj.weight"]
     save_file(weights, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    seal_language_model(folder)  # imported as it is: the loader, not the hashes, refuses it
     with pytest.raises(ModelLoadError, match=r"lack 1 tensor\(s\).*gate_proj") as caught:
         run_job(draft_with_language_model(folder, _context(), DraftMode.REPORT, "en", SHORT))
     assert isinstance(caught.value, RadAssistError) and str(folder) in str(caught.value)
 
     # A header that names tensors the file does not hold: transformers' own error, typed.
     write_safetensors_header(folder / "model.safetensors", {"lm_head.weight": ("F32", [400, 32])})
+    seal_language_model(folder)
     with pytest.raises(ModelLoadError, match="could not be loaded"):
         run_job(draft_with_language_model(folder, _context(), DraftMode.REPORT, "en", SHORT))
     assert get_language_model_process().is_alive  # a refusal is an answer, not a crash
