@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_NOTHING_READABLE = 3
+#: Exit code when an output could not be written (a full disk, no permission).
+EXIT_WRITE_FAILED = 4
 
 #: The sub-commands this module handles; any other first argument opens the window.
 COMMANDS = ("scan", "render", "load", "synth", "demo", "analyze", "draft", "check", "self-test")
@@ -503,10 +505,18 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 if item["label"] in pngs:
                     item["heatmap_png"] = pngs[item["label"]]
         if args.export and result.skipped is None:
-            with ref.open() as stream:
-                from pydicom import dcmread
+            from pydicom import dcmread
 
-                files = export_analysis(result, dcmread(stream, force=True))
+            from core.paths import export_dir
+
+            with ref.open() as stream:
+                source = dcmread(stream, force=True)
+            try:
+                files = export_analysis(result, source)
+            except OSError as error:  # the exports folder, when the error names no file
+                cause = _root_os_error(error)
+                where = cause.filename or str(export_dir())
+                raise OSError(cause.errno, cause.strerror, where) from None
             entry["exported"] = [str(files.report), *map(str, files.heatmaps)]
         outputs.append(entry)
     if not analysed:
@@ -845,17 +855,32 @@ def _run_command(args: argparse.Namespace) -> int:
     try:
         return _HANDLERS[args.command](args)
     except NothingReadableError as error:
-        print(f"radassist: {error}", file=sys.stderr)
+        _say(f"radassist: {error}")
         return EXIT_NOTHING_READABLE
     except UsageError as error:
-        print(f"radassist: usage error: {error}", file=sys.stderr)
+        _say(f"radassist: usage error: {error}")
         return EXIT_USAGE
     except RadAssistError as error:
-        print(f"radassist: {error}", file=sys.stderr)
+        _say(f"radassist: {error}")
         return EXIT_NOTHING_READABLE
     except OSError as error:
-        print(f"radassist: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
-        return EXIT_USAGE
+        # Reading failures are reported per file by the commands; what reaches here is an
+        # output that could not be written (a full disk, a read-only or foreign folder).
+        cause = _root_os_error(error)
+        where = cause.filename or error.filename or "the output"
+        _say(f"radassist: could not write {where}: {cause.strerror or cause}")
+        return EXIT_WRITE_FAILED
+
+
+def _root_os_error(error: OSError) -> OSError:
+    """The OSError that says what the system refused (pydicom re-raises a wrapped copy)."""
+    seen: OSError = error
+    while seen.strerror is None:
+        cause = seen.__cause__ or seen.__context__
+        if not isinstance(cause, OSError):
+            break
+        seen = cause
+    return seen
 
 
 if __name__ == "__main__":
