@@ -376,15 +376,14 @@ def export_analysis(
     from pydicom import Dataset, dcmread
     from pydicom.uid import generate_uid
 
-    from core.paths import export_dir
+    from core.paths import export_dir, make_private_dir, write_private
 
     result = _check_result(result)
     if isinstance(source, str | PathLike):
         source = dcmread(source, force=True)
     if not isinstance(source, Dataset):
         raise TypeError(f"source must be a Dataset or a path, found {type(source).__name__}")
-    folder = Path(out_dir) if out_dir is not None else export_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_private_dir(Path(out_dir) if out_dir is not None else export_dir())
     heatmap_series = generate_uid()
     images = []
     paths = []
@@ -394,12 +393,19 @@ def export_analysis(
         image = make_heatmap_image(
             result, finding, source, series_instance_uid=heatmap_series, instance_number=number
         )
-        path = folder / f"HM_{image.SOPInstanceUID}.dcm"
-        image.save_as(path, enforce_file_format=True)
+        path = write_private(folder / f"HM_{image.SOPInstanceUID}.dcm", _encoded(image))
         images.append(image)
         paths.append(path)
     report = make_findings_sr(result, source, evidence=images)
-    report_path = folder / f"SR_{report.SOPInstanceUID}.dcm"
-    report.save_as(report_path, enforce_file_format=True)
+    report_path = write_private(folder / f"SR_{report.SOPInstanceUID}.dcm", _encoded(report))
     logger.info("exported AI findings report and %d heatmap image(s)", len(paths))
     return ExportedFiles(report=report_path, heatmaps=tuple(paths))
+
+
+def _encoded(dataset: Any) -> bytes:
+    """A dataset as the bytes of a DICOM file (written owner-only by the caller: rule 8)."""
+    from io import BytesIO
+
+    buffer = BytesIO()
+    dataset.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()

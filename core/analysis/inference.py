@@ -624,6 +624,9 @@ def _store(key: str, entry: _Entry, on_disk: bool) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         meta = dict(entry.data)
+        # The UID is identifying (PS3.15 E.1-1) and the file name already hashes it: the
+        # caller, who asks by UID, puts it back on lookup.
+        meta.pop("sop_instance_uid", None)
         if entry.geometry is not None:
             g = entry.geometry
             meta["geometry"] = [g.image_shape, g.crop_origin, g.crop_shape, g.output_shape]
@@ -644,7 +647,7 @@ def _store(key: str, entry: _Entry, on_disk: bool) -> None:
         logger.warning("analysis cache not written: %s", exc.strerror or exc)
 
 
-def _lookup(key: str, on_disk: bool) -> _Entry | None:
+def _lookup(key: str, on_disk: bool, uid: str | None) -> _Entry | None:
     with _cache_lock:
         entry = _results.get(key)
         if entry is not None:
@@ -662,6 +665,7 @@ def _lookup(key: str, on_disk: bool) -> _Entry | None:
             grids = {
                 label: archive[f"grid{i}"].astype(np.float32) for i, label in enumerate(labels)
             }
+        meta["sop_instance_uid"] = uid
         raw_geometry = meta.pop("geometry", None)
         geometry = (
             None
@@ -907,7 +911,7 @@ def _analyze(
         return _skipped_result(package, reason, uid, frame, image_shape, method)
     key = _cache_key(package.sha256, uid, frame, method) if uid and use_cache else None
     if key is not None:
-        entry = _lookup(key, disk_cache)
+        entry = _lookup(key, disk_cache, uid)
         if entry is not None and tuple(entry.data["image_shape"]) == image_shape:
             yield Progress(steps, steps, "Found in the cache")
             return _result_from_entry(entry, from_cache=True)

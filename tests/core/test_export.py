@@ -66,6 +66,10 @@ def test_export_writes_sr_and_heatmaps_that_reference_the_source(
     assert files.report.parent == tmp_path / "out"
     assert len(files.heatmaps) == 2  # Nodule and Mass are positive
     assert source.SOPInstanceUID not in files.report.name  # files named by their own UID
+    # They identify the patient: owner-only files in an owner-only folder (house rule 8).
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700
+    for path in (files.report, *files.heatmaps):
+        assert path.stat().st_mode & 0o777 == 0o600, path
 
     sr = hd.sr.srread(files.report)
     assert sr.SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.34"  # Comprehensive 3D SR

@@ -490,11 +490,6 @@ def test_no_canary_in_logs_stderr_temporary_files_or_the_cache(
         assert _leaks(path.read_bytes().decode("latin-1"), canaries) == [], path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/analysis/inference.py _store keeps the SOP Instance UID in the cache's "
-    "meta (the file name already hashes it); its owner is to drop it there",
-)
 def test_no_canary_in_the_analysis_cache(
     canary_study: tuple[Path, dict[str, str]], package: ModelPackage, private_data_dir: Path
 ) -> None:
