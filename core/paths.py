@@ -74,7 +74,9 @@ def make_private_file(path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def write_private(path: str | os.PathLike[str], data: bytes) -> Path:
+def write_private(
+    path: str | os.PathLike[str], data: bytes, *, mode: int = PRIVATE_FILE_MODE
+) -> Path:
     """Write ``data`` to ``path`` owner-only (``0o600``) and atomically; return the path.
 
     Every writer of a file that may hold patient data (exports: SR, heatmaps, PNGs)
@@ -88,12 +90,16 @@ def write_private(path: str | os.PathLike[str], data: bytes) -> Path:
         ``data`` is not bytes.
     OSError
         The write failed; nothing is left behind and ``path`` is untouched.
+
+    ``mode``: permission bits of the new file (the draft store passes its own). The
+    temporary file's name, ``.<name>.<pid>.<hex>.tmp``, is what the draft store's clean-up
+    looks for after a crash.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"data must be bytes, found {type(data).__name__}")
     target = Path(path)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, PRIVATE_FILE_MODE)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, mode)
     try:
         try:
             view = memoryview(bytes(data))

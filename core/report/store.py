@@ -40,7 +40,6 @@ slow disk never stalls the GUI.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import json
@@ -48,7 +47,6 @@ import logging
 import os
 import socket
 import threading
-import uuid
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -58,7 +56,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from core.errors import RadAssistError
-from core.paths import user_data_dir
+from core.paths import user_data_dir, write_private
 from core.report.document import Report, ReportState, ReportStateError
 
 logger = logging.getLogger(__name__)
@@ -209,22 +207,7 @@ def write_atomically(path: str | PathLike[str], data: bytes, *, mode: int = _FIL
     OSError
         The write failed (full disk, unwritable folder...); nothing was left behind.
     """
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise TypeError(f"data must be bytes, found {type(data).__name__}")
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, mode)
-    try:
-        try:
-            _write_all(fd, bytes(data))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    target = write_private(path, data, mode=mode)  # the one atomic, owner-only writer
     _fsync_folder(target.parent)
 
 
