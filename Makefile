@@ -4,16 +4,16 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
-# Debian packages the tests need: a real X server for the end-to-end window test, and the
-# xcb libraries Qt's xcb platform plugin loads.
+# Debian packages the tests need: a real X server for the end-to-end window test, the
+# xcb libraries Qt's xcb platform plugin loads, and strace (the no-network test).
 APT_PACKAGES := xvfb xauth fonts-wqy-microhei libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 	libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-cursor0 libegl1 libgl1 libfontconfig1 \
 	libdbus-1-3 fonts-dejavu-core libxcb-randr0 libxcb-xfixes0 libxcb-sync1 libx11-xcb1 \
-	pigz desktop-file-utils shared-mime-info
+	pigz desktop-file-utils shared-mime-info strace
 SYSSTAMP := $(VENV)/.system-$(shell echo $(APT_PACKAGES) | md5sum | cut -c1-12)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install system-packages run test lint typecheck bench bundle clean
+.PHONY: install system-packages run test lint typecheck bench fuzz bundle clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ bench: install
 	$(PY) bench/bench_grounding.py
 	$(MAKE) bundle
 	$(PY) bench/bench_bundle.py
+
+# Thousands of mutated DICOM files through scan, load, render and analyze (tests/core/fuzzing.py).
+fuzz: install
+	$(PY) -m tests.core.fuzzing --count 3000 --seed 0
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist

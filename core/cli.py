@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.child_processes import stop_on_interrupt
 from core.errors import DicomError, RadAssistError, UsageError
+from core.library_output import capture_library_output
 
 if TYPE_CHECKING:
     from core.analysis.manifest import ModelPackage
@@ -56,6 +57,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from core.analysis.explain import METHODS  # numpy only: no torch at start-up
+
     parser = _Parser(prog="radassist", description="RadAssist headless commands")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -95,7 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--heatmap-dir", help="write a PNG of each positive finding's heatmap over its image"
     )
     analyze.add_argument(
-        "--method", choices=("gradcam", "occlusion"), default="gradcam", help="heatmap method"
+        "--method",
+        choices=tuple(METHODS),
+        default="gradcam",
+        help="heatmap method: Grad-CAM (fast), occlusion sensitivity or Kernel SHAP "
+        "over superpixels (seconds each)",
     )
     analyze.add_argument(
         "--export",
@@ -299,8 +306,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
 
-    from core.dicom.limits import read_dataset_bounded
-    from core.dicom.pixels import render_frame
+    from core.dicom.isolated_read import read_display_frame
+    from core.dicom.records import FileRef
 
     if args.frame < 0:
         raise UsageError(f"--frame must be 0 or more, not {args.frame}")
@@ -308,29 +315,20 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise UsageError(f"--window width must be at least 1, not {args.window[1]}")
     source = Path(args.path)
     if source.is_file() and source.suffix.lower() != ".zip":
-        ref_name = str(source)
-        try:
-            with open(source, "rb") as stream:
-                dataset = read_dataset_bounded(stream, source=ref_name)
-        except DicomError:
-            raise
-        except Exception as error:
-            raise NothingReadableError(f"{source}: not readable as DICOM ({error})") from None
+        ref = FileRef(str(source))
         frame = args.frame
     else:
         from core.dicom.geometry import compute_geometry
 
         series = _pick_series(_index_or_fail(args.path), None)
         frame_ref = compute_geometry(series).frames[0]
-        ref_name = frame_ref.instance.ref.display_name
-        with frame_ref.instance.ref.open() as stream:
-            dataset = read_dataset_bounded(stream, source=ref_name)
+        ref = frame_ref.instance.ref
         frame = frame_ref.frame if args.frame == 0 else args.frame
-    window = tuple(args.window) if args.window is not None else None
-    try:
-        image = render_frame(dataset, frame, window, source=ref_name)
+    window = (float(args.window[0]), float(args.window[1])) if args.window is not None else None
+    try:  # decoded in a worker process: a decoder's crash costs this file (house rule 4)
+        image = read_display_frame(ref, frame, window)
     except DicomError as error:
-        raise NothingReadableError(str(error)) from None
+        raise NothingReadableError(_could_not_read(error)) from None
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     _save_image(Image.fromarray(np.ascontiguousarray(image)), out)
@@ -340,6 +338,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _could_not_read(error: DicomError) -> str:
+    """One line for a file whose pixels could not be read: ``<path>: could not be read: <why>``."""
+    return f"{error.source}: could not be read: {error.reason}"
+
+
 def cmd_load(args: argparse.Namespace) -> int:
     from core.dicom.volume import load_series
     from core.jobs import run_job
@@ -347,6 +350,11 @@ def cmd_load(args: argparse.Namespace) -> int:
     index = _index_or_fail(args.path)
     series = _pick_series(index, args.series)
     volume = run_job(load_series(series))
+    if volume.failures and len(volume.failures) >= len(volume.geometry.frames):
+        reasons = "; ".join(
+            f"{f.ref.display_name}: could not be read: {f.reason}" for f in volume.failures[:3]
+        )
+        raise NothingReadableError(f"{args.path}: no frame of the series could be read ({reasons})")
     geometry = volume.geometry
     result = {
         "series": series.key,
@@ -447,14 +455,11 @@ def _write_heatmap_pngs(ref: FileRef, result: Any, folder: Path) -> dict[str, st
     import hashlib
 
     from PIL import Image
-    from pydicom import dcmread
 
     from core.analysis.export import apply_heatmap_overlay
-    from core.dicom.pixels import render_frame
+    from core.dicom.isolated_read import read_display_frame
 
-    with ref.open() as stream:
-        dataset = dcmread(stream, force=True)
-    display = render_frame(dataset, result.frame, source=ref.display_name)
+    display = read_display_frame(ref, result.frame)
     stem = hashlib.sha256((result.sop_instance_uid or ref.display_name).encode()).hexdigest()[:16]
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -471,6 +476,7 @@ def _write_heatmap_pngs(ref: FileRef, result: Any, folder: Path) -> dict[str, st
 def cmd_analyze(args: argparse.Namespace) -> int:
     from core.analysis.export import export_analysis
     from core.analysis.inference import result_to_json
+    from core.dicom.isolated_read import read_display_frame, read_header
     from core.report.workflow import analyse_image
 
     if not Path(args.path).exists():
@@ -492,27 +498,33 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                     "version": package.manifest.version,
                     "sha256": package.sha256,
                 },
-                skipped=f"unreadable: {unreadable}",
+                skipped=f"could not be read: {unreadable}",
                 findings=[],
             )
             outputs.append(entry)
             continue
         analysed += 1
         entry.update(result_to_json(result))
-        if heatmap_dir is not None and result.positive_findings:
-            pngs = _write_heatmap_pngs(ref, result, heatmap_dir)
-            for item in entry["findings"]:
-                if item["label"] in pngs:
-                    item["heatmap_png"] = pngs[item["label"]]
-        if args.export and result.skipped is None:
-            from pydicom import dcmread
-
+        exporting = args.export and result.skipped is None
+        try:  # the pixels under heatmaps come from the worker, the header is read here
+            if heatmap_dir is not None and result.positive_findings:
+                pngs = _write_heatmap_pngs(ref, result, heatmap_dir)
+                for item in entry["findings"]:
+                    if item["label"] in pngs:
+                        item["heatmap_png"] = pngs[item["label"]]
+            display = None
+            if exporting and any(f.heatmap is not None for f in result.findings):
+                display = read_display_frame(ref, result.frame)
+            source = read_header(ref)[0] if exporting else None
+        except DicomError as error:  # analysed, then not readable again: nothing written
+            entry["not_exported"] = f"could not be read: {error.reason}"
+            outputs.append(entry)
+            continue
+        if exporting and source is not None:
             from core.paths import export_dir
 
-            with ref.open() as stream:
-                source = dcmread(stream, force=True)
             try:
-                files = export_analysis(result, source)
+                files = export_analysis(result, source, display=display)
             except OSError as error:  # the exports folder, when the error names no file
                 cause = _root_os_error(error)
                 where = cause.filename or str(export_dir())
@@ -530,6 +542,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _print_analysis(outputs: list[dict[str, Any]]) -> None:
+    from core.analysis.explain import METHODS
+    from core.analysis.perturb import Faithfulness
+
     banners = {o["model"].get("disclaimer") for o in outputs} - {None}
     for banner in sorted(banners):
         print(f"*** {banner} ***")
@@ -539,13 +554,19 @@ def _print_analysis(outputs: list[dict[str, Any]]) -> None:
         if output["skipped"]:
             print(f"  not analysed: {output['skipped']}")
             continue
+        method = METHODS.get(output.get("heatmap_method") or "", "")
         for item in output["findings"]:
             peak = item["heatmap_peak"]
-            where = f"  peak (row {peak[0]}, col {peak[1]})" if peak else ""
+            where = f"  {method} peak (row {peak[0]}, col {peak[1]})" if peak else ""
             print(
                 f"  {item['label']:<28} {item['probability']:6.3f}  "
                 f"(threshold {item['threshold']:.3f})  {item['verdict']}{where}"
             )
+            score = Faithfulness.from_json(item.get("faithfulness"))
+            if score is not None:
+                print(f"  {'':<28} {score.describe()}")
+            if item.get("explanation"):
+                print(f"  {'':<28} {item['explanation']}")
         for path in output.get("exported", []):
             print(f"  wrote {path}")
 
@@ -697,6 +718,8 @@ def cmd_draft(args: argparse.Namespace) -> int:
 
     patient, study = _first_study(_index_or_fail(args.path))
     analysis = analyse_study(study, patient, _model_package(args.analysis_model))
+    for path, reason in analysis.unreadable:
+        _say(f"radassist: {path}: could not be read: {reason}")
     if analysis.note:
         print(f"radassist: {analysis.note}; drafting without AI findings", file=sys.stderr)
     # The same rules as the report panel's: one workflow, kept nowhere here.
@@ -831,6 +854,7 @@ def main(argv: Sequence[str] | None = None, *, extra_checks: Sequence[Any] = ())
     adds the window check this way.
     """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    capture_library_output()  # library log records and warnings: our DEBUG log, not stderr
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments and arguments[0] == SELF_TEST_FLAG:
         arguments[0] = "self-test"

@@ -6,6 +6,26 @@ path, never by patient data) and is safe to show to a user or to write to a log.
 
 from __future__ import annotations
 
+import re
+
+_QUOTED = re.compile(r"b?'[^'\n]*'|b?\"[^\"\n]*\"")
+
+
+def redact_values(text: str) -> str:
+    """``text`` on one line with every quoted value replaced by ``'…'``."""
+    return _QUOTED.sub("'…'", " ".join(text.split()))
+
+
+def library_reason(error: BaseException, limit: int = 160) -> str:
+    """A library exception as one safe line: its type and first line, quoted values removed.
+
+    pydicom and the decoders quote what they read ("received b'Smith^J'"); a value
+    read from a file may be patient data and never enters our messages or logs.
+    """
+    text = redact_values(str(error))[:limit]
+    kind = type(error).__name__
+    return f"{kind}: {text}" if text else kind
+
 
 class RadAssistError(Exception):
     """Base class of every error the engine raises on purpose."""

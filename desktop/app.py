@@ -19,6 +19,7 @@ from PySide6.QtGui import QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
 
 from core.jobs import CancelToken, Progress
+from core.library_output import capture_library_output
 from core.resources import resource_path
 from desktop import workers
 from desktop.quit_signals import quit_on_signals
@@ -141,6 +142,7 @@ def run_app(path: str | os.PathLike[str] | None = None) -> int:
         level=os.environ.get("RADASSIST_LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    capture_library_output()  # pydicom's tracebacks and warnings: our DEBUG log, not stderr
     if path is not None and not os.path.exists(path):
         print(f"radassist: {path}: no such file or folder", file=sys.stderr)
         return 2

@@ -37,8 +37,9 @@ Array = npt.NDArray[Any]
 #: Fixed entropy shared by every split; the salt separates them.
 ENTROPY: Final = 20_251_122
 #: Split → salt. "evaluation" is the 200-image held-out set of the model card;
-#: "test" the small set of tests/core/test_demo_model.py.
-SPLIT_SALT: Final = {"train": 1, "validation": 2, "evaluation": 3, "test": 4}
+#: "test" the small set of tests/core/test_demo_model.py; "explanation" the pointing
+#: game of every heatmap method (scripts/evaluate_explanations.py).
+SPLIT_SALT: Final = {"train": 1, "validation": 2, "evaluation": 3, "test": 4, "explanation": 5}
 #: Image sides drawn (square images, as written by write_synthetic).
 SIDES: Final = (384, 448, 512)
 

@@ -1,4 +1,4 @@
-"""Where a model looked: Grad-CAM and occlusion sensitivity, on the original pixels.
+"""Where a model looked: Grad-CAM, occlusion sensitivity and Kernel SHAP, on the original pixels.
 
 Grad-CAM (Selvaraju et al., 2017) weighs the last convolutional feature maps by the
 mean gradient of a label's logit over each map and keeps the positive part. The
@@ -10,13 +10,24 @@ corrupt the gradients. Because the heads are global average pooling and a linear
 layer, only the head runs with autograd: the features come from the fast
 inference-mode forward pass the findings used.
 
-Occlusion sensitivity (Zeiler & Fergus, 2014) is the second, model-agnostic method:
-a grey patch slides over the input and the drop of the label's probability is
-credited to the pixels it covered. It costs one forward pass per patch position.
+Occlusion sensitivity (Zeiler & Fergus, 2014) is the model-agnostic method: a patch
+slides over the input and the drop of the label's probability is credited to the
+pixels it covered. The patch (an eighth of the input) holds what normal tissue looks
+like there -- the other side of a frontal chest, else the blurred image -- rather than
+a grey value (a grey square on lung is itself an opacity: see
+:mod:`core.analysis.perturb`), and a second pass with stride 1 around each label's
+strongest position places the peak to the pixel.
 
-Both give a map over the model input; :func:`map_heatmap_to_image` (from
-:mod:`core.analysis.preprocess`) lays it back through the centre crop and resize onto
-the original image, and :func:`find_heatmap_peak` gives its maximum there.
+Kernel SHAP over superpixels (:mod:`core.analysis.kernel_shap`) is the LIME/SHAP
+family clinicians ask for: each superpixel's Shapley share of the probability,
+estimated from random sets of superpixels kept or blurred.
+
+:func:`compute_explanations` is the one place a method runs: it refuses a flat map
+(no explanation is shown rather than a map that points nowhere), scales the rest to
+a maximum of 1 and measures each map's faithfulness (the probability with its top
+10 % masked). :func:`map_heatmap_to_image` (from :mod:`core.analysis.preprocess`)
+lays a map back through the centre crop and resize onto the original image, and
+:func:`find_heatmap_peak` gives its maximum there.
 """
 
 from __future__ import annotations
@@ -39,15 +50,20 @@ if TYPE_CHECKING:
 
     from core.analysis.inference import AnalysisImage, LoadedModel
     from core.analysis.manifest import ModelPackage
+    from core.analysis.perturb import Faithfulness
 
 logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float32]
 
 __all__ = [
+    "METHODS",
+    "Explanation",
     "Heatmap",
+    "compute_explanations",
     "compute_gradcam",
     "compute_occlusion",
+    "describe_heatmap",
     "explain_image",
     "find_grid_peak",
     "find_heatmap_peak",
@@ -55,7 +71,15 @@ __all__ = [
     "project_heatmap",
 ]
 
-_OCCLUSION_BATCH: Final = 8
+_OCCLUSION_BATCH: Final = 16
+#: Method key -> the name shown with every map (CLI ``--method``, the AI panel, exports).
+METHODS: Final = {
+    "gradcam": "Grad-CAM",
+    "occlusion": "occlusion sensitivity",
+    "kernelshap": "Kernel SHAP",
+}
+#: The smallest probability change a perturbation map must show to explain anything.
+_EVIDENCE_FLOOR: Final = 0.002
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,21 +89,42 @@ class Heatmap:
     Attributes
     ----------
     label : str
-    method : {"gradcam", "occlusion"}
-    grid : numpy.ndarray
+    method : str
+        A key of :data:`METHODS`.
+    grid : numpy.ndarray or None
         float32 in [0, 1] over the model input (Grad-CAM: the feature-map grid,
-        e.g. 7 x 7; occlusion: the input's pixels).
-    heatmap : numpy.ndarray
+        e.g. 7 x 7; occlusion and Kernel SHAP: the input's pixels); None when the
+        method found nothing to show (:attr:`note`).
+    heatmap : numpy.ndarray or None
         ``grid`` mapped onto the original image's pixels (0 outside the crop).
-    peak : (int, int)
+    peak : (int, int) or None
         ``(row, col)`` of the maximum of ``heatmap``.
+    note : str or None
+        Why there is no map.
+    faithfulness : Faithfulness or None
+        The probability with the map's top 10 % masked.
     """
 
     label: str
     method: str
-    grid: FloatArray = field(repr=False)
-    heatmap: FloatArray = field(repr=False)
-    peak: tuple[int, int]
+    grid: FloatArray | None = field(repr=False)
+    heatmap: FloatArray | None = field(repr=False)
+    peak: tuple[int, int] | None
+    note: str | None = None
+    faithfulness: Faithfulness | None = None
+
+
+def describe_heatmap(method: str | None, faithfulness: Faithfulness | None = None) -> str:
+    """How every shown or exported heatmap names itself: its method and faithfulness.
+
+    ``"Grad-CAM heatmap; masking the top 10 % of the map: p 0.62 → 0.21"`` -- the
+    overlay caption, the PDF key image, the DICOM heatmap's description and the
+    self-test all say it this way.
+    """
+    text = f"{METHODS.get(method or '', 'AI')} heatmap"
+    if faithfulness is not None:
+        text += f"; {faithfulness.describe()}"
+    return text
 
 
 def normalize_heatmap(values: npt.ArrayLike) -> FloatArray:
@@ -253,15 +298,18 @@ def compute_occlusion(
     *,
     patch: int | None = None,
     stride: int | None = None,
-    baseline: float | None = None,
+    baseline: float | npt.NDArray[np.floating[Any]] | None = None,
+    refine: bool = True,
     batch_size: int = _OCCLUSION_BATCH,
     token: CancelToken | None = None,
 ) -> Job[dict[int, FloatArray]]:
     """Occlusion sensitivity maps over the model input (a job: yields Progress).
 
-    A ``patch`` x ``patch`` square of ``baseline`` slides over the input with
+    A ``patch`` x ``patch`` square of the baseline slides over the input with
     ``stride``; each pixel's score is the mean drop of the label's probability over
-    the patches that covered it, positive part kept, scaled to a maximum of 1.
+    the patches that covered it. With ``refine``, the patch then slides with stride 1
+    around each label's strongest position, so the peak is placed to the pixel where
+    the lesion is (a nodule is a few input pixels across).
 
     Parameters
     ----------
@@ -272,11 +320,17 @@ def compute_occlusion(
     class_indices : sequence of int
         Outputs to explain.
     patch : int, optional
-        Side of the occluding square; default an eighth of the smaller side.
+        Side of the occluding square; default an eighth of the smaller side (16 at
+        128: a mass, or a nodule with its surroundings; the stride-1 refinement
+        places the peak within it).
     stride : int, optional
         Step between patches; default half the patch.
-    baseline : float, optional
-        Value the patch is filled with; default the input's mean (a grey patch).
+    baseline : float or numpy.ndarray, optional
+        What the patch holds: a value, or an input-shaped array; default the blurred
+        input (:func:`core.analysis.perturb.blurred_baseline`) -- a constant grey
+        patch looks like an opacity on lung and raises the probability instead.
+    refine : bool, optional
+        Add the stride-1 positions around each label's strongest patch.
     batch_size : int, optional
         Occluded inputs per forward pass.
     token : CancelToken, optional
@@ -285,8 +339,11 @@ def compute_occlusion(
     Returns
     -------
     Generator
-        Yields Progress; returns ``{index: (H, W) float32 map in [0, 1]}``.
+        Yields Progress; returns ``{index: (H, W) float32}``: the mean probability
+        drop at each pixel (negative where covering raised the probability).
     """
+    from core.analysis.perturb import blurred_baseline
+
     array = np.asarray(tensor, dtype=np.float32)
     if array.ndim != 3 or min(array.shape) < 1:
         raise ValueError(f"tensor must be one (C, H, W) input, found shape {array.shape}")
@@ -302,53 +359,174 @@ def compute_occlusion(
         raise TypeError(
             f"class_indices must be a sequence of ints, found {type(class_indices).__name__}"
         )
-    fill = float(array.mean()) if baseline is None else float(baseline)
+    if baseline is None:
+        fill = blurred_baseline(array)
+    elif isinstance(baseline, np.ndarray):
+        fill = np.asarray(baseline, dtype=np.float32)
+        if fill.shape != array.shape:
+            raise ValueError(f"baseline shape {fill.shape} is not the input's {array.shape}")
+    else:
+        fill = np.full(array.shape, float(baseline), dtype=np.float32)
     return _occlude(
-        network, array, list(class_indices), side, step, fill, batch_size, token or CancelToken()
+        network,
+        array,
+        fill,
+        list(class_indices),
+        (side, step, bool(refine)),
+        batch_size,
+        token or CancelToken(),
     )
 
 
 def _occlude(
     network: Any,
     array: FloatArray,
+    fill: FloatArray,
     class_indices: list[int],
-    side: int,
-    step: int,
-    fill: float,
+    layout: tuple[int, int, bool],
     batch_size: int,
     token: CancelToken,
 ) -> Generator[Any, None, dict[int, FloatArray]]:
     import torch
 
+    from core.analysis.perturb import predict_probabilities
+
+    side, step, refine = layout
     height, width = array.shape[1], array.shape[2]
     tops, lefts = _positions(height, side, step), _positions(width, side, step)
-    boxes = [(top, left) for top in tops for left in lefts]
     source = torch.from_numpy(np.ascontiguousarray(array))
-
-    def run(batch: torch.Tensor) -> npt.NDArray[np.float64]:
-        with torch.inference_mode():
-            logits = network(batch.contiguous(memory_format=torch.channels_last))
-        return torch.sigmoid(logits).double().numpy()
-
-    reference = run(source[None])[0]
+    filler = torch.from_numpy(np.ascontiguousarray(fill))
+    reference = predict_probabilities(network, source[None])[0]
     indices = _check_indices(class_indices, int(reference.shape[0]))
     drops = np.zeros((len(indices), height, width), dtype=np.float64)
     counts = np.zeros((height, width), dtype=np.float64)
-    total = len(boxes)
-    for start in range(0, total, batch_size):
-        token.raise_if_cancelled()
-        chunk = boxes[start : start + batch_size]
-        batch = source[None].repeat(len(chunk), 1, 1, 1)
-        for n, (top, left) in enumerate(chunk):
-            batch[n, :, top : top + side, left : left + side] = fill
-        probabilities = run(batch)
-        for n, (top, left) in enumerate(chunk):
-            drop = reference[indices] - probabilities[n, indices]
-            drops[:, top : top + side, left : left + side] += drop[:, None, None]
-            counts[top : top + side, left : left + side] += 1.0
-        yield Progress(min(start + batch_size, total), total, "Occlusion sensitivity")
+
+    def sweep(boxes: list[tuple[int, int]], done: int, total: int) -> Generator[Any, None, None]:
+        for start in range(0, len(boxes), batch_size):
+            token.raise_if_cancelled()
+            chunk = boxes[start : start + batch_size]
+            batch = source[None].repeat(len(chunk), 1, 1, 1)
+            for n, (top, left) in enumerate(chunk):
+                window = (slice(None), slice(top, top + side), slice(left, left + side))
+                batch[n][window] = filler[window]
+            probabilities = predict_probabilities(network, batch)
+            for n, (top, left) in enumerate(chunk):
+                drop = reference[indices] - probabilities[n, indices]
+                drops[:, top : top + side, left : left + side] += drop[:, None, None]
+                counts[top : top + side, left : left + side] += 1.0
+            yield Progress(
+                done + min(start + batch_size, len(boxes)), total, "Occlusion sensitivity"
+            )
+
+    coarse = [(top, left) for top in tops for left in lefts]
+    fine: list[tuple[int, int]] = []
+    if refine and step > 1:
+        fine_count = len(indices) * (2 * step - 1) ** 2
+        yield from sweep(coarse, 0, len(coarse) + fine_count)
+        mean = drops / np.maximum(counts, 1.0)[None]
+        seen = set(coarse)
+        for n in range(len(indices)):
+            row, col = np.unravel_index(int(np.argmax(mean[n])), mean[n].shape)
+            top0 = int(np.clip(row - side // 2, 0, height - side))
+            left0 = int(np.clip(col - side // 2, 0, width - side))
+            for top in range(max(0, top0 - step + 1), min(height - side, top0 + step - 1) + 1):
+                for left in range(
+                    max(0, left0 - step + 1), min(width - side, left0 + step - 1) + 1
+                ):
+                    if (top, left) not in seen:
+                        seen.add((top, left))
+                        fine.append((top, left))
+        yield from sweep(fine, len(coarse), len(coarse) + len(fine))
+    else:
+        yield from sweep(coarse, 0, len(coarse))
     mean = drops / np.maximum(counts, 1.0)[None]
-    return {index: normalize_heatmap(mean[n]) for n, index in enumerate(indices)}
+    return {index: mean[n].astype(np.float32) for n, index in enumerate(indices)}
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    """One label's map as a method made it, checked before anyone sees it.
+
+    Attributes
+    ----------
+    grid : numpy.ndarray or None
+        float32 in [0, 1] over the model input (1 at the peak); None when the map
+        explains nothing (:attr:`note` says why) -- a flat map is never shown.
+    note : str or None
+        Why there is no map.
+    faithfulness : Faithfulness or None
+        The deletion figure of the map (None without a map).
+    """
+
+    grid: FloatArray | None = field(repr=False)
+    note: str | None = None
+    faithfulness: Faithfulness | None = None
+
+
+def compute_explanations(
+    method: str,
+    network: Any,
+    tensor: npt.NDArray[np.floating[Any]],
+    class_indices: Sequence[int],
+    *,
+    features: torch.Tensor | None = None,
+    head: tuple[torch.Tensor, torch.Tensor] | None = None,
+    reference: npt.NDArray[np.float64] | None = None,
+    baseline: str = "blur",
+    token: CancelToken | None = None,
+) -> Generator[Any, None, dict[int, Explanation]]:
+    """Maps for some outputs by one method, flat ones refused, each with its faithfulness.
+
+    The one place a method is chosen: the analysis, :func:`explain_image`, the
+    evaluation and the benchmark all come here.
+
+    Parameters
+    ----------
+    method : str
+        A key of :data:`METHODS`.
+    network : torch.nn.Module
+    tensor : numpy.ndarray
+        The preprocessed input ``(C, H, W)``.
+    class_indices : sequence of int
+    features, head : optional
+        Grad-CAM's inputs when the forward pass already ran (else computed here).
+    reference : numpy.ndarray, optional
+        The input's probabilities ``(K,)`` when known.
+    baseline : {"blur", "mirror"}, optional
+        What a removed region becomes (:func:`core.analysis.perturb.choose_baseline`),
+        for the perturbation methods and the faithfulness figure.
+    token : CancelToken, optional
+    """
+    from core.analysis.kernel_shap import compute_kernel_shap
+    from core.analysis.perturb import find_flat_reason, make_baseline, measure_deletion
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, found {method!r}")
+    token = token or CancelToken()
+    indices = list(class_indices)
+    array = np.asarray(tensor, dtype=np.float32)
+    fill = make_baseline(array, baseline)
+    if method == "gradcam":
+        import torch
+
+        if features is None:
+            with torch.inference_mode():
+                features = network.forward_features(torch.from_numpy(array)[None])
+            features = features.clone()
+        yield Progress(0, 1, METHODS[method])
+        raw = compute_gradcam(network, features, indices, head=head)
+        floor = 0.0
+    elif method == "occlusion":
+        raw = yield from compute_occlusion(network, array, indices, baseline=fill, token=token)
+        floor = _EVIDENCE_FLOOR
+    else:
+        raw = yield from compute_kernel_shap(network, array, indices, baseline=fill, token=token)
+        floor = _EVIDENCE_FLOOR
+    notes = {i: find_flat_reason(raw[i], floor, METHODS[method]) for i in indices}
+    grids = {i: normalize_heatmap(raw[i]) for i in indices if notes[i] is None}
+    token.raise_if_cancelled()
+    scores = measure_deletion(network, array, grids, baseline=fill, reference=reference)
+    return {i: Explanation(grids.get(i), notes[i], scores.get(i)) for i in indices}
 
 
 def explain_image(
@@ -358,6 +536,7 @@ def explain_image(
     *,
     bits_stored: int | None = None,
     method: str = "gradcam",
+    baseline: str | None = None,
     token: CancelToken | None = None,
 ) -> Job[dict[str, Heatmap]]:
     """Heatmaps for chosen labels, whatever their verdict (a job).
@@ -375,7 +554,11 @@ def explain_image(
     labels : sequence of str
         Labels of the model to explain.
     bits_stored : int, optional
-    method : {"gradcam", "occlusion"}, optional
+    method : str, optional
+        A key of :data:`METHODS`.
+    baseline : {"blur", "mirror"}, optional
+        Default: from the AnalysisImage's facts
+        (:func:`core.analysis.perturb.choose_baseline`), "blur" for a bare array.
     token : CancelToken, optional
 
     Returns
@@ -384,19 +567,25 @@ def explain_image(
         Yields Progress; returns ``{label: Heatmap}``.
     """
     from core.analysis.inference import AnalysisImage, LoadedModel, load_model
+    from core.analysis.perturb import BASELINES, choose_baseline
 
     bits: int | None
     if isinstance(image, AnalysisImage):
         values = image.values
         bits = bits_stored if bits_stored is not None else image.bits_stored
+        if baseline is None:
+            baseline = choose_baseline(image.facts.body_part, image.facts.view_position)
     elif isinstance(image, np.ndarray):
         values, bits = image, bits_stored
     else:
         raise TypeError(f"image must be an AnalysisImage or array, found {type(image).__name__}")
     if bits is None:
         raise UsageError("bits_stored is needed to normalise a bare array of image values")
-    if method not in ("gradcam", "occlusion"):
-        raise ValueError(f"method must be 'gradcam' or 'occlusion', found {method!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, found {method!r}")
+    baseline = baseline or "blur"
+    if baseline not in BASELINES:
+        raise ValueError(f"baseline must be one of {', '.join(BASELINES)}, found {baseline!r}")
     if isinstance(labels, str) or not isinstance(labels, Sequence):
         raise TypeError(f"labels must be a sequence of str, found {type(labels).__name__}")
     loaded = model_ref if isinstance(model_ref, LoadedModel) else load_model(model_ref)
@@ -406,7 +595,9 @@ def explain_image(
         raise ValueError(
             f"{loaded.manifest.display_name} has no label(s) {', '.join(map(repr, unknown))}"
         )
-    return _explain(loaded, values, int(bits), list(labels), method, token or CancelToken())
+    return _explain(
+        loaded, values, int(bits), list(labels), (method, baseline), token or CancelToken()
+    )
 
 
 def _explain(
@@ -414,22 +605,32 @@ def _explain(
     values: npt.NDArray[Any],
     bits_stored: int,
     labels: list[str],
-    method: str,
+    choice: tuple[str, str],
     token: CancelToken,
 ) -> Generator[Any, None, dict[str, Heatmap]]:
     manifest = loaded.manifest
+    method, baseline = choice
     yield Progress(0, 2, "Preparing the image")
     tensor, geometry = apply_preprocessing(values, bits_stored, manifest.input)
     token.raise_if_cancelled()
     indices = [manifest.labels.index(label) for label in labels]
-    if method == "gradcam":
-        yield Progress(1, 2, "Grad-CAM")
-        grids = compute_gradcam(loaded.network, loaded.run_features(tensor), indices)
-    else:
-        grids = yield from compute_occlusion(loaded.network, tensor, indices, token=token)
+    explained = yield from compute_explanations(
+        method,
+        loaded.network,
+        tensor,
+        indices,
+        features=loaded.run_features(tensor) if method == "gradcam" else None,
+        baseline=baseline,
+        token=token,
+    )
     result = {}
     for label, index in zip(labels, indices, strict=True):
-        heatmap, peak = project_heatmap(grids[index], geometry)
-        result[label] = Heatmap(label, method, grids[index], heatmap, peak)
+        item = explained[index]
+        heatmap = peak = None
+        if item.grid is not None:
+            heatmap, peak = project_heatmap(item.grid, geometry)
+        result[label] = Heatmap(
+            label, method, item.grid, heatmap, peak, item.note, item.faithfulness
+        )
     yield Progress(2, 2, "Done")
     return result

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from core.analysis.explain import describe_heatmap
 from core.analysis.inference import AnalysisResult, Finding, Verdict
 from core.analysis.manifest import DEMO_BANNER
 from core.errors import UsageError
@@ -275,6 +276,7 @@ def make_heatmap_image(
     series_instance_uid: str | None = None,
     instance_number: int = 1,
     opacity: float = _OVERLAY_OPACITY,
+    display: npt.NDArray[np.uint8] | None = None,
 ) -> Dataset:
     """Build a Secondary Capture image of one finding's heatmap over its source.
 
@@ -284,7 +286,10 @@ def make_heatmap_image(
     finding : Finding
         One of ``result.findings``, with a heatmap.
     source : pydicom.Dataset
-        The analysed image, with its pixel data (it is rendered underneath).
+        The analysed image: its header, and its pixel data unless ``display`` is given.
+    display : numpy.ndarray, optional
+        The analysed frame as displayed (:func:`core.dicom.isolated_read.read_display_frame`),
+        drawn underneath; by default ``source``'s pixels are rendered here.
 
     Returns
     -------
@@ -303,7 +308,8 @@ def make_heatmap_image(
         raise TypeError(f"finding must be a Finding, found {type(finding).__name__}")
     if finding.heatmap is None:
         raise UsageError(f"finding {finding.label!r} has no heatmap (only positive findings do)")
-    display = render_frame(source, result.frame)
+    if display is None:
+        display = render_frame(source, result.frame)
     pixels = apply_heatmap_overlay(display, finding.heatmap, opacity)
     orientation = source.get("PatientOrientation")
     sc = hd.sc.SCImage.from_ref_dataset(
@@ -321,9 +327,9 @@ def make_heatmap_image(
         transfer_syntax_uid="1.2.840.10008.1.2.1",
     )
     sc.ImageType = ["DERIVED", "SECONDARY"]
-    method = "Grad-CAM" if result.heatmap_method == "gradcam" else "occlusion sensitivity"
+    method = describe_heatmap(result.heatmap_method, finding.faithfulness)
     sc.DerivationDescription = (
-        f"{method} heatmap of {finding.label} (p={finding.probability:.3f}, threshold "
+        f"{method} of {finding.label} (p={finding.probability:.3f}, threshold "
         f"{finding.threshold:.3f}, {finding.verdict}) by {result.model_display_name}"
     )[:1024]
     reference = Dataset()
@@ -342,7 +348,7 @@ def make_heatmap_image(
     referenced.ReferencedSOPInstanceUID = source.SOPInstanceUID
     sc.ReferencedImageSequence = DicomSequence([referenced])
     description = f"AI heatmap {finding.label}"
-    comments = f"{method} heatmap by {result.model_display_name}"
+    comments = f"{method} by {result.model_display_name}"
     if result.is_demo:
         description = f"{_DEMO_SHORT}: {description}"
         comments = f"{comments}. {DEMO_BANNER}"
@@ -357,6 +363,8 @@ def export_analysis(
     result: AnalysisResult,
     source: Dataset | str | PathLike[str],
     out_dir: str | PathLike[str] | None = None,
+    *,
+    display: npt.NDArray[np.uint8] | None = None,
 ) -> ExportedFiles:
     """Write one analysis as DICOM: a heatmap image per heatmap, then the report.
 
@@ -364,23 +372,38 @@ def export_analysis(
     ----------
     result : AnalysisResult
     source : pydicom.Dataset or path
-        The analysed image (read here, read-only, when a path).
+        The analysed image. A path is read here, read-only: its header in this
+        process, its pixels in a decoder worker (house rule 4).
     out_dir : str or Path, optional
         Default :func:`core.paths.export_dir`.
+    display : numpy.ndarray, optional
+        The analysed frame as displayed, under the heatmaps (see
+        :func:`make_heatmap_image`); then ``source`` needs no pixel data.
+
+    Raises
+    ------
+    DicomReadError, PixelDataError
+        ``source`` is a path whose header or pixels cannot be read.
 
     Returns
     -------
     ExportedFiles
         Paths of the report and of the heatmap images.
     """
-    from pydicom import Dataset, dcmread
+    from pydicom import Dataset
     from pydicom.uid import generate_uid
 
     from core.paths import export_dir, make_private_dir, write_private
 
     result = _check_result(result)
     if isinstance(source, str | PathLike):
-        source = dcmread(source, force=True)
+        from core.dicom.isolated_read import read_display_frame, read_header
+        from core.dicom.records import FileRef
+
+        ref = FileRef(str(source))
+        source = read_header(ref)[0]
+        if display is None and any(f.heatmap is not None for f in result.findings):
+            display = read_display_frame(ref, result.frame)
     if not isinstance(source, Dataset):
         raise TypeError(f"source must be a Dataset or a path, found {type(source).__name__}")
     folder = make_private_dir(Path(out_dir) if out_dir is not None else export_dir())
@@ -391,7 +414,12 @@ def export_analysis(
         (f for f in result.findings if f.heatmap is not None), start=1
     ):
         image = make_heatmap_image(
-            result, finding, source, series_instance_uid=heatmap_series, instance_number=number
+            result,
+            finding,
+            source,
+            series_instance_uid=heatmap_series,
+            instance_number=number,
+            display=display,
         )
         path = write_private(folder / f"HM_{image.SOPInstanceUID}.dcm", _encoded(image))
         images.append(image)

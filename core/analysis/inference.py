@@ -66,6 +66,7 @@ from core.analysis.applicability import (
     facts_from_records,
 )
 from core.analysis.manifest import DEMO_BANNER, ModelManifest, ModelPackage
+from core.analysis.perturb import Faithfulness, choose_baseline
 from core.analysis.preprocess import CropResize, apply_preprocessing
 from core.errors import UsageError
 from core.jobs import CancelToken, Job, Progress
@@ -75,6 +76,7 @@ if TYPE_CHECKING:
     import torch
     from pydicom import Dataset
 
+    from core.analysis.explain import Explanation
     from core.analysis.registry import ModelRegistry
     from core.dicom.records import FileRef, InstanceRecord, PatientRecord, StudyRecord
 
@@ -101,11 +103,11 @@ __all__ = [
     "result_to_json",
 ]
 
-#: Heatmap methods :func:`analyze_image` knows (None: no heatmaps).
-HEATMAP_METHODS: Final = ("gradcam", "occlusion")
+#: Heatmap methods :func:`analyze_image` knows (None: no heatmaps); names in explain.METHODS.
+HEATMAP_METHODS: Final = ("gradcam", "occlusion", "kernelshap")
 
 # Bump when what a cached entry means changes (scores, heatmap maths, file layout).
-_CACHE_VERSION: Final = 1
+_CACHE_VERSION: Final = 2
 _MEMORY_RESULTS: Final = 64
 _MEMORY_MODELS: Final = 3
 
@@ -138,6 +140,11 @@ class Finding:
         ``values`` analysed), 0 outside the model's crop; for positive findings.
     heatmap_peak : (int, int) or None
         ``(row, col)`` of the heatmap's maximum in original pixels.
+    explanation_note : str or None
+        Why a positive finding has no heatmap: the method's map was flat (never
+        shown as an explanation).
+    faithfulness : Faithfulness or None
+        The heatmap's deletion figure: the probability with its top 10 % masked.
     """
 
     label: str
@@ -146,6 +153,8 @@ class Finding:
     verdict: Verdict
     heatmap: FloatArray | None = field(default=None, repr=False)
     heatmap_peak: tuple[int, int] | None = None
+    explanation_note: str | None = None
+    faithfulness: Faithfulness | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,7 +179,8 @@ class AnalysisResult:
         Seconds: ``"load"`` (model), ``"preprocess"``, ``"forward"``, ``"heatmap"``
         and ``"total"``; from the original run when the result came from the cache.
     heatmap_method : str or None
-        "gradcam", "occlusion", or None when no heatmaps were asked for.
+        A key of :data:`core.analysis.explain.METHODS`, or None when no heatmaps
+        were asked for.
     intended_use : str
         The manifest's intended use.
     sop_instance_uid : str or None
@@ -715,6 +725,8 @@ def _result_from_entry(entry: _Entry, from_cache: bool) -> AnalysisResult:
                 verdict=Verdict(item["verdict"]),
                 heatmap=heatmap,
                 heatmap_peak=peak,
+                explanation_note=item.get("explanation_note"),
+                faithfulness=Faithfulness.from_json(item.get("faithfulness")),
             )
         )
     return AnalysisResult(
@@ -815,9 +827,10 @@ def analyze_image(
     sop_instance_uid : str, optional
         Cache key with ``frame``; overrides the AnalysisImage's. No caching without it.
     frame : int, optional
-    heatmaps : {"gradcam", "occlusion"} or None, optional
+    heatmaps : {"gradcam", "occlusion", "kernelshap"} or None, optional
         Heatmap for each positive finding: Grad-CAM (milliseconds), occlusion
-        sensitivity (one forward pass per patch position: seconds), or none.
+        sensitivity or Kernel SHAP over superpixels (hundreds of forward passes:
+        seconds), or none.
     use_cache, disk_cache : bool, optional
         Look up and store results in memory / on disk.
     registry : ModelRegistry, optional
@@ -931,7 +944,7 @@ def _analyze(
     token.raise_if_cancelled()
     yield Progress(3, steps, "Running the network")
     t_fwd = time.perf_counter()
-    from core.analysis.explain import compute_gradcam
+    from core.analysis.explain import compute_explanations
 
     features = loaded.run_features(tensor)
     probabilities, head = _run_head(loaded, features)
@@ -951,24 +964,45 @@ def _analyze(
 
     t_map = time.perf_counter()
     grids: dict[str, FloatArray] = {}
+    explained: dict[int, Explanation] = {}
     if method is not None and positives:
         token.raise_if_cancelled()
-        indices = [item[0] for item in positives]
         if method == "gradcam":
             yield Progress(steps, steps + 1, "Computing heatmaps")
-            by_index = compute_gradcam(loaded.network, features, indices, head=head)
-        else:
-            from core.analysis.explain import compute_occlusion
+        explained = yield from compute_explanations(
+            method,
+            loaded.network,
+            tensor,
+            [item[0] for item in positives],
+            features=features,
+            head=head,
+            reference=probabilities,
+            baseline=choose_baseline(facts.body_part, facts.view_position),
+            token=token,
+        )
+        grids = {
+            manifest.labels[i]: item.grid for i, item in explained.items() if item.grid is not None
+        }
 
-            by_index = yield from compute_occlusion(loaded.network, tensor, indices, token=token)
-        grids = {manifest.labels[i]: grid for i, grid in by_index.items()}
+    def explanation_of(index: int) -> dict[str, Any]:
+        item = explained.get(index)
+        if item is None:
+            return {}
+        score = item.faithfulness.to_json() if item.faithfulness is not None else None
+        return {"explanation_note": item.note, "faithfulness": score}
 
     data = {
         **base,
         "skipped": None,
         "findings": [
-            {"label": label, "probability": p, "threshold": t, "verdict": str(v)}
-            for _, label, p, t, v in scored
+            {
+                "label": label,
+                "probability": p,
+                "threshold": t,
+                "verdict": str(v),
+                **explanation_of(index),
+            }
+            for index, label, p, t, v in scored
         ],
         "timings": {},
     }
@@ -1018,6 +1052,7 @@ def result_to_json(result: AnalysisResult) -> dict[str, Any]:
             "disclaimer": result.banner,
         },
         "skipped": result.skipped,
+        "heatmap_method": result.heatmap_method,
         "findings": [
             {
                 "label": f.label,
@@ -1025,6 +1060,8 @@ def result_to_json(result: AnalysisResult) -> dict[str, Any]:
                 "threshold": round(f.threshold, 6),
                 "verdict": str(f.verdict),
                 "heatmap_peak": list(f.heatmap_peak) if f.heatmap_peak is not None else None,
+                **({"explanation": f.explanation_note} if f.explanation_note else {}),
+                **({"faithfulness": f.faithfulness.to_json()} if f.faithfulness else {}),
             }
             for f in result.findings
         ],
@@ -1044,7 +1081,9 @@ def analyze_dataset_file(
     """Read one DICOM file (or zip member) and analyse a frame of it (a job).
 
     The gate is checked on the header before any pixel is decoded, so a CT slice
-    or a lateral view costs no decoding.
+    or a lateral view costs no decoding. The pixels are decoded in a worker process
+    (:mod:`core.dicom.isolated_read`): a decoder's crash, of whatever kind, is a
+    :class:`~core.errors.PixelDataError` for this file.
 
     Raises
     ------
@@ -1085,19 +1124,15 @@ def _analyze_file(
     use_cache: bool,
     registry: ModelRegistry | None,
 ) -> Generator[Any, None, AnalysisResult]:
-    from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
-
+    from core.dicom.isolated_read import read_analysis_values, read_header
     from core.errors import DicomReadError
 
     name = ref.display_name
     resolved = resolve_package(package, registry)
-    try:
-        with ref.open() as stream:
-            ds = dcmread(stream, force=True)
-    except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
-        raise DicomReadError(name, f"not readable as DICOM ({type(exc).__name__})") from None
-    if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
+    # The header is read here (no decoder runs on it); the pixels in a worker process,
+    # so that a decoder's crash costs this file, never the run (house rule 4).
+    ds, has_pixels = read_header(ref)
+    if not has_pixels:
         raise DicomReadError(name, "no pixel data: not an image")
     facts = facts_from_dataset(ds)
     reason = check_applicability(resolved.manifest, facts)
@@ -1107,7 +1142,7 @@ def _analyze_file(
         uid = str(ds.get("SOPInstanceUID") or "") or None
         return _skipped_result(resolved, reason, uid, frame, shape, heatmaps)
     token.raise_if_cancelled()
-    image = read_analysis_image(ds, frame, source=name, facts=facts)
+    image = read_analysis_values(ref, frame, facts)
     return (
         yield from analyze_image(
             package if isinstance(package, LoadedModel) else resolved,

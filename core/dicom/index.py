@@ -52,7 +52,7 @@ from core.dicom.records import (
 )
 from core.dicom.series import split_series
 from core.dicom.workers import run_isolated, worker_count
-from core.errors import DicomError, PixelDataError, UsageError
+from core.errors import DicomError, PixelDataError, UsageError, library_reason
 from core.jobs import CancelToken, Progress, run_job
 
 logger = logging.getLogger(__name__)
@@ -492,9 +492,7 @@ def _describe(error: BaseException | None) -> str:
         return "no result"
     if isinstance(error, EOFError | struct.error):
         return "the file ends inside a data element (truncated)"
-    text = str(error).splitlines()[0] if str(error) else ""
-    text = text[:160]
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return library_reason(error)
 
 
 def _looks_like_raw_dicom(head: bytes) -> bool:

@@ -73,6 +73,7 @@ from core.dicom.limits import (
 from core.dicom.lut_data import apply_palette, read_lut_entries, twos_complement
 from core.dicom.records import VoiWindow
 from core.errors import DicomError, PixelDataError, UnsupportedTransferSyntaxError
+from core.library_output import native_stderr_dropped, quiet_gdcm
 
 logger = logging.getLogger(__name__)
 
@@ -365,10 +366,21 @@ def _check_array(arr: Any, name: str) -> Array:
     return arr
 
 
+def _shown(text: str) -> str:
+    """A value read from a file, fit for a one-line message: control characters escaped.
+
+    A corrupt UID can hold any byte (a NEL, a newline, an escape sequence): quoted as
+    is, it would break the message over lines or drive the terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 def _short(exc: BaseException) -> str:
     """A one-line message for an exception raised by pydicom or a decoder."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    text = " ".join(lines) if lines else type(exc).__name__
+    text = _shown(" ".join(lines)) if lines else type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."
 
 
@@ -569,7 +581,7 @@ def _transfer_syntax(ds: Dataset, encapsulated: bool, src: str) -> UID:
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     if syntax:
-        return UID(str(syntax).strip())
+        return UID(str(syntax).strip(" \x00"))
     if encapsulated:
         raise PixelDataError(
             src,
@@ -685,6 +697,8 @@ def _decode_jpeg12_with_gdcm(buffer: Any, frame: int, options: dict[str, Any]) -
     import gdcm
     from pydicom.encaps import get_frame
 
+    quiet_gdcm()
+
     if options["samples_per_pixel"] != 1:
         raise ValueError("12-bit JPEG Extended colour images are not supported")
     codestream = get_frame(
@@ -728,7 +742,8 @@ def _run_decoder(
         decoder = get_decoder(syntax)
     except NotImplementedError:
         raise UnsupportedTransferSyntaxError(
-            src, f"no pixel decoder exists for transfer syntax {syntax.name} ({syntax})"
+            src,
+            f"no pixel decoder exists for transfer syntax {_shown(syntax.name)} ({_shown(syntax)})",
         ) from None
     # Masking to Bits Stored is done once, by apply_bits_stored_mask.
     kwargs = {**options, "correct_unused_bits": False, "as_rgb": True}
@@ -740,6 +755,7 @@ def _run_decoder(
         return array, str(properties.get("photometric_interpretation", ""))
 
     available = decoder.available_plugins
+    quiet_gdcm()  # listing the plugins imported GDCM
     plugins = [name for name in _PLUGIN_ORDER.get(syntax, ()) if name in available]
     gdcm_12bit = syntax == JPEGExtended12Bit and "gdcm" in available
     if not plugins and not gdcm_12bit:
@@ -750,9 +766,10 @@ def _run_decoder(
     failures: list[str] = []
     for name in plugins:
         try:
-            array, properties = decoder.as_array(
-                buffer, index=frame, decoding_plugin=name, **kwargs
-            )
+            with native_stderr_dropped():
+                array, properties = decoder.as_array(
+                    buffer, index=frame, decoding_plugin=name, **kwargs
+                )
         except Exception as exc:
             message = _short(exc).removeprefix(
                 "Unable to decode as exceptions were raised by all available plugins: "
@@ -764,7 +781,8 @@ def _run_decoder(
         return array, str(properties.get("photometric_interpretation", ""))
     if gdcm_12bit:
         try:
-            array = _decode_jpeg12_with_gdcm(buffer, frame, options)
+            with native_stderr_dropped():
+                array = _decode_jpeg12_with_gdcm(buffer, frame, options)
         except Exception as exc:
             failures.append(f"gdcm (12-bit): {_short(exc)}")
         else:

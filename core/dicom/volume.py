@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from core.dicom.isolated_read import describe_failure, run_decoder
 from core.dicom.limits import check_volume_budget, expected_pixel_bytes, too_large
 from core.dicom.pixels import ModalityLut, apply_bits_stored_mask, apply_modality_lut
 from core.dicom.records import FrameRef, SeriesGeometry, SeriesRecord, UnreadableFile
-from core.dicom.workers import run_isolated
 from core.errors import DicomError, PixelDataError, UsageError
 from core.jobs import CancelToken, Progress
 
@@ -180,7 +180,8 @@ def _decode_task(item: tuple[FrameRef, str]) -> npt.NDArray[Any]:
     except MemoryError:
         raise too_large(source, f"frame {ref.frame + 1} ran out of memory") from None
     except Exception as error:
-        raise PixelDataError(source, f"cannot decode frame {ref.frame + 1}: {error}") from None
+        reason = f"cannot decode frame {ref.frame + 1}: {describe_failure(error)}"
+        raise PixelDataError(source, reason) from None
 
 
 def _failure(ref: FrameRef, error: BaseException) -> UnreadableFile:
@@ -310,7 +311,8 @@ def load_series(
 
     if decoded:
         items = [(frames[i], frames[i].instance.ref.display_name) for i in decoded]
-        for outcome in run_isolated(_decode_task, items, token, describe=lambda item: item[1]):
+        # Typed errors whatever the decoder raised (a panic is a BaseException).
+        for outcome in run_decoder(_decode_task, items, token, describe=lambda item: item[1]):
             index = decoded[outcome.index]
             if outcome.error is None and outcome.result is not None:
                 try:

@@ -26,6 +26,7 @@ from core.child_processes import child_context
 from core.dicom.limits import TOO_LARGE, limit_worker_memory
 from core.errors import PixelDataError
 from core.jobs import CancelToken
+from core.library_output import silence_native_stderr
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +64,15 @@ def get_pool() -> ProcessPoolExecutor:
             context = child_context(_PRELOAD)
             # The address-space limit is the backstop of the memory ceiling (core.dicom.limits).
             _pool = ProcessPoolExecutor(
-                max_workers=worker_count(), mp_context=context, initializer=limit_worker_memory
+                max_workers=worker_count(), mp_context=context, initializer=_set_up_worker
             )
         return _pool
+
+
+def _set_up_worker() -> None:
+    """Worker initializer: the memory ceiling, and native decoders' stderr chatter dropped."""
+    limit_worker_memory()
+    silence_native_stderr()
 
 
 def _noop() -> int:

@@ -483,11 +483,17 @@ class ReportSession:
 
 
 def read_header(ref: FileRef) -> Dataset:
-    """An object's header (no pixel data)."""
-    from pydicom import dcmread
+    """An object's header (no pixel data).
 
-    with ref.open() as stream:
-        return dcmread(stream, stop_before_pixels=True, force=True)
+    Raises
+    ------
+    DicomReadError
+        It cannot be read, whatever stopped the reader (a sequence nested too deep,
+        a corrupt deflated stream...).
+    """
+    from core.dicom.isolated_read import read_header as read_header_only
+
+    return read_header_only(ref)[0]
 
 
 def read_study_context(ref: FileRef, token: CancelToken | None = None) -> StudyContext:
@@ -531,7 +537,11 @@ def image_refs(series: Iterable[SeriesRecord]) -> list[FileRef]:
 def analyse_image(
     ref: FileRef, package: ModelPackage, method: str | None = HEATMAP_METHOD
 ) -> tuple[AnalysisResult | None, str]:
-    """One image's analysis, or None and why the file could not be read."""
+    """One image's analysis, or None and why the file could not be read.
+
+    Its pixels are decoded in a worker process: a decoder's crash of any kind is a
+    reason here, never the end of the run (house rule 4).
+    """
     from core.analysis.inference import analyze_dataset_file
     from core.jobs import run_job
 
@@ -561,6 +571,8 @@ class StudyAnalysis:
     identification : ReportIdentification or None
         Who and what the report is about, from the same header as ``study``, for the
         exports (never for a prompt); None when no header could be read.
+    unreadable : tuple of (str, str)
+        Each image that could not be read: its path and why.
     """
 
     study: StudyContext
@@ -568,6 +580,7 @@ class StudyAnalysis:
     model: str = ""
     not_analysed: tuple[str, ...] = ()
     identification: ReportIdentification | None = None
+    unreadable: tuple[tuple[str, str], ...] = ()
 
     @property
     def analysed(self) -> bool:
@@ -601,12 +614,14 @@ def analyse_study(
     refs = image_refs(study.series)
     images: list[AnalysedImage] = []
     reasons: list[str] = []
+    unreadable_images: list[tuple[str, str]] = []
     header: Any = None
     for ref in refs if package is not None else ():
         assert package is not None
         result, unreadable = analyse_image(ref, package, method)
         if result is None:
-            reasons.append(f"unreadable: {unreadable}")
+            reasons.append(f"could not be read: {unreadable}")
+            unreadable_images.append((ref.display_name, unreadable))
             continue
         if result.skipped is not None:
             images.append(analysed_image_from_dataset(result, None))
@@ -619,14 +634,19 @@ def analyse_study(
             image_header = None
         header = header if header is not None else image_header
         images.append(analysed_image_from_dataset(result, image_header))
-    if header is None and refs:
-        header = read_header(refs[0])
+    for ref in refs if header is None else ():  # the study's header, from a readable file
+        try:
+            header = read_header(ref)
+            break
+        except (DicomError, OSError) as error:
+            logger.warning("the study's header could not be read: %s", error)
     return StudyAnalysis(
         study=study_context_from_record(study, patient, dataset=header),
         images=tuple(images),
         model=package.manifest.name if package is not None else "",
         not_analysed=tuple(dict.fromkeys(reasons)),
         identification=identification_from_dataset(header) if header is not None else None,
+        unreadable=tuple(unreadable_images),
     )
 
 

@@ -396,22 +396,24 @@ def check_language_model(context: SelfTestContext) -> str:
 
 def _key_images(context: SelfTestContext) -> list[Any]:
     """The radiograph as displayed and, when the analysis made one, its heatmap overlay."""
-    from pydicom import dcmread
-
+    from core.analysis.explain import describe_heatmap
     from core.analysis.export import apply_heatmap_overlay
-    from core.dicom.pixels import render_frame
+    from core.dicom.isolated_read import read_display_frame
+    from core.dicom.records import FileRef
     from core.report.export import KeyImage
 
     if context.pa_path is None:
         return []
-    display = render_frame(dcmread(context.pa_path, force=True), 0, source="self-test PA")
+    # Decoded in a worker process, like every path that reads pixels (house rule 4).
+    display = read_display_frame(FileRef(str(context.pa_path)), 0)
     images = [KeyImage("Self-test radiograph", display)]
     result = context.analysis
     if result is not None:
         for finding in result.positive_findings:
             if finding.heatmap is not None:
                 overlay = apply_heatmap_overlay(display, finding.heatmap)
-                images.append(KeyImage(f"{finding.label} heatmap (demo model)", overlay))
+                what = describe_heatmap(result.heatmap_method, finding.faithfulness)
+                images.append(KeyImage(f"{finding.label}: {what} (demo model)", overlay))
                 break
     return images
 

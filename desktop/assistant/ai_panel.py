@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.analysis.explain import METHODS as EXPLANATION_METHODS
 from core.errors import CancelledError, RadAssistError
 from core.jobs import CancelToken, Progress
 from desktop import workers
@@ -68,8 +69,10 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["METHODS", "AIPanel"]
 
-#: Heatmap methods offered: (engine name, what the person reads).
-METHODS: tuple[tuple[str, str], ...] = (("gradcam", "Grad-CAM"), ("occlusion", "Occlusion"))
+#: Heatmap methods offered: (engine name, what the person reads), from the one list in core.
+METHODS: tuple[tuple[str, str], ...] = tuple(
+    (name, text[:1].upper() + text[1:]) for name, text in EXPLANATION_METHODS.items()
+)
 #: Shown wherever a demo model's output appears (the engine's text, repeated here so
 #: that the panel needs no engine import before a result exists).
 DEMO_BANNER = "Demo model trained on synthetic images — not for clinical use"
@@ -324,7 +327,11 @@ class AIPanel(QWidget):
             self.method_combo.addItem(text, name)
         self.method_combo.setToolTip(
             "Grad-CAM: where the network's last features drove the score (fast).\n"
-            "Occlusion: how much the score drops when each patch is hidden (slower)."
+            "Occlusion sensitivity: how much the score drops when each patch is replaced\n"
+            "by its blurred surroundings (seconds).\n"
+            "Kernel SHAP: each superpixel's Shapley share of the score, estimated from\n"
+            "random sets of superpixels kept or blurred (seconds).\n"
+            "Every map states how much the score falls when its top 10 % is masked."
         )
         self.method_combo.currentIndexChanged.connect(self._on_method_combo_changed)
         heatmap_row = QHBoxLayout()
@@ -553,7 +560,7 @@ class AIPanel(QWidget):
 
     @property
     def method(self) -> str:
-        """The heatmap method: "gradcam" or "occlusion"."""
+        """The heatmap method: a key of core.analysis.explain.METHODS."""
         return str(self.method_combo.currentData())
 
     def set_method(self, method: str) -> None:
@@ -777,7 +784,11 @@ class AIPanel(QWidget):
         positives = sum(1 for f in findings if str(f.verdict) == "positive")
         seconds = float(result.timings.get("total", 0.0))
         when = " (from the cache)" if result.from_cache else f" in {seconds:.2f} s"
-        self._set_status(f"{positives} positive of {len(findings)} findings{when}.")
+        # A positive finding whose map was refused as flat says so (no overlay for it).
+        notes = "".join(
+            f"\n{f.label}: {f.explanation_note}." for f in findings if f.explanation_note
+        )
+        self._set_status(f"{positives} positive of {len(findings)} findings{when}.{notes}")
         chosen = self._chosen.get(id(result))
         if chosen is None and select_first:
             chosen = next((f.label for f in findings if f.heatmap is not None), None)
@@ -813,15 +824,15 @@ class AIPanel(QWidget):
         if viewport is not None and viewport.volume is image.volume:
             if finding.heatmap is None:
                 viewport.set_heatmap(None)
-                self._set_status(
-                    f"{label}: {finding.verdict} ({finding.probability:.3f}); heatmaps are "
-                    "made for positive findings only."
-                )
+                why = finding.explanation_note or "heatmaps are made for positive findings only"
+                self._set_status(f"{label}: {finding.verdict} ({finding.probability:.3f}); {why}.")
             else:
                 method = dict(METHODS).get(result.heatmap_method or "", "heatmap")
                 caption = (
                     f"{label} {finding.probability:.2f} · {method} · {result.model_display_name}"
                 )
+                if finding.faithfulness is not None:
+                    caption += f"\n{finding.faithfulness.describe()}"
                 if result.is_demo:
                     caption += "\n" + DEMO_BANNER
                 viewport.set_heatmap(

@@ -56,6 +56,12 @@ def make_package(
     opts.update(options or {})
     torch.manual_seed(seed)
     network = build_network(architecture, len(labels), in_channels=channels, **opts)
+    classifier = getattr(network, "classifier", None)
+    if isinstance(classifier, torch.nn.Linear):
+        # A non-negative head (as the demo model's): every label's class-activation map
+        # has positive evidence somewhere, so Grad-CAM gives a map, not a flat refusal.
+        with torch.no_grad():
+            classifier.weight.abs_()
     if edit is not None:
         with torch.no_grad():
             edit(network)

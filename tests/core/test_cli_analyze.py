@@ -62,6 +62,13 @@ def test_json_lists_every_image_with_findings_and_peaks(
     nodule = next(f for f in pa["findings"] if f["label"] == "Nodule")
     effusion = next(f for f in pa["findings"] if f["label"] == "Effusion")
     assert set(nodule) >= {"label", "probability", "threshold", "verdict", "heatmap_peak"}
+    assert pa["heatmap_method"] == "gradcam"
+    # The map states how faithful it is: the score with its top 10 % masked.
+    assert nodule["faithfulness"]["masked_fraction"] == 0.1
+    assert nodule["faithfulness"]["drop"] == pytest.approx(
+        nodule["faithfulness"]["probability"] - nodule["faithfulness"]["masked_probability"],
+        abs=1e-5,
+    )
     assert nodule["verdict"] == "positive" and nodule["threshold"] == 0.0
     row, col = nodule["heatmap_peak"]
     assert 0 <= row < 70 and 0 <= col < 56
@@ -88,6 +95,7 @@ def test_text_output_single_file_export_and_default_model(
     out = capsys.readouterr().out
     assert code == 0
     assert "cli-model 1.0.0" in out and "Nodule" in out and "positive" in out
+    assert "Grad-CAM peak (row" in out and "masking the top 10% of the map: p " in out
     exports = tmp_path / "data" / "exports"
     written = sorted(p.name[:3] for p in exports.iterdir())
     assert written == ["HM_", "SR_"]
@@ -107,3 +115,27 @@ def test_errors_exit_with_one_line(
     assert "no-such-model" in err and len(err.strip().splitlines()) == 1
     assert main(["analyze", str(junk), "--model", str(package.folder)]) == 3
     assert "no image could be read" in capsys.readouterr().err
+
+
+def test_every_method_can_be_asked_for(
+    package: ModelPackage, study: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for method in ("occlusion", "kernelshap"):
+        code = main(
+            [
+                "analyze",
+                str(study / "pa.dcm"),
+                "--model",
+                str(package.folder),
+                "--json",
+                "--method",
+                method,
+            ]
+        )
+        assert code == 0
+        (pa,) = json.loads(capsys.readouterr().out)
+        assert pa["heatmap_method"] == method
+        nodule = next(f for f in pa["findings"] if f["label"] == "Nodule")
+        # A map with its faithfulness, or no peak and the reason: never a silent flat map.
+        assert ("faithfulness" in nodule) != ("explanation" in nodule)
+        assert (nodule["heatmap_peak"] is None) == ("explanation" in nodule)

@@ -59,6 +59,7 @@ def test_package_verifies_with_every_file_hashed() -> None:
     assert set(manifest.files) == {
         "MODEL_CARD.md",
         "evaluation.json",
+        "explanations.json",
         "model.safetensors",
         "training.json",
     }

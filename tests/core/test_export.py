@@ -112,6 +112,9 @@ def test_export_writes_sr_and_heatmaps_that_reference_the_source(
         assert image.pixel_array.shape == (72, 60, 3)
         assert DEMO_BANNER in image.ImageComments
         assert "demo-x 2.1" in image.DerivationDescription
+        # Its method and faithfulness travel with the image, for any viewer to show.
+        assert image.DerivationDescription.startswith("Grad-CAM heatmap; masking the top 10%")
+        assert "Grad-CAM heatmap; masking the top 10%" in image.ImageComments
     # Hot pixels at the peak are coloured; the image elsewhere stays grey.
     nodule = result.finding("Nodule")
     pixels = dcmread(

@@ -8,15 +8,10 @@ refused with "too large to decode safely" and the tree must stay under 1 GiB.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import os
 import struct
-import subprocess
 import sys
-import threading
-import time
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -45,10 +40,10 @@ from core.dicom.limits import (
     worker_address_space_limit,
 )
 from core.errors import PixelDataError
+from tests.core.process_helpers import run_cli
 
 _GIB = 1 << 30
 _CEILING = 1 * _GIB
-_REPO = Path(__file__).resolve().parents[2]
 
 # --------------------------------------------------------------------------- bombs
 
@@ -184,54 +179,9 @@ def make_zip_bomb(path: Path) -> None:
 # --------------------------------------------------------------------------- measuring
 
 
-class _PeakRss:
-    """Peak summed RSS of a process and all its descendants, sampled every 20 ms."""
-
-    def __init__(self, pid: int) -> None:
-        self.peak = 0
-        self._root = psutil.Process(pid)
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._done.is_set():
-            total = 0
-            try:
-                for proc in [self._root, *self._root.children(recursive=True)]:
-                    with contextlib.suppress(psutil.Error):
-                        total += proc.memory_info().rss
-            except psutil.Error:
-                pass
-            self.peak = max(self.peak, total)
-            time.sleep(0.02)
-
-    def stop(self) -> int:
-        self._done.set()
-        self._thread.join()
-        return self.peak
-
-
 def _run_cli(args: list[str], home: Path) -> tuple[int, str, str, int]:
-    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data")}
-    env["XDG_CONFIG_HOME"] = str(home / "config")
-    env["XDG_CACHE_HOME"] = str(home / "cache")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", *args],
-        cwd=_REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    meter = _PeakRss(proc.pid)
-    try:
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        peak = meter.stop()
-    return proc.returncode, out, err, peak
+    run = run_cli(args, home)
+    return run.code, run.out, run.err, run.peak
 
 
 def _files_under(folder: Path) -> set[Path]:

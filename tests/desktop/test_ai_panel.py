@@ -308,3 +308,65 @@ def test_an_image_still_loading_waits(
     real_panel.refresh()  # the window calls this when the series has loaded
     assert real_panel.analyze_button.isEnabled()
     assert real_panel.status_label.text() == "Not analysed yet: press Analyze."
+
+
+def test_every_map_states_its_method_and_faithfulness(panel: AIPanel, viewport: Viewport) -> None:
+    from core.analysis.perturb import Faithfulness
+
+    findings = (
+        Finding(
+            "Nodule",
+            0.91,
+            0.40,
+            Verdict.POSITIVE,
+            _heatmap(20, 30),
+            (20, 30),
+            faithfulness=Faithfulness(0.1, 0.91, 0.33),
+        ),
+        Finding(
+            "Mass",
+            0.62,
+            0.30,
+            Verdict.POSITIVE,
+            explanation_note="no explanation: no region of the image raised the probability "
+            "(Kernel SHAP)",
+        ),
+    )
+    assert [panel.method_combo.itemText(i) for i in range(panel.method_combo.count())] == [
+        "Grad-CAM",
+        "Occlusion sensitivity",
+        "Kernel SHAP",
+    ]
+    panel.show_result(_result(findings=findings, heatmap_method="kernelshap"))
+    assert viewport.heatmap_caption.startswith(
+        "Nodule 0.91 · Kernel SHAP · demo-cxr 1.0.0\n"
+        "masking the top 10% of the map: p 0.91 \N{RIGHTWARDS ARROW} 0.33"
+    )
+    assert "Mass: no explanation" in panel.status_label.text()
+    panel.select_finding("Mass")  # a refused map is not drawn: the overlay goes
+    assert viewport.heatmap is None
+    assert "no explanation" in panel.status_label.text()
+
+
+def test_choosing_another_method_recomputes_and_a_flat_map_is_refused(
+    qtbot: QtBot, real_panel: AIPanel, viewport: Viewport
+) -> None:
+    panel = real_panel
+    with qtbot.waitSignal(panel.analysis_finished, timeout=60000):
+        panel.analyze()
+    assert viewport.heatmap is not None and "Grad-CAM" in viewport.heatmap_caption
+    assert "masking the top 10%" in viewport.heatmap_caption
+    # Nodule's score comes from the bias alone: hiding any part of the image changes
+    # nothing, so Kernel SHAP has nothing to show and says so instead of a flat map.
+    with qtbot.waitSignal(panel.analysis_finished, timeout=60000) as blocker:
+        panel.set_method("kernelshap")
+    result = blocker.args[0]
+    assert result.heatmap_method == "kernelshap"
+    nodule = result.finding("Nodule")
+    assert nodule.heatmap is None and (nodule.explanation_note or "").startswith("no explanation")
+    assert viewport.heatmap is None
+    assert "Nodule: no explanation" in panel.status_label.text()
+    # Back to Grad-CAM: the known result is shown at once, with its map.
+    panel.set_method("gradcam")
+    assert viewport.heatmap is not None and panel.result is not None
+    assert panel.result.heatmap_method == "gradcam"

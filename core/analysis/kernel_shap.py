@@ -1,0 +1,190 @@
+"""Kernel SHAP over superpixels: the LIME/SHAP family of explanations, model-agnostic.
+
+Lundberg & Lee (2017) showed that LIME's weighted linear surrogate gives Shapley
+values when its weights are the Shapley kernel
+
+    pi(z) = (M - 1) / (C(M, |z|) |z| (M - |z|))
+
+over coalitions ``z`` of ``M`` features. The features here are superpixels
+(:func:`core.analysis.superpixels.compute_slic`): a coalition keeps its superpixels
+and replaces the others with the blurred baseline (:mod:`core.analysis.perturb`),
+and the network gives the label's probability. Coalitions are drawn from the kernel
+itself (size ``s`` with probability proportional to ``(M - 1) / (s (M - s))``, then a
+uniform subset), each with its complement (paired sampling halves the variance), so
+the regression is unweighted; the efficiency constraint (the values add up to
+``f(all) - f(none)``) is imposed by elimination, with a light ridge.
+
+A superpixel holds a lesion and its surroundings, which would put the peak beside a
+small lesion, so the estimate is repeated over segmentations whose seed grids are
+shifted (by half and a quarter of a step); each pixel's value is the mean of its
+superpixels' values, which is largest where the superpixels that matter overlap.
+
+Cost: ``segmentations * samples`` forward passes per image, shared by every label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from core.analysis.perturb import blurred_baseline, predict_probabilities
+from core.analysis.superpixels import compute_slic
+from core.jobs import CancelToken, Job, Progress
+
+__all__ = ["compute_kernel_shap"]
+
+FloatArray = npt.NDArray[np.float32]
+
+#: Superpixels per segmentation (about 21 x 21 input pixels each at 128): with more,
+#: the same number of coalitions estimates each value worse (on 40 unseen radiographs
+#: 256 superpixels pointed at 17 of 32 lesions, 36 over three segmentations at 22).
+SEGMENTS: Final = 36
+#: Coalitions per segmentation (pairs count twice).
+SAMPLES: Final = 256
+SEGMENTATION_OFFSETS: Final = (0.5, 0.0, 0.25)
+_RIDGE: Final = 1e-3
+_BATCH: Final = 16
+
+
+def _draw_coalitions(
+    rng: np.random.Generator, features: int, samples: int
+) -> npt.NDArray[np.bool_]:
+    sizes = np.arange(1, features)
+    weights = (features - 1) / (sizes * (features - sizes))
+    weights /= weights.sum()
+    half = max(1, samples // 2)
+    drawn = rng.choice(sizes, size=half, p=weights)
+    coalitions = np.zeros((2 * half, features), dtype=bool)
+    for n, size in enumerate(drawn):
+        keep = rng.choice(features, size=int(size), replace=False)
+        coalitions[2 * n, keep] = True
+        coalitions[2 * n + 1] = ~coalitions[2 * n]
+    return coalitions
+
+
+def _solve(
+    coalitions: npt.NDArray[np.bool_], outputs: npt.NDArray[np.float64], full: float, empty: float
+) -> npt.NDArray[np.float64]:
+    """Shapley values of one label from the sampled coalitions (efficiency imposed)."""
+    z = coalitions.astype(np.float64)
+    features = z.shape[1]
+    total = full - empty
+    target = outputs - empty - z[:, -1] * total
+    design = z[:, :-1] - z[:, -1:]
+    gram = design.T @ design + _RIDGE * np.eye(features - 1)
+    head = np.linalg.solve(gram, design.T @ target)
+    return np.append(head, total - head.sum())
+
+
+def compute_kernel_shap(
+    network: Any,
+    tensor: npt.NDArray[np.floating[Any]],
+    class_indices: Sequence[int],
+    *,
+    segments: int = SEGMENTS,
+    samples: int = SAMPLES,
+    offsets: Sequence[float] = SEGMENTATION_OFFSETS,
+    baseline: npt.NDArray[np.floating[Any]] | None = None,
+    seed: int = 0,
+    token: CancelToken | None = None,
+) -> Job[dict[int, FloatArray]]:
+    """Kernel-SHAP maps over the model input (a job: yields Progress).
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        Logits out.
+    tensor : numpy.ndarray
+        One preprocessed input ``(C, H, W)``.
+    class_indices : sequence of int
+        Outputs to explain.
+    segments : int, optional
+        Superpixels per segmentation.
+    samples : int, optional
+        Coalitions per segmentation.
+    offsets : sequence of float, optional
+        Seed-grid offsets, one segmentation each.
+    baseline : numpy.ndarray, optional
+        What a removed superpixel becomes; default :func:`blurred_baseline`.
+    seed : int, optional
+        The coalitions' random stream (the same image gives the same map).
+    token : CancelToken, optional
+        Checked between batches.
+
+    Returns
+    -------
+    Generator
+        Yields Progress; returns ``{index: (H, W) float32}``: each pixel's mean
+        Shapley value over its superpixels, in probability units (may be negative).
+    """
+    array = np.asarray(tensor, dtype=np.float32)
+    if array.ndim != 3 or min(array.shape) < 1:
+        raise ValueError(f"tensor must be one (C, H, W) input, found shape {array.shape}")
+    for name, value in (("segments", segments), ("samples", samples)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+            raise ValueError(f"{name} must be an int >= 2, found {value!r}")
+    if not offsets:
+        raise ValueError("offsets must name at least one segmentation")
+    if isinstance(class_indices, str | bytes) or not isinstance(class_indices, Sequence):
+        raise TypeError(
+            f"class_indices must be a sequence of ints, found {type(class_indices).__name__}"
+        )
+    fill = blurred_baseline(array) if baseline is None else np.asarray(baseline, np.float32)
+    if fill.shape != array.shape:
+        raise ValueError(f"baseline shape {fill.shape} is not the input's {array.shape}")
+    return _run(
+        network,
+        array,
+        fill,
+        list(class_indices),
+        segments,
+        samples,
+        list(offsets),
+        seed,
+        token or CancelToken(),
+    )
+
+
+def _run(
+    network: Any,
+    array: FloatArray,
+    fill: FloatArray,
+    indices: list[int],
+    segments: int,
+    samples: int,
+    offsets: list[float],
+    seed: int,
+    token: CancelToken,
+) -> Generator[Any, None, dict[int, FloatArray]]:
+    from core.analysis.explain import _check_indices
+
+    ends = predict_probabilities(network, np.stack([array, fill]))
+    indices = _check_indices(indices, int(ends.shape[1]))
+    intensity = array.mean(axis=0)
+    rng = np.random.default_rng(seed)
+    sums = np.zeros((len(indices), *array.shape[1:]), dtype=np.float64)
+    total = len(offsets) * samples
+    done = 0
+    for offset in offsets:
+        labels = compute_slic(intensity, segments, offset=offset)
+        features = int(labels.max()) + 1
+        if features < 2:
+            continue
+        coalitions = _draw_coalitions(rng, features, samples)
+        outputs = np.zeros((len(coalitions), len(indices)), dtype=np.float64)
+        for start in range(0, len(coalitions), _BATCH):
+            token.raise_if_cancelled()
+            chunk = coalitions[start : start + _BATCH]
+            keep = chunk[:, labels]  # (n, H, W)
+            batch = np.where(keep[:, None], array[None], fill[None])
+            outputs[start : start + len(chunk)] = predict_probabilities(network, batch)[:, indices]
+            done += len(chunk)
+            yield Progress(min(done, total), total, "Kernel SHAP")
+        for n, index in enumerate(indices):
+            values = _solve(coalitions, outputs[:, n], float(ends[0, index]), float(ends[1, index]))
+            sums[n] += values[labels]
+    maps = sums / len(offsets)
+    return {index: maps[n].astype(np.float32) for n, index in enumerate(indices)}
