@@ -36,7 +36,7 @@ from typing import Any, Final
 
 from core.dicom.annotations import ORIGIN_PRESENTATION_STATE, Annotation
 from core.dicom.records import FileRef, NonImageRecord, StudyIndex, UnreadableFile
-from core.errors import RadAssistError, UsageError
+from core.errors import DicomError, RadAssistError, UsageError, library_reason
 from core.jobs import CancelToken, Progress
 
 logger = logging.getLogger(__name__)
@@ -170,13 +170,19 @@ class PresentationExport:
 
 
 def _read_header(ref: FileRef) -> Any:
-    from pydicom import dcmread
+    from core.dicom.limits import read_dataset_bounded
 
     try:
         with ref.open() as handle:
-            header = dcmread(handle, stop_before_pixels=True, force=True)
-    except (OSError, ValueError, TypeError) as exc:
-        raise UsageError(f"{ref.display_name}: cannot read the image header ({exc})") from exc
+            header = read_dataset_bounded(handle, source=ref.display_name, stop_before_pixels=True)
+    except DicomError as exc:
+        raise UsageError(
+            f"{ref.display_name}: cannot read the image header ({exc.reason})"
+        ) from None
+    except Exception as exc:  # a hostile header: one line, no value quoted from it
+        raise UsageError(
+            f"{ref.display_name}: cannot read the image header ({library_reason(exc)})"
+        ) from None
     for keyword in _TYPE2_KEYWORDS:
         if keyword not in header:
             setattr(header, keyword, "")
@@ -610,8 +616,9 @@ def read_presentation_state(source: FileRef | str | PathLike[str] | Any) -> Pres
     UsageError
         Not a softcopy presentation state, or unreadable.
     """
-    from pydicom import Dataset, dcmread
-    from pydicom.errors import InvalidDicomError
+    from pydicom import Dataset
+
+    from core.dicom.limits import read_dataset_bounded
 
     ref: FileRef | None = None
     if isinstance(source, Dataset):
@@ -620,11 +627,15 @@ def read_presentation_state(source: FileRef | str | PathLike[str] | Any) -> Pres
         ref = source if isinstance(source, FileRef) else FileRef(str(Path(source).resolve()))
         try:
             with ref.open() as handle:
-                ds = dcmread(handle, force=True)
-        except (OSError, InvalidDicomError, ValueError, TypeError) as exc:
+                ds = read_dataset_bounded(handle, source=ref.display_name)
+        except DicomError as exc:
             raise UsageError(
-                f"{ref.display_name}: cannot read the presentation state ({exc})"
-            ) from exc
+                f"{ref.display_name}: cannot read the presentation state ({exc.reason})"
+            ) from None
+        except Exception as exc:  # a hostile file: one line, no value quoted from it
+            raise UsageError(
+                f"{ref.display_name}: cannot read the presentation state ({library_reason(exc)})"
+            ) from None
     name = ref.display_name if ref is not None else "the presentation state"
     sop_class = str(ds.get("SOPClassUID", "") or "")
     if not sop_class.startswith("1.2.840.10008.5.1.4.1.1.11."):

@@ -9,7 +9,7 @@ multi-frame files only that frame's bytes are read.
 
 Uncompressed pixel data is decoded with numpy on the calling thread (desktop runs
 the job on its thread pool); anything that needs a native decoder goes through
-:func:`core.dicom.workers.run_isolated`, so a decoder crash costs one thumbnail.
+:func:`core.dicom.isolated_read.run_decoder`, so a decoder crash costs one thumbnail.
 A series that cannot be shown yields a :class:`ThumbnailFailed` with the reason.
 """
 
@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.dicom.records import FrameRef, GeometryProblem, SeriesGeometry, SeriesRecord
-from core.errors import DicomError, PixelDataError
+from core.errors import DicomError, PixelDataError, redact_values
 from core.jobs import CancelToken
 
 logger = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ def thumbnail_job(
             raise TypeError(f"series_list must hold SeriesRecord, found {type(series).__name__}")
     size = _check_size(size)
     token = token or CancelToken()
-    from core.dicom.workers import run_isolated
+    from core.dicom.isolated_read import run_decoder
 
     made = 0
     isolated: list[tuple[str, _Task]] = []
@@ -233,7 +233,8 @@ def thumbnail_job(
 
     if isolated:
         tasks = [task for _, task in isolated]
-        for outcome in run_isolated(
+        # Whatever a decoder raises -- a native panic included -- comes back as one line.
+        for outcome in run_decoder(
             _render_task, tasks, token, describe=lambda t: t.frame.instance.ref.display_name
         ):
             key = isolated[outcome.index][0]
@@ -272,9 +273,8 @@ def _plan(series: SeriesRecord, size: int) -> tuple[_Task, SeriesGeometry]:
 def _failed(key: str, error: BaseException) -> ThumbnailFailed:
     if isinstance(error, DicomError):
         return ThumbnailFailed(key, error.reason, type(error).__name__, error.source)
-    lines = str(error).strip().splitlines()
-    reason = lines[0][:300] if lines else type(error).__name__
-    return ThumbnailFailed(key, reason, type(error).__name__)
+    first = redact_values(str(error).strip().split("\n", 1)[0])[:300]
+    return ThumbnailFailed(key, first or type(error).__name__, type(error).__name__)
 
 
 def _render_task(task: _Task) -> npt.NDArray[np.uint8]:

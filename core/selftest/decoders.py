@@ -188,25 +188,30 @@ def _write_pydicom(
 
 
 def _gdcm_change(source: Path, target: Path, syntax: str) -> None:
-    """Re-encode a native file with GDCM's ImageChangeTransferSyntax."""
+    """Re-encode a native file with GDCM's ImageChangeTransferSyntax (its traces off, and
+    what it writes to stderr dropped, as on every other GDCM call)."""
     import gdcm
 
-    reader = gdcm.ImageReader()
-    reader.SetFileName(str(source))
-    if not reader.Read():
-        raise NotEncodable("GDCM could not read the native sample")
-    kind = gdcm.TransferSyntax.GetTSType(syntax)
-    change = gdcm.ImageChangeTransferSyntax()
-    change.SetTransferSyntax(gdcm.TransferSyntax(kind))
-    change.SetInput(reader.GetImage())
-    if not change.Change():
-        raise NotEncodable("GDCM could not encode it")
-    writer = gdcm.ImageWriter()
-    writer.SetFileName(str(target))
-    writer.SetFile(reader.GetFile())
-    writer.SetImage(change.GetOutput())
-    if not writer.Write():
-        raise NotEncodable("GDCM could not write it")
+    from core.library_output import native_stderr_dropped, quiet_gdcm
+
+    quiet_gdcm()
+    with native_stderr_dropped():
+        reader = gdcm.ImageReader()
+        reader.SetFileName(str(source))
+        if not reader.Read():
+            raise NotEncodable("GDCM could not read the native sample")
+        kind = gdcm.TransferSyntax.GetTSType(syntax)
+        change = gdcm.ImageChangeTransferSyntax()
+        change.SetTransferSyntax(gdcm.TransferSyntax(kind))
+        change.SetInput(reader.GetImage())
+        if not change.Change():
+            raise NotEncodable("GDCM could not encode it")
+        writer = gdcm.ImageWriter()
+        writer.SetFileName(str(target))
+        writer.SetFile(reader.GetFile())
+        writer.SetImage(change.GetOutput())
+        if not writer.Write():
+            raise NotEncodable("GDCM could not write it")
 
 
 def _write_jpeg(

@@ -353,3 +353,21 @@ def test_draft_uses_the_good_image_and_names_the_bad_ones(
     assert {f["label"] for f in data["findings"]} == {"Nodule", "Effusion"}
     reasons = _reasons(done.stderr)
     assert set(reasons) == set(BAD_FILES), done.stderr
+
+
+def test_a_thumbnail_of_a_file_that_panics_its_decoder_says_why(tmp_path: Path) -> None:
+    from core.dicom.index import scan
+    from core.dicom.thumbnails import ThumbnailFailed, thumbnail_job
+
+    write_study(tmp_path / "rle", good=False, bad=("rle_panic.dcm",))
+    index = scan(tmp_path / "rle")
+    events: list[Any] = []
+    job = thumbnail_job(index.all_series())
+    while True:
+        try:
+            events.append(next(job))
+        except StopIteration:
+            break
+    (failed,) = [e for e in events if isinstance(e, ThumbnailFailed)]
+    # The decoder's panic, named, and the file -- not "Can't pickle PanicException".
+    assert "panic" in failed.reason and "pickle" not in failed.reason

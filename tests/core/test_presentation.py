@@ -205,3 +205,22 @@ def test_a_multiframe_annotation_names_its_frame(tmp_path: Path) -> None:
     assert ds.GraphicAnnotationSequence[0].ReferencedImageSequence[0].ReferencedFrameNumber == 3
     (line, _text) = read_presentation_state(result.paths[0]).annotations
     assert line.frame == 2 and line.sop_instance_uid == uid
+
+
+def test_a_hostile_presentation_state_is_one_line_and_quotes_nothing(tmp_path: Path) -> None:
+    from tests.core.test_isolated_paths import _nested_sequence
+
+    # A GSPS with a canary name, followed by a sequence nested 10,000 deep.
+    ds = pydicom.Dataset()
+    ds.SOPClassUID = GSPS_SOP_CLASS_UID
+    ds.SOPInstanceUID = generate_uid()
+    ds.PatientName = "CANARY^HOSTILE"
+    ds.file_meta = pydicom.dataset.FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian
+    path = tmp_path / "deep-pr.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    path.write_bytes(path.read_bytes() + _nested_sequence(10_000))
+    with pytest.raises(UsageError) as caught:
+        read_presentation_state(path)
+    message = str(caught.value)
+    assert "deep-pr.dcm" in message and "\n" not in message and "CANARY" not in message
