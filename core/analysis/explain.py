@@ -342,11 +342,9 @@ def compute_occlusion(
         Yields Progress; returns ``{index: (H, W) float32}``: the mean probability
         drop at each pixel (negative where covering raised the probability).
     """
-    from core.analysis.perturb import blurred_baseline
+    from core.analysis.perturb import blurred_baseline, check_model_input
 
-    array = np.asarray(tensor, dtype=np.float32)
-    if array.ndim != 3 or min(array.shape) < 1:
-        raise ValueError(f"tensor must be one (C, H, W) input, found shape {array.shape}")
+    array = check_model_input(tensor)
     height, width = int(array.shape[1]), int(array.shape[2])
     side = patch if patch is not None else max(2, min(height, width) // 8)
     step = stride if stride is not None else max(1, side // 2)

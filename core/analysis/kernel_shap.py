@@ -30,7 +30,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from core.analysis.perturb import blurred_baseline, predict_probabilities
+from core.analysis.perturb import blurred_baseline, check_model_input, predict_probabilities
 from core.analysis.superpixels import compute_slic
 from core.jobs import CancelToken, Job, Progress
 
@@ -120,9 +120,7 @@ def compute_kernel_shap(
         Yields Progress; returns ``{index: (H, W) float32}``: each pixel's mean
         Shapley value over its superpixels, in probability units (may be negative).
     """
-    array = np.asarray(tensor, dtype=np.float32)
-    if array.ndim != 3 or min(array.shape) < 1:
-        raise ValueError(f"tensor must be one (C, H, W) input, found shape {array.shape}")
+    array = check_model_input(tensor)
     for name, value in (("segments", segments), ("samples", samples)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 2:
             raise ValueError(f"{name} must be an int >= 2, found {value!r}")

@@ -45,6 +45,7 @@ __all__ = [
     "DELETION_FRACTION",
     "Faithfulness",
     "blurred_baseline",
+    "check_model_input",
     "choose_baseline",
     "find_flat_reason",
     "make_baseline",
@@ -117,6 +118,14 @@ class Faithfulness:
             return None
 
 
+def check_model_input(tensor: npt.ArrayLike) -> FloatArray:
+    """One model input ``(C, H, W)`` as float32, or ValueError naming the shape found."""
+    array: FloatArray = np.asarray(tensor, dtype=np.float32)
+    if array.ndim != 3 or min(array.shape) < 1:
+        raise ValueError(f"tensor must be one (C, H, W) input, found shape {array.shape}")
+    return array
+
+
 def _gaussian_kernel(sigma: float) -> npt.NDArray[np.float32]:
     radius = max(1, math.ceil(3.0 * sigma))
     x = np.arange(-radius, radius + 1, dtype=np.float64)
@@ -148,9 +157,7 @@ def blurred_baseline(tensor: npt.ArrayLike, sigma: float | None = None) -> Float
         Standard deviation in input pixels; default :data:`BASELINE_SIGMA_FRACTION`
         of the smaller side.
     """
-    array = np.asarray(tensor, dtype=np.float32)
-    if array.ndim != 3 or min(array.shape) < 1:
-        raise ValueError(f"tensor must be one (C, H, W) input, found shape {array.shape}")
+    array = check_model_input(tensor)
     width = sigma if sigma is not None else min(array.shape[1:]) * BASELINE_SIGMA_FRACTION
     if not width > 0:
         raise ValueError(f"sigma must be positive, found {sigma!r}")
@@ -161,9 +168,7 @@ def blurred_baseline(tensor: npt.ArrayLike, sigma: float | None = None) -> Float
 
 def mirrored_baseline(tensor: npt.ArrayLike) -> FloatArray:
     """The input flipped left to right: each place holds its counterpart on the other side."""
-    array = np.asarray(tensor, dtype=np.float32)
-    if array.ndim != 3 or min(array.shape) < 1:
-        raise ValueError(f"tensor must be one (C, H, W) input, found shape {array.shape}")
+    array = check_model_input(tensor)
     return np.ascontiguousarray(array[:, :, ::-1])
 
 
