@@ -65,6 +65,7 @@ from core.analysis.applicability import (
     facts_from_dataset,
     facts_from_records,
 )
+from core.analysis.explain import METHODS
 from core.analysis.manifest import DEMO_BANNER, ModelManifest, ModelPackage
 from core.analysis.perturb import Faithfulness, choose_baseline
 from core.analysis.preprocess import CropResize, apply_preprocessing
@@ -103,8 +104,8 @@ __all__ = [
     "result_to_json",
 ]
 
-#: Heatmap methods :func:`analyze_image` knows (None: no heatmaps); names in explain.METHODS.
-HEATMAP_METHODS: Final = ("gradcam", "occlusion", "kernelshap")
+#: Heatmap methods :func:`analyze_image` knows (None: no heatmaps): explain.METHODS' keys.
+HEATMAP_METHODS: Final = tuple(METHODS)
 
 # Bump when what a cached entry means changes (scores, heatmap maths, file layout).
 _CACHE_VERSION: Final = 2
