@@ -421,6 +421,9 @@ class MainWindow(QMainWindow):
         self.reporting_action = a(
             "&Reporting…", self.show_reporting_settings, name="reporting_settings"
         )
+        self.data_protection_action = a(
+            "&Data Protection…", self.show_data_protection, name="data_protection"
+        )
         self.draft_report_action = a(
             "&Draft Report",
             lambda: self.draft_report("report"),
@@ -578,6 +581,7 @@ class MainWindow(QMainWindow):
         settings_menu = bar.addMenu("&Settings")
         settings_menu.addAction(self.models_action)
         settings_menu.addAction(self.reporting_action)
+        settings_menu.addAction(self.data_protection_action)
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
@@ -1009,6 +1013,19 @@ class MainWindow(QMainWindow):
         frames = volume.geometry.frames
         index = min(max(int(viewport.frame_index), 0), len(frames) - 1)
         return frames[index].instance.ref
+
+    def show_data_protection(self) -> QWidget:
+        """Settings → Data Protection: encryption at rest, the key, where exports go."""
+        from desktop.dialogs.data_protection import DataProtectionDialog
+
+        shown = next((d for d in self._dialogs if isinstance(d, DataProtectionDialog)), None)
+        if shown is None:
+            shown = DataProtectionDialog(self)
+            shown.protection_changed.connect(lambda said: self.statusBar().showMessage(said, 8000))
+            self._keep_dialog(shown)
+        shown.raise_()
+        shown.activateWindow()
+        return shown
 
     def _keep_dialog(self, dialog: QWidget) -> None:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)

@@ -33,19 +33,13 @@ on the demo's densenet-small (128 px: 10.2 → 6.2 ms) and on ResNet-50 at 512 p
 inference-mode pass and only the classifier head runs with autograd, so a heatmap
 costs a few milliseconds, not a second forward pass.
 
-Results are cached per (package SHA-256, SOP Instance UID, frame, heatmap method):
-in memory, and on disk under ``user_data_dir()/cache/analysis`` in files named by a
-hash of that key (no patient data in names, house rule 8), holding only scores and
-the model-resolution heatmaps (``numpy.load`` without pickles).
+Results are cached by :mod:`core.analysis.result_cache` (in memory and, encrypted at
+rest, on disk).
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -68,10 +62,16 @@ from core.analysis.applicability import (
 from core.analysis.explain import METHODS
 from core.analysis.manifest import DEMO_BANNER, ModelManifest, ModelPackage
 from core.analysis.perturb import Faithfulness, choose_baseline
-from core.analysis.preprocess import CropResize, apply_preprocessing
+from core.analysis.preprocess import apply_preprocessing
+from core.analysis.result_cache import (
+    CacheEntry,
+    cache_key,
+    clear_results,
+    lookup_result,
+    store_result,
+)
 from core.errors import UsageError
 from core.jobs import CancelToken, Job, Progress
-from core.paths import user_data_dir
 
 if TYPE_CHECKING:
     import torch
@@ -107,9 +107,6 @@ __all__ = [
 #: Heatmap methods :func:`analyze_image` knows (None: no heatmaps): explain.METHODS' keys.
 HEATMAP_METHODS: Final = tuple(METHODS)
 
-# Bump when what a cached entry means changes (scores, heatmap maths, file layout).
-_CACHE_VERSION: Final = 2
-_MEMORY_RESULTS: Final = 64
 _MEMORY_MODELS: Final = 3
 
 
@@ -598,117 +595,17 @@ def decide_verdict(probability: float, threshold: float, margin: float = 0.0) ->
     return Verdict.NEGATIVE
 
 
-# --------------------------------------------------------------------------- cache
-
-
-@dataclass(frozen=True, eq=False)
-class _Entry:
-    """What the cache keeps: scores and model-resolution heatmaps, no patient data."""
-
-    data: dict[str, Any]
-    grids: dict[str, FloatArray]
-    geometry: CropResize | None
-
-
-_cache_lock = threading.Lock()
-_results: OrderedDict[str, _Entry] = OrderedDict()
-
-
-def _cache_key(sha256: str, uid: str, frame: int, method: str | None) -> str:
-    text = f"{_CACHE_VERSION}|{sha256}|{uid}|{frame}|{method or '-'}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _cache_dir() -> Path:
-    return user_data_dir() / "cache" / "analysis"
-
-
-def _store(key: str, entry: _Entry, on_disk: bool) -> None:
-    with _cache_lock:
-        _results[key] = entry
-        _results.move_to_end(key)
-        while len(_results) > _MEMORY_RESULTS:
-            _results.popitem(last=False)
-    if not on_disk:
-        return
-    folder = _cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        meta = dict(entry.data)
-        # The UID is identifying (PS3.15 E.1-1) and the file name already hashes it: the
-        # caller, who asks by UID, puts it back on lookup.
-        meta.pop("sop_instance_uid", None)
-        if entry.geometry is not None:
-            g = entry.geometry
-            meta["geometry"] = [g.image_shape, g.crop_origin, g.crop_shape, g.output_shape]
-        arrays: dict[str, Any] = {
-            "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-        }
-        labels = list(entry.grids)
-        meta_labels = np.frombuffer(json.dumps(labels).encode("utf-8"), dtype=np.uint8)
-        arrays["labels"] = meta_labels
-        for i, label in enumerate(labels):
-            arrays[f"grid{i}"] = entry.grids[label]
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
-        tmp = folder / f".{key}.tmp"
-        tmp.write_bytes(buffer.getvalue())
-        os.replace(tmp, folder / f"{key}.npz")
-    except OSError as exc:  # a cache that cannot be written only costs speed
-        logger.warning("analysis cache not written: %s", exc.strerror or exc)
-
-
-def _lookup(key: str, on_disk: bool, uid: str | None) -> _Entry | None:
-    with _cache_lock:
-        entry = _results.get(key)
-        if entry is not None:
-            _results.move_to_end(key)
-            return entry
-    if not on_disk:
-        return None
-    path = _cache_dir() / f"{key}.npz"
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            meta = json.loads(archive["meta"].tobytes().decode("utf-8"))
-            labels = json.loads(archive["labels"].tobytes().decode("utf-8"))
-            grids = {
-                label: archive[f"grid{i}"].astype(np.float32) for i, label in enumerate(labels)
-            }
-        meta["sop_instance_uid"] = uid
-        raw_geometry = meta.pop("geometry", None)
-        geometry = (
-            None
-            if raw_geometry is None
-            else CropResize(*(tuple(int(v) for v in pair) for pair in raw_geometry))  # type: ignore[arg-type]
-        )
-        entry = _Entry(meta, grids, geometry)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        logger.warning("analysis cache entry unreadable, recomputing: %s", exc)
-        return None
-    with _cache_lock:
-        _results[key] = entry
-    return entry
-
-
 def clear_caches(*, disk: bool = False) -> None:
     """Forget loaded models and cached results (and the disk cache when ``disk``)."""
     with _model_lock:
         _models.clear()
-    with _cache_lock:
-        _results.clear()
-    if disk:
-        folder = _cache_dir()
-        if folder.is_dir():
-            for path in folder.glob("*.npz"):
-                path.unlink(missing_ok=True)
+    clear_results(disk=disk)
 
 
 # --------------------------------------------------------------------------- analysis
 
 
-def _result_from_entry(entry: _Entry, from_cache: bool) -> AnalysisResult:
+def _result_from_entry(entry: CacheEntry, from_cache: bool) -> AnalysisResult:
     data = entry.data
     findings = []
     for item in data["findings"]:
@@ -779,7 +676,7 @@ def _skipped_result(
     logger.info("%s not run: %s", package.manifest.display_name, reason)
     data = _base_data(package, uid, frame, image_shape, method)
     data.update(skipped=reason, findings=[], timings={"total": 0.0})
-    return _result_from_entry(_Entry(data, {}, None), from_cache=False)
+    return _result_from_entry(CacheEntry(data, {}, None), from_cache=False)
 
 
 def _check_values(values: object) -> npt.NDArray[Any]:
@@ -923,9 +820,9 @@ def _analyze(
     reason = check_applicability(manifest, facts)
     if reason is not None:
         return _skipped_result(package, reason, uid, frame, image_shape, method)
-    key = _cache_key(package.sha256, uid, frame, method) if uid and use_cache else None
+    key = cache_key(package.sha256, uid, frame, method) if uid and use_cache else None
     if key is not None:
-        entry = _lookup(key, disk_cache, uid)
+        entry = lookup_result(key, disk_cache, uid)
         if entry is not None and tuple(entry.data["image_shape"]) == image_shape:
             yield Progress(steps, steps, "Found in the cache")
             return _result_from_entry(entry, from_cache=True)
@@ -1007,7 +904,7 @@ def _analyze(
         ],
         "timings": {},
     }
-    entry = _Entry(data, grids, geometry)
+    entry = CacheEntry(data, grids, geometry)
     result = _result_from_entry(entry, from_cache=False)  # maps heatmaps onto the image
     now = time.perf_counter()
     data["timings"] = {
@@ -1019,7 +916,7 @@ def _analyze(
     }
     result = replace(result, timings=dict(data["timings"]))
     if key is not None:
-        _store(key, entry, disk_cache)
+        store_result(key, entry, disk_cache)
     yield Progress(steps + 1, steps + 1, "Done")
     logger.info(
         "%s: %d finding(s), %d positive, %.3f s",

@@ -38,6 +38,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
+from core.at_rest import AtRestError, seal, unseal
 from core.errors import RadAssistError
 from core.paths import user_data_dir
 from core.report.store import describe_os_error, study_key, write_atomically
@@ -69,7 +70,7 @@ _MAX_TEXT: Final = 1024  # a presentation state's Unformatted Text Value is ST (
 
 
 class AnnotationStoreError(RadAssistError):
-    """The annotations of a study could not be written."""
+    """The annotations of a study could not be written (or, key unreachable, read)."""
 
 
 def _check_point(point: Any) -> tuple[float, float]:
@@ -285,6 +286,14 @@ class AnnotationStore:
                 logger.warning("annotations %s unreadable: %s", path.name, describe_os_error(exc))
                 return ()
             try:
+                data = unseal(data, purpose="annotations")
+            except AtRestError as exc:
+                # The file is fine; only the key is out of reach: set nothing aside.
+                raise AnnotationStoreError(f"the saved measurements cannot be read: {exc}") from exc
+            except ValueError as exc:
+                data = b""  # altered or sealed with another key: kept aside below
+                logger.warning("annotations %s: %s", path.name, exc)
+            try:
                 return tuple(a for a in annotations_from_json(data, study_uid) if a.is_measurement)
             except ValueError as exc:
                 aside = path.with_name(f"{path.name}.corrupt-{datetime.now():%Y%m%d-%H%M%S}")
@@ -304,8 +313,11 @@ class AnnotationStore:
             The file could not be written; the previous one is untouched.
         """
         kept = [a for a in annotations if isinstance(a, Annotation) and a.is_measurement]
-        data = annotations_to_json(study_uid, kept)
         path = self.path_for(study_uid)
+        try:
+            data = seal(annotations_to_json(study_uid, kept), purpose="annotations")
+        except AtRestError as exc:
+            raise AnnotationStoreError(f"the measurements could not be saved: {exc}") from exc
         with self._mutex:
             try:
                 write_atomically(path, data)
@@ -315,3 +327,25 @@ class AnnotationStore:
                 ) from exc
         logger.debug("saved %d annotations to %s", len(kept), path.name)
         return path
+
+    def reseal(self) -> int:
+        """Rewrite every saved file under the encryption policy; the number rewritten.
+
+        Raises
+        ------
+        AnnotationStoreError
+            A file could not be rewritten (it is as it was).
+        """
+        from core.at_rest import reseal_file
+
+        rewritten = 0
+        with self._mutex:
+            for path in sorted(self.root.glob("*.json")):
+                try:
+                    rewritten += reseal_file(path, purpose="annotations", lines=False)
+                except (OSError, AtRestError) as exc:
+                    reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+                    raise AnnotationStoreError(
+                        f"cannot rewrite the saved measurements: {reason}"
+                    ) from exc
+        return rewritten

@@ -18,6 +18,10 @@ per-study sequence number, and :meth:`DraftStore.load` takes whichever of the
 snapshot and the newest valid journal line has the higher one. A torn last journal
 line (the app was killed while appending) is ignored and cut off by the next save.
 
+Every record is sealed by :mod:`core.at_rest` (AES-256-GCM, the key in the system
+keyring) unless the user turned encryption at rest off; a record sealed with a key
+that cannot be reached now is an error that sets nothing aside.
+
 A final (signed) report on disk is never replaced by another report: only by the
 same report with more addenda (house rule 6). A file that cannot be read is
 renamed aside (``<name>.corrupt-<time>``), never deleted, and the caller gets a
@@ -55,6 +59,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
+from core.at_rest import AtRestError, seal, unseal
 from core.errors import RadAssistError
 from core.paths import user_data_dir, write_private
 from core.report.document import Report, ReportState, ReportStateError
@@ -238,10 +243,27 @@ class _Record:
     seq: int
     saved_at: str
     report: Report
+    plain: bytes  # the record as serialised, before sealing
 
 
-def _decode_record(raw: bytes, study_uid: str | None) -> _Record:
-    """One record from a snapshot or a journal line; ValueError saying what is wrong."""
+def _seal_record(record: bytes) -> bytes:
+    """The record as stored: encrypted when encryption at rest is on (core.at_rest)."""
+    try:
+        return seal(record, purpose="drafts")
+    except AtRestError as exc:
+        raise DraftStoreError(f"cannot save the draft: {exc}") from exc
+
+
+def _decode_record(stored: bytes, study_uid: str | None) -> _Record:
+    """One record from a snapshot or a journal line; ValueError saying what is wrong.
+
+    A sealed record is opened first; a key that cannot be reached is a
+    :class:`DraftStoreError` (the files are fine, so nothing is set aside).
+    """
+    try:
+        raw = unseal(stored, purpose="drafts")
+    except AtRestError as exc:
+        raise DraftStoreError(f"cannot read the saved draft: {exc}") from exc
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -264,7 +286,7 @@ def _decode_record(raw: bytes, study_uid: str | None) -> _Record:
         raise ValueError(f"not a valid report ({type(exc).__name__}: {exc})") from exc
     if study_uid is not None and report.study_instance_uid != study_uid:
         raise ValueError("the report belongs to another study")
-    return _Record(seq=seq, saved_at=str(data.get("saved_at", "")), report=report)
+    return _Record(seq=seq, saved_at=str(data.get("saved_at", "")), report=report, plain=raw)
 
 
 def _now() -> str:
@@ -469,6 +491,9 @@ class DraftStore:
             try:
                 self._recover_from(tmp, key)
                 tmp.unlink()
+            except DraftStoreError as exc:  # the key cannot be reached now: try next time
+                logger.warning("left %s for later: %s", tmp.name, exc)
+                continue
             except OSError as exc:
                 logger.warning("could not remove %s: %s", tmp.name, describe_os_error(exc))
                 continue
@@ -652,7 +677,7 @@ class DraftStore:
         return _Disk(
             seq=record.seq if record is not None else 0,
             latest=record.report if record is not None else None,
-            last_bytes=raw,
+            last_bytes=record.plain if record is not None else raw,
             snapshot_stat=self._stat(snapshot),
             journal_size=journal_stat[1] if journal_stat else 0,
             snapshot_corrupt=False,
@@ -709,8 +734,9 @@ class DraftStore:
                 return
             seq = disk.seq + 1
             record = _encode_record(report_bytes, seq, _now())
+            stored = _seal_record(record)
             try:
-                before, size = self._append_journal(journal, record + b"\n")
+                before, size = self._append_journal(journal, stored + b"\n")
             except OSError as exc:
                 self._disk.pop(key, None)
                 raise DraftStoreError(
@@ -719,7 +745,7 @@ class DraftStore:
             try:
                 if disk.snapshot_corrupt and snapshot.exists():
                     self._keep_aside(snapshot)
-                write_atomically(snapshot, record + b"\n")
+                write_atomically(snapshot, stored + b"\n")
             except OSError as exc:
                 # Take the journal line back too: a failed save changes nothing on disk.
                 self._truncate(journal, before)
@@ -737,7 +763,7 @@ class DraftStore:
                 journal_size=size,
                 snapshot_corrupt=False,
             )
-        logger.debug("saved revision %d (%d bytes)", report.revision, len(record))
+        logger.debug("saved revision %d (%d bytes)", report.revision, len(stored))
 
     @staticmethod
     def _truncate(path: Path, size: int) -> None:
@@ -886,3 +912,46 @@ class DraftStore:
         """
         with self._mutex:
             return self._interrupted_key(self._paths(study_uid)[0])
+
+    # ------------------------------------------------------------------ encryption at rest
+
+    def reseal(self) -> tuple[int, int]:
+        """Rewrite every saved draft under the encryption policy (Settings → Data Protection).
+
+        A study open in a running window (its edit lock's process is alive) is
+        skipped: its next save writes the snapshot under the policy.
+
+        Returns
+        -------
+        (int, int)
+            Files rewritten, studies skipped because they are open.
+        """
+        from core.at_rest import reseal_file
+
+        rewritten = skipped = 0
+        with self._mutex:
+            keys = {
+                p.name[: -len(suffix)]
+                for suffix in (_SNAPSHOT, _JOURNAL)
+                for p in self.root.glob("*" + suffix)
+                if len(p.name) == _KEY_LENGTH + len(suffix)
+            }
+            for key in sorted(keys):
+                lock = self._read_lock(self.root / (key + _LOCK))
+                if lock is not None and (lock.is_ours or (lock.is_local and lock.owner_alive())):
+                    skipped += 1
+                    continue
+                for suffix in (_SNAPSHOT, _JOURNAL):
+                    path = self.root / (key + suffix)
+                    try:
+                        rewritten += path.is_file() and reseal_file(
+                            path, purpose="drafts", lines=True
+                        )
+                    except (OSError, AtRestError) as exc:
+                        raise DraftStoreError(
+                            f"cannot rewrite the saved drafts: {describe_os_error(exc)}"
+                            if isinstance(exc, OSError)
+                            else f"cannot rewrite the saved drafts: {exc}"
+                        ) from exc
+                self._disk.pop(key, None)
+        return rewritten, skipped

@@ -182,7 +182,15 @@ def check_data_folder(context: SelfTestContext) -> str:
             probe.unlink(missing_ok=True)
         except OSError as error:
             raise CheckFailed(f"{folder}: a probe file cannot be deleted ({error})") from None
-    return f"{folder} is writable"
+    from core.at_rest import AtRestError, check_cipher, describe_protection
+
+    try:
+        cipher = check_cipher()
+    except (AtRestError, ImportError) as error:
+        raise CheckFailed(f"encryption at rest does not work: {error}") from None
+    protection = describe_protection(folder)
+    state = "encrypted" if protection.enabled else "NOT encrypted (turned off in Settings)"
+    return f"{folder} is writable; stores {state}, key in {protection.key_place}; {cipher}"
 
 
 def check_scan(context: SelfTestContext) -> str:

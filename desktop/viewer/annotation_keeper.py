@@ -112,6 +112,7 @@ class AnnotationKeeper(QObject):
         self._study_of: dict[str, str] = {}  # SOP Instance UID -> Study Instance UID
         self._refs: dict[str, FileRef] = {}
         self._saved: dict[str, list[Annotation]] = {}
+        self._unreadable: set[str] = set()  # studies whose saved file could not be read
         self._states: tuple[PresentationState, ...] = ()
         self._states_note = ""  # what the status bar says about them
         self._presented: set[tuple[int, str]] = set()  # (viewport id, series key) done
@@ -140,9 +141,14 @@ class AnnotationKeeper(QObject):
                         self._refs[inst.sop_instance_uid] = inst.ref
                 store = self._open_store()
                 if store is not None:
-                    self._saved[study.study_instance_uid] = list(
-                        store.load(study.study_instance_uid)
-                    )
+                    try:
+                        self._saved[study.study_instance_uid] = list(
+                            store.load(study.study_instance_uid)
+                        )
+                    except AnnotationStoreError as exc:
+                        # Saving now would replace measurements that could not be read.
+                        self._unreadable.add(study.study_instance_uid)
+                        self.failed.emit(f"{exc}; new measurements will not be saved", ())
         from core.dicom.presentation import list_presentation_states
 
         if not list_presentation_states(index):
@@ -170,6 +176,7 @@ class AnnotationKeeper(QObject):
         self._study_of.clear()
         self._refs.clear()
         self._saved.clear()
+        self._unreadable.clear()
         self._states = ()
         self._states_note = ""
         self._presented.clear()
@@ -256,7 +263,7 @@ class AnnotationKeeper(QObject):
         kept = [a for a in self._saved.get(study, []) if a.sop_instance_uid not in mine]
         self._saved[study] = kept + drawn
         store = self._open_store()
-        if store is not None:
+        if store is not None and study not in self._unreadable:
             try:
                 store.save(study, self._saved[study])
             except AnnotationStoreError as exc:

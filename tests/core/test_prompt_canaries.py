@@ -3,6 +3,7 @@ prompt, log line, stderr, temporary file or analysis cache (house rule 8)."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import subprocess
@@ -16,6 +17,7 @@ from pydicom import Dataset, dcmread
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 
 from core.analysis.manifest import ModelPackage
+from core.at_rest import unseal
 from core.cli import main
 from core.report.context import study_context_from_dataset
 from core.report.document import LANGUAGES, ReportContext
@@ -500,6 +502,9 @@ def test_no_canary_in_the_analysis_cache(
     for path in (p for p in cached if p.is_file()):
         content = path.read_bytes().decode("latin-1")
         if path.suffix == ".npz":
-            with np.load(path, allow_pickle=False) as archive:
+            plain = unseal(path.read_bytes(), purpose="analysis-cache")
+            assert plain != path.read_bytes()  # encrypted at rest
+            content += plain.decode("latin-1")
+            with np.load(io.BytesIO(plain), allow_pickle=False) as archive:
                 content += "".join(archive[k].tobytes().decode("latin-1") for k in archive.files)
         assert _leaks(path.name + content, canaries) == [], path  # ...with no patient data

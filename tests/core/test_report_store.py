@@ -42,6 +42,23 @@ from core.report.store import (
 )
 
 UID = "1.2.826.0.1.3680043.8.498.10203040506070809"
+
+
+@pytest.fixture(autouse=True)
+def _plain_records(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """These tests read the record layout itself, so records are written in plain text.
+
+    The same records sealed (encryption at rest, the default) are tested in
+    ``test_at_rest.py``, torn and altered lines included.
+    """
+    from core.at_rest import set_encryption
+
+    monkeypatch.setenv("RADASSIST_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    set_encryption(False)
+
+
 REPO = Path(__file__).resolve().parents[2]
 LABELS = (
     "Atelectasis",
