@@ -247,6 +247,7 @@ def index_to_dict(index: StudyIndex) -> dict[str, Any]:
         ],
         "unreadable": [{"path": u.ref.display_name, "reason": u.reason} for u in index.unreadable],
         "skipped_non_dicom": index.skipped_non_dicom,
+        "skipped": [{"path": u.ref.display_name, "reason": u.reason} for u in index.skipped],
         "notes": [
             {"kind": n.kind, "message": n.message, "details": list(n.details)} for n in index.notes
         ],
@@ -278,8 +279,10 @@ def _print_index(data: dict[str, Any]) -> None:
         print("Unreadable files:")
         for item in data["unreadable"]:
             print(f"  {item['path']}: {item['reason']}")
-    if data["skipped_non_dicom"]:
-        print(f"Skipped {data['skipped_non_dicom']} files that are not DICOM")
+    if data["skipped"]:
+        print(f"Skipped ({len(data['skipped'])} files, not images):")
+        for item in data["skipped"]:
+            print(f"  {item['path']}: {item['reason']}")
     for note in data["notes"]:
         print(f"Note: {note['message']}")
 

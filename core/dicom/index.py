@@ -3,8 +3,8 @@
 Only headers are read (``stop_before_pixels``), in worker processes and in
 batches so that the inter-process traffic stays small. Every file ends up in
 exactly one place: an image series, the non-image list, the unreadable list
-(with a reason that names what was expected and what was found), or the count of
-skipped files that are not DICOM at all.
+(with a reason that names what was expected and what was found), or the skipped
+list: files that are not DICOM at all and DICOMDIRs met in sub-folders, each with why.
 
 What is read follows PS3.3: the Image Plane Module (C.7.6.2) for single-frame
 images, the Multi-frame Functional Groups Module (C.7.6.16) for enhanced
@@ -223,7 +223,7 @@ def scan_path(
     if not os.path.exists(root):
         raise UsageError(f"{root}: no such file or folder")
     yield Progress(0, 0, "listing files")
-    refs, unreadable, skipped, listing = _list_sources(root, token)
+    refs, unreadable, listing = _list_sources(root, token)
     total = len(refs)
     yield Progress(0, total, "reading headers")
     headers: list[_Header] = []
@@ -239,7 +239,7 @@ def scan_path(
     set_aside = choose_copies([h.record for h in headers if isinstance(h, _Image)], token)
     if set_aside:
         headers = [_set_aside(h, set_aside) for h in headers]
-    index = _assemble(root, headers, unreadable, skipped)
+    index = _assemble(root, headers, unreadable)
     if listing is not None:
         unlisted = set(listing.unlisted)
         found = [_header_ref(h) for h in headers if not isinstance(h, _Skipped)]
@@ -268,8 +268,8 @@ def scan(path: str | os.PathLike[str]) -> StudyIndex:
 
 def _list_sources(
     root: str, token: CancelToken | None
-) -> tuple[list[FileRef], list[UnreadableFile], int, DicomdirListing | None]:
-    """The objects to read, the unreadable found while listing, files skipped, the DICOMDIR."""
+) -> tuple[list[FileRef], list[UnreadableFile], DicomdirListing | None]:
+    """The objects to read, the unreadable found while listing, the DICOMDIR."""
     if os.path.isdir(root):
         dicomdir = next(
             (
@@ -281,12 +281,12 @@ def _list_sources(
         )
         if dicomdir is not None:
             return _list_dicomdir(dicomdir, token)
-        return _walk_folder(root, token), [], 0, None
+        return _walk_folder(root, token), [], None
     if os.path.basename(root).upper() == "DICOMDIR" or _has_dicomdir_class(root):
         return _list_dicomdir(root, token)
     if _is_zip(root):
         return (*_list_zip(root), None)
-    return [FileRef(root)], [], 0, None
+    return [FileRef(root)], [], None
 
 
 def _walk_folder(root: str, token: CancelToken | None) -> list[FileRef]:
@@ -320,12 +320,12 @@ def _is_zip(path: str) -> bool:
     return path.lower().endswith(".zip") or zipfile.is_zipfile(path)
 
 
-def _list_zip(path: str) -> tuple[list[FileRef], list[UnreadableFile], int]:
+def _list_zip(path: str) -> tuple[list[FileRef], list[UnreadableFile]]:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError) as error:
-        return [], [UnreadableFile(FileRef(path), f"not a readable .zip archive ({error})")], 0
+        return [], [UnreadableFile(FileRef(path), f"not a readable .zip archive ({error})")]
     refs: list[FileRef] = []
     unreadable: list[UnreadableFile] = []
     for info in sorted(infos, key=lambda i: i.filename):
@@ -336,7 +336,7 @@ def _list_zip(path: str) -> tuple[list[FileRef], list[UnreadableFile], int]:
             unreadable.append(UnreadableFile(ref, "the archive member is encrypted"))
         else:
             refs.append(ref)
-    return refs, unreadable, 0
+    return refs, unreadable
 
 
 def read_dicomdir_file_ids(path: str) -> tuple[list[tuple[str, ...]], str | None]:
@@ -373,7 +373,7 @@ def read_dicomdir_file_ids(path: str) -> tuple[list[tuple[str, ...]], str | None
 
 def _list_dicomdir(
     path: str, token: CancelToken | None
-) -> tuple[list[FileRef], list[UnreadableFile], int, DicomdirListing | None]:
+) -> tuple[list[FileRef], list[UnreadableFile], DicomdirListing | None]:
     """The files a DICOMDIR lists, then every other file of its folder (see core.dicom.dicomdir)."""
     (outcome,) = run_isolated(read_dicomdir_file_ids, [path], token)
     file_ids, error = outcome.result if outcome.result is not None else ([], None)
@@ -381,9 +381,9 @@ def _list_dicomdir(
     if outcome.error is not None or error is not None:
         why = error or _describe(outcome.error)
         reason = f"the DICOMDIR could not be read ({why}); scanned its folder instead"
-        return folder, [UnreadableFile(FileRef(path), reason)], 0, None
+        return folder, [UnreadableFile(FileRef(path), reason)], None
     listing = match_dicomdir(path, file_ids, folder)
-    return list(listing.refs), [], 0, listing
+    return list(listing.refs), [], listing
 
 
 # --------------------------------------------------------------------------------------
@@ -514,10 +514,10 @@ def _looks_like_raw_dicom(head: bytes) -> bool:
 def _parse(ref: FileRef, stream: IO[bytes], size: int) -> _Header:
     head = stream.read(132)
     if not head:
-        return _Skipped(ref, "empty file")
+        return _Skipped(ref, "not DICOM: an empty file")
     has_preamble = len(head) == 132 and head[128:132] == b"DICM"
     if not has_preamble and not _looks_like_raw_dicom(head):
-        return _Skipped(ref, "no DICM prefix and no DICOM element at the start")
+        return _Skipped(ref, "not DICOM: no DICM prefix and no DICOM element at the start")
     stream.seek(0)
     deflated_pixel_tag: int | None = None
     try:
@@ -529,11 +529,13 @@ def _parse(ref: FileRef, stream: IO[bytes], size: int) -> _Header:
         raise
     except Exception:
         if not has_preamble:
-            return _Skipped(ref, "raw data that does not parse as DICOM")
+            return _Skipped(ref, "not DICOM: raw data that does not parse as DICOM")
         raise
     meta_class = str(ds.file_meta.get("MediaStorageSOPClassUID", "") or "").strip()
     if meta_class == _DICOMDIR_CLASS:
-        return _Skipped(ref, "DICOMDIR")
+        return _Skipped(
+            ref, "a DICOMDIR (a directory of files, not an image); the files are indexed themselves"
+        )
     syntax = _transfer_syntax(ds)
     truncated: str | None = None
     if syntax == _DEFLATED_LE:
@@ -545,7 +547,7 @@ def _parse(ref: FileRef, stream: IO[bytes], size: int) -> _Header:
         pixel_tag, pixel_header = _peek_pixel_element(stream, ds)
     if len(ds) == 0:
         if not has_preamble:
-            return _Skipped(ref, "raw data that does not parse as DICOM")
+            return _Skipped(ref, "not DICOM: raw data that does not parse as DICOM")
         raise DicomError(
             ref.display_name,
             "the file ends before any data element after the File Meta Information "
@@ -554,7 +556,7 @@ def _parse(ref: FileRef, stream: IO[bytes], size: int) -> _Header:
     sop_class = _text(ds, "SOPClassUID") or meta_class
     has_pixels = pixel_tag is not None
     if not has_preamble and not sop_class and not has_pixels:
-        return _Skipped(ref, "raw data without SOP Class UID or Pixel Data")
+        return _Skipped(ref, "not DICOM: raw data without SOP Class UID or Pixel Data")
     if truncated is not None and not has_pixels:
         raise DicomError(ref.display_name, truncated)
     context = _read_context(ds, ref)
@@ -1050,11 +1052,10 @@ class _PatientBucket:
     studies: dict[str, _StudyBucket]
 
 
-def _assemble(
-    root: str, headers: list[_Header], unreadable: list[UnreadableFile], skipped: int
-) -> StudyIndex:
+def _assemble(root: str, headers: list[_Header], unreadable: list[UnreadableFile]) -> StudyIndex:
     patients: dict[tuple[str, str], _PatientBucket] = {}
     non_image: list[NonImageRecord] = []
+    skipped: list[UnreadableFile] = []
     problems = list(unreadable)
 
     def study_bucket(context: _Context) -> _StudyBucket:
@@ -1066,7 +1067,7 @@ def _assemble(
     ordered = sorted(headers, key=_header_ref)
     for header in ordered:
         if isinstance(header, _Skipped):
-            skipped += 1
+            skipped.append(UnreadableFile(header.ref, header.why))
         elif isinstance(header, UnreadableFile):
             problems.append(header)
         elif isinstance(header, _NonImage):
@@ -1097,7 +1098,7 @@ def _assemble(
         patients=tuple(patient_records),
         non_image=tuple(sorted(non_image, key=lambda r: r.ref)),
         unreadable=tuple(sorted(problems, key=lambda u: u.ref)),
-        skipped_non_dicom=skipped,
+        skipped=tuple(skipped),
     )
 
 

@@ -193,7 +193,7 @@ class NonImageRecord:
 
 @dataclass(frozen=True)
 class UnreadableFile:
-    """A DICOM file that could not be used, with the reason (no patient data)."""
+    """A file that could not be used, with the reason (no patient data)."""
 
     ref: FileRef
     reason: str
@@ -221,8 +221,15 @@ class StudyIndex:
     patients: tuple[PatientRecord, ...]
     non_image: tuple[NonImageRecord, ...]
     unreadable: tuple[UnreadableFile, ...]
-    skipped_non_dicom: int = 0
+    #: Files not indexed, each with why: not DICOM at all (empty, no DICM prefix...) or
+    #: a DICOMDIR met in a sub-folder.
+    skipped: tuple[UnreadableFile, ...] = ()
     notes: tuple[IndexNote, ...] = ()
+
+    @property
+    def skipped_non_dicom(self) -> int:
+        """How many files were skipped (``len(skipped)``)."""
+        return len(self.skipped)
 
     def all_series(self) -> tuple[SeriesRecord, ...]:
         return tuple(s for p in self.patients for st in p.studies for s in st.series)

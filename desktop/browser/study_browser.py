@@ -290,6 +290,19 @@ class StudyBrowser(QWidget):
             for bad in index.unreadable:
                 section.addChild(self._unreadable_item(bad, index.root))
             section.setExpanded(True)
+        if index.skipped:
+            # Listed for completeness (a CD's viewer, autorun, text files), collapsed.
+            section = self._section_item(
+                "Skipped files", len(index.skipped), "skipped section", bold
+            )
+            for other in index.skipped:
+                item = QTreeWidgetItem(
+                    [_relative_name(other.ref, index.root), "", "", other.reason]
+                )
+                item.setToolTip(COL_NAME, other.ref.display_name)
+                item.setToolTip(COL_NOTES, other.reason)
+                self._finish_item(item, other, "skipped", draggable=False)
+                section.addChild(item)
         first = next(iter(self._series_items.values()), None)
         if first is not None:
             self.tree.setCurrentItem(first)

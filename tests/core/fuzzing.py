@@ -373,9 +373,10 @@ def _scan_counts(run: CliRun) -> dict[str, int]:
         "indexed": sum(s["instances"] for s in series),
         "non_image": len(data["non_image"]),
         "unreadable": len(data["unreadable"]),
-        "not_dicom": int(data["skipped_non_dicom"]),
+        "not_dicom": len(data["skipped"]),
     }
-    reasonless = [u for u in data["unreadable"] if not str(u.get("reason", "")).strip()]
+    listed = [*data["unreadable"], *data["skipped"]]
+    reasonless = [u for u in listed if not str(u.get("reason", "")).strip()]
     counts["unreadable_without_reason"] = len(reasonless)
     counts["accounted"] = sum(
         counts[key] for key in ("indexed", "non_image", "unreadable", "not_dicom")

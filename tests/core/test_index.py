@@ -155,19 +155,24 @@ def test_every_pydicom_test_file_is_accounted_for(
     where = all_refs(index)
     files = [str(p) for p in _files(test_files_copy)]
     assert set(where) <= set(files)
+    skipped = [u.ref.path for u in index.skipped]
     assert len(where) + index.skipped_non_dicom == len(files)
-    for bad in index.unreadable:
+    assert sorted(set(where) | set(skipped)) == sorted(files)  # every file, by name
+    for bad in (*index.unreadable, *index.skipped):
         assert len(bad.reason) > 15, bad
         assert "Test^" not in bad.reason and "Traceback" not in bad.reason
+    assert all(u.reason.startswith(("not DICOM: ", "a DICOMDIR")) for u in index.skipped)
 
     def at(name: str) -> str:
         return str(test_files_copy / name)
 
-    # Not DICOM at all: skipped quietly, never reported.
+    # Not DICOM at all: not indexed, listed with why.
+    not_dicom = {u.ref.path: u.reason for u in index.skipped}
     for name in ("README.txt", "test1.json", "zipMR.gz", "crayons.icc", "rtplan.dump"):
-        assert at(name) not in where
-    # DICOMDIRs met while walking a folder are skipped too.
+        assert at(name) not in where and at(name) in not_dicom
+    # DICOMDIRs met while walking a folder are skipped too, and say so.
     assert at("dicomdirtests/DICOMDIR") not in where
+    assert not_dicom[at("dicomdirtests/DICOMDIR")].startswith("a DICOMDIR (a directory")
     assert where[at("test-SR.dcm")] == "non-image"
     assert where[at("CT_small.dcm")] == "image"
     assert where[at("MR_small.dcm")] == "image"
@@ -397,7 +402,7 @@ def test_zip_members_are_indexed_and_reopened(tmp_path: Path) -> None:
     assert [n.ref.member for n in index.non_image] == ["inner/test-SR.dcm"]
     assert [u.ref.member for u in index.unreadable] == ["inner/MR_truncated.dcm"]
     assert "truncated" in index.unreadable[0].reason
-    assert index.skipped_non_dicom == 1
+    assert index.skipped_non_dicom == 1 and index.skipped[0].ref.path == str(archive)
     ct = images["inner/CT_small.dcm"]
     assert ct.frames[0].pixel_spacing == pytest.approx((0.661468, 0.661468))
 

@@ -219,7 +219,7 @@ def test_other_objects_and_unreadable_sections(browser: StudyBrowser, index: Stu
     truncated = next(k for k in rows if k.endswith("truncated_pixels.dcm"))
     assert "truncated" in rows[truncated]
     # Sections sit after the patients and cannot be dragged or activated.
-    assert _top_texts(browser)[-2:] == [others.text(COL_NAME), bad.text(COL_NAME)]
+    assert _top_texts(browser)[-3:-1] == [others.text(COL_NAME), bad.text(COL_NAME)]
     assert not bad.flags() & Qt.ItemFlag.ItemIsDragEnabled
 
 
@@ -347,3 +347,26 @@ def test_arguments_are_checked(qtbot: QtBot) -> None:
         widget.set_index("not an index")  # type: ignore[arg-type]
     assert widget.selected_series() is None
     assert not widget.select_series("nope")
+
+
+def test_files_that_are_not_dicom_are_listed_with_why(
+    browser: StudyBrowser, tmp_path: Path
+) -> None:
+    root = tmp_path / "cd"
+    write_cxr(root / "IMAGES" / "IM1", np.random.default_rng(3), size=64)
+    # A patient CD carries its own viewer, an autorun file and a readme beside the images.
+    (root / "AUTORUN.INF").write_text("[autorun]\nopen=viewer.exe\n")
+    (root / "README.TXT").write_text("Images of the examination.\n")
+    (root / "EMPTY").write_bytes(b"")
+    index = scan(root)
+    browser.set_index(index)
+    section = _top(browser, "Skipped files")
+    assert section.text(COL_NAME) == "Skipped files (3)" and not section.isExpanded()
+    rows = {item.text(COL_NAME): item.text(COL_NOTES) for item in _children(section)}
+    assert rows == {
+        "AUTORUN.INF": "not DICOM: no DICM prefix and no DICOM element at the start",
+        "EMPTY": "not DICOM: an empty file",
+        "README.TXT": "not DICOM: no DICM prefix and no DICOM element at the start",
+    }
+    assert _top_texts(browser)[-1] == "Skipped files (3)"
+    assert not section.child(0).flags() & Qt.ItemFlag.ItemIsDragEnabled
