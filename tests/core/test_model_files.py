@@ -79,7 +79,8 @@ def test_one_owner_of_the_refused_suffixes() -> None:
     assert networks.PICKLE_SUFFIXES is PICKLE_SUFFIXES
     assert all(has_refused_suffix(f"w{s.upper()}") for s in (".pt", ".bin", ".ckpt", ".pkl"))
     assert not has_refused_suffix("model.safetensors")
-    llm_source = (Path(__file__).parents[2] / "core" / "report" / "llm.py").read_text("utf-8")
+    llm_package = Path(__file__).parents[2] / "core" / "report" / "llm"
+    llm_source = "".join(p.read_text("utf-8") for p in sorted(llm_package.glob("*.py")))
     assert '".pth"' not in llm_source  # the language model asks core.model_files, no copy
 
 

@@ -437,10 +437,11 @@ def test_greedy_drafts_repeat_and_the_model_stays_loaded(models: dict[str, Path]
 def test_a_loaded_model_counts_its_own_memory_as_available(
     models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import core.report.llm as llm
+    from core.report.llm import drafting, inspection
 
     run_job(draft_with_language_model(models["tiny"], _context(), DraftMode.REPORT, "en", SHORT))
-    monkeypatch.setattr(llm, "available_memory", lambda: 100 << 20)
+    for module in (inspection, drafting):
+        monkeypatch.setattr(module, "available_memory", lambda: 100 << 20)
     with pytest.raises(ModelTooLargeError, match=r"0\.1 GiB available"):
         inspect_model_folder(models["tiny"])
     # Loaded already: what it uses is not needed again.

@@ -1,0 +1,80 @@
+"""The language-model engine: a local Hugging Face causal LM drafts report text.
+
+Any Hugging Face causal-LM folder on disk may be used (``config.json``, a tokenizer,
+safetensors weights; its chat template when it has one). House rule 7 decides how it
+is loaded: with the Hugging Face offline variables set before transformers is imported,
+``local_files_only``, safetensors only (a folder with only pickle weights is refused and
+never opened), never ``trust_remote_code`` (a folder that needs its own code is
+refused). The package is in rooms of one job each:
+
+- :mod:`~core.report.llm.errors`: one error per refusal;
+- :mod:`~core.report.llm.inspection`: :func:`inspect_model_folder` checks a folder (config,
+  weights, tokenizer, the refusals, whether the model fits in memory) from the files
+  alone, without importing torch or transformers;
+- :mod:`~core.report.llm.parsing`: the model's text as report sections
+  (:func:`parse_sections`, :func:`draft_sections`);
+- :mod:`~core.report.llm.protocol`: what travels to and from the language-model process
+  (:class:`GenerationSettings`, :class:`TextChunk`);
+- :mod:`~core.report.llm.drafting`: :func:`draft_with_language_model`, the job the panel
+  and the CLI run, and the shared language-model process;
+- :mod:`~core.report.llm.child`: what runs in that process, with torch and transformers.
+
+The prompt is built in :mod:`core.report.prompt` (:func:`build_messages`, re-exported
+here), from coded facts only, never from free-text DICOM fields (house rule 8).
+"""
+
+from __future__ import annotations
+
+from core.report.document import SECTION_HEADINGS
+from core.report.llm.drafting import (
+    LanguageModelDraft,
+    apply_language_model_draft,
+    draft_with_language_model,
+    get_language_model_process,
+    shutdown_language_model_process,
+)
+from core.report.llm.errors import (
+    LanguageModelError,
+    LanguageModelProcessError,
+    ModelConfigError,
+    ModelFolderError,
+    ModelFolderNotFoundError,
+    ModelLoadError,
+    ModelTooLargeError,
+    PickleWeightsError,
+    RemoteCodeError,
+    UnsafeModelError,
+)
+from core.report.llm.inspection import LanguageModelInfo, available_memory, inspect_model_folder
+from core.report.llm.parsing import draft_sections, parse_sections
+from core.report.llm.protocol import GenerationSettings, TextChunk
+from core.report.prompt import DraftMode, build_messages, render_plain_prompt
+
+__all__ = [
+    "SECTION_HEADINGS",
+    "DraftMode",
+    "GenerationSettings",
+    "LanguageModelDraft",
+    "LanguageModelError",
+    "LanguageModelInfo",
+    "LanguageModelProcessError",
+    "ModelConfigError",
+    "ModelFolderError",
+    "ModelFolderNotFoundError",
+    "ModelLoadError",
+    "ModelTooLargeError",
+    "PickleWeightsError",
+    "RemoteCodeError",
+    "TextChunk",
+    "UnsafeModelError",
+    "apply_language_model_draft",
+    "available_memory",
+    "build_messages",
+    "draft_sections",
+    "draft_with_language_model",
+    "get_language_model_process",
+    "inspect_model_folder",
+    "parse_sections",
+    "render_plain_prompt",
+    "shutdown_language_model_process",
+]
