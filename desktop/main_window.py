@@ -7,37 +7,32 @@ loads into the active viewport, the first image showing as soon as it is read
 reported in a banner (:mod:`desktop.notifications`); everything else keeps working.
 Heavy engine modules (pydicom through the index and the loader) are imported on the job
 threads, so opening a study never blocks the GUI thread on an import.
+
+The window is split by job: :mod:`desktop.window_actions` builds every action and the menu
+bar, :mod:`desktop.study_opening` asks for studies (folder, DICOMDIR or ZIP, drops, recent)
+and :mod:`desktop.window_dialogs` keeps the non-modal dialogs. The scan of the study being
+opened runs in a :class:`~desktop.workers.JobSlot`: opening another supersedes it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QKeySequence,
-)
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
-    QMenu,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -46,32 +41,32 @@ from PySide6.QtWidgets import (
 
 from core.errors import CancelledError, DicomError, RadAssistError
 from core.jobs import CancelToken, Progress
-from core.paths import export_dir
+from core.paths import demo_study_dir, export_dir
 from desktop import workers
 from desktop.assistant.ai_panel import AIPanel
-from desktop.assistant.report_panel import EXPORTS, ReportPanel
+from desktop.assistant.report_dialogs import ReportingSettingsDialog
+from desktop.assistant.report_panel import ReportPanel
 from desktop.browser.study_browser import StudyBrowser
+from desktop.dialogs.data_protection import DataProtectionDialog
+from desktop.dialogs.models_dialog import ModelsDialog
+from desktop.dialogs.shortcuts import ShortcutsDialog
+from desktop.dialogs.tag_browser import TagBrowserDialog
 from desktop.install_status import InstallStatus
 from desktop.notifications import NotificationArea
-from desktop.reading_keys import (
-    BROWSER_FOCUS_KEYS,
-    NEXT_SERIES_KEYS,
-    PREVIOUS_SERIES_KEYS,
-    READING_SHORTCUTS,
-    ReadingKeys,
-)
+from desktop.reading_keys import ReadingKeys
 from desktop.settings import LAYOUTS, Settings
+from desktop.study_opening import accept_drag, open_dropped, open_recent, rebuild_recent_menu
 from desktop.viewer.annotation_keeper import AnnotationKeeper
 from desktop.viewer.grid import ViewerGrid
-from desktop.viewer.viewport import VIEWPORT_SHORTCUTS, Viewport
+from desktop.viewer.viewport import Viewport
+from desktop.window_actions import TOOLS, build_actions, build_menus, list_shortcuts
+from desktop.window_dialogs import DialogKeeper
+from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
     from core.analysis.inference import AnalysisResult
     from core.dicom.records import FileRef, SeriesRecord, StudyIndex
     from core.dicom.volume import Volume
-    from desktop.assistant.report_dialogs import ReportingSettingsDialog
-    from desktop.dialogs.models_dialog import ModelsDialog
-    from desktop.dialogs.shortcuts import ShortcutsDialog
     from desktop.workers import JobHandle
 
 logger = logging.getLogger(__name__)
@@ -80,15 +75,6 @@ __all__ = ["SERIES_MIME", "TOOLS", "MainWindow"]
 
 #: Mime type of a series dragged from the browser (payload: the series key, utf-8).
 SERIES_MIME = "application/x-radassist-series"
-#: Measurement tools: (name for Viewport.set_tool, menu text).
-TOOLS = (
-    ("none", "&Pointer"),
-    ("distance", "&Distance"),
-    ("angle", "&Angle"),
-    ("rectangle", "&Rectangle ROI"),
-    ("ellipse", "&Ellipse ROI"),
-)
-_OPENABLE_SUFFIXES = (".zip",)
 
 
 def _scan_job(path: str, token: CancelToken) -> Generator[Progress, None, StudyIndex]:
@@ -145,17 +131,18 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.index: StudyIndex | None = None
         self.study_path: str | None = None
-        self._scan: JobHandle | None = None
+        # The scan (or demo preparation) of the study being opened: a newer one supersedes it.
+        self._scan_slot = JobSlot(self, name="scan")
         self._loads: dict[str, _Load] = {}
         self._volumes: dict[str, Volume] = {}
         self._busy = False
         self._cancel_requested = False  # the person pressed Cancel (not a superseded job)
         self._tool = "none"
-        self._dialogs: list[QWidget] = []
+        self._dialog_keeper = DialogKeeper(self)
 
         self._build_widgets()
-        self._build_actions()
-        self._build_menus()
+        build_actions(self)
+        build_menus(self)
         self._restore_settings()
         self._apply_view_state()
         # A missing or damaged bundled model or template: found on a worker, said once.
@@ -243,360 +230,6 @@ class MainWindow(QMainWindow):
         self.series_loaded.connect(self.annotations.remeasure)
         self.reading_keys = ReadingKeys(self)
 
-    def _action(
-        self,
-        text: str,
-        slot: Callable[..., Any],
-        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-        *,
-        checkable: bool = False,
-        name: str = "",
-        tip: str = "",
-    ) -> QAction:
-        action = QAction(text, self)
-        if name:
-            action.setObjectName(name)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setCheckable(checkable)
-        if tip:
-            action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        self.addAction(action)  # shortcuts work while the menu bar is hidden too
-        return action
-
-    def _build_actions(self) -> None:
-        a = self._action
-        self.open_folder_action = a(
-            "Open &Folder…",
-            self._on_open_folder_triggered,
-            QKeySequence.StandardKey.Open,
-            name="open_folder",
-        )
-        self.open_file_action = a(
-            "Open DICOMDIR or &ZIP…",
-            self._on_open_file_triggered,
-            "Ctrl+Shift+O",
-            name="open_file",
-        )
-        self.export_action = a(
-            "&Export View as PNG…", self._on_export_triggered, "Ctrl+E", name="export_png"
-        )
-        self.export_gsps_action = a(
-            "Export &Annotations as GSPS",
-            lambda: self.annotations.export_presentation_state(),
-            "Ctrl+Shift+E",
-            name="export_gsps",
-            tip="Save the measurements and windows shown as a DICOM presentation state",
-        )
-        self.next_series_action = a(
-            "&Next Series",
-            lambda: self.reading_keys.step_series(1),
-            NEXT_SERIES_KEYS,
-            name="next_series",
-        )
-        self.previous_series_action = a(
-            "&Previous Series",
-            lambda: self.reading_keys.step_series(-1),
-            PREVIOUS_SERIES_KEYS,
-            name="previous_series",
-        )
-        self.focus_browser_action = a(
-            "&Go to Study Browser",
-            self.reading_keys.focus_browser,
-            BROWSER_FOCUS_KEYS,
-            name="focus_browser",
-            tip="Esc goes back to the image",
-        )
-        self.quit_action = a("&Quit", self.close, QKeySequence.StandardKey.Quit, name="quit")
-        self.clear_recent_action = QAction("&Clear Recent Studies", self)
-        self.clear_recent_action.triggered.connect(self._on_clear_recent_triggered)
-
-        self.layout_group = QActionGroup(self)
-        self.layout_actions: dict[tuple[int, int], QAction] = {}
-        for number, (rows, cols) in enumerate(LAYOUTS, start=1):
-            action = a(
-                f"{rows} × {cols}",
-                lambda _=False, r=rows, c=cols: self.set_layout(r, c),
-                f"Ctrl+{number}",
-                checkable=True,
-                name=f"layout_{rows}x{cols}",
-            )
-            self.layout_group.addAction(action)
-            self.layout_actions[(rows, cols)] = action
-        self.overlays_action = a(
-            "&Overlays",
-            self.set_overlays_visible,
-            "Shift+O",
-            checkable=True,
-            name="overlays",
-        )
-        self.sync_action = a(
-            "&Sync Scrolling",
-            self.set_sync_scrolling,
-            "Ctrl+Shift+S",
-            checkable=True,
-            name="sync_scrolling",
-        )
-        self.auto_window_action = a(
-            "&Auto Window", lambda: self._on_viewport("auto_window"), name="auto_window"
-        )
-        self.cine_action = a(
-            "&Cine Play/Pause", self._on_cine_triggered, checkable=True, name="cine"
-        )
-        self.browser_action = self.browser_dock.toggleViewAction()
-        self.browser_action.setText("Study &Browser")
-        self.browser_action.setShortcut(QKeySequence("Ctrl+B"))
-        self.addAction(self.browser_action)
-
-        self.tool_group = QActionGroup(self)
-        self.tool_actions: dict[str, QAction] = {}
-        for tool, text in TOOLS:
-            action = a(
-                text, lambda _=False, t=tool: self.set_tool(t), checkable=True, name=f"tool_{tool}"
-            )
-            self.tool_group.addAction(action)
-            self.tool_actions[tool] = action
-        self.tool_actions["none"].setChecked(True)
-        self.undo_action = a("&Undo Measurement", lambda: self._on_viewport("undo"), name="undo")
-        self.delete_action = a(
-            "De&lete Measurement",
-            lambda: self._on_viewport("delete_selected"),
-            name="delete_measurement",
-        )
-        self.invert_action = a("&Invert", lambda: self._on_viewport("invert"), name="invert")
-        self.rotate_right_action = a(
-            "Rotate &Right", lambda: self._on_viewport("rotate", 90), name="rotate_right"
-        )
-        self.rotate_left_action = a(
-            "Rotate &Left", lambda: self._on_viewport("rotate", -90), name="rotate_left"
-        )
-        self.flip_h_action = a(
-            "Flip &Horizontal", lambda: self._on_viewport("flip_horizontal"), name="flip_h"
-        )
-        self.flip_v_action = a(
-            "Flip &Vertical", lambda: self._on_viewport("flip_vertical"), name="flip_v"
-        )
-        self.fit_action = a("&Fit", lambda: self._on_viewport("fit"), name="fit")
-        self.actual_size_action = a(
-            "&Actual Size (1:1)", lambda: self._on_viewport("actual_size"), name="actual_size"
-        )
-        self.reset_action = a(
-            "Re&set View", lambda: self._on_viewport("reset_view"), name="reset_view"
-        )
-        self.tags_action = a(
-            "DICOM &Tags…", lambda: self.show_tag_browser(), "Ctrl+T", name="tag_browser"
-        )
-        self.shortcuts_action = a(
-            "&Keyboard Shortcuts",
-            self.show_shortcuts,
-            QKeySequence.StandardKey.HelpContents,
-            name="shortcuts",
-        )
-        self.about_action = a("&About RadAssist", self._on_about_triggered, name="about")
-        self.analyze_action = a(
-            "&Analyze Image",
-            self.analyze_image,
-            "Ctrl+Shift+A",
-            name="analyze",
-            tip="Run the AI model on the image shown",
-        )
-        self.cancel_analysis_action = a(
-            "&Cancel Analysis", self.ai_panel.cancel, name="cancel_analysis"
-        )
-        self.heatmap_action = a(
-            "Show AI &Heatmap",
-            self._on_heatmap_triggered,
-            "Ctrl+Shift+H",
-            checkable=True,
-            name="heatmap",
-        )
-        self.heatmap_action.setChecked(self.ai_panel.heatmap_check.isChecked())
-        self.ai_panel.heatmap_check.toggled.connect(self.heatmap_action.setChecked)
-        self.ai_panel_action = self.ai_dock.toggleViewAction()
-        self.ai_panel_action.setText("AI &Findings Panel")
-        self.ai_panel_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
-        self.addAction(self.ai_panel_action)
-        self.models_action = a("&Models…", self.show_models_dialog, name="models")
-        self.reporting_action = a(
-            "&Reporting…", self.show_reporting_settings, name="reporting_settings"
-        )
-        self.data_protection_action = a(
-            "&Data Protection…", self.show_data_protection, name="data_protection"
-        )
-        self.draft_report_action = a(
-            "&Draft Report",
-            lambda: self.draft_report("report"),
-            "Ctrl+Shift+D",
-            name="draft_report",
-            tip="Draft the report with the chosen engine",
-        )
-        self.write_impression_action = a(
-            "Write &Impression", lambda: self.draft_report("impression"), name="write_impression"
-        )
-        self.rewrite_action = a(
-            "&Rewrite Selection", lambda: self.draft_report("rewrite"), name="rewrite_selection"
-        )
-        self.stop_drafting_action = a(
-            "S&top Drafting", self.report_panel.stop, name="stop_drafting"
-        )
-        self.mark_all_reviewed_action = a(
-            "Mark &All Reviewed", self.report_panel.mark_all_reviewed, name="mark_all_reviewed"
-        )
-        self.sign_report_action = a(
-            "&Sign Report…", self.sign_report, "Ctrl+Shift+G", name="sign_report"
-        )
-        self.addendum_action = a(
-            "Add A&ddendum…", self.report_panel.write_addendum, name="addendum"
-        )
-        self.export_report_actions: dict[str, QAction] = {}
-        for kind, text in EXPORTS:
-            self.export_report_actions[kind] = a(
-                text, lambda _=False, k=kind: self.export_report(k), name=f"export_report_{kind}"
-            )
-        self.report_panel_action = self.report_dock.toggleViewAction()
-        self.report_panel_action.setText("&Report Panel")
-        self.report_panel_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
-        self.addAction(self.report_panel_action)
-        self._show_viewport_keys()
-
-    def _show_viewport_keys(self) -> None:
-        """Show in the menus the keys the viewport handles itself, without stealing them.
-
-        The focused viewport reads these keys in its own key handler; giving the menu
-        actions the same shortcut in window context would take the keys from it. A
-        widget-context shortcut on an action that no focusable widget holds is only
-        displayed. A key is shown only when the viewport's list still names it.
-        """
-        listed = _viewport_key_tokens()
-        keys = {
-            self.invert_action: "I",
-            self.rotate_right_action: "R",
-            self.rotate_left_action: "Shift+R",
-            self.flip_h_action: "H",
-            self.flip_v_action: "V",
-            self.fit_action: "F",
-            self.actual_size_action: "1",
-            self.reset_action: "0",
-            self.auto_window_action: "A",
-            self.delete_action: "Delete",
-            self.undo_action: "Ctrl+Z",
-            self.cine_action: "Space",
-            self.tool_actions["none"]: "S",
-            self.tool_actions["distance"]: "D",
-            self.tool_actions["angle"]: "G",
-            self.tool_actions["rectangle"]: "T",
-            self.tool_actions["ellipse"]: "E",
-        }
-        for action, key in keys.items():
-            if key.lower() not in listed:
-                continue
-            self.removeAction(action)
-            action.setShortcut(QKeySequence(key))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.open_folder_action)
-        file_menu.addAction(self.open_file_action)
-        self.recent_menu = file_menu.addMenu("&Recent Studies")
-        self.recent_menu.setObjectName("recent_menu")
-        self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
-        file_menu.addSeparator()
-        file_menu.addAction(self.export_action)
-        file_menu.addAction(self.export_gsps_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-
-        view_menu = bar.addMenu("&View")
-        layout_menu = view_menu.addMenu("&Layout")
-        for action in self.layout_actions.values():
-            layout_menu.addAction(action)
-        view_menu.addAction(self.overlays_action)
-        view_menu.addAction(self.sync_action)
-        view_menu.addSeparator()
-        self.presets_menu = view_menu.addMenu("Window &Presets")
-        self.presets_menu.setObjectName("presets_menu")
-        self.presets_menu.aboutToShow.connect(self._rebuild_presets_menu)
-        view_menu.addAction(self.auto_window_action)
-        view_menu.addSeparator()
-        view_menu.addAction(self.fit_action)
-        view_menu.addAction(self.actual_size_action)
-        view_menu.addAction(self.cine_action)
-        view_menu.addSeparator()
-        view_menu.addAction(self.next_series_action)
-        view_menu.addAction(self.previous_series_action)
-        view_menu.addAction(self.browser_action)
-        view_menu.addAction(self.focus_browser_action)
-
-        view_menu.aboutToShow.connect(self._on_view_menu_about_to_show)
-        tools_menu = bar.addMenu("&Tools")
-        tools_menu.aboutToShow.connect(self._on_tools_menu_about_to_show)
-        measure_menu = tools_menu.addMenu("&Measure")
-        for action in self.tool_actions.values():
-            measure_menu.addAction(action)
-        tools_menu.addAction(self.undo_action)
-        tools_menu.addAction(self.delete_action)
-        tools_menu.addSeparator()
-        for action in (
-            self.invert_action,
-            self.rotate_right_action,
-            self.rotate_left_action,
-            self.flip_h_action,
-            self.flip_v_action,
-            self.reset_action,
-        ):
-            tools_menu.addAction(action)
-        tools_menu.addSeparator()
-        tools_menu.addAction(self.tags_action)
-
-        analysis_menu = bar.addMenu("&Analysis")
-        analysis_menu.addAction(self.analyze_action)
-        analysis_menu.addAction(self.cancel_analysis_action)
-        analysis_menu.addSeparator()
-        analysis_menu.addAction(self.heatmap_action)
-        analysis_menu.addAction(self.ai_panel_action)
-        view_menu.addAction(self.ai_panel_action)
-
-        report_menu = bar.addMenu("&Report")
-        for action in (
-            self.draft_report_action,
-            self.write_impression_action,
-            self.rewrite_action,
-            self.stop_drafting_action,
-        ):
-            report_menu.addAction(action)
-        report_menu.addSeparator()
-        report_menu.addAction(self.mark_all_reviewed_action)
-        report_menu.addAction(self.sign_report_action)
-        report_menu.addAction(self.addendum_action)
-        export_menu = report_menu.addMenu("&Export Report")
-        for action in self.export_report_actions.values():
-            export_menu.addAction(action)
-        report_menu.addSeparator()
-        report_menu.addAction(self.report_panel_action)
-        view_menu.addAction(self.report_panel_action)
-
-        settings_menu = bar.addMenu("&Settings")
-        settings_menu.addAction(self.models_action)
-        settings_menu.addAction(self.reporting_action)
-        settings_menu.addAction(self.data_protection_action)
-
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.shortcuts_action)
-        help_menu.addAction(self.about_action)
-        self.menus = {
-            "File": file_menu,
-            "View": view_menu,
-            "Tools": tools_menu,
-            "Analysis": analysis_menu,
-            "Report": report_menu,
-            "Settings": settings_menu,
-            "Help": help_menu,
-        }
-        self._rebuild_recent_menu()
-
     # -- settings ----------------------------------------------------------------------------
 
     def _restore_settings(self) -> None:
@@ -665,34 +298,19 @@ class MainWindow(QMainWindow):
         self.study_path = target
         self.setWindowTitle(f"RadAssist — {os.path.basename(target.rstrip(os.sep)) or target}")
         self.status_label.setText(f"Reading {os.path.basename(target) or target}…")
-        handle = workers.start_job(
+        handle = self._scan_slot.start(
             lambda token: _scan_job(target, token),
             on_event=self._on_scan_event,
+            on_result=self._on_scan_succeeded,
+            on_error=self._on_scan_failed,
             on_finished=self._update_busy,
-            parent=self,
-            name="scan",
         )
-
-        # A scan superseded by the next one must not touch the window any more.
-        def on_succeeded(index: StudyIndex) -> None:
-            if self._scan is handle:
-                self._on_scan_succeeded(index)
-
-        def on_failed(error: BaseException) -> None:
-            if self._scan is handle:
-                self._on_scan_failed(error)
-
-        handle.succeeded.connect(on_succeeded)
-        handle.failed.connect(on_failed)
-        self._scan = handle
         self._set_progress(0, 0)
         self._update_busy()
-        return self._scan
+        return handle
 
     def open_demo(self) -> JobHandle:
         """Open the bundled demo study, generating it first when it is missing."""
-        from core.paths import demo_study_dir
-
         self.status_label.setText("Preparing the demo study…")
 
         def demo_job(token: CancelToken) -> Generator[Progress, None, Path]:
@@ -711,18 +329,23 @@ class MainWindow(QMainWindow):
         def on_result(folder: Path) -> None:
             self.open_path(folder)
 
-        handle = workers.start_job(
+        handle = self._scan_slot.start(
             demo_job,
             on_result=on_result,
             on_error=on_error,
             on_finished=self._update_busy,
-            parent=self,
             name="demo",
         )
-        self._scan = handle
         self._set_progress(0, 0)
         self._update_busy()
         return handle
+
+    def open_recent(self, path: str) -> JobHandle | None:
+        """Open a study from the recent list; a path that is gone leaves the list."""
+        return open_recent(self, path)
+
+    def _rebuild_recent_menu(self) -> None:
+        rebuild_recent_menu(self)
 
     def close_study(self) -> None:
         """Stop the current scan and loads and empty the browser and viewports."""
@@ -745,8 +368,7 @@ class MainWindow(QMainWindow):
         self._cancel_jobs()
 
     def _cancel_jobs(self) -> None:
-        if self._scan is not None and self._scan.is_running:
-            self._scan.cancel()
+        self._scan_slot.cancel()
         for load in list(self._loads.values()):
             if load.handle is not None:
                 load.handle.cancel()
@@ -863,7 +485,7 @@ class MainWindow(QMainWindow):
         Returns the file written, or None when there was nothing to export.
         """
         viewport = self.grid.active_viewport
-        if viewport is None or _viewport_volume(viewport) is None:
+        if viewport is None or viewport.volume is None:
             self.notifications.notify("There is no image to export.", level="info", timeout_ms=4000)
             return None
         target = Path(path) if path is not None else _unique(export_dir() / _export_name())
@@ -897,41 +519,23 @@ class MainWindow(QMainWindow):
             return False
         return True
 
+    def ask_and_export_view(self) -> None:
+        """File → Export View as PNG: ask where (in the export folder by default), export."""
+        if self.grid.active_viewport is None or self.grid.active_viewport.volume is None:
+            self.export_view()  # says there is nothing to export
+            return
+        suggested = str(_unique(export_dir() / _export_name()))
+        path, _ = QFileDialog.getSaveFileName(self, "Export View as PNG", suggested, "PNG (*.png)")
+        if path:
+            self.export_view(path)
+
     def shortcut_entries(self) -> list[tuple[str, str, str]]:
         """(group, keys, description) for every menu action with keys, then the viewer's."""
-        entries: list[tuple[str, str, str]] = []
-        seen: set[tuple[str, str]] = set()
-
-        def walk(menu: QMenu, group: str) -> None:
-            for action in menu.actions():
-                submenu = action.menu()
-                if isinstance(submenu, QMenu):
-                    walk(submenu, group)
-                    continue
-                keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-                if not keys or action.isSeparator():
-                    continue
-                description = action.text().replace("&", "").replace("…", "").strip()
-                if (keys, description) in seen:
-                    continue
-                seen.add((keys, description))
-                entries.append((group, keys, description))
-
-        for title, menu in self.menus.items():
-            walk(menu, title)
-        for keys, description in VIEWPORT_SHORTCUTS:
-            if (keys, description) not in seen:
-                entries.append(("Viewer", keys, description))
-                seen.add((keys, description))
-        return entries + READING_SHORTCUTS
+        return list_shortcuts(self.menus)
 
     def show_shortcuts(self) -> ShortcutsDialog:
         """Help → Keyboard Shortcuts (non-modal)."""
-        from desktop.dialogs.shortcuts import ShortcutsDialog
-
-        dialog = ShortcutsDialog(self.shortcut_entries(), self)
-        self._keep_dialog(dialog)
-        return dialog
+        return self._dialog_keeper.keep(ShortcutsDialog(self.shortcut_entries(), self))
 
     def show_tag_browser(self, ref: FileRef | None = None) -> QWidget | None:
         """The DICOM tags of ``ref`` (default: the image in the active viewport), non-modal."""
@@ -941,11 +545,7 @@ class MainWindow(QMainWindow):
                 "Open an image to see its tags.", level="info", timeout_ms=4000
             )
             return None
-        from desktop.dialogs.tag_browser import TagBrowserDialog
-
-        dialog = TagBrowserDialog(ref, self)
-        self._keep_dialog(dialog)
-        return dialog
+        return self._dialog_keeper.keep(TagBrowserDialog(ref, self))
 
     def analyze_image(self) -> JobHandle | None:
         """Analysis → Analyze Image: run the AI model on the active viewport's image.
@@ -960,30 +560,19 @@ class MainWindow(QMainWindow):
 
     def show_models_dialog(self) -> ModelsDialog:
         """Settings → Models: the model packages, their details, and import (non-modal)."""
-        from desktop.dialogs.models_dialog import ModelsDialog
 
-        for dialog in self._dialogs:
-            if isinstance(dialog, ModelsDialog):
-                dialog.raise_()
-                dialog.activateWindow()
-                return dialog
-        dialog = ModelsDialog(parent=self)
-        dialog.packages_changed.connect(self.ai_panel.refresh_models)
-        self._keep_dialog(dialog)
-        return dialog
+        def create() -> ModelsDialog:
+            dialog = ModelsDialog(parent=self)
+            dialog.packages_changed.connect(self.ai_panel.refresh_models)
+            return dialog
+
+        return self._dialog_keeper.show_single(ModelsDialog, create)
 
     def show_reporting_settings(self) -> ReportingSettingsDialog:
         """Settings → Reporting: signer, language model, length, temperature (non-modal)."""
-        from desktop.assistant.report_dialogs import ReportingSettingsDialog
-
-        for dialog in self._dialogs:
-            if isinstance(dialog, ReportingSettingsDialog):
-                dialog.raise_()
-                dialog.activateWindow()
-                return dialog
-        dialog = ReportingSettingsDialog(self.settings, self)
-        self._keep_dialog(dialog)
-        return dialog
+        return self._dialog_keeper.show_single(
+            ReportingSettingsDialog, lambda: ReportingSettingsDialog(self.settings, self)
+        )
 
     def show_report_panel(self) -> None:
         self.report_dock.show()
@@ -1007,64 +596,38 @@ class MainWindow(QMainWindow):
     def current_file_ref(self) -> FileRef | None:
         """The file of the image shown in the active viewport."""
         viewport = self.grid.active_viewport
-        volume = _viewport_volume(viewport) if viewport is not None else None
+        volume = viewport.volume if viewport is not None else None
         if viewport is None or volume is None:
             return None
         frames = volume.geometry.frames
         index = min(max(int(viewport.frame_index), 0), len(frames) - 1)
         return frames[index].instance.ref
 
-    def show_data_protection(self) -> QWidget:
+    def show_data_protection(self) -> DataProtectionDialog:
         """Settings → Data Protection: encryption at rest, the key, where exports go."""
-        from desktop.dialogs.data_protection import DataProtectionDialog
 
-        shown = next((d for d in self._dialogs if isinstance(d, DataProtectionDialog)), None)
-        if shown is None:
-            shown = DataProtectionDialog(self)
-            shown.protection_changed.connect(lambda said: self.statusBar().showMessage(said, 8000))
-            self._keep_dialog(shown)
-        shown.raise_()
-        shown.activateWindow()
-        return shown
+        def create() -> DataProtectionDialog:
+            dialog = DataProtectionDialog(self)
+            dialog.protection_changed.connect(lambda said: self.statusBar().showMessage(said, 8000))
+            return dialog
 
-    def _keep_dialog(self, dialog: QWidget) -> None:
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        self._dialogs.append(dialog)
-        dialog.destroyed.connect(lambda *_: self._dialogs.remove(dialog))
-        dialog.show()
-        dialog.raise_()
+        return self._dialog_keeper.show_single(DataProtectionDialog, create)
+
+    @property
+    def _dialogs(self) -> list[QWidget]:
+        """The non-modal dialogs open now (tests look at them)."""
+        return self._dialog_keeper.open
 
     # -- drag and drop of files --------------------------------------------------------------
 
-    @staticmethod
-    def _dropped_paths(event: QDragEnterEvent | QDropEvent) -> list[str]:
-        mime = event.mimeData()
-        if mime is None or not mime.hasUrls():
-            return []
-        return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
-        if any(os.path.exists(p) for p in self._dropped_paths(event)):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_drag(event)
 
     def dragMoveEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
         event.accept()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
-        paths = [p for p in self._dropped_paths(event) if os.path.exists(p)]
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        if len(paths) > 1:
-            self.notifications.notify(
-                f"{len(paths)} items were dropped; opening the first, {paths[0]}.",
-                level="info",
-                timeout_ms=6000,
-            )
-        self.open_path(paths[0])
+        open_dropped(self, event)
 
     # -- window events -----------------------------------------------------------------------
 
@@ -1076,115 +639,8 @@ class MainWindow(QMainWindow):
         engine = sys.modules.get("core.report.llm")  # loaded only if a draft ran
         if engine is not None:
             engine.shutdown_language_model_process()
-        for dialog in list(self._dialogs):
-            dialog.close()
+        self._dialog_keeper.close_all()
         super().closeEvent(event)
-
-    # -- slots: menus ------------------------------------------------------------------------
-
-    def _on_open_folder_triggered(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open Folder", self.settings.last_folder)
-        if folder:
-            self.settings.last_folder = folder
-            self.open_path(folder)
-
-    def _on_open_file_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            "Open DICOMDIR or ZIP",
-            self.settings.last_folder,
-            "DICOMDIR or ZIP (DICOMDIR dicomdir *.zip);;All files (*)",
-        )
-        if path:
-            self.settings.last_folder = os.path.dirname(path)
-            self.open_path(path)
-
-    def _on_export_triggered(self) -> None:
-        if self.grid.active_viewport is None or _viewport_volume(self.grid.active_viewport) is None:
-            self.export_view()  # says there is nothing to export
-            return
-        suggested = str(_unique(export_dir() / _export_name()))
-        path, _ = QFileDialog.getSaveFileName(self, "Export View as PNG", suggested, "PNG (*.png)")
-        if path:
-            self.export_view(path)
-
-    def _rebuild_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self.settings.recent_studies
-        for number, path in enumerate(recent, start=1):
-            action = self.recent_menu.addAction(f"&{number % 10} {path}")
-            action.setData(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_recent(p))
-        if recent:
-            self.recent_menu.addSeparator()
-        self.recent_menu.addAction(self.clear_recent_action)
-        self.clear_recent_action.setEnabled(bool(recent))
-
-    def open_recent(self, path: str) -> JobHandle | None:
-        """Open a study from the recent list; a path that is gone leaves the list."""
-        if not os.path.exists(path):
-            self.settings.remove_recent_study(path)
-            self._rebuild_recent_menu()
-            self.notifications.notify(
-                f"{path} is no longer there; it was removed from the recent studies.",
-                level="warning",
-            )
-            return None
-        return self.open_path(path)
-
-    def _on_clear_recent_triggered(self) -> None:
-        self.settings.recent_studies = []
-        self._rebuild_recent_menu()
-
-    def _rebuild_presets_menu(self) -> None:
-        self.presets_menu.clear()
-        viewport = self.grid.active_viewport
-        presets = viewport.presets() if viewport is not None else []
-        for name, center, width in presets:
-            action = self.presets_menu.addAction(f"{name}  (C {center:g} / W {width:g})")
-            action.triggered.connect(lambda _=False, n=name: self.apply_preset(n))
-        user = self.settings.window_presets
-        if user:
-            self.presets_menu.addSeparator()
-            for name, center, width in user:
-                action = self.presets_menu.addAction(f"{name}  (C {center:g} / W {width:g})")
-                action.triggered.connect(lambda _=False, n=name: self.apply_preset(n))
-        if self.presets_menu.isEmpty():
-            self.presets_menu.addAction("(no image)").setEnabled(False)
-
-    def _on_view_menu_about_to_show(self) -> None:
-        viewport = self.grid.active_viewport
-        self.cine_action.setChecked(viewport is not None and viewport.is_playing)
-
-    def _on_tools_menu_about_to_show(self) -> None:
-        viewport = self.grid.active_viewport
-        if viewport is not None and viewport.tool in self.tool_actions:
-            self.tool_actions[viewport.tool].setChecked(True)
-
-    def _on_viewport(self, method: str, *args: Any) -> None:
-        viewport = self.grid.active_viewport
-        if viewport is not None:
-            getattr(viewport, method)(*args)
-
-    def _on_heatmap_triggered(self, checked: bool) -> None:
-        self.ai_panel.heatmap_check.setChecked(bool(checked))
-
-    def _on_cine_triggered(self, checked: bool) -> None:
-        self._on_viewport("play_cine" if checked else "stop_cine")
-
-    def _on_about_triggered(self) -> None:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            release = version("radassist")
-        except PackageNotFoundError:
-            release = "development"
-        QMessageBox.about(
-            self,
-            "About RadAssist",
-            f"<b>RadAssist</b> {release}<br>An offline radiology reading workstation.<br>"
-            "Not for primary diagnosis unless your site has validated it.",
-        )
 
     # -- slots: jobs -------------------------------------------------------------------------
 
@@ -1198,7 +654,7 @@ class MainWindow(QMainWindow):
         self.browser.set_index(index)
         if self.study_path is not None:
             self.settings.add_recent_study(self.study_path)
-            self._rebuild_recent_menu()
+            rebuild_recent_menu(self)
         self.notifications.notify_unreadable(index.unreadable)
         for note in index.notes:  # e.g. a stale DICOMDIR: said, not the result
             self.notifications.notify(note.message, note.details, "info")
@@ -1286,7 +742,7 @@ class MainWindow(QMainWindow):
             self.progress_bar.setFormat(message)
 
     def _update_busy(self) -> None:
-        busy = (self._scan is not None and self._scan.is_running) or any(
+        busy = self._scan_slot.is_running or any(
             load.handle is not None and load.handle.is_running for load in self._loads.values()
         )
         self.progress_bar.setVisible(busy)
@@ -1333,20 +789,6 @@ class MainWindow(QMainWindow):
                         if inst.sop_instance_uid == uid:  # its header places the findings
                             self.report_panel.add_analysis(result, source=inst.ref)
                             return
-
-
-def _viewport_key_tokens() -> set[str]:
-    """Every key named in :data:`VIEWPORT_SHORTCUTS`, lower case ("r", "shift+r", ...)."""
-    tokens: set[str] = set()
-    for keys, _ in VIEWPORT_SHORTCUTS:
-        for part in re.split(r" / |, | or |…", keys):
-            tokens.add(part.strip().lower())
-    return tokens
-
-
-def _viewport_volume(viewport: Viewport) -> Volume | None:
-    volume = getattr(viewport, "volume", None)
-    return volume() if callable(volume) else volume
 
 
 def _describe_series(series: SeriesRecord) -> str:

@@ -12,6 +12,11 @@ Cancelling sets the token; from then on the handle delivers no more events and e
 ``failed(CancelledError)`` whatever the job does, so a caller never receives a result it
 no longer wants. A handle keeps itself alive until ``finished`` has been emitted; callers
 need not hold a reference. napari's ``thread_worker`` is the model.
+
+A widget that runs one job of a kind at a time owns a :class:`JobSlot` (Orange's task
+state): starting a job in the slot cancels the previous one, and only the current job's
+events, result, error and end reach the callbacks, so a superseded job's late signals
+never touch the widget.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "PROGRESS_INTERVAL_S",
     "JobHandle",
+    "JobSlot",
     "active_jobs",
     "cancel_all",
     "start_job",
@@ -339,3 +345,100 @@ def wait_for_all(timeout_s: float = 30.0) -> bool:
         remaining_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
         return _pool.waitForDone(QDeadlineTimer(remaining_ms))
     return True
+
+
+class JobSlot(QObject):
+    """One job at a time for the widget that owns it (Orange's task state).
+
+    :meth:`start` cancels the job the slot holds and starts the new one; from then on the
+    old job's events, result, error and end are dropped, whatever it still emits. Only the
+    current job reaches its callbacks. :meth:`cancel` stops the current job but keeps it
+    current (its ``CancelledError`` and end still arrive, so the widget can say it was
+    cancelled); :meth:`discard` stops it and forgets it (nothing more arrives).
+
+    Parameters
+    ----------
+    parent : QObject, optional
+        The owner; deleting it deletes the slot and cancels its job.
+    name : str, optional
+        The jobs' name for logs (never patient data); :meth:`start` may override it.
+    """
+
+    def __init__(self, parent: QObject | None = None, name: str = "") -> None:
+        super().__init__(parent)
+        self.setObjectName(name or "job-slot")
+        self._handle: JobHandle | None = None
+        self._generation = 0  # bumped whenever the current job is replaced or forgotten
+
+    @property
+    def handle(self) -> JobHandle | None:
+        """The current job's handle (running or ended), None when there is none."""
+        return self._handle
+
+    @property
+    def is_running(self) -> bool:
+        """True while the current job has not finished."""
+        return self._handle is not None and self._handle.is_running
+
+    def is_current(self, handle: JobHandle | None) -> bool:
+        """True when ``handle`` is the slot's current job."""
+        return handle is not None and handle is self._handle
+
+    def start(
+        self,
+        factory: Callable[[CancelToken], Generator[Any, Any, Any] | Any],
+        *,
+        on_event: Callable[[Any], None] | None = None,
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
+        name: str = "",
+    ) -> JobHandle:
+        """Cancel the current job and run ``factory(token)`` as the new one.
+
+        The callbacks are as for :func:`start_job`, but each is called only while this
+        job is the slot's current one.
+
+        Returns
+        -------
+        JobHandle
+            The new current job, already started.
+        """
+        if not callable(factory):
+            raise TypeError(f"factory must be callable, not {type(factory).__name__}")
+        self.discard()
+        generation = self._generation
+        self._handle = start_job(
+            factory,
+            on_event=self._current_only(generation, on_event),
+            on_result=self._current_only(generation, on_result),
+            on_error=self._current_only(generation, on_error),
+            on_finished=self._current_only(generation, on_finished),
+            parent=self,
+            name=name or self.objectName(),
+        )
+        return self._handle
+
+    def cancel(self) -> None:
+        """Ask the current job to stop; it stays current, so its cancellation is reported."""
+        if self._handle is not None:
+            self._handle.cancel()
+
+    def discard(self) -> None:
+        """Cancel the current job and forget it: nothing more from it reaches the callbacks."""
+        self._generation += 1
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.cancel()
+
+    def _current_only(
+        self, generation: int, callback: Callable[..., None] | None
+    ) -> Callable[..., None] | None:
+        if callback is None:
+            return None
+
+        def deliver(*payload: Any) -> None:
+            if generation == self._generation:
+                callback(*payload)
+
+        return deliver

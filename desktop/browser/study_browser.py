@@ -41,6 +41,8 @@ from core.dicom.records import (
     StudyRecord,
     UnreadableFile,
 )
+from core.dicom.thumbnails import SeriesChecked, Thumbnail, ThumbnailFailed, thumbnail_job
+from desktop.workers import JobSlot
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +128,8 @@ class StudyBrowser(QWidget):
         self._thumbnail_size = thumbnail_size
         self._index: StudyIndex | None = None
         self._series_items: dict[str, QTreeWidgetItem] = {}
-        self._job: Any = None
-        self._generation = 0
+        # Thumbnails of the index shown: a new index (or none) cancels the previous job.
+        self._thumbnail_slot = JobSlot(self, name="thumbnails")
         self._thumbnails: dict[str, QIcon] = {}
         self._thumbnail_failures: dict[str, str] = {}
         self._problems: dict[str, tuple[Any, ...]] = {}
@@ -174,7 +176,7 @@ class StudyBrowser(QWidget):
     @property
     def thumbnails_running(self) -> bool:
         """True while the thumbnail job of the current index is running."""
-        return self._job is not None and bool(self._job.is_running)
+        return self._thumbnail_slot.is_running
 
     def set_index(self, index: StudyIndex) -> None:
         """Show ``index`` and start making its thumbnails (a running thumbnail job is cancelled).
@@ -250,10 +252,7 @@ class StudyBrowser(QWidget):
     # ------------------------------------------------------------------ building the tree
 
     def _reset(self) -> None:
-        self._generation += 1
-        if self._job is not None:
-            self._job.cancel()
-            self._job = None
+        self._thumbnail_slot.discard()
         self._series_items.clear()
         self._thumbnails.clear()
         self._thumbnail_failures.clear()
@@ -414,35 +413,18 @@ class StudyBrowser(QWidget):
     # ------------------------------------------------------------------ thumbnails
 
     def _start_thumbnails(self, series: list[SeriesRecord]) -> None:
-        from core.dicom.thumbnails import thumbnail_job
-        from desktop.workers import start_job
-
         size = self._thumbnail_size
-        generation = self._generation
 
         def factory(token: Any) -> Any:
             return thumbnail_job(series, size, token, report_geometry=True)
 
-        def on_event(event: object) -> None:
-            if generation == self._generation:
-                self._on_thumbnail_job_event(event)
-
-        def on_finished() -> None:
-            if generation == self._generation:
-                self._job = None
-                self.thumbnails_finished.emit()
-
-        self._job = start_job(
+        self._thumbnail_slot.start(
             factory,
-            on_event=on_event,
-            on_finished=on_finished,
-            parent=self,
-            name="thumbnails",
+            on_event=self._on_thumbnail_job_event,
+            on_finished=self.thumbnails_finished.emit,
         )
 
     def _on_thumbnail_job_event(self, event: object) -> None:
-        from core.dicom.thumbnails import SeriesChecked, Thumbnail, ThumbnailFailed
-
         item = self._series_items.get(getattr(event, "series_key", ""))
         if item is None:
             return

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import CancelledError
 from desktop import workers
+from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
     from core.analysis.manifest import ModelPackage
@@ -131,8 +132,9 @@ class ModelsDialog(QDialog):
         self._packages: list[ModelPackage] = []
         self._problems: list[PackageProblem] = []
         self._checks: dict[Path, str] = {}  # folder -> what its hash check found
-        self._check_handle: JobHandle | None = None
-        self._list_handle: JobHandle | None = None
+        # Listing again, or checking another package, supersedes the previous job.
+        self._list_slot = JobSlot(self, name="list-models")
+        self._check_slot = JobSlot(self, name="check-model")
         self._import_handle: JobHandle | None = None
         self._select_after_list: Path | None = None
 
@@ -209,10 +211,8 @@ class ModelsDialog(QDialog):
 
     @property
     def is_busy(self) -> bool:
-        return any(
-            h is not None and h.is_running
-            for h in (self._list_handle, self._import_handle, self._check_handle)
-        )
+        importing = self._import_handle is not None and self._import_handle.is_running
+        return importing or self._list_slot.is_running or self._check_slot.is_running
 
     def registry(self) -> ModelRegistry:
         if self._registry is None:
@@ -223,8 +223,6 @@ class ModelsDialog(QDialog):
 
     def refresh(self) -> JobHandle:
         """Read the packages again (in the background)."""
-        if self._list_handle is not None and self._list_handle.is_running:
-            self._list_handle.cancel()
         registry = self._registry
 
         def list_job(token: Any) -> tuple[Any, list[Any], list[Any]]:
@@ -234,14 +232,9 @@ class ModelsDialog(QDialog):
             packages, problems = reg.scan()
             return reg, packages, problems
 
-        handle = workers.start_job(
-            list_job, parent=self, name="list-models", on_error=self._on_job_error
+        return self._list_slot.start(
+            list_job, on_result=self._on_listed, on_error=self._on_job_error
         )
-        handle.succeeded.connect(
-            lambda result: self._on_listed(result) if self._list_handle is handle else None
-        )
-        self._list_handle = handle
-        return handle
 
     def select_package(self, name: str, version: str | None = None) -> bool:
         """Choose the package named ``name`` (and ``version``) in the list; False if absent."""
@@ -378,18 +371,17 @@ class ModelsDialog(QDialog):
             self.check_label.setText(known)
             return
         self.check_label.setText("Checking the files' SHA-256…")
-        if self._check_handle is not None and self._check_handle.is_running:
-            self._check_handle.cancel()
         registry = self.registry()
         folder = package.folder
 
         def check_job(token: Any) -> Any:
             return registry.get(folder)
 
-        handle = workers.start_job(check_job, parent=self, name="check-model")
-        handle.succeeded.connect(lambda verified: self._on_checked(folder, verified, None))
-        handle.failed.connect(lambda error: self._on_checked(folder, None, error))
-        self._check_handle = handle
+        self._check_slot.start(
+            check_job,
+            on_result=lambda verified: self._on_checked(folder, verified, None),
+            on_error=lambda error: self._on_checked(folder, None, error),
+        )
 
     def _on_checked(self, folder: Path, verified: Any, error: BaseException | None) -> None:
         if isinstance(error, CancelledError):
@@ -444,9 +436,8 @@ class ModelsDialog(QDialog):
         self.message.show()
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
-        for handle in (self._list_handle, self._check_handle):
-            if handle is not None:
-                handle.cancel()  # an import in flight finishes: it is atomic
+        self._list_slot.cancel()
+        self._check_slot.cancel()  # an import in flight finishes: it is atomic
         super().closeEvent(event)
 
 

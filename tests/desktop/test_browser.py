@@ -301,7 +301,7 @@ def test_set_index_cancels_the_running_thumbnail_job(
     qtbot: QtBot, browser: StudyBrowser, index: StudyIndex
 ) -> None:
     browser.set_index(index)
-    first = browser._job
+    first = browser._thumbnail_slot.handle
     assert first is not None and first.is_running
     single = StudyIndex(index.root, index.patients[:1], (), ())
     browser.set_index(single)
@@ -313,7 +313,7 @@ def test_set_index_cancels_the_running_thumbnail_job(
     assert shown <= {s.key for s in single.all_series()}
 
     browser.set_index(index)
-    second = browser._job
+    second = browser._thumbnail_slot.handle
     browser.clear()
     assert second.cancelled
     assert browser.tree.topLevelItemCount() == 0

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QThread, QTimer
 from core.errors import CancelledError, DicomReadError
 from core.jobs import CancelToken, Progress
 from desktop import workers
-from desktop.workers import JobHandle, start_job
+from desktop.workers import JobHandle, JobSlot, start_job
 
 
 def _is_gui_thread() -> bool:
@@ -279,3 +279,73 @@ def test_handles_report_their_state(qtbot: Any) -> None:
     assert handle.wait(5)
     assert handle not in workers.active_jobs()
     assert handle.result is True
+
+
+def _gated_job(name: str, started: threading.Event, release: threading.Event) -> Any:
+    def job(token: CancelToken) -> Generator[str, None, str]:
+        started.set()
+        yield f"{name} started"
+        release.wait(5)  # still running when the next job starts
+        yield f"{name} late event"  # after the slot moved on: must be dropped
+        return f"{name} result"
+
+    return job
+
+
+def test_a_job_slot_delivers_only_the_current_job(qtbot: Any) -> None:
+    owner = QObject()
+    slot = JobSlot(owner, name="slot")
+    seen: list[tuple[str, Any]] = []
+
+    def callbacks() -> dict[str, Any]:
+        return {
+            "on_event": lambda e: seen.append(("event", e)),
+            "on_result": lambda r: seen.append(("result", r)),
+            "on_error": lambda e: seen.append(("error", type(e).__name__)),
+            "on_finished": lambda: seen.append(("finished", None)),
+        }
+
+    a_started, a_release = threading.Event(), threading.Event()
+    a = slot.start(_gated_job("A", a_started, a_release), **callbacks())
+    assert a_started.wait(5)
+    qtbot.waitUntil(lambda: ("event", "A started") in seen, timeout=5000)
+    assert slot.is_current(a) and slot.is_running
+
+    b_started, b_release = threading.Event(), threading.Event()
+    b = slot.start(_gated_job("B", b_started, b_release), **callbacks())
+    assert a.cancelled and not b.cancelled
+    assert slot.handle is b and slot.is_current(b) and not slot.is_current(a)
+    seen.clear()  # from here on nothing of A may arrive
+    a_release.set()
+    b_release.set()
+    assert a.wait(5) and b.wait(5)
+    assert isinstance(a.error, CancelledError)  # A ended, but its end reached no callback
+    assert [kind for kind, _ in seen] == ["event", "event", "result", "finished"]
+    assert all("A" not in str(payload) for _, payload in seen)
+    assert seen[-2] == ("result", "B result") and not slot.is_running
+    assert workers.wait_for_all(5)
+
+
+def test_a_job_slot_reports_its_own_cancel_but_not_a_discarded_job(qtbot: Any) -> None:
+    slot = JobSlot()
+    errors: list[BaseException] = []
+    finished: list[str] = []
+    release = threading.Event()
+    handle = slot.start(
+        lambda token: _counting_job(1_000_000, token),
+        on_error=errors.append,
+        on_finished=lambda: finished.append("first"),
+    )
+    slot.cancel()  # the person pressed Cancel: the job stays current
+    assert handle.wait(5)
+    assert [type(e) for e in errors] == [CancelledError] and finished == ["first"]
+
+    second = slot.start(lambda token: release.wait(5), on_finished=lambda: finished.append("2"))
+    slot.discard()  # e.g. the study was closed: nothing of it is wanted
+    assert slot.handle is None and not slot.is_running and second.cancelled
+    release.set()
+    assert second.wait(5)
+    assert finished == ["first"]
+    with pytest.raises(TypeError, match="factory must be callable"):
+        slot.start(3)  # type: ignore[arg-type]
+    assert workers.wait_for_all(5)

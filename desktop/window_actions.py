@@ -1,0 +1,522 @@
+"""The reading window's actions and menu bar: every QAction, its keys, and the menus.
+
+Built the way a Qt Designer ``setupUi`` builds a form: :func:`build_actions` and
+:func:`build_menus` create the actions and menus as attributes of the window
+(``window.open_folder_action``, ``window.layout_actions``, ``window.menus``...), which are
+part of its public API. The menus whose content changes (recent studies, window presets)
+are filled when they open. A viewport command acts on the active viewport, called directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from functools import partial
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
+
+from desktop.assistant.report_panel import EXPORTS
+from desktop.reading_keys import (
+    BROWSER_FOCUS_KEYS,
+    NEXT_SERIES_KEYS,
+    PREVIOUS_SERIES_KEYS,
+    READING_SHORTCUTS,
+)
+from desktop.settings import LAYOUTS
+from desktop.study_opening import (
+    ask_and_open_file,
+    ask_and_open_folder,
+    clear_recent_studies,
+    rebuild_recent_menu,
+)
+from desktop.viewer.viewport import VIEWPORT_SHORTCUTS, Viewport
+
+if TYPE_CHECKING:
+    from desktop.main_window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "TOOLS",
+    "build_actions",
+    "build_menus",
+    "list_shortcuts",
+    "show_about",
+]
+
+#: Measurement tools: (name for Viewport.set_tool, menu text).
+TOOLS = (
+    ("none", "&Pointer"),
+    ("distance", "&Distance"),
+    ("angle", "&Angle"),
+    ("rectangle", "&Rectangle ROI"),
+    ("ellipse", "&Ellipse ROI"),
+)
+
+
+def _add_action(
+    window: MainWindow,
+    text: str,
+    slot: Callable[..., Any],
+    shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+    *,
+    checkable: bool = False,
+    name: str = "",
+    tip: str = "",
+) -> QAction:
+    action = QAction(text, window)
+    if name:
+        action.setObjectName(name)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    action.setCheckable(checkable)
+    if tip:
+        action.setStatusTip(tip)
+    action.triggered.connect(slot)
+    window.addAction(action)  # shortcuts work while the menu bar is hidden too
+    return action
+
+
+def build_actions(window: MainWindow) -> None:
+    """Create every action of the window as its attribute (``window.open_folder_action``...).
+
+    Each action is added to the window too, so its keys work while the menu bar is hidden.
+    """
+
+    a = partial(_add_action, window)
+
+    def on_viewport(call: Callable[[Viewport], object]) -> Callable[[], None]:
+        """A slot that calls ``call`` with the active viewport, when there is one."""
+
+        def slot() -> None:
+            viewport = window.grid.active_viewport
+            if viewport is not None:
+                call(viewport)
+
+        return slot
+
+    window.open_folder_action = a(
+        "Open &Folder…",
+        lambda: ask_and_open_folder(window),
+        QKeySequence.StandardKey.Open,
+        name="open_folder",
+    )
+    window.open_file_action = a(
+        "Open DICOMDIR or &ZIP…",
+        lambda: ask_and_open_file(window),
+        "Ctrl+Shift+O",
+        name="open_file",
+    )
+    window.export_action = a(
+        "&Export View as PNG…", window.ask_and_export_view, "Ctrl+E", name="export_png"
+    )
+    window.export_gsps_action = a(
+        "Export &Annotations as GSPS",
+        lambda: window.annotations.export_presentation_state(),
+        "Ctrl+Shift+E",
+        name="export_gsps",
+        tip="Save the measurements and windows shown as a DICOM presentation state",
+    )
+    window.next_series_action = a(
+        "&Next Series",
+        lambda: window.reading_keys.step_series(1),
+        NEXT_SERIES_KEYS,
+        name="next_series",
+    )
+    window.previous_series_action = a(
+        "&Previous Series",
+        lambda: window.reading_keys.step_series(-1),
+        PREVIOUS_SERIES_KEYS,
+        name="previous_series",
+    )
+    window.focus_browser_action = a(
+        "&Go to Study Browser",
+        window.reading_keys.focus_browser,
+        BROWSER_FOCUS_KEYS,
+        name="focus_browser",
+        tip="Esc goes back to the image",
+    )
+    window.quit_action = a("&Quit", window.close, QKeySequence.StandardKey.Quit, name="quit")
+    window.clear_recent_action = QAction("&Clear Recent Studies", window)
+    window.clear_recent_action.triggered.connect(lambda: clear_recent_studies(window))
+
+    window.layout_group = QActionGroup(window)
+    window.layout_actions: dict[tuple[int, int], QAction] = {}
+    for number, (rows, cols) in enumerate(LAYOUTS, start=1):
+        action = a(
+            f"{rows} × {cols}",
+            lambda _=False, r=rows, c=cols: window.set_layout(r, c),
+            f"Ctrl+{number}",
+            checkable=True,
+            name=f"layout_{rows}x{cols}",
+        )
+        window.layout_group.addAction(action)
+        window.layout_actions[(rows, cols)] = action
+    window.overlays_action = a(
+        "&Overlays",
+        window.set_overlays_visible,
+        "Shift+O",
+        checkable=True,
+        name="overlays",
+    )
+    window.sync_action = a(
+        "&Sync Scrolling",
+        window.set_sync_scrolling,
+        "Ctrl+Shift+S",
+        checkable=True,
+        name="sync_scrolling",
+    )
+    window.auto_window_action = a(
+        "&Auto Window", on_viewport(lambda v: v.auto_window()), name="auto_window"
+    )
+    window.cine_action = a(
+        "&Cine Play/Pause", lambda checked: _play_cine(window, checked), checkable=True, name="cine"
+    )
+    window.browser_action = window.browser_dock.toggleViewAction()
+    window.browser_action.setText("Study &Browser")
+    window.browser_action.setShortcut(QKeySequence("Ctrl+B"))
+    window.addAction(window.browser_action)
+
+    window.tool_group = QActionGroup(window)
+    window.tool_actions: dict[str, QAction] = {}
+    for tool, text in TOOLS:
+        action = a(
+            text, lambda _=False, t=tool: window.set_tool(t), checkable=True, name=f"tool_{tool}"
+        )
+        window.tool_group.addAction(action)
+        window.tool_actions[tool] = action
+    window.tool_actions["none"].setChecked(True)
+    window.undo_action = a("&Undo Measurement", on_viewport(lambda v: v.undo()), name="undo")
+    window.delete_action = a(
+        "De&lete Measurement",
+        on_viewport(lambda v: v.delete_selected()),
+        name="delete_measurement",
+    )
+    window.invert_action = a("&Invert", on_viewport(lambda v: v.invert()), name="invert")
+    window.rotate_right_action = a(
+        "Rotate &Right", on_viewport(lambda v: v.rotate(90)), name="rotate_right"
+    )
+    window.rotate_left_action = a(
+        "Rotate &Left", on_viewport(lambda v: v.rotate(-90)), name="rotate_left"
+    )
+    window.flip_h_action = a(
+        "Flip &Horizontal", on_viewport(lambda v: v.flip_horizontal()), name="flip_h"
+    )
+    window.flip_v_action = a(
+        "Flip &Vertical", on_viewport(lambda v: v.flip_vertical()), name="flip_v"
+    )
+    window.fit_action = a("&Fit", on_viewport(lambda v: v.fit()), name="fit")
+    window.actual_size_action = a(
+        "&Actual Size (1:1)", on_viewport(lambda v: v.actual_size()), name="actual_size"
+    )
+    window.reset_action = a("Re&set View", on_viewport(lambda v: v.reset_view()), name="reset_view")
+    window.tags_action = a(
+        "DICOM &Tags…", lambda: window.show_tag_browser(), "Ctrl+T", name="tag_browser"
+    )
+    window.shortcuts_action = a(
+        "&Keyboard Shortcuts",
+        window.show_shortcuts,
+        QKeySequence.StandardKey.HelpContents,
+        name="shortcuts",
+    )
+    window.about_action = a("&About RadAssist", lambda: show_about(window), name="about")
+    window.analyze_action = a(
+        "&Analyze Image",
+        window.analyze_image,
+        "Ctrl+Shift+A",
+        name="analyze",
+        tip="Run the AI model on the image shown",
+    )
+    window.cancel_analysis_action = a(
+        "&Cancel Analysis", window.ai_panel.cancel, name="cancel_analysis"
+    )
+    window.heatmap_action = a(
+        "Show AI &Heatmap",
+        lambda checked: window.ai_panel.heatmap_check.setChecked(bool(checked)),
+        "Ctrl+Shift+H",
+        checkable=True,
+        name="heatmap",
+    )
+    window.heatmap_action.setChecked(window.ai_panel.heatmap_check.isChecked())
+    window.ai_panel.heatmap_check.toggled.connect(window.heatmap_action.setChecked)
+    window.ai_panel_action = window.ai_dock.toggleViewAction()
+    window.ai_panel_action.setText("AI &Findings Panel")
+    window.ai_panel_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
+    window.addAction(window.ai_panel_action)
+    window.models_action = a("&Models…", window.show_models_dialog, name="models")
+    window.reporting_action = a(
+        "&Reporting…", window.show_reporting_settings, name="reporting_settings"
+    )
+    window.data_protection_action = a(
+        "&Data Protection…", window.show_data_protection, name="data_protection"
+    )
+    window.draft_report_action = a(
+        "&Draft Report",
+        lambda: window.draft_report("report"),
+        "Ctrl+Shift+D",
+        name="draft_report",
+        tip="Draft the report with the chosen engine",
+    )
+    window.write_impression_action = a(
+        "Write &Impression", lambda: window.draft_report("impression"), name="write_impression"
+    )
+    window.rewrite_action = a(
+        "&Rewrite Selection", lambda: window.draft_report("rewrite"), name="rewrite_selection"
+    )
+    window.stop_drafting_action = a(
+        "S&top Drafting", window.report_panel.stop, name="stop_drafting"
+    )
+    window.mark_all_reviewed_action = a(
+        "Mark &All Reviewed", window.report_panel.mark_all_reviewed, name="mark_all_reviewed"
+    )
+    window.sign_report_action = a(
+        "&Sign Report…", window.sign_report, "Ctrl+Shift+G", name="sign_report"
+    )
+    window.addendum_action = a(
+        "Add A&ddendum…", window.report_panel.write_addendum, name="addendum"
+    )
+    window.export_report_actions: dict[str, QAction] = {}
+    for kind, text in EXPORTS:
+        window.export_report_actions[kind] = a(
+            text, lambda _=False, k=kind: window.export_report(k), name=f"export_report_{kind}"
+        )
+    window.report_panel_action = window.report_dock.toggleViewAction()
+    window.report_panel_action.setText("&Report Panel")
+    window.report_panel_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+    window.addAction(window.report_panel_action)
+    _show_viewport_keys(window)
+
+
+def _show_viewport_keys(window: MainWindow) -> None:
+    """Show in the menus the keys the viewport handles itself, without stealing them.
+
+    The focused viewport reads these keys in its own key handler; giving the menu
+    actions the same shortcut in window context would take the keys from it. A
+    widget-context shortcut on an action that no focusable widget holds is only
+    displayed. A key is shown only when the viewport's list still names it.
+    """
+    listed = _viewport_key_tokens()
+    keys = {
+        window.invert_action: "I",
+        window.rotate_right_action: "R",
+        window.rotate_left_action: "Shift+R",
+        window.flip_h_action: "H",
+        window.flip_v_action: "V",
+        window.fit_action: "F",
+        window.actual_size_action: "1",
+        window.reset_action: "0",
+        window.auto_window_action: "A",
+        window.delete_action: "Delete",
+        window.undo_action: "Ctrl+Z",
+        window.cine_action: "Space",
+        window.tool_actions["none"]: "S",
+        window.tool_actions["distance"]: "D",
+        window.tool_actions["angle"]: "G",
+        window.tool_actions["rectangle"]: "T",
+        window.tool_actions["ellipse"]: "E",
+    }
+    for action, key in keys.items():
+        if key.lower() not in listed:
+            continue
+        window.removeAction(action)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+
+
+def build_menus(window: MainWindow) -> None:
+    """Create the menu bar; ``window.menus`` maps each menu's title to it."""
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.addAction(window.open_folder_action)
+    file_menu.addAction(window.open_file_action)
+    window.recent_menu = file_menu.addMenu("&Recent Studies")
+    window.recent_menu.setObjectName("recent_menu")
+    window.recent_menu.aboutToShow.connect(lambda: rebuild_recent_menu(window))
+    file_menu.addSeparator()
+    file_menu.addAction(window.export_action)
+    file_menu.addAction(window.export_gsps_action)
+    file_menu.addSeparator()
+    file_menu.addAction(window.quit_action)
+
+    view_menu = bar.addMenu("&View")
+    layout_menu = view_menu.addMenu("&Layout")
+    for action in window.layout_actions.values():
+        layout_menu.addAction(action)
+    view_menu.addAction(window.overlays_action)
+    view_menu.addAction(window.sync_action)
+    view_menu.addSeparator()
+    window.presets_menu = view_menu.addMenu("Window &Presets")
+    window.presets_menu.setObjectName("presets_menu")
+    window.presets_menu.aboutToShow.connect(lambda: _rebuild_presets_menu(window))
+    view_menu.addAction(window.auto_window_action)
+    view_menu.addSeparator()
+    view_menu.addAction(window.fit_action)
+    view_menu.addAction(window.actual_size_action)
+    view_menu.addAction(window.cine_action)
+    view_menu.addSeparator()
+    view_menu.addAction(window.next_series_action)
+    view_menu.addAction(window.previous_series_action)
+    view_menu.addAction(window.browser_action)
+    view_menu.addAction(window.focus_browser_action)
+
+    view_menu.aboutToShow.connect(lambda: _check_cine(window))
+    tools_menu = bar.addMenu("&Tools")
+    tools_menu.aboutToShow.connect(lambda: _check_tool(window))
+    measure_menu = tools_menu.addMenu("&Measure")
+    for action in window.tool_actions.values():
+        measure_menu.addAction(action)
+    tools_menu.addAction(window.undo_action)
+    tools_menu.addAction(window.delete_action)
+    tools_menu.addSeparator()
+    for action in (
+        window.invert_action,
+        window.rotate_right_action,
+        window.rotate_left_action,
+        window.flip_h_action,
+        window.flip_v_action,
+        window.reset_action,
+    ):
+        tools_menu.addAction(action)
+    tools_menu.addSeparator()
+    tools_menu.addAction(window.tags_action)
+
+    analysis_menu = bar.addMenu("&Analysis")
+    analysis_menu.addAction(window.analyze_action)
+    analysis_menu.addAction(window.cancel_analysis_action)
+    analysis_menu.addSeparator()
+    analysis_menu.addAction(window.heatmap_action)
+    analysis_menu.addAction(window.ai_panel_action)
+    view_menu.addAction(window.ai_panel_action)
+
+    report_menu = bar.addMenu("&Report")
+    for action in (
+        window.draft_report_action,
+        window.write_impression_action,
+        window.rewrite_action,
+        window.stop_drafting_action,
+    ):
+        report_menu.addAction(action)
+    report_menu.addSeparator()
+    report_menu.addAction(window.mark_all_reviewed_action)
+    report_menu.addAction(window.sign_report_action)
+    report_menu.addAction(window.addendum_action)
+    export_menu = report_menu.addMenu("&Export Report")
+    for action in window.export_report_actions.values():
+        export_menu.addAction(action)
+    report_menu.addSeparator()
+    report_menu.addAction(window.report_panel_action)
+    view_menu.addAction(window.report_panel_action)
+
+    settings_menu = bar.addMenu("&Settings")
+    settings_menu.addAction(window.models_action)
+    settings_menu.addAction(window.reporting_action)
+    settings_menu.addAction(window.data_protection_action)
+
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction(window.shortcuts_action)
+    help_menu.addAction(window.about_action)
+    window.menus = {
+        "File": file_menu,
+        "View": view_menu,
+        "Tools": tools_menu,
+        "Analysis": analysis_menu,
+        "Report": report_menu,
+        "Settings": settings_menu,
+        "Help": help_menu,
+    }
+    rebuild_recent_menu(window)
+
+
+def _rebuild_presets_menu(window: MainWindow) -> None:
+    window.presets_menu.clear()
+    viewport = window.grid.active_viewport
+    presets = viewport.presets() if viewport is not None else []
+    for name, center, width in presets:
+        action = window.presets_menu.addAction(f"{name}  (C {center:g} / W {width:g})")
+        action.triggered.connect(lambda _=False, n=name: window.apply_preset(n))
+    user = window.settings.window_presets
+    if user:
+        window.presets_menu.addSeparator()
+        for name, center, width in user:
+            action = window.presets_menu.addAction(f"{name}  (C {center:g} / W {width:g})")
+            action.triggered.connect(lambda _=False, n=name: window.apply_preset(n))
+    if window.presets_menu.isEmpty():
+        window.presets_menu.addAction("(no image)").setEnabled(False)
+
+
+def _check_cine(window: MainWindow) -> None:
+    viewport = window.grid.active_viewport
+    window.cine_action.setChecked(viewport is not None and viewport.is_playing)
+
+
+def _check_tool(window: MainWindow) -> None:
+    viewport = window.grid.active_viewport
+    if viewport is not None and viewport.tool in window.tool_actions:
+        window.tool_actions[viewport.tool].setChecked(True)
+
+
+def _play_cine(window: MainWindow, checked: bool) -> None:
+    viewport = window.grid.active_viewport
+    if viewport is None:
+        return
+    if checked:
+        viewport.play_cine()
+    else:
+        viewport.stop_cine()
+
+
+def show_about(parent: QWidget) -> None:
+    """Help → About RadAssist."""
+    try:
+        release = version("radassist")
+    except PackageNotFoundError:
+        release = "development"
+    QMessageBox.about(
+        parent,
+        "About RadAssist",
+        f"<b>RadAssist</b> {release}<br>An offline radiology reading workstation.<br>"
+        "Not for primary diagnosis unless your site has validated it.",
+    )
+
+
+def list_shortcuts(menus: dict[str, QMenu]) -> list[tuple[str, str, str]]:
+    """(group, keys, description) for every menu action with keys, then the viewer's."""
+    entries: list[tuple[str, str, str]] = []
+    seen: set[tuple[str, str]] = set()
+
+    def walk(menu: QMenu, group: str) -> None:
+        for action in menu.actions():
+            submenu = action.menu()
+            if isinstance(submenu, QMenu):
+                walk(submenu, group)
+                continue
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if not keys or action.isSeparator():
+                continue
+            description = action.text().replace("&", "").replace("…", "").strip()
+            if (keys, description) in seen:
+                continue
+            seen.add((keys, description))
+            entries.append((group, keys, description))
+
+    for title, menu in menus.items():
+        walk(menu, title)
+    for keys, description in VIEWPORT_SHORTCUTS:
+        if (keys, description) not in seen:
+            entries.append(("Viewer", keys, description))
+            seen.add((keys, description))
+    return entries + READING_SHORTCUTS
+
+
+def _viewport_key_tokens() -> set[str]:
+    """Every key named in :data:`VIEWPORT_SHORTCUTS`, lower case ("r", "shift+r", ...)."""
+    tokens: set[str] = set()
+    for keys, _ in VIEWPORT_SHORTCUTS:
+        for part in re.split(r" / |, | or |…", keys):
+            tokens.add(part.strip().lower())
+    return tokens
