@@ -20,13 +20,14 @@ needed, so that importing this module costs the window nothing at start-up.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from core.errors import DicomError, RadAssistError
 from core.report.document import (
     SECTION_ORDER,
+    Origin,
     Report,
     ReportContext,
     ReportStateError,
@@ -251,6 +252,42 @@ class ReportSession:
     def signing_blockers(self) -> tuple[str, ...]:
         """What stands in the way of signing now, one line each."""
         return self._report.signing_blockers(self.conflict_lines())
+
+    def draft_language(self, mode: str, chosen: str) -> str:
+        """The language a draft of ``mode`` writes: a whole report the ``chosen`` one; a
+        rewrite or an impression the report's own."""
+        if mode not in DRAFT_MODES:
+            raise ValueError(f"mode must be one of {DRAFT_MODES}, found {mode!r}")
+        return chosen if mode == "report" else self._report.language
+
+    @property
+    def draft_replaces_work(self) -> bool:
+        """A whole new draft would replace text a person wrote or reviewed (unreviewed
+        engine text alone is replaced without asking)."""
+        return any(s.origin is Origin.PERSON or s.reviewed for s in self._report.sentences())
+
+    def rewrite_range(self, sentence_ids: Collection[str]) -> tuple[Section, int, int] | None:
+        """The sentences a rewrite of ``sentence_ids`` replaces: ``(section, i, j)``, every
+        sentence of the section from the first of them to the last.
+
+        None when they lie in more than one section (a rewrite stays in one).
+
+        Raises
+        ------
+        ValueError
+            No sentence ids.
+        KeyError
+            An id is not the report's.
+        """
+        if not sentence_ids:
+            raise ValueError("a rewrite needs at least one sentence")
+        report = self._report
+        sections = {report.find_sentence(i)[0] for i in sentence_ids}
+        if len(sections) != 1:
+            return None
+        section = sections.pop()
+        indices = [i for i, s in enumerate(report.sections[section]) if s.id in sentence_ids]
+        return section, indices[0], indices[-1] + 1
 
     # -- changing -------------------------------------------------------------------------
 

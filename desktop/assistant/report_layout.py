@@ -2,7 +2,9 @@
 
 Qt-free on purpose (the widget gathers keys and paints; this module decides what the
 text means). The editor holds one plain text: a heading line per section, in
-:data:`~core.report.document.SECTION_ORDER`, each followed by that section's text.
+:data:`~core.report.document.SECTION_ORDER`, each followed by that section's text. The
+headings are core's (:data:`~core.report.document.SECTION_HEADINGS`, their one owner),
+shown in capitals.
 :func:`render_report` writes it from a :class:`~core.report.document.Report`;
 :func:`parse_editor_text` reads what a person left in it back into section texts (for
 :meth:`Report.with_section_text`); :func:`locate_sentences` finds each sentence of the
@@ -16,45 +18,27 @@ UTF-16 positions a QTextDocument counts in (they differ only past the BMP).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from core.report.document import SECTION_ORDER, Report, Section
+from core.report.document import SECTION_HEADINGS, SECTION_ORDER, Report, Section
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "HEADINGS",
     "SentenceSpan",
+    "heading_line",
     "heading_line_numbers",
+    "local_time",
     "locate_sentences",
     "parse_editor_text",
     "render_report",
     "section_body_ranges",
+    "section_title",
     "utf16_offsets",
 ]
 
-#: The heading line of each section, per report language.
-HEADINGS: Final[Mapping[str, Mapping[Section, str]]] = {
-    "en": {
-        Section.CLINICAL_INFORMATION: "CLINICAL INFORMATION",
-        Section.TECHNIQUE: "TECHNIQUE",
-        Section.COMPARISON: "COMPARISON",
-        Section.FINDINGS: "FINDINGS",
-        Section.IMPRESSION: "IMPRESSION",
-        Section.RECOMMENDATIONS: "RECOMMENDATIONS",
-    },
-    "zh-CN": {
-        Section.CLINICAL_INFORMATION: "临床信息",
-        Section.TECHNIQUE: "检查技术",
-        Section.COMPARISON: "对比",
-        Section.FINDINGS: "影像所见",
-        Section.IMPRESSION: "诊断意见",
-        Section.RECOMMENDATIONS: "建议",
-    },
-}
 _ADDENDUM: Final = {"en": "ADDENDUM", "zh-CN": "补充报告"}
 
 
@@ -68,8 +52,25 @@ class SentenceSpan:
     end: int
 
 
-def _headings(language: str) -> Mapping[Section, str]:
-    return HEADINGS.get(language, HEADINGS["en"])
+def section_title(section: Section, language: str) -> str:
+    """A section's heading as core writes it (:data:`~core.report.document.SECTION_HEADINGS`).
+
+    The report's language, English for one core has no headings for.
+    """
+    return SECTION_HEADINGS.get(language, SECTION_HEADINGS["en"])[Section(section)]
+
+
+def heading_line(section: Section, language: str) -> str:
+    """A section's heading line in the editor: core's heading, in capitals.
+
+    Capitals are how the editor shows a heading (a reading workstation's report), not
+    another name for it; Chinese has no case and reads as core writes it.
+    """
+    return section_title(section, language).upper()
+
+
+def _headings(language: str) -> dict[Section, str]:
+    return {section: heading_line(section, language) for section in SECTION_ORDER}
 
 
 def _heading_key(line: str) -> str:
@@ -77,7 +78,8 @@ def _heading_key(line: str) -> str:
     return line.strip().rstrip(":：").strip().casefold()
 
 
-def _local_time(stamp: str) -> str:
+def local_time(stamp: str) -> str:
+    """An ISO time stamp as local "YYYY-MM-DD HH:MM" (the stamp itself when unreadable)."""
     try:
         return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
     except ValueError:
@@ -94,7 +96,7 @@ def render_report(report: Report) -> str:
     text = "\n\n".join(blocks)
     for addendum in report.addenda:
         title = _ADDENDUM.get(report.language, _ADDENDUM["en"])
-        text += f"\n\n{title} — {addendum.author}, {_local_time(addendum.signed_at)}\n"
+        text += f"\n\n{title} — {addendum.author}, {local_time(addendum.signed_at)}\n"
         text += addendum.text
     return text
 
@@ -107,8 +109,8 @@ def heading_line_numbers(text: str, language: str) -> dict[int, Section]:
     """
     names: dict[str, Section] = {}
     for lang in (language, "en"):
-        for section, heading in _headings(lang).items():
-            names.setdefault(_heading_key(heading), section)
+        for named, heading in _headings(lang).items():
+            names.setdefault(_heading_key(heading), named)
     found: dict[int, Section] = {}
     seen: set[Section] = set()
     for number, line in enumerate(text.split("\n")):

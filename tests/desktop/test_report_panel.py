@@ -25,6 +25,7 @@ from pytestqt.qtbot import QtBot
 
 from core.paths import export_dir
 from core.report.document import (
+    SECTION_HEADINGS,
     FindingFact,
     Origin,
     Report,
@@ -42,7 +43,6 @@ from desktop.assistant.report_dialogs import (
     SigningBlockedDialog,
 )
 from desktop.assistant.report_layout import (
-    HEADINGS,
     locate_sentences,
     parse_editor_text,
     render_report,
@@ -51,6 +51,11 @@ from desktop.assistant.report_panel import ReportPanel
 from desktop.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+# The editor's heading lines: core's headings (their one owner), in capitals.
+HEADINGS = {
+    language: [heading.upper() for heading in headings.values()]
+    for language, headings in SECTION_HEADINGS.items()
+}
 UID = "1.2.826.0.1.3680043.10.543.5.1"
 SIGNER = "Dr A. Reader"
 WAIT_MS = 20_000
@@ -178,7 +183,7 @@ def test_the_layout_round_trips_sections_and_finds_sentences() -> None:
     )
     report = report.with_sentences(Section.IMPRESSION, [Sentence("Nodule.", Origin.TEMPLATE)])
     text = render_report(report)
-    assert [line for line in text.split("\n") if line.isupper()] == list(HEADINGS["en"].values())
+    assert [line for line in text.split("\n") if line.isupper()] == HEADINGS["en"]
     parsed = parse_editor_text(text, "en")
     assert parsed[Section.FINDINGS] == "There is a nodule. No effusion."
     assert parsed[Section.IMPRESSION] == "Nodule."
@@ -207,7 +212,7 @@ def test_the_layout_round_trips_sections_and_finds_sentences() -> None:
 def test_a_new_study_shows_six_empty_sections_and_a_draft_state(panel: ReportPanel) -> None:
     panel.open_study(_study())
     lines = panel.editor_text().split("\n")
-    assert [line for line in lines if line] == list(HEADINGS["en"].values())
+    assert [line for line in lines if line] == HEADINGS["en"]
     assert panel.state_label.text() == "Draft — revision 0, saved"
     assert not panel.editor.isReadOnly()
     assert not panel.sign_button.isEnabled() and not panel.export_button.isEnabled()
@@ -221,9 +226,7 @@ def test_an_empty_draft_takes_the_chosen_language(qtbot: QtBot, panel: ReportPan
     panel.open_study(_study())
     panel.language_combo.setCurrentIndex(1)  # 中文
     assert panel.report is not None and panel.report.language == "zh-CN"
-    assert [line for line in panel.editor_text().split("\n") if line] == list(
-        HEADINGS["zh-CN"].values()
-    )
+    assert [line for line in panel.editor_text().split("\n") if line] == HEADINGS["zh-CN"]
     _commit(qtbot, panel, Section.FINDINGS, "心影不大。")
     panel.language_combo.setCurrentIndex(0)  # written: it stays Chinese until a new draft
     assert panel.report is not None and panel.report.language == "zh-CN"
@@ -974,9 +977,8 @@ def test_language_model_errors_are_shown_in_the_panel(
     assert str(missing) in blocker.args[0] or missing.name in blocker.args[0]
     assert panel.status_label.text().startswith("The language model could not write:")
     assert not panel.is_drafting and not panel.editor.isReadOnly()
-    assert [line for line in panel.editor_text().split("\n") if line] == list(
-        HEADINGS["en"].values()
-    )  # the editor as it was
+    # The editor as it was.
+    assert [line for line in panel.editor_text().split("\n") if line] == HEADINGS["en"]
 
     pickle_only = make_pickle_only_model(tmp_path / "pickle-lm")
     settings.report_model_folder = str(pickle_only)
