@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 #: What the fork server imports before it forks anything (core.child_setup first).
+# (build.spec bundles every core module, so PyInstaller need not see an import of it.)
 _preload: list[str] = ["core.child_setup"]
 _preload_lock = threading.Lock()
 
@@ -52,11 +53,6 @@ def child_context(preload: Sequence[str] = ()) -> Any:
         _preload.extend(name for name in preload if name not in _preload)
         context.set_forkserver_preload(list(_preload))
     return context
-
-
-def _for_bundlers() -> None:  # pragma: no cover - never called
-    # The fork server imports core.child_setup by name: this import lets PyInstaller see it.
-    import core.child_setup  # noqa: F401
 
 
 _watching = [False]

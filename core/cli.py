@@ -57,7 +57,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.analysis.explain import METHODS  # numpy only: no torch at start-up
+    from core.analysis.heatmaps import METHODS  # numpy only: no torch at start-up
 
     parser = _Parser(prog="radassist", description="RadAssist headless commands")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -545,7 +545,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _print_analysis(outputs: list[dict[str, Any]]) -> None:
-    from core.analysis.explain import METHODS
+    from core.analysis.heatmaps import METHODS
     from core.analysis.perturb import Faithfulness
 
     banners = {o["model"].get("disclaimer") for o in outputs} - {None}

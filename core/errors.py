@@ -88,5 +88,12 @@ class UnsupportedTransferSyntaxError(PixelDataError):
     """No installed decoder handles the file's transfer syntax."""
 
 
-class GeometryError(RadAssistError):
-    """Slices cannot be put into a volume (no orientation, inconsistent sizes...)."""
+def describe_error(error: BaseException) -> str:
+    """One line for the user: our errors say it all, others name their type.
+
+    The one owner of how an error is shown in a status line, banner or dialog (the
+    window, the AI and report panels, the report workflow).
+    """
+    if isinstance(error, RadAssistError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

@@ -11,8 +11,11 @@ import os
 import stat
 import sys
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
+
+from core.errors import UsageError
 
 #: Files that may hold patient data (exports, settings listing studies): owner-only.
 PRIVATE_FILE_MODE: Final = 0o600
@@ -43,6 +46,40 @@ def export_dir() -> Path:
     left it open): exports identify the patient (house rule 8).
     """
     return make_private_dir(user_data_dir() / "exports", tighten=True)
+
+
+def export_folder_for(
+    out_dir: str | os.PathLike[str] | None,
+    source_folders: Iterable[str | os.PathLike[str]] = (),
+) -> Path:
+    """The folder an export may be written to: the one rule of house rule 6.
+
+    ``out_dir`` (default :func:`export_dir`) unless it is, or lies inside, one of
+    ``source_folders`` (the folders of the study's source files): those are read-only
+    to the app, so the export is refused, never moved elsewhere behind the user's back.
+    The app's own export folder is always allowed, even when a study was opened from a
+    folder above it (a home folder). The folder is created owner-only.
+
+    Raises
+    ------
+    UsageError
+        ``out_dir`` is inside a source folder.
+    OSError
+        The folder cannot be created.
+    """
+    if out_dir is None:
+        return export_dir()
+    if not isinstance(out_dir, str | os.PathLike):
+        raise TypeError(f"out_dir must be a path or None, found {type(out_dir).__name__}")
+    folder = Path(out_dir).expanduser().resolve()
+    for source_folder in source_folders:
+        source = Path(source_folder).expanduser().resolve()
+        if folder == source or source in folder.parents:
+            raise UsageError(
+                f"refusing to export into {folder}: it is inside the source folder {source}; "
+                "source folders are read-only (choose another folder or the export folder)"
+            )
+    return make_private_dir(folder)
 
 
 def make_private_dir(path: str | os.PathLike[str], *, tighten: bool = False) -> Path:

@@ -39,9 +39,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.errors import CancelledError, DicomError, RadAssistError
+from core.errors import CancelledError, RadAssistError, UsageError, describe_error
 from core.jobs import CancelToken, Progress
-from core.paths import demo_study_dir, export_dir
+from core.paths import demo_study_dir, export_dir, export_folder_for
 from desktop import workers
 from desktop.assistant.ai_panel import AIPanel
 from desktop.assistant.report_dialogs import ReportingSettingsDialog
@@ -52,6 +52,7 @@ from desktop.dialogs.models_dialog import ModelsDialog
 from desktop.dialogs.shortcuts import ShortcutsDialog
 from desktop.dialogs.tag_browser import TagBrowserDialog
 from desktop.install_status import InstallStatus
+from desktop.mime import SERIES_MIME_TYPE
 from desktop.notifications import NotificationArea
 from desktop.reading_keys import ReadingKeys
 from desktop.settings import LAYOUTS, Settings
@@ -74,7 +75,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["SERIES_MIME", "TOOLS", "MainWindow"]
 
 #: Mime type of a series dragged from the browser (payload: the series key, utf-8).
-SERIES_MIME = "application/x-radassist-series"
+SERIES_MIME = SERIES_MIME_TYPE  # the name the tests and older code use
 
 
 def _scan_job(path: str, token: CancelToken) -> Generator[Progress, None, StudyIndex]:
@@ -491,33 +492,21 @@ class MainWindow(QMainWindow):
         target = Path(path) if path is not None else _unique(export_dir() / _export_name())
         if target.suffix.lower() != ".png":
             target = target.with_name(target.name + ".png")
-        if self._is_inside_study(target):
-            moved = _unique(export_dir() / target.name)
-            self.notifications.notify(
-                f"Exports are not written into the study folder; saved to {moved} instead.",
-                level="info",
-                timeout_ms=8000,
+        study = Path(self.study_path) if self.study_path is not None else None
+        try:  # the one rule of where exports may go (house rule 6)
+            export_folder_for(
+                target.parent, [study if study.is_dir() else study.parent] if study else []
             )
-            target = moved
+        except (UsageError, OSError) as exc:
+            self.notifications.notify(describe_error(exc), level="error")
+            return None
         image = viewport.grab_view()
-        target.parent.mkdir(parents=True, exist_ok=True)
         if image.isNull() or not image.save(str(target)):  # PNG, from the suffix
             self.notifications.notify(f"The view could not be saved to {target}.", level="error")
             return None
         self.status_label.setText(f"Exported the view to {target}")
         logger.info("exported a view (%dx%d)", image.width(), image.height())
         return target
-
-    def _is_inside_study(self, target: Path) -> bool:
-        if self.study_path is None:
-            return False
-        root = Path(self.study_path)
-        root = root if root.is_dir() else root.parent
-        try:
-            target.resolve().relative_to(root.resolve())
-        except ValueError:
-            return False
-        return True
 
     def ask_and_export_view(self) -> None:
         """File → Export View as PNG: ask where (in the export folder by default), export."""
@@ -684,7 +673,7 @@ class MainWindow(QMainWindow):
                 self.status_label.setText("Reading the study was cancelled")
             return
         self.notifications.notify(
-            f"The study could not be read: {_describe_error(error)}", level="error"
+            f"The study could not be read: {describe_error(error)}", level="error"
         )
         self.status_label.setText("The study could not be read")
 
@@ -723,7 +712,7 @@ class MainWindow(QMainWindow):
                 self.status_label.setText("Loading was cancelled")
             return
         self.notifications.notify(
-            f"{_describe_series(load.series)} could not be loaded: {_describe_error(error)}",
+            f"{_describe_series(load.series)} could not be loaded: {describe_error(error)}",
             level="error",
         )
 
@@ -795,12 +784,6 @@ def _describe_series(series: SeriesRecord) -> str:
     number = f"series {series.series_number}" if series.series_number is not None else "series"
     description = f" ({series.description})" if series.description else ""
     return f"{series.modality} {number}{description}"
-
-
-def _describe_error(error: BaseException) -> str:
-    if isinstance(error, DicomError | RadAssistError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
 
 
 def _export_name() -> str:

@@ -68,6 +68,8 @@ class MethodFigures:
     silent: int = 0
     drops: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    #: label -> [hits, findings]: which findings a method cannot point at.
+    by_label: dict[str, list[int]] = field(default_factory=dict)
 
     def pointing(self, size: str | None = None) -> float:
         sizes = SIZES if size is None else (size,)
@@ -93,6 +95,9 @@ class MethodFigures:
             if self.drops
             else None,
             "seconds_per_finding": round(self.seconds / self.total, 4) if self.total else None,
+            "by_label": {
+                label: {"hits": h, "findings": n} for label, (h, n) in self.by_label.items()
+            },
         }
 
 
@@ -120,6 +125,8 @@ def evaluate(
                 size = size_class(lesion.radius, side)
                 mine = figures[method]
                 mine.findings[size] += 1
+                tally = mine.by_label.setdefault(lesion.label, [0, 0])
+                tally[1] += 1
                 if finding.heatmap_peak is None:
                     # No map: refused as flat, with its reason -- or silently missing.
                     if finding.explanation_note is not None:
@@ -132,6 +139,7 @@ def evaluate(
                 row, col = finding.heatmap_peak
                 distance = math.hypot(row - lesion.center[0], col - lesion.center[1])
                 mine.hits[size] += distance <= lesion.radius
+                tally[0] += distance <= lesion.radius
     return figures
 
 
@@ -163,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", type=int, default=0)
     parser.add_argument("--method", action="append", choices=tuple(METHODS))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model", type=Path, default=PACKAGE_DIR, help="package folder")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
         "--write",
@@ -175,13 +184,20 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
-    figures = evaluate(range(args.start, args.start + args.count), args.method or tuple(METHODS))
+    figures = evaluate(
+        range(args.start, args.start + args.count),
+        args.method or tuple(METHODS),
+        folder=args.model,
+    )
     if args.json:
         print(json.dumps({m: f.to_json() for m, f in figures.items()}, indent=1))
     else:
         seconds = time.perf_counter() - started
         print(f"{args.count} unseen radiographs (split {SPLIT!r}), {seconds:.0f} s")
         print(format_figures(figures))
+        for method, f in figures.items():
+            labels = ", ".join(f"{label} {h}/{n}" for label, (h, n) in sorted(f.by_label.items()))
+            print(f"{METHODS[method]} by label: {labels}")
     if args.write:
         record = {
             "split": SPLIT,
@@ -189,8 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             "count": args.count,
             "methods": {m: f.to_json() for m, f in figures.items()},
         }
-        (PACKAGE_DIR / RECORD_NAME).write_text(json.dumps(record, indent=1) + "\n", "utf-8")
-        print(f"wrote {PACKAGE_DIR / RECORD_NAME}")
+        (args.model / RECORD_NAME).write_text(json.dumps(record, indent=1) + "\n", "utf-8")
+        print(f"wrote {args.model / RECORD_NAME}")
     below = [
         m
         for m, f in figures.items()

@@ -87,8 +87,9 @@ INTENDED_USE: Final = (
 def code_fingerprint(size: int = INPUT_SIZE) -> str:
     """Hash of the code that makes the cached tensors; a change invalidates the cache."""
     digest = hashlib.sha256()
-    for rel in ("scripts/demo_data.py", "core/synthetic.py", "core/analysis/preprocess.py"):
-        digest.update((ROOT / rel).read_bytes())
+    synthetic = sorted((ROOT / "core" / "synthetic").glob("*.py"))
+    for path in (ROOT / "scripts/demo_data.py", *synthetic, ROOT / "core/analysis/preprocess.py"):
+        digest.update(path.read_bytes())
     digest.update(f"{size}".encode())
     return digest.hexdigest()[:12]
 

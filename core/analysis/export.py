@@ -375,7 +375,8 @@ def export_analysis(
         The analysed image. A path is read here, read-only: its header in this
         process, its pixels in a decoder worker (house rule 4).
     out_dir : str or Path, optional
-        Default :func:`core.paths.export_dir`.
+        Default :func:`core.paths.export_dir`; refused inside the source's folder
+        (:func:`core.paths.export_folder_for`).
     display : numpy.ndarray, optional
         The analysed frame as displayed, under the heatmaps (see
         :func:`make_heatmap_image`); then ``source`` needs no pixel data.
@@ -393,9 +394,13 @@ def export_analysis(
     from pydicom import Dataset
     from pydicom.uid import generate_uid
 
-    from core.paths import export_dir, make_private_dir, write_private
+    from core.paths import export_folder_for, write_private
 
     result = _check_result(result)
+    # House rule 6: never into the folder the analysed file came from.
+    folder = export_folder_for(
+        out_dir, [Path(source).parent] if isinstance(source, str | PathLike) else []
+    )
     if isinstance(source, str | PathLike):
         from core.dicom.isolated_read import read_display_frame, read_header
         from core.dicom.records import FileRef
@@ -406,7 +411,6 @@ def export_analysis(
             display = read_display_frame(ref, result.frame)
     if not isinstance(source, Dataset):
         raise TypeError(f"source must be a Dataset or a path, found {type(source).__name__}")
-    folder = make_private_dir(Path(out_dir) if out_dir is not None else export_dir())
     heatmap_series = generate_uid()
     images = []
     paths = []

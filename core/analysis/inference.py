@@ -40,9 +40,7 @@ rest, on disk).
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -53,14 +51,23 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from core.analysis.applicability import (
-    ImageFacts,
-    check_applicability,
-    facts_from_dataset,
-    facts_from_records,
+from core.analysis.applicability import ImageFacts, check_applicability, facts_from_dataset
+from core.analysis.explain import Explanation, compute_explanations
+from core.analysis.heatmaps import METHODS, project_heatmap
+from core.analysis.image import (
+    AnalysisImage,
+    analysis_image_from_record,
+    apply_monochrome1_correction,
+    find_value_range,
+    read_analysis_image,
 )
-from core.analysis.explain import METHODS
-from core.analysis.manifest import DEMO_BANNER, ModelManifest, ModelPackage
+from core.analysis.manifest import DEMO_BANNER, ModelPackage
+from core.analysis.models import (
+    LoadedModel,
+    clear_loaded_models,
+    load_model,
+    resolve_package,
+)
 from core.analysis.perturb import Faithfulness, choose_baseline
 from core.analysis.preprocess import apply_preprocessing
 from core.analysis.result_cache import (
@@ -70,21 +77,21 @@ from core.analysis.result_cache import (
     lookup_result,
     store_result,
 )
-from core.errors import UsageError
+from core.dicom.records import FileRef
+from core.errors import DicomReadError, UsageError
 from core.jobs import CancelToken, Job, Progress
 
 if TYPE_CHECKING:
     import torch
-    from pydicom import Dataset
 
-    from core.analysis.explain import Explanation
     from core.analysis.registry import ModelRegistry
-    from core.dicom.records import FileRef, InstanceRecord, PatientRecord, StudyRecord
 
 logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float32]
 
+# The analysis image (core.analysis.image) and model loading (core.analysis.models)
+# are re-exported: this is where callers have always found them.
 __all__ = [
     "HEATMAP_METHODS",
     "AnalysisImage",
@@ -98,6 +105,7 @@ __all__ = [
     "apply_monochrome1_correction",
     "clear_caches",
     "decide_verdict",
+    "find_value_range",
     "load_model",
     "read_analysis_image",
     "resolve_package",
@@ -106,8 +114,6 @@ __all__ = [
 
 #: Heatmap methods :func:`analyze_image` knows (None: no heatmaps): explain.METHODS' keys.
 HEATMAP_METHODS: Final = tuple(METHODS)
-
-_MEMORY_MODELS: Final = 3
 
 
 class Verdict(StrEnum):
@@ -231,352 +237,6 @@ class AnalysisResult:
         raise KeyError(f"no finding for label {label!r} in {self.model_display_name}")
 
 
-@dataclass(frozen=True, eq=False)
-class AnalysisImage:
-    """The image a model reads, with what the gate and the cache need.
-
-    Attributes
-    ----------
-    values : numpy.ndarray
-        ``(rows, cols)`` modality-LUT values, MONOCHROME1 corrected (bright = dense),
-        or ``(rows, cols, 3)`` RGB.
-    bits_stored : int
-        Bits Stored (0028,0101): TorchXRayVision's normalisation divides by
-        ``2**bits_stored - 1``.
-    facts : ImageFacts
-        Modality, body part, view position and age, for the gate.
-    sop_instance_uid : str or None
-        Cache key (no caching when None).
-    frame : int
-        Frame number from 0.
-    source : str
-        File name for messages (never patient data).
-    """
-
-    values: npt.NDArray[Any] = field(repr=False)
-    bits_stored: int
-    facts: ImageFacts = field(default_factory=ImageFacts)
-    sop_instance_uid: str | None = None
-    frame: int = 0
-    source: str = ""
-
-
-# --------------------------------------------------------------------------- image input
-
-
-def apply_monochrome1_correction(
-    values: npt.NDArray[Any], value_range: tuple[float, float]
-) -> npt.NDArray[Any]:
-    """Turn MONOCHROME1 values round so that higher means brighter (PS3.3 C.7.6.3.1.2).
-
-    MONOCHROME1 shows the minimum value white. The viewer inverts after VOI; a
-    model trained on MONOCHROME2 images needs the values themselves mirrored within
-    the range the pixels can take: ``low + high - values``. For a synthetic
-    MONOCHROME1 image stored as ``2**bits - 1 - v`` this gives back ``v``.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        Modality-LUT values.
-    value_range : (float, float)
-        Lowest and highest value the modality LUT can give for the stored range
-        (see :func:`find_value_range`).
-
-    Returns
-    -------
-    numpy.ndarray
-        Same shape; integer input stays integer when the result fits its dtype.
-    """
-    if not isinstance(values, np.ndarray):
-        raise TypeError(f"values must be a numpy array, found {type(values).__name__}")
-    if values.dtype.kind not in "biuf":
-        raise TypeError(f"values must be numeric, found dtype {values.dtype}")
-    low, high = (float(v) for v in value_range)
-    if not low <= high:
-        raise ValueError(f"value_range must be (low, high) with low <= high, found {value_range}")
-    total = low + high
-    if values.dtype.kind in "iu" and float(total).is_integer():
-        info = np.iinfo(values.dtype)
-        lo = total - float(values.max()) if values.size else total
-        hi = total - float(values.min()) if values.size else total
-        if info.min <= lo and hi <= info.max:
-            mirrored: npt.NDArray[Any] = (np.int64(int(total)) - values).astype(values.dtype)
-            return mirrored
-    floats: npt.NDArray[np.float32] = np.float32(total) - values.astype(np.float32)
-    return floats
-
-
-def find_value_range(
-    bits_stored: int, pixel_representation: int, slope: float = 1.0, intercept: float = 0.0
-) -> tuple[float, float]:
-    """The modality values a linear rescale gives for the whole stored range.
-
-    Stored values span ``0 .. 2**bits - 1`` (unsigned) or ``-2**(bits-1) ..
-    2**(bits-1) - 1`` (signed, Pixel Representation 1; PS3.3 C.7.6.3.1).
-    """
-    if isinstance(bits_stored, bool) or not isinstance(bits_stored, int | np.integer):
-        raise TypeError(f"bits_stored must be an int, found {type(bits_stored).__name__}")
-    if not 1 <= bits_stored <= 32:
-        raise ValueError(f"bits_stored must be 1..32, found {bits_stored}")
-    if pixel_representation not in (0, 1):
-        raise ValueError(f"pixel_representation must be 0 or 1, found {pixel_representation!r}")
-    if pixel_representation:
-        stored = (-(2 ** (bits_stored - 1)), 2 ** (bits_stored - 1) - 1)
-    else:
-        stored = (0, 2**bits_stored - 1)
-    ends = sorted(v * float(slope) + float(intercept) for v in stored)
-    return ends[0], ends[1]
-
-
-def _range_from_dataset(ds: Dataset, frame: int, source: str) -> tuple[float, float]:
-    from core.dicom.pixels import modality_lut_for
-
-    bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 16)
-    representation = int(ds.get("PixelRepresentation") or 0)
-    lut = modality_lut_for(ds, frame, source=source)
-    if lut.table is not None:
-        return float(min(lut.table)), float(max(lut.table))
-    return find_value_range(bits, representation, lut.slope, lut.intercept)
-
-
-def read_analysis_image(
-    ds: Dataset, frame: int = 0, *, source: str = "", facts: ImageFacts | None = None
-) -> AnalysisImage:
-    """The image a model reads from a dataset: modality values, MONOCHROME1 corrected.
-
-    Parameters
-    ----------
-    ds : pydicom.Dataset
-        With pixel data.
-    frame : int, optional
-        Frame number from 0.
-    source : str, optional
-        File name for messages.
-    facts : ImageFacts, optional
-        Gate facts; by default from the dataset
-        (:func:`~core.analysis.applicability.facts_from_dataset`).
-
-    Raises
-    ------
-    PixelDataError, UnsupportedTransferSyntaxError
-        The pixels cannot be decoded.
-    """
-    from core.dicom.pixels import is_inverted, read_frame_values
-
-    values = read_frame_values(ds, frame, source=source)
-    if values.ndim == 2 and is_inverted(ds):
-        values = apply_monochrome1_correction(values, _range_from_dataset(ds, frame, source))
-    bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 8)
-    uid = str(ds.get("SOPInstanceUID") or "") or None
-    return AnalysisImage(
-        values=values,
-        bits_stored=bits,
-        facts=facts if facts is not None else facts_from_dataset(ds),
-        sop_instance_uid=uid,
-        frame=frame,
-        source=source,
-    )
-
-
-def analysis_image_from_record(
-    values: npt.NDArray[Any],
-    instance: InstanceRecord,
-    frame: int = 0,
-    *,
-    study: StudyRecord | None = None,
-    patient: PatientRecord | None = None,
-) -> AnalysisImage:
-    """The image a model reads from values the viewer already holds (a loaded volume).
-
-    ``values`` are the frame's modality-LUT values as :func:`core.dicom.volume.load_series`
-    gives them (not inverted); MONOCHROME1 is corrected here from the index record
-    (a Modality LUT Sequence needs the header, which is read then, without pixels).
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        ``(rows, cols)`` modality values of the frame (``volume.array[i]``).
-    instance : InstanceRecord
-        The frame's instance (``volume.geometry.frames[i].instance``).
-    frame : int, optional
-        Frame number within the instance (``volume.geometry.frames[i].frame``).
-    study, patient : optional
-        For the patient's age at the study (the gate's minimum age).
-    """
-    if not isinstance(values, np.ndarray):
-        raise TypeError(f"values must be a numpy array, found {type(values).__name__}")
-    if values.ndim == 2 and values.shape != (instance.rows, instance.columns):
-        raise ValueError(
-            f"values have shape {values.shape} but {instance.ref.display_name} has "
-            f"{instance.rows} x {instance.columns} pixels"
-        )
-    if not 0 <= frame < max(1, instance.number_of_frames):
-        raise ValueError(f"frame {frame} is outside 0..{instance.number_of_frames - 1}")
-    if values.ndim == 2 and instance.photometric_interpretation.strip().upper() == "MONOCHROME1":
-        if instance.complex_modality_lut:
-            from pydicom import dcmread
-
-            with instance.ref.open() as stream:
-                header = dcmread(stream, force=True, stop_before_pixels=True)
-            value_range = _range_from_dataset(header, frame, instance.ref.display_name)
-        else:
-            info = instance.frames[min(frame, len(instance.frames) - 1)]
-            value_range = find_value_range(
-                instance.bits_stored,
-                instance.pixel_representation,
-                info.rescale_slope,
-                info.rescale_intercept,
-            )
-        values = apply_monochrome1_correction(values, value_range)
-    return AnalysisImage(
-        values=values,
-        bits_stored=instance.bits_stored,
-        facts=facts_from_records(instance, study, patient),
-        sop_instance_uid=instance.sop_instance_uid or None,
-        frame=frame,
-        source=instance.ref.display_name,
-    )
-
-
-# --------------------------------------------------------------------------- models
-
-
-@dataclass(frozen=True, eq=False)
-class LoadedModel:
-    """A verified package with its network built, weights loaded, ready to run.
-
-    Attributes
-    ----------
-    package : ModelPackage
-    network : torch.nn.Module
-        In eval mode, parameters frozen, channels-last memory format.
-    visible_indices : tuple of int
-        Output indices of the labels the model was trained for (manifest order).
-    """
-
-    package: ModelPackage
-    network: Any = field(repr=False)
-    visible_indices: tuple[int, ...]
-
-    @property
-    def manifest(self) -> ModelManifest:
-        return self.package.manifest
-
-    @property
-    def sha256(self) -> str:
-        return self.package.sha256
-
-    def run_features(self, tensor: FloatArray) -> torch.Tensor:
-        """The last feature maps (after their ReLU) for one preprocessed ``(C, H, W)`` input.
-
-        Runs in inference mode, channels-last; the result is an ordinary tensor
-        (cloned out of inference mode) that autograd may use for Grad-CAM.
-        """
-        import torch
-
-        batch = torch.from_numpy(np.ascontiguousarray(tensor, dtype=np.float32)[None])
-        batch = batch.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode():
-            features = self.network.forward_features(batch)
-        normal: torch.Tensor = features.clone()
-        return normal
-
-    def predict(self, tensor: FloatArray) -> npt.NDArray[np.float64]:
-        """Probabilities (sigmoid of the logits) of every output for one input."""
-        import torch
-
-        with torch.inference_mode():
-            logits = self.network.forward_head(self.run_features(tensor))
-        return torch.sigmoid(logits[0]).double().numpy()
-
-
-_model_lock = threading.Lock()
-_models: OrderedDict[str, LoadedModel] = OrderedDict()
-
-
-def resolve_package(
-    model_ref: LoadedModel | ModelPackage | str | PathLike[str],
-    registry: ModelRegistry | None = None,
-) -> ModelPackage:
-    """The verified package a reference names: a package, a name, or a folder.
-
-    Raises
-    ------
-    ModelPackageError
-        Not found, or refused (hash, pickle, manifest, label count).
-    """
-    if isinstance(model_ref, LoadedModel):
-        return model_ref.package
-    if isinstance(model_ref, ModelPackage):
-        if model_ref.verified:
-            return model_ref
-        from core.analysis.manifest import verify_package
-
-        return verify_package(model_ref.folder, model_ref.origin)
-    if isinstance(model_ref, str | PathLike):
-        if registry is None:
-            from core.analysis.registry import ModelRegistry
-
-            registry = ModelRegistry()
-        return registry.get(model_ref)
-    raise TypeError(
-        "model_ref must be a LoadedModel, ModelPackage, name or folder, "
-        f"found {type(model_ref).__name__}"
-    )
-
-
-def load_model(
-    model_ref: LoadedModel | ModelPackage | str | PathLike[str],
-    *,
-    registry: ModelRegistry | None = None,
-) -> LoadedModel:
-    """Build a package's network and load its weights (cached per package SHA-256).
-
-    Parameters
-    ----------
-    model_ref : ModelPackage, str or Path
-        A package (verified here if it was not), a package name, or a folder.
-    registry : ModelRegistry, optional
-        Where names are looked up (default: the bundled and user folders).
-
-    Raises
-    ------
-    ModelPackageError
-        Refused package, or weights that do not fit the network.
-    """
-    if isinstance(model_ref, LoadedModel):
-        return model_ref
-    package = resolve_package(model_ref, registry)
-    with _model_lock:
-        cached = _models.get(package.sha256)
-        if cached is not None:
-            _models.move_to_end(package.sha256)
-            return cached
-    import torch
-
-    from core.analysis.networks import build_network_for_manifest, load_weights
-
-    manifest = package.manifest
-    started = time.perf_counter()
-    network = build_network_for_manifest(manifest)
-    load_weights(network, package.weights_path)
-    network.eval()
-    network.requires_grad_(False)
-    network = network.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    visible = set(manifest.visible_labels)
-    loaded = LoadedModel(
-        package=package,
-        network=network,
-        visible_indices=tuple(i for i, label in enumerate(manifest.labels) if label in visible),
-    )
-    logger.info("loaded model %s in %.2f s", manifest.display_name, time.perf_counter() - started)
-    with _model_lock:
-        _models[package.sha256] = loaded
-        while len(_models) > _MEMORY_MODELS:
-            _models.popitem(last=False)
-    return loaded
-
-
 # --------------------------------------------------------------------------- verdicts
 
 
@@ -597,8 +257,7 @@ def decide_verdict(probability: float, threshold: float, margin: float = 0.0) ->
 
 def clear_caches(*, disk: bool = False) -> None:
     """Forget loaded models and cached results (and the disk cache when ``disk``)."""
-    with _model_lock:
-        _models.clear()
+    clear_loaded_models()
     clear_results(disk=disk)
 
 
@@ -612,8 +271,6 @@ def _result_from_entry(entry: CacheEntry, from_cache: bool) -> AnalysisResult:
         grid = entry.grids.get(item["label"])
         heatmap = peak = None
         if grid is not None and entry.geometry is not None:
-            from core.analysis.explain import project_heatmap
-
             heatmap, peak = project_heatmap(grid, entry.geometry)
         findings.append(
             Finding(
@@ -842,8 +499,6 @@ def _analyze(
     token.raise_if_cancelled()
     yield Progress(3, steps, "Running the network")
     t_fwd = time.perf_counter()
-    from core.analysis.explain import compute_explanations
-
     features = loaded.run_features(tensor)
     probabilities, head = _run_head(loaded, features)
     forward_s = time.perf_counter() - t_fwd
@@ -990,8 +645,6 @@ def analyze_dataset_file(
     PixelDataError
         Its pixels cannot be decoded (from the job).
     """
-    from core.dicom.records import FileRef
-
     if isinstance(path_or_ref, FileRef):
         ref = path_or_ref
     elif isinstance(path_or_ref, str | PathLike):
@@ -1022,8 +675,8 @@ def _analyze_file(
     use_cache: bool,
     registry: ModelRegistry | None,
 ) -> Generator[Any, None, AnalysisResult]:
+    # pydicom is imported when a file is read, never at start-up.
     from core.dicom.isolated_read import read_analysis_values, read_header
-    from core.errors import DicomReadError
 
     name = ref.display_name
     resolved = resolve_package(package, registry)

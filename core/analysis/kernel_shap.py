@@ -157,7 +157,7 @@ def _run(
     seed: int,
     token: CancelToken,
 ) -> Generator[Any, None, dict[int, FloatArray]]:
-    from core.analysis.explain import _check_indices
+    from core.analysis.heatmaps import check_class_indices as _check_indices
 
     ends = predict_probabilities(network, np.stack([array, fill]))
     indices = _check_indices(indices, int(ends.shape[1]))

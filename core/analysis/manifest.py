@@ -16,7 +16,7 @@ Manifest schema (``manifest.json``, UTF-8 JSON object)
     ``"classification"`` (multi-label, one sigmoid per label).
 ``architecture`` : str, required
     A built-in network: ``"densenet121"``, ``"densenet-small"`` or ``"resnet50"``
-    (:mod:`core.analysis.networks`).
+    (:mod:`core.analysis.architectures`, built by :mod:`core.analysis.networks`).
 ``architecture_options`` : object, optional
     Options of the architecture, e.g. ``{"growth_rate": 12, "block_config": [4, 8, 8],
     "num_init_features": 32}`` for ``"densenet-small"``; default ``{}``.
@@ -79,17 +79,18 @@ from os import PathLike
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from core.analysis.architectures import (
+    ARCHITECTURES,
+    CLASSIFIER_WEIGHT,
+    FIRST_CONV_WEIGHT,
+    check_architecture_options,
+)
 from core.analysis.errors import (
     HashMismatchError,
     ManifestError,
     ModelPackageError,
     UnsafeWeightsError,
     WeightsMismatchError,
-)
-from core.analysis.networks import (
-    ARCHITECTURES,
-    CLASSIFIER_WEIGHT,
-    check_architecture_options,
 )
 from core.model_files import has_refused_suffix, is_pickle_file, scan_model_folder
 
@@ -108,12 +109,6 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _MAX_MANIFEST_BYTES = 1 << 20
 _MAX_SAFETENSORS_HEADER = 100 << 20
-# The first weight tensor, whose second dimension is the input channel count.
-_FIRST_CONV_WEIGHT = {
-    "densenet121": "features.conv0.weight",
-    "densenet-small": "features.conv0.weight",
-    "resnet50": "conv1.weight",
-}
 
 
 @dataclass(frozen=True)
@@ -729,7 +724,7 @@ def _check_weights_header(package: ModelPackage) -> None:
             f"label count mismatch: the network has {outputs} outputs ({key} "
             f"{tensors[key][1]}) but the manifest lists {len(manifest.labels)} labels",
         )
-    conv = _FIRST_CONV_WEIGHT[manifest.architecture]
+    conv = FIRST_CONV_WEIGHT[manifest.architecture]
     if (
         conv in tensors
         and len(tensors[conv][1]) == 4

@@ -26,7 +26,9 @@ sigmoid). Its attributes ``architecture``, ``num_labels``, ``in_channels`` and
 feature map: ``"features.norm5"`` or ``"layer4"``) describe it.
 
 torch is imported inside the functions, so importing this module stays cheap
-(house rule 2); the ``nn.Module`` classes are defined on first use.
+(house rule 2); the ``nn.Module`` classes are defined on first use. The architectures
+as data (names, options, classifier and feature-layer names) are the torch-free
+:mod:`core.analysis.architectures`, which manifests are checked against.
 """
 
 from __future__ import annotations
@@ -34,11 +36,17 @@ from __future__ import annotations
 import functools
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.analysis.architectures import (
+    CLASSIFIER_WEIGHT,
+    FEATURE_LAYER,
+    check_architecture_options,
+    check_positive_int,
+)
 from core.analysis.errors import ModelPackageError, UnsafeWeightsError, WeightsMismatchError
 from core.model_files import PICKLE_SUFFIXES
 
@@ -49,97 +57,6 @@ if TYPE_CHECKING:
 
 
 logger = logging.getLogger(__name__)
-
-#: Architectures :func:`build_network` knows.
-ARCHITECTURES: tuple[str, ...] = ("densenet121", "densenet-small", "resnet50")
-
-#: The tensor whose first dimension is the number of labels, per architecture.
-CLASSIFIER_WEIGHT: Mapping[str, str] = {
-    "densenet121": "classifier.weight",
-    "densenet-small": "classifier.weight",
-    "resnet50": "fc.weight",
-}
-
-#: The module whose output (after a ReLU) is the last feature map, per architecture.
-FEATURE_LAYER: Mapping[str, str] = {
-    "densenet121": "features.norm5",
-    "densenet-small": "features.norm5",
-    "resnet50": "layer4",
-}
-
-#: Options each architecture accepts in :func:`build_network` (and a manifest's
-#: ``architecture_options``), with their defaults.
-ARCHITECTURE_OPTIONS: Mapping[str, Mapping[str, Any]] = {
-    "densenet121": {"drop_rate": 0.0},
-    "densenet-small": {
-        "growth_rate": 12,
-        "block_config": (4, 8, 8),
-        "num_init_features": 32,
-        "bn_size": 4,
-        "drop_rate": 0.0,
-    },
-    "resnet50": {},
-}
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, found {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, found {value}")
-    return value
-
-
-def check_architecture_options(architecture: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate architecture options and fill in defaults.
-
-    Parameters
-    ----------
-    architecture : str
-        One of :data:`ARCHITECTURES`.
-    options : mapping
-        Option names to values (see :data:`ARCHITECTURE_OPTIONS`).
-
-    Returns
-    -------
-    dict
-        Every option of the architecture, given or default; ``block_config`` as a tuple.
-
-    Raises
-    ------
-    TypeError, ValueError
-        Unknown architecture or option, or a value of the wrong type or range.
-    """
-    if not isinstance(architecture, str):
-        raise TypeError(f"architecture must be a str, found {type(architecture).__name__}")
-    if architecture not in ARCHITECTURE_OPTIONS:
-        raise ValueError(
-            f"unknown architecture {architecture!r}; known: {', '.join(ARCHITECTURES)}"
-        )
-    allowed = ARCHITECTURE_OPTIONS[architecture]
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise ValueError(
-            f"{architecture} takes no option(s) {', '.join(unknown)}; "
-            f"it takes: {', '.join(allowed) or 'none'}"
-        )
-    merged = {**allowed, **options}
-    for name in ("growth_rate", "num_init_features", "bn_size"):
-        if name in merged:
-            _check_positive_int(name, merged[name])
-    if "block_config" in merged:
-        blocks = merged["block_config"]
-        if isinstance(blocks, str) or not isinstance(blocks, Sequence) or not blocks:
-            raise TypeError(f"block_config must be a non-empty sequence of ints, found {blocks!r}")
-        merged["block_config"] = tuple(_check_positive_int("block_config[]", n) for n in blocks)
-    if "drop_rate" in merged:
-        rate = merged["drop_rate"]
-        if isinstance(rate, bool) or not isinstance(rate, int | float):
-            raise TypeError(f"drop_rate must be a float, found {type(rate).__name__}")
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"drop_rate must be in [0, 1), found {rate}")
-        merged["drop_rate"] = float(rate)
-    return merged
 
 
 @functools.cache
@@ -382,8 +299,9 @@ def build_network(
         Image channels the first convolution takes (1 for TorchXRayVision models,
         3 for ImageNet ones).
     **options
-        Architecture options (:data:`ARCHITECTURE_OPTIONS`), e.g. ``growth_rate=12,
-        block_config=(4, 8, 8)`` for ``"densenet-small"``.
+        Architecture options
+        (:data:`~core.analysis.architectures.ARCHITECTURE_OPTIONS`), e.g.
+        ``growth_rate=12, block_config=(4, 8, 8)`` for ``"densenet-small"``.
 
     Returns
     -------
@@ -397,8 +315,8 @@ def build_network(
         Unknown architecture or option, or a bad count.
     """
     merged = check_architecture_options(architecture, options)
-    _check_positive_int("num_labels", num_labels)
-    _check_positive_int("in_channels", in_channels)
+    check_positive_int("num_labels", num_labels)
+    check_positive_int("in_channels", in_channels)
     classes = _network_classes()
     module: nn.Module
     if architecture == "densenet121":

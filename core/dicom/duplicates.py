@@ -62,7 +62,7 @@ def check_copy_decodes(record: InstanceRecord) -> str | None:
     The reason never holds patient data: it is a :class:`~core.errors.DicomError`
     reason or an exception's type.
     """
-    from core.dicom.index import _quiet_pydicom
+    from core.dicom.headers import quiet_pydicom as _quiet_pydicom
     from core.dicom.limits import read_dataset_bounded
     from core.dicom.pixels import read_frame_values
 

@@ -21,12 +21,9 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from core.dicom.lut_types import VoiFunction, VoiPreset
 from core.dicom.records import FrameInfo
-
-if TYPE_CHECKING:
-    from core.dicom.pixels import VoiPreset
 
 __all__ = ["continuous_voi_function", "window_for_value_range", "with_continuous_windows"]
 
@@ -51,8 +48,6 @@ def window_for_value_range(
     name : str
         The preset's name.
     """
-    from core.dicom.pixels import VoiFunction, VoiPreset
-
     low, high = float(low), float(high)
     if not (math.isfinite(low) and math.isfinite(high)):
         raise ValueError(f"the range must be finite, found {low}..{high}")

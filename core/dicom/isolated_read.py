@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from pydicom import Dataset
 
     from core.analysis.applicability import ImageFacts
-    from core.analysis.inference import AnalysisImage
+    from core.analysis.image import AnalysisImage
     from core.dicom.records import FileRef
     from core.dicom.workers import Outcome
     from core.jobs import CancelToken
@@ -200,7 +200,7 @@ def _display_task(item: tuple[FileRef, int, tuple[float, float] | None]) -> npt.
 
 
 def _analysis_task(item: tuple[FileRef, int, ImageFacts | None]) -> AnalysisImage:
-    from core.analysis.inference import read_analysis_image
+    from core.analysis.image import read_analysis_image
 
     ref, frame, facts = item
     source = ref.display_name
@@ -225,7 +225,7 @@ def read_display_frame(
 def read_analysis_values(
     ref: FileRef, frame: int = 0, facts: ImageFacts | None = None
 ) -> AnalysisImage:
-    """The image a model reads (:func:`~core.analysis.inference.read_analysis_image`), in a worker.
+    """The image a model reads (:func:`~core.analysis.image.read_analysis_image`), in a worker.
 
     Raises
     ------

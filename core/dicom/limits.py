@@ -436,7 +436,7 @@ def check_compressed_frame(
     """Read one encapsulated frame's codestream header before a decoder allocates for it.
 
     ``options`` are the validated Image Pixel Module values (rows, columns,
-    number_of_frames, samples_per_pixel) of :mod:`core.dicom.pixels`.
+    number_of_frames, samples_per_pixel) of :mod:`core.dicom.decode`.
     """
     try:
         data = get_frame(bytes(buffer), frame, number_of_frames=options["number_of_frames"])

@@ -100,12 +100,6 @@ def _check_unit(unit: Any) -> str:
     return unit
 
 
-def _calibration_note(spacing: Spacing | None, calibrated: bool) -> str:
-    if spacing is None:
-        return "uncalibrated"
-    return "calibrated" if calibrated else "uncalibrated, detector spacing"
-
-
 # --------------------------------------------------------------------------- results
 
 

@@ -27,7 +27,7 @@ from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID
 
-from core.dicom.index import _quiet_pydicom as quiet_pydicom
+from core.dicom.headers import quiet_pydicom
 from core.dicom.limits import is_deflated, read_dataset_bounded
 from core.dicom.person_name import decode_person_name
 from core.dicom.records import FileRef

@@ -285,7 +285,7 @@ def _render_task(task: _Task) -> npt.NDArray[np.uint8]:
     core.errors.DicomError
         The file cannot be read or its pixels decoded; the message names the file.
     """
-    from core.dicom.index import _quiet_pydicom
+    from core.dicom.headers import quiet_pydicom as _quiet_pydicom
     from core.dicom.limits import read_dataset_bounded
     from core.dicom.pixels import render_frame
 

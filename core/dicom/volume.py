@@ -30,9 +30,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from core.dicom.decode import apply_bits_stored_mask
 from core.dicom.isolated_read import describe_failure, run_decoder
 from core.dicom.limits import check_volume_budget, expected_pixel_bytes, too_large
-from core.dicom.pixels import ModalityLut, apply_bits_stored_mask, apply_modality_lut
+from core.dicom.lut import ModalityLut, apply_modality_lut
 from core.dicom.records import FrameRef, SeriesGeometry, SeriesRecord, UnreadableFile
 from core.errors import DicomError, PixelDataError, UsageError
 from core.jobs import CancelToken, Progress
@@ -350,14 +351,3 @@ def _store(array: npt.NDArray[Any], index: int, values: npt.NDArray[Any], ref: F
         values = np.rint(values)
     np.copyto(slot, values, casting="unsafe")
 
-
-def volume_nbytes(series: SeriesRecord) -> int:
-    """Bytes the loaded volume of ``series`` will take (before loading it)."""
-    from core.dicom.geometry import compute_geometry
-
-    frames = compute_geometry(series).frames
-    if not frames:
-        return 0
-    inst = frames[0].instance
-    per_pixel = _value_dtype(frames).itemsize * (3 if inst.samples_per_pixel == 3 else 1)
-    return int(len(frames) * inst.rows * inst.columns * per_pixel)

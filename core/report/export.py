@@ -351,25 +351,13 @@ def _check_report(report: object) -> Report:
 def _resolve_folder(
     out_dir: str | PathLike[str] | None, source_folder: str | PathLike[str] | None
 ) -> Path:
-    from core.paths import export_dir
+    from core.paths import export_folder_for
 
-    if out_dir is not None and not isinstance(out_dir, str | PathLike):
-        raise TypeError(f"out_dir must be a path or None, found {type(out_dir).__name__}")
-    folder = Path(out_dir).expanduser().resolve() if out_dir is not None else export_dir()
-    # The app's own export folder is always allowed, even when a study was opened from
-    # a folder above it (a home folder): it is not beside the source files.
-    if source_folder is not None and out_dir is not None:
-        source = Path(source_folder).expanduser().resolve()
-        if folder == source or source in folder.parents:
-            raise UsageError(
-                f"refusing to export into {folder}: it is inside the source folder {source}; "
-                "source folders are read-only (choose another folder or the export folder)"
-            )
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = export_folder_for(out_dir, [source_folder] if source_folder is not None else [])
     except OSError as exc:
         raise ExportError(
-            f"cannot create the export folder {folder}: {describe_os_error(exc)}"
+            f"cannot create the export folder {out_dir}: {describe_os_error(exc)}"
         ) from exc
     if not folder.is_dir():
         raise ExportError(f"cannot export into {folder}: it is not a folder")

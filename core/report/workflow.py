@@ -24,7 +24,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from core.errors import DicomError, RadAssistError
+from core.errors import DicomError, RadAssistError, describe_error
 from core.report.document import (
     SECTION_ORDER,
     Origin,
@@ -75,13 +75,6 @@ DRAFT_MODES: Final = ("report", "rewrite", "impression")
 EXPORT_KINDS: Final = ("text", "pdf", "pdf_images", "sr")
 #: The explanation the headless commands ask the analysis for (the side of a finding).
 HEATMAP_METHOD: Final = "gradcam"
-
-
-def describe_error(error: BaseException) -> str:
-    """One line for the user: our errors say it all, others name their type."""
-    if isinstance(error, RadAssistError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
 
 
 # --------------------------------------------------------------------------- the session

@@ -295,7 +295,7 @@ _WRITERS: Final[dict[str, Callable[[Path, int], tuple[Array, Tolerance, str]]]] 
 
 def _syntaxes() -> list[str]:
     """The README's syntaxes, then any other this machine decodes (all must decode)."""
-    from core.dicom.pixels import supported_transfer_syntaxes
+    from core.dicom.decode import supported_transfer_syntaxes
 
     extra = [s for s in supported_transfer_syntaxes() if s not in README_TRANSFER_SYNTAXES]
     return [*README_TRANSFER_SYNTAXES, *extra]
@@ -392,7 +392,7 @@ def _decode_all(folder: Path, samples: list[Sample]) -> dict[str, tuple[bool, st
 
 def check_decoders(context: SelfTestContext) -> Outcome:
     """The ``decoders`` check (see the module docstring)."""
-    from core.dicom.pixels import supported_transfer_syntaxes
+    from core.dicom.decode import supported_transfer_syntaxes
 
     decoders = supported_transfer_syntaxes()
     folder = context.work_dir / "decoders"

@@ -49,8 +49,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.analysis.explain import METHODS as EXPLANATION_METHODS
-from core.errors import CancelledError, RadAssistError
+from core.analysis.heatmaps import METHODS as EXPLANATION_METHODS
+from core.analysis.manifest import DEMO_BANNER
+from core.errors import CancelledError, describe_error
 from core.jobs import CancelToken, Progress
 from desktop import workers
 
@@ -75,7 +76,6 @@ METHODS: tuple[tuple[str, str], ...] = tuple(
 )
 #: Shown wherever a demo model's output appears (the engine's text, repeated here so
 #: that the panel needs no engine import before a result exists).
-DEMO_BANNER = "Demo model trained on synthetic images — not for clinical use"
 
 COL_LABEL, COL_PROBABILITY, COL_THRESHOLD, COL_VERDICT = range(4)
 VERDICT_COLOURS = {
@@ -674,7 +674,7 @@ class AIPanel(QWidget):
         if isinstance(error, CancelledError):
             self._set_status("Analysis cancelled.")
             return
-        text = _describe_error(error)
+        text = describe_error(error)
         self._set_status(f"Analysis failed: {text}", error=True)
         self.analysis_failed.emit(text)
 
@@ -903,9 +903,3 @@ class AIPanel(QWidget):
 
 def _disabled_text(problem: ResourceProblem) -> str:
     return f"Analyze is disabled: {problem.what} is {problem.state}."
-
-
-def _describe_error(error: BaseException) -> str:
-    if isinstance(error, RadAssistError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.analysis.manifest import DEMO_BANNER
 from core.report.document import Report
 from desktop.assistant.report_draft_bar import DraftBar
 from desktop.assistant.report_editor import ReportEditor
@@ -38,7 +39,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["BANNER_STYLE", "DEMO_BANNER", "ReportPanelWidgets"]
 
 #: Shown wherever a demo model's findings feed the report (the AI panel's wording).
-DEMO_BANNER: Final = "Demo model trained on synthetic images — not for clinical use"
 BANNER_STYLE: Final = (
     "QLabel { background: #ffcc33; color: #000; font-weight: bold; padding: 6px; "
     "border-radius: 3px; }"

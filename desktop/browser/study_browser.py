@@ -42,6 +42,7 @@ from core.dicom.records import (
     UnreadableFile,
 )
 from core.dicom.thumbnails import SeriesChecked, Thumbnail, ThumbnailFailed, thumbnail_job
+from desktop.mime import SERIES_MIME_TYPE
 from desktop.workers import JobSlot
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["SERIES_MIME_TYPE", "StudyBrowser"]
 
 #: Drag payload of a series row: the series key, UTF-8.
-SERIES_MIME_TYPE = "application/x-radassist-series"
 
 #: Data roles on column 0.
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1  # the record the row shows

@@ -1,13 +1,16 @@
-"""Measurements drawn on a viewport: the editable shape, its hit test and its drawing.
+"""Measurements on a viewport's screen: hit testing and drawing through the view transform.
 
-The numbers come from :mod:`core.dicom.measure`; this module only keeps the points
-(image coordinates, see there) and paints them through the view transform.
+The shapes and their editing live in :mod:`core.viewing.measurements` (the
+:class:`~core.viewing.measurements.Measurement` is imported from there, and kept
+importable from here); the numbers come from :mod:`core.dicom.measure`. This module
+only paints the points (image coordinates) through the view's ``QTransform``.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -21,61 +24,26 @@ from PySide6.QtGui import (
     QTransform,
 )
 
-from core.dicom.measure import AngleMeasurement, DistanceMeasurement, RoiStatistics
+from core.dicom.annotations import MEASUREMENT_KINDS
+from core.viewing.measurements import DragMode, Measurement, MeasurementEditor, Point
 
-Point = tuple[float, float]
-Result = DistanceMeasurement | AngleMeasurement | RoiStatistics
+logger = logging.getLogger(__name__)
 
-#: Tool names, as :meth:`Viewport.set_tool` takes them; "none" selects and moves.
-TOOLS = ("none", "distance", "angle", "rectangle", "ellipse")
-MEASUREMENT_KINDS = ("distance", "angle", "rectangle", "ellipse")
-#: Shapes shown as a presentation state draws them (read-only): see :mod:`core.dicom.annotations`.
-SHAPE_KINDS = ("polyline", "points", "text")
+__all__ = [
+    "Measurement",
+    "MeasurementGestures",
+    "draw_measurement",
+    "hit_test",
+    "label_anchor",
+    "label_rect",
+    "screen_bounds",
+]
 
 _COLOUR = QColor(255, 208, 0)
 _PRESENTATION = QColor(120, 230, 140)  # annotations from a presentation state
 _SELECTED = QColor(80, 220, 255)
 _HANDLE = 4.0  # half the side of a handle square, screen pixels
 _HIT = 6.0  # how near (screen pixels) a click must be to pick a line or a handle
-
-
-@dataclass(eq=False)
-class Measurement:
-    """One measurement on one frame of a series.
-
-    ``points``: distance (start, end); angle (first, vertex, second); rectangle and
-    ellipse (two opposite corners of the bounding box). ``result`` is recomputed
-    by the viewport whenever the points change. Shapes from a presentation state
-    (:data:`SHAPE_KINDS`) are read-only: ``extra`` holds ``"readonly"``, ``"text"``
-    (a text's lines) and ``"closed"`` (a polyline).
-    """
-
-    kind: str
-    frame: int
-    points: list[Point]
-    result: Result | None = None
-    series_key: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
-
-    @property
-    def readonly(self) -> bool:
-        """Shown as found (a presentation state's), never selected, moved or saved."""
-        return bool(self.extra.get("readonly", False))
-
-    @property
-    def label_lines(self) -> tuple[str, ...]:
-        """What the label beside the shape says."""
-        if self.kind == "text":
-            return tuple(str(self.extra.get("text", "")).splitlines())
-        result = self.result
-        if isinstance(result, DistanceMeasurement | AngleMeasurement):
-            return (result.label,)
-        if isinstance(result, RoiStatistics):
-            return result.label_lines
-        return ()
-
-    def moved(self, dx: float, dy: float) -> list[Point]:
-        return [(x + dx, y + dy) for x, y in self.points]
 
 
 def _screen(transform: QTransform, point: Point) -> QPointF:
@@ -108,7 +76,7 @@ def _shape_path(m: Measurement, transform: QTransform) -> QPainterPath:
 
 def hit_test(m: Measurement, pos: QPointF, transform: QTransform, selected: bool) -> int | None:
     """Where ``pos`` (screen) touches ``m``: a handle index, -1 for the body, None for a miss."""
-    if m.readonly or m.kind in SHAPE_KINDS:
+    if m.readonly or m.kind not in MEASUREMENT_KINDS:  # presentation-state shapes
         return None
     screen = [_screen(transform, p) for p in m.points]
     if selected:
@@ -223,3 +191,120 @@ def draw_measurement(
                 QPointF(anchor.x(), anchor.y() + metrics.ascent() + i * metrics.height()), line
             )
     painter.restore()
+
+
+class MeasurementGestures:
+    """The left button on a viewport's measurements: pick and move, draw, paint.
+
+    The editing is the :class:`~core.viewing.measurements.MeasurementEditor`'s; this
+    turns screen positions into its calls and repaints only where a measurement was
+    and is now. ``transform`` gives the view's image → widget transform now,
+    ``to_image`` the image point under a widget point, ``update`` is the widget's
+    (no argument: all of it), and ``edited`` is called after a finished change.
+    """
+
+    def __init__(
+        self,
+        editor: MeasurementEditor,
+        transform: Callable[[], QTransform],
+        to_image: Callable[[QPointF], Point],
+        update: Callable[..., None],
+        edited: Callable[[], None],
+        font: QFont,
+    ) -> None:
+        self._editor = editor
+        self._transform = transform
+        self._to_image = to_image
+        self._update = update
+        self._edited = edited
+        self._font = font
+
+    def press(self, pos: QPointF, tool: str, frame: int, *, can_draw: bool) -> DragMode:
+        """A left press: MOVE (a measurement picked), DRAW (one started), PAN (nothing
+        picked with no tool) or NONE (an angle finished, or nothing to draw on).
+        """
+        editor = self._editor
+        if tool == "none":
+            transform = self._transform()
+            selected = editor.selected
+            for m in editor.pick_order(frame):
+                where = hit_test(m, pos, transform, m is selected)
+                if where is not None:
+                    before = screen_bounds(selected, transform, self._font) if selected else None
+                    editor.begin_move(m, where)
+                    self._repaint(m, before)
+                    return DragMode.MOVE
+            if selected is not None:
+                editor.selected = None
+                self._update()
+            return DragMode.PAN
+        if not can_draw:
+            return DragMode.NONE
+        point = self._to_image(pos)
+        if tool == "angle" and editor.drawing_second_arm:
+            self._commit(point)
+            return DragMode.NONE
+        editor.begin_drawing(tool, frame, point)
+        return DragMode.DRAW
+
+    def move(self, drag: DragMode, start: QPointF, pos: QPointF) -> None:
+        """The mouse at ``pos`` (the press was at ``start``); also with no button, for an
+        angle's second arm."""
+        editor = self._editor
+        drawing = editor.drawing
+        if drawing is not None and (drag is DragMode.DRAW or editor.drawing_second_arm):
+            before = screen_bounds(drawing, self._transform(), self._font)
+            editor.drag_drawing_to(self._to_image(pos))
+            self._repaint(drawing, before)
+        elif drag is DragMode.MOVE and editor.selected is not None:
+            m = editor.selected
+            before = screen_bounds(m, self._transform(), self._font)
+            (x0, y0), (x1, y1) = self._to_image(start), self._to_image(pos)
+            editor.move_by(x1 - x0, y1 - y0)
+            self._repaint(m, before)
+
+    def release(self, drag: DragMode, pos: QPointF) -> None:
+        """The end of a DRAW (too short: dropped; an angle's first arm: the second starts)
+        or of a MOVE."""
+        editor = self._editor
+        m = editor.drawing
+        if drag is DragMode.DRAW and m is not None:
+            start = self._transform().map(QPointF(*m.points[0]))
+            if (start - pos).manhattanLength() < 3:
+                self.cancel()
+            elif m.kind == "angle":
+                editor.begin_second_arm(self._to_image(pos))
+                self._update()
+            else:
+                self._commit(self._to_image(pos))
+        elif drag is DragMode.MOVE and editor.finish_move():
+            self._edited()
+
+    def cancel(self) -> bool:
+        """Drop the measurement being drawn; False when none was."""
+        if not self._editor.cancel_drawing():
+            return False
+        self._update()
+        return True
+
+    def paint(self, painter: QPainter, frame: int) -> None:
+        """The measurements on ``frame``, then the one being drawn."""
+        transform = self._transform()
+        selected = self._editor.selected
+        for m in self._editor.on_frame(frame):
+            draw_measurement(painter, m, transform, self._font, m is selected)
+        if self._editor.drawing is not None:
+            draw_measurement(painter, self._editor.drawing, transform, self._font, True)
+
+    def _commit(self, last: Point) -> None:
+        if self._editor.commit_drawing(last) is None:
+            self._update()
+        else:
+            self._edited()
+
+    def _repaint(self, m: Measurement, before: QRectF | None) -> None:
+        """Repaint only where the measurement was and is now."""
+        area = screen_bounds(m, self._transform(), self._font)
+        if before is not None:
+            area = area.united(before)
+        self._update(area.toAlignedRect())

@@ -1,23 +1,38 @@
-"""Painting a viewport's overlays: corner texts, orientation markers and the scale bar.
+"""Painting a viewport's overlays: corner texts, orientation markers, scale bar, AI heatmap.
 
-What the overlays say is decided in :mod:`core.dicom.display`
-(:func:`~core.dicom.display.compose_overlay`,
-:func:`~core.dicom.display.compute_orientation_labels`,
-:func:`~core.dicom.display.choose_scale_bar`); here it is only laid out and painted,
-light text with a dark outline so that it reads on any grey.
+What the overlays say is decided in :mod:`core.dicom.overlays`
+(:func:`~core.dicom.overlays.compose_overlay`,
+:func:`~core.dicom.overlays.compute_orientation_labels`,
+:func:`~core.dicom.overlays.choose_scale_bar`); here it is only laid out and painted,
+light text with a dark outline so that it reads on any grey. A :class:`HeatmapLayer`
+keeps an explanation heatmap laid over one frame, coloured once per heatmap
+(:mod:`core.analysis.colormap`); its opacity is the painter's, so on/off and opacity
+cost no recolouring.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
+import logging
 
-from core.dicom.display import OrientationLabels, OverlayText, ScaleBar
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+
+from core.analysis.colormap import apply_heatmap_lut, make_heatmap_lut, sample_heatmap
+from core.dicom.overlays import OrientationLabels, OverlayText, ScaleBar
+
+logger = logging.getLogger(__name__)
 
 TEXT_COLOUR = QColor(235, 235, 235)
 MARKER_COLOUR = QColor(255, 200, 90)
 _SHADOW = QColor(0, 0, 0)
 MARGIN = 6.0
+DEFAULT_HEATMAP_OPACITY = 0.5
+_HEATMAP_LUT = make_heatmap_lut("jet")
+# A finer heatmap only costs painting time: no screen shows more of it.
+_HEATMAP_MAX_SIDE = 1024
+_CAPTION_COLOUR = QColor(255, 204, 51)
+_CAPTION_BACKGROUND = QColor(0, 0, 0, 170)
 
 
 def overlay_font() -> QFont:
@@ -152,3 +167,129 @@ def draw_centre_message(painter: QPainter, rect: QRectF, text: str) -> None:
     painter.setFont(font)
     painter.setPen(QColor(150, 150, 150))
     painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
+
+
+class HeatmapLayer:
+    """An explanation heatmap over one frame: its scores, caption, switch and opacity.
+
+    The scores are coloured when first painted (premultiplied ARGB, the cheapest
+    format to draw) and kept until other scores are set.
+    """
+
+    def __init__(self) -> None:
+        self.scores: np.ndarray | None = None
+        self._frame = 0
+        self._caption = ""
+        self.opacity = DEFAULT_HEATMAP_OPACITY
+        self.enabled = True
+        self._image: QImage | None = None
+        self._data: np.ndarray | None = None  # the memory the QImage borrows
+
+    @property
+    def frame(self) -> int | None:
+        """The frame the heatmap belongs to, None without one."""
+        return None if self.scores is None else self._frame
+
+    @property
+    def caption(self) -> str:
+        return "" if self.scores is None else self._caption
+
+    def set(
+        self, scores: object, frame: object, caption: object, *, frame_count: int | None
+    ) -> None:
+        """Lay ``scores`` over ``frame`` (checked against ``frame_count`` when known)."""
+        if not isinstance(scores, np.ndarray):
+            raise TypeError(f"heatmap must be a numpy array or None, found {type(scores).__name__}")
+        if scores.ndim != 2 or scores.size == 0:
+            raise ValueError(f"heatmap must be a non-empty 2-D array, found shape {scores.shape}")
+        if caption is not None and not isinstance(caption, str):
+            raise TypeError(f"caption must be a str or None, found {type(caption).__name__}")
+        if isinstance(frame, bool) or not isinstance(frame, int | np.integer):
+            raise TypeError(f"frame must be an int, found {type(frame).__name__}")
+        if frame_count is not None and not 0 <= int(frame) < frame_count:
+            raise ValueError(f"frame must be 0 to {frame_count - 1}, found {int(frame)}")
+        self.scores = scores
+        self._frame = int(frame)
+        self._caption = caption or ""
+        self._image = None
+        self._data = None
+
+    def drop(self) -> bool:
+        """Remove the heatmap; False when there was none."""
+        had = self.scores is not None
+        self.scores = None
+        self._caption = ""
+        self._image = None
+        self._data = None
+        return had
+
+    def set_enabled(self, enabled: bool) -> bool:
+        """Switch it on or off (kept while off); True when that changed something."""
+        changed = bool(enabled) != self.enabled
+        self.enabled = bool(enabled)
+        return changed
+
+    def set_opacity(self, opacity: float) -> bool:
+        """0 to 1; True when that changed something."""
+        if isinstance(opacity, bool) or not isinstance(opacity, int | float | np.number):
+            raise TypeError(f"opacity must be a number, found {type(opacity).__name__}")
+        if not 0.0 <= float(opacity) <= 1.0:
+            raise ValueError(f"opacity must be within [0, 1], found {opacity}")
+        changed = float(opacity) != self.opacity
+        self.opacity = float(opacity)
+        return changed
+
+    def shows_on(self, frame: int) -> bool:
+        """Whether it is painted over ``frame``: set, switched on, not transparent, its frame."""
+        return (
+            self.scores is not None and self.enabled and self.opacity > 0 and self._frame == frame
+        )
+
+    def _coloured(self) -> QImage | None:
+        if self.scores is None:
+            return None
+        if self._image is None:
+            colours = apply_heatmap_lut(
+                sample_heatmap(self.scores, _HEATMAP_MAX_SIDE), _HEATMAP_LUT
+            )
+            rows, columns = colours.shape
+            self._data = colours
+            self._image = QImage(
+                colours.data, columns, rows, columns * 4, QImage.Format.Format_ARGB32_Premultiplied
+            )
+        return self._image
+
+    def paint(self, painter: QPainter, frame: int, columns: int, rows: int) -> None:
+        """In image coordinates (the painter holds the image's transform)."""
+        image = self._coloured() if self.shows_on(frame) else None
+        if image is None:
+            return
+        painter.setOpacity(self.opacity)
+        if (image.width(), image.height()) == (columns, rows):
+            painter.drawImage(QPointF(0, 0), image)
+        else:  # a coarser grid (sampled, or given so) covers the whole image
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            painter.drawImage(QRectF(0, 0, columns, rows), image)
+        painter.setOpacity(1.0)
+
+    def paint_caption(self, painter: QPainter, rect: QRectF, frame: int, font: QFont) -> None:
+        """Centred under the top orientation marker, on a dark band that reads on any map."""
+        if not self._caption or not self.shows_on(frame):
+            return
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        room = max(40, int(rect.width()) - 24)  # narrow views (2 x 2) elide, never overflow
+        lines = [
+            metrics.elidedText(line, Qt.TextElideMode.ElideRight, room)
+            for line in self._caption.splitlines()
+        ]
+        width = max(metrics.horizontalAdvance(line) for line in lines) + 12
+        height = metrics.height() * len(lines) + 6
+        box = QRectF(rect.center().x() - width / 2, rect.top() + 28, width, height)
+        painter.fillRect(box, _CAPTION_BACKGROUND)
+        painter.setPen(_CAPTION_COLOUR)
+        for i, line in enumerate(lines):
+            line_box = QRectF(
+                box.left(), box.top() + 3 + i * metrics.height(), width, metrics.height()
+            )
+            painter.drawText(line_box, int(Qt.AlignmentFlag.AlignCenter), line)

@@ -11,10 +11,12 @@ A volume may still be filling (``volume.loaded``): frames not yet there show a
 "loading" state, never the previous frame's pixels; :meth:`Viewport.refresh` (and
 a light poll while loading) shows them as they arrive.
 
-An AI heatmap (:meth:`Viewport.set_heatmap`) is laid over the image it belongs to
-through the image's own transform, so it follows zoom, pan, rotation and flips
-pixel for pixel; it is coloured once per heatmap (:mod:`core.analysis.colormap`)
-and its opacity is the painter's, so on/off and opacity cost no recolouring.
+An AI heatmap (:meth:`Viewport.set_heatmap`, :class:`overlays.HeatmapLayer`) is laid
+over its image through the image's own transform: it follows zoom, pan, rotation and flips.
+
+Zoom, pan, rotation and flips are a :class:`core.viewing.transform.ViewTransform`, the
+measurements and their undo a :class:`core.viewing.measurements.MeasurementEditor`, the
+window a :class:`core.viewing.window.WindowState`: the viewport gathers input and paints.
 
 Mouse: wheel scrolls frames (Ctrl+wheel zooms about the cursor), right-drag sets
 the window (left/right width, up/down level), middle-drag pans, left-drag pans
@@ -24,7 +26,6 @@ with no tool or draws with a measuring tool. Keys: :data:`VIEWPORT_SHORTCUTS`.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from typing import Any
 
@@ -46,46 +47,33 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from core.analysis.colormap import apply_heatmap_lut, make_heatmap_lut, sample_heatmap
-from core.dicom.display import (
+from core.dicom.display import apply_window, apply_window_lut, pack_argb32
+from core.dicom.lut import VoiPreset
+from core.dicom.overlays import (
     DisplayHeader,
     OrientationLabels,
     OverlayText,
     ScaleBar,
-    WindowLut,
-    apply_window,
-    apply_window_lut,
-    choose_default_window,
     choose_scale_bar,
     compose_overlay,
-    compute_auto_window,
-    compute_orientation_labels,
-    full_range_window,
-    is_series_inverted,
-    list_presets,
-    make_window_lut,
     modality_unit,
-    pack_argb32,
-    padding_value_of,
     read_display_header,
 )
-from core.dicom.measure import measure_angle, measure_distance, measure_ellipse, measure_rectangle
-from core.dicom.pixels import VoiFunction, VoiPreset
 from core.dicom.reading_order import ReadingOrder, reading_order
 from core.dicom.volume import Volume
+from core.viewing.cine import CineClock, check_fps, count_skipped
+from core.viewing.frames import FrameState, frame_state, nearest_frame
+from core.viewing.measurements import TOOLS, DragMode, Measurement, MeasurementEditor
+from core.viewing.transform import ViewTransform
+from core.viewing.window import WindowState, drag_window
+from desktop.mime import SERIES_MIME_TYPE
 from desktop.viewer import overlays
-from desktop.viewer.measurements import (
-    TOOLS,
-    Measurement,
-    draw_measurement,
-    hit_test,
-    screen_bounds,
-)
+from desktop.viewer.measurements import MeasurementGestures
 
 logger = logging.getLogger(__name__)
 
 #: Drag payload of a series (the browser starts it, a viewport accepts it): the key, utf-8.
-SERIES_MIME = "application/x-radassist-series"
+SERIES_MIME = SERIES_MIME_TYPE
 
 #: (keys, what they do) for the help dialog.
 VIEWPORT_SHORTCUTS: list[tuple[str, str]] = [
@@ -112,7 +100,6 @@ VIEWPORT_SHORTCUTS: list[tuple[str, str]] = [
     ("[ / ]", "Cine slower / faster"),
 ]
 
-_MIN_ZOOM, _MAX_ZOOM = 0.02, 64.0
 _PAGE_STEP = 10
 _DEFAULT_CINE_FPS = 15.0
 _LOAD_POLL_MS = 80
@@ -125,12 +112,6 @@ _TOOL_KEYS = {
 }
 _PRESET_KEYS = [getattr(Qt.Key, f"Key_F{n}") for n in range(2, 10)]
 _ACTIVE_BORDER = QColor(60, 140, 255)
-_DEFAULT_HEATMAP_OPACITY = 0.5
-_HEATMAP_LUT = make_heatmap_lut("jet")
-# A finer heatmap only costs painting time: no screen shows more of it.
-_HEATMAP_MAX_SIDE = 1024
-_CAPTION_COLOUR = QColor(255, 204, 51)
-_CAPTION_BACKGROUND = QColor(0, 0, 0, 170)
 
 
 class Viewport(QWidget):
@@ -155,66 +136,50 @@ class Viewport(QWidget):
 
         self._volume: Volume | None = None
         self._header = DisplayHeader()
-        self._presets: tuple[VoiPreset, ...] = ()
-        self._default_window: VoiPreset | None = None
-        self._window = VoiPreset(name="Default", center=0.0, width=1.0)
-        self._window_pending = False  # default window waits for the first loaded frame
-        self._base_inverted = False
-        self._user_inverted = False
-        self._padding: float | None = None
+        self._windowing = WindowState()  # presets, window shown, invert (core.viewing.window)
         self._unit = ""
         self._frame = 0  # index in geometry order (Volume.array); shown in self._order
         self._order = ReadingOrder((), "acquisition order")
 
-        self._lut: WindowLut | None = None
         self._image: QImage | None = None
         self._image_key: tuple[Any, ...] | None = None
         self._buffer: np.ndarray | None = None
-        self._shown_state: str | None = None
+        self._shown_state: FrameState | None = None
 
-        self._zoom = 1.0
-        self._pan = QPointF(0.0, 0.0)
-        self._fit_mode = True
-        self._orient = (1, 0, 0, 1)  # screen (x', y') = (a x + b y, c x + d y)
-        self._aspect = 1.0  # row spacing / column spacing
+        self._view = ViewTransform()  # zoom, pan, rotation, flips (core.viewing.transform)
         self._overlays_visible = True
         self._active = False
         self._overlay_font = overlays.overlay_font()
         self._marker_font = overlays.marker_font()
 
         self._tool = "none"
-        self._measurements: dict[str, list[Measurement]] = {}
-        self._selected: Measurement | None = None
-        self._drawing: Measurement | None = None
-        self._angle_second_arm = False
-        self._undo: list[tuple[Any, ...]] = []
-        self._drag: str | None = None
+        self._editor = MeasurementEditor()  # lists, selection, drawing, undo (core.viewing)
+        self._gestures = MeasurementGestures(
+            self._editor,
+            self._transform,
+            self.widget_to_image,
+            self.update,
+            self._after_measurements_edit,
+            self._overlay_font,
+        )
+        self._drag = DragMode.NONE
         self._drag_start = QPointF()
         self._drag_window = (0.0, 1.0)
-        self._drag_pan = QPointF()
-        self._drag_points: list[tuple[float, float]] = []
-        self._drag_handle = -1
+        self._drag_view = self._view
         self._wheel_rest = 0
 
         self._cine_timer = QTimer(self)
         self._cine_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._cine_timer.timeout.connect(self._on_cine_timer_timeout)
         self._cine_fps = _DEFAULT_CINE_FPS
-        self._cine_t0 = 0.0
-        self._cine_start = 0
+        self._cine = CineClock(self._cine_fps, 0, 0.0)
         self.cine_dropped_frames = 0
 
         self._load_timer = QTimer(self)
         self._load_timer.setInterval(_LOAD_POLL_MS)
         self._load_timer.timeout.connect(self._on_load_timer_timeout)
 
-        self._heatmap: np.ndarray | None = None
-        self._heatmap_frame = 0
-        self._heatmap_opacity = _DEFAULT_HEATMAP_OPACITY
-        self._heatmap_visible = True
-        self._heatmap_caption = ""
-        self._heatmap_image: QImage | None = None
-        self._heatmap_data: np.ndarray | None = None
+        self._heatmap = overlays.HeatmapLayer()
 
     # ------------------------------------------------------------------ volume
 
@@ -239,7 +204,7 @@ class Viewport(QWidget):
             return
         self.stop_cine()
         self._cancel_drawing()
-        self._drop_heatmap()
+        self._heatmap.drop()
         self._volume = volume
         if header is None:
             cached = volume.extra.get("display_header")
@@ -248,24 +213,18 @@ class Viewport(QWidget):
             header = read_display_header(volume.series)
         volume.extra["display_header"] = header
         self._header = header
-        series = volume.series
-        self._presets = () if volume.is_color else list_presets(series, volume.geometry)
-        self._base_inverted = is_series_inverted(series)
-        self._padding = padding_value_of(series)
-        self._unit = modality_unit(series.modality, header)
+        self._unit = modality_unit(volume.series.modality, header)
         spacing = volume.geometry.pixel_spacing
-        self._aspect = spacing[0] / spacing[1] if spacing else 1.0
+        rows, columns = volume.array.shape[1:3]
+        self._view = self._current_view().with_image(
+            columns, rows, spacing[0] / spacing[1] if spacing else 1.0
+        )
+        self._editor.show(volume, self._unit)
         self._cine_fps = header.cine_fps or _DEFAULT_CINE_FPS
         self._order = reading_order(volume.geometry)  # axial: superior first
         self._frame = self._order.frame_at(0)
-        self._selected = None
-        self._undo = []
-        self._user_inverted = False
-        self._orient = (1, 0, 0, 1)
-        self._fit_mode = True
-        self._choose_default_window()
+        self._windowing.show(volume)
         self._invalidate_image()
-        self._fit()
         if not volume.loaded.all() and volume.total_s == 0:
             self._load_timer.start()
         else:
@@ -280,12 +239,12 @@ class Viewport(QWidget):
         self.stop_cine()
         self._cancel_drawing()
         self._load_timer.stop()
-        self._drop_heatmap()
+        self._heatmap.drop()
         self._volume = None
         self._header = DisplayHeader()
-        self._presets = ()
+        self._windowing.show(None)
         self._frame = 0
-        self._selected = None
+        self._editor.show(None)
         self._invalidate_image()
         self.update()
 
@@ -295,10 +254,10 @@ class Viewport(QWidget):
         if volume is None:
             self._load_timer.stop()
             return
-        if self._window_pending and volume.loaded.any():
-            self._choose_default_window()
+        if self._windowing.pending and volume.loaded.any():
+            self._windowing.choose_default(volume)
             self.window_changed.emit(*self.window)
-        if self._frame_state(self._frame) != self._shown_state:
+        if frame_state(volume, self._frame) != self._shown_state:
             self._invalidate_image()
             self.update()
         if volume.loaded.all() or volume.total_s > 0:
@@ -325,8 +284,7 @@ class Viewport(QWidget):
         index = max(0, min(int(index), self.frame_count - 1))
         if index == self._frame:
             return
-        if self._drawing is not None:
-            self._cancel_drawing()
+        self._cancel_drawing()
         self._frame = index
         self._invalidate_image()
         self.update()
@@ -347,110 +305,38 @@ class Viewport(QWidget):
         """Where the shown frame is in reading order (0: the first image)."""
         return self._order.position_of(self._frame) if self._order.count else 0
 
-    def _frame_state(self, index: int) -> str:
-        volume = self._volume
-        if volume is None:
-            return "loading"
-        if volume.loaded[index]:
-            return "loaded"
-        if volume.total_s > 0:
-            return "failed"
-        source = volume.geometry.frames[index].instance.ref
-        if any(f.ref == source for f in volume.failures):
-            return "failed"
-        return "loading"
-
     # ------------------------------------------------------------------ window
 
     @property
     def window(self) -> tuple[float, float]:
         """(center, width) of the window shown."""
-        return float(self._window.center or 0.0), float(self._window.width or 1.0)
+        return self._windowing.window
 
     @property
     def window_name(self) -> str:
-        return self._window.name
+        return self._windowing.current.name
 
     def set_window(self, center: float, width: float) -> None:
         """Show the modality values through a window of ``center`` and ``width``."""
-        for name, value in (("center", center), ("width", width)):
-            if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-                raise TypeError(f"window {name} must be a number, found {type(value).__name__}")
-            if not math.isfinite(float(value)):
-                raise ValueError(f"window {name} must be finite, found {value}")
-        function = self._window.function
-        minimum = 1.0 if function is VoiFunction.LINEAR else 1e-12  # float maps: 0.003 wide
-        self._set_window(
-            VoiPreset(
-                name="Custom",
-                center=float(center),
-                width=max(float(width), minimum),
-                function=function,
-            )
-        )
+        self._set_window(self._windowing.custom(center, width))
 
-    def _set_window(self, preset: VoiPreset) -> None:
-        if (preset.center, preset.width, preset.function) == (
-            self._window.center,
-            self._window.width,
-            self._window.function,
-        ):
-            self._window = preset
-            return
-        self._window = preset
-        self._window_pending = False
-        self._lut = None
-        self._invalidate_image()
-        self.update()
-        self.window_changed.emit(*self.window)
+    def _set_window(self, preset: VoiPreset | None) -> None:
+        if preset is not None and self._windowing.set(preset):
+            self._invalidate_image()
+            self.update()
+            self.window_changed.emit(*self.window)
 
     def presets(self) -> list[tuple[str, float, float]]:
         """The file's own windows, then the modality's: (name, center, width)."""
-        return [(p.name, float(p.center or 0.0), float(p.width or 1.0)) for p in self._presets]
+        return self._windowing.listed()
 
     def apply_preset(self, name: str) -> None:
         """Apply a preset by name; "Auto" and "Full range" are computed on the frame shown."""
-        if not isinstance(name, str):
-            raise TypeError(f"name must be a str, found {type(name).__name__}")
-        key = name.strip().casefold()
-        if key == "auto":
-            self.auto_window()
-            return
-        if key == "full range":
-            values = self._frame_values()
-            if values is not None:
-                self._set_window(full_range_window(values))
-            return
-        for preset in self._presets:
-            if preset.name.casefold() == key:
-                self._set_window(preset)
-                return
-        names = ", ".join(p.name for p in self._presets) or "none"
-        raise ValueError(f"no window preset named {name!r}; this series has: {names}")
+        self._set_window(self._windowing.preset_named(name, self._frame_values()))
 
     def auto_window(self) -> None:
         """A window spanning the 1st to 99th percentile of the frame shown."""
-        values = self._frame_values()
-        if values is None:
-            return
-        self._set_window(compute_auto_window(values, exclude_value=self._padding))
-
-    def _choose_default_window(self) -> None:
-        volume = self._volume
-        if volume is None or volume.is_color:
-            self._window = VoiPreset(name="Colour", center=127.5, width=256)
-            self._window_pending = False
-            return
-        frame_values = None
-        if volume.loaded.any():
-            first = int(np.argmax(volume.loaded))
-            frame_values = volume.array[first]
-        preset = choose_default_window(volume.series, volume.geometry, frame_values)
-        self._default_window = preset
-        self._window = preset
-        self._lut = None
-        # Without a window of its own or the modality's, the first frame decides (auto).
-        self._window_pending = frame_values is None and not self._presets
+        self._set_window(self._windowing.auto(self._frame_values()))
 
     def _frame_values(self) -> np.ndarray | None:
         volume = self._volume
@@ -463,74 +349,47 @@ class Viewport(QWidget):
     @property
     def inverted(self) -> bool:
         """Whether greys are shown inverted (MONOCHROME1 XOR the reader's invert)."""
-        return self._base_inverted != self._user_inverted
+        return self._windowing.inverted
 
     def invert(self) -> None:
         """Toggle inverted greys."""
-        self._user_inverted = not self._user_inverted
-        self._lut = None
+        self._windowing.toggle_invert()
         self._invalidate_image()
         self.update()
         self.view_changed.emit()
 
     def rotate(self, degrees: int = 90) -> None:
         """Rotate the view clockwise by a multiple of 90° (negative: anticlockwise)."""
-        if isinstance(degrees, bool) or not isinstance(degrees, int | float | np.number):
-            raise TypeError(f"degrees must be a number, found {type(degrees).__name__}")
-        if float(degrees) % 90 != 0:
-            raise ValueError(f"rotation must be a multiple of 90 degrees, found {degrees}")
-        quarter = int(float(degrees) // 90) % 4
-        for _ in range(quarter):
-            # Clockwise on a y-down screen: (x, y) -> (-y, x).
-            a, b, c, d = self._orient
-            self._orient = (-c, -d, a, b)
-        self._after_view_change(refit=True)
+        self._change_view(self._current_view().rotated(degrees))
 
     def flip_horizontal(self) -> None:
-        a, b, c, d = self._orient
-        self._orient = (-a, -b, c, d)
-        self._after_view_change()
+        self._change_view(self._current_view().flipped_horizontally())
 
     def flip_vertical(self) -> None:
-        a, b, c, d = self._orient
-        self._orient = (a, b, -c, -d)
-        self._after_view_change()
+        self._change_view(self._current_view().flipped_vertically())
 
     @property
     def orientation_matrix(self) -> tuple[int, int, int, int]:
         """(a, b, c, d): an image step (x, y) shows as (a x + b y, c x + d y) on screen."""
-        a, b, c, d = self._orient
-        return (a, b, c, d)
+        return self._view.orientation
+
+    @property
+    def view_transform(self) -> ViewTransform:
+        """Zoom, pan, rotation and flips now (:class:`core.viewing.transform.ViewTransform`)."""
+        return self._current_view()
 
     @property
     def zoom(self) -> float:
         """Screen pixels per image pixel (along a row)."""
-        return self._zoom
+        return self._view.zoom
 
     def set_zoom(self, factor: float) -> None:
         """Zoom about the centre of the view."""
-        if isinstance(factor, bool) or not isinstance(factor, int | float | np.number):
-            raise TypeError(f"zoom must be a number, found {type(factor).__name__}")
-        if not math.isfinite(float(factor)) or factor <= 0:
-            raise ValueError(f"zoom must be > 0, found {factor}")
-        self._zoom_about(float(factor), QPointF(self.width() / 2, self.height() / 2))
-
-    def _zoom_about(self, factor: float, anchor: QPointF) -> None:
-        factor = max(_MIN_ZOOM, min(_MAX_ZOOM, factor))
-        inverse, ok = self._transform().inverted()
-        point = inverse.map(anchor) if ok else None
-        self._zoom = factor
-        self._fit_mode = False
-        if point is not None:
-            moved = self._transform().map(point)
-            self._pan += anchor - moved
-        self._after_view_change()
+        self._change_view(self._current_view().zoomed(factor))
 
     def fit(self) -> None:
         """Zoom so that the whole image fits, centred; kept while the view is resized."""
-        self._fit_mode = True
-        self._fit()
-        self._after_view_change()
+        self._change_view(self._current_view().fitted())
 
     def actual_size(self) -> None:
         """One image pixel per screen pixel (1:1)."""
@@ -538,14 +397,11 @@ class Viewport(QWidget):
 
     def reset_view(self) -> None:
         """Fit, no rotation or flip, no invert, the default window."""
-        self._orient = (1, 0, 0, 1)
-        self._user_inverted = False
-        self._lut = None
-        self._fit_mode = True
-        self._fit()
-        if self._default_window is not None:
-            self._set_window(self._default_window)
-        self._after_view_change()
+        self._view = self._current_view().reset()
+        if self._windowing.reset():
+            self.window_changed.emit(*self.window)
+        self._invalidate_image()
+        self._change_view(self._view)
 
     def set_overlays_visible(self, visible: bool) -> None:
         self._overlays_visible = bool(visible)
@@ -595,190 +451,84 @@ class Viewport(QWidget):
         if opacity is not None:
             self.set_heatmap_opacity(opacity)
         if heatmap is None:
-            if self._heatmap is not None:
-                self._drop_heatmap()
+            if self._heatmap.drop():
                 self.update()
                 self.heatmap_changed.emit()
             return
-        if not isinstance(heatmap, np.ndarray):
-            raise TypeError(
-                f"heatmap must be a numpy array or None, found {type(heatmap).__name__}"
-            )
-        if heatmap.ndim != 2 or heatmap.size == 0:
-            raise ValueError(f"heatmap must be a non-empty 2-D array, found shape {heatmap.shape}")
-        if caption is not None and not isinstance(caption, str):
-            raise TypeError(f"caption must be a str or None, found {type(caption).__name__}")
-        if frame is not None and (
-            isinstance(frame, bool) or not isinstance(frame, int | np.integer)
-        ):
-            raise TypeError(f"frame must be an int, found {type(frame).__name__}")
-        target = self._frame if frame is None else int(frame)
-        if self._volume is not None and not 0 <= target < self.frame_count:
-            raise ValueError(f"frame must be 0 to {self.frame_count - 1}, found {target}")
-        self._heatmap = heatmap
-        self._heatmap_frame = target
-        self._heatmap_caption = caption or ""
-        self._heatmap_image = None  # coloured when first painted
-        self._heatmap_data = None
+        count = None if self._volume is None else self.frame_count
+        target = self._frame if frame is None else frame
+        self._heatmap.set(heatmap, target, caption, frame_count=count)
         self.update()
         self.heatmap_changed.emit()
 
     @property
     def heatmap(self) -> np.ndarray | None:
         """The heatmap set (whether or not it is visible now)."""
-        return self._heatmap
+        return self._heatmap.scores
 
     @property
     def heatmap_caption(self) -> str:
         """The caption shown with the heatmap ("" without one)."""
-        return "" if self._heatmap is None else self._heatmap_caption
+        return self._heatmap.caption
 
     @property
     def heatmap_frame(self) -> int | None:
         """The frame the heatmap belongs to, None without one."""
-        return None if self._heatmap is None else self._heatmap_frame
+        return self._heatmap.frame
 
     @property
     def heatmap_visible(self) -> bool:
         """Whether a heatmap is painted now: one is set, switched on, over the frame shown."""
-        return (
-            self._heatmap is not None
-            and self._heatmap_visible
-            and self._heatmap_opacity > 0
-            and self._heatmap_frame == self._frame
-        )
+        return self._heatmap.shows_on(self._frame)
 
     @property
     def heatmap_enabled(self) -> bool:
         """The on/off switch of the heatmap (on by default)."""
-        return self._heatmap_visible
+        return self._heatmap.enabled
 
     def set_heatmap_visible(self, visible: bool) -> None:
         """Switch the heatmap on or off (it is kept while off)."""
-        if bool(visible) != self._heatmap_visible:
-            self._heatmap_visible = bool(visible)
+        if self._heatmap.set_enabled(visible):
             self.update()
             self.heatmap_changed.emit()
 
     @property
     def heatmap_opacity(self) -> float:
-        return self._heatmap_opacity
+        return self._heatmap.opacity
 
     def set_heatmap_opacity(self, opacity: float) -> None:
         """Opacity of the heatmap, 0 to 1 (no recolouring: the painter applies it)."""
-        if isinstance(opacity, bool) or not isinstance(opacity, int | float | np.number):
-            raise TypeError(f"opacity must be a number, found {type(opacity).__name__}")
-        if not 0.0 <= float(opacity) <= 1.0:
-            raise ValueError(f"opacity must be within [0, 1], found {opacity}")
-        if float(opacity) != self._heatmap_opacity:
-            self._heatmap_opacity = float(opacity)
-            if self._heatmap is not None:
+        if self._heatmap.set_opacity(opacity):
+            if self._heatmap.scores is not None:
                 self.update()
             self.heatmap_changed.emit()
 
-    def _drop_heatmap(self) -> None:
-        self._heatmap = None
-        self._heatmap_caption = ""
-        self._heatmap_image = None
-        self._heatmap_data = None
+    def _current_view(self) -> ViewTransform:
+        """The view transform at the widget's size now (the size may change before the
+        resize event comes, e.g. while hidden)."""
+        size = (float(max(self.width(), 1)), float(max(self.height(), 1)))
+        if self._view.view_size != size:
+            self._view = self._view.with_view_size(*size)
+        return self._view
 
-    def _heatmap_qimage(self) -> QImage | None:
-        """The heatmap coloured once (premultiplied ARGB, the cheapest format to draw)."""
-        if self._heatmap is None:
-            return None
-        if self._heatmap_image is None:
-            grid = sample_heatmap(self._heatmap, _HEATMAP_MAX_SIDE)
-            colours = apply_heatmap_lut(grid, _HEATMAP_LUT)
-            rows, columns = colours.shape
-            self._heatmap_data = colours  # the QImage borrows this memory
-            self._heatmap_image = QImage(
-                colours.data, columns, rows, columns * 4, QImage.Format.Format_ARGB32_Premultiplied
-            )
-        return self._heatmap_image
-
-    def _paint_heatmap(self, painter: QPainter) -> None:
-        """In image coordinates (the painter holds the image's transform)."""
-        if not self.heatmap_visible:
-            return
-        image = self._heatmap_qimage()
-        if image is None:
-            return
-        columns, rows = self._image_size()
-        painter.setOpacity(self._heatmap_opacity)
-        if (image.width(), image.height()) == (columns, rows):
-            painter.drawImage(QPointF(0, 0), image)
-        else:  # a coarser grid (sampled, or given so) covers the whole image
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-            painter.drawImage(QRectF(0, 0, columns, rows), image)
-        painter.setOpacity(1.0)
-
-    def _paint_heatmap_caption(self, painter: QPainter, rect: QRectF) -> None:
-        """Centred under the top orientation marker, on a dark band that reads on any map."""
-        if not self._heatmap_caption or not self.heatmap_visible:
-            return
-        painter.setFont(self._overlay_font)
-        metrics = painter.fontMetrics()
-        room = max(40, int(rect.width()) - 24)  # narrow views (2 x 2) elide, never overflow
-        lines = [
-            metrics.elidedText(line, Qt.TextElideMode.ElideRight, room)
-            for line in self._heatmap_caption.splitlines()
-        ]
-        width = max(metrics.horizontalAdvance(line) for line in lines) + 12
-        height = metrics.height() * len(lines) + 6
-        box = QRectF(rect.center().x() - width / 2, rect.top() + 28, width, height)
-        painter.fillRect(box, _CAPTION_BACKGROUND)
-        painter.setPen(_CAPTION_COLOUR)
-        for i, line in enumerate(lines):
-            line_box = QRectF(
-                box.left(), box.top() + 3 + i * metrics.height(), width, metrics.height()
-            )
-            painter.drawText(line_box, int(Qt.AlignmentFlag.AlignCenter), line)
-
-    def _after_view_change(self, refit: bool = False) -> None:
-        if refit and self._fit_mode:
-            self._fit()
+    def _change_view(self, view: ViewTransform) -> None:
+        self._view = view
         self.update()
         self.view_changed.emit()
 
-    def _image_size(self) -> tuple[int, int]:
-        """(columns, rows) of the frames."""
-        if self._volume is None:
-            return (1, 1)
-        shape = self._volume.array.shape
-        return (int(shape[2]), int(shape[1]))
-
-    def _fit(self) -> None:
-        columns, rows = self._image_size()
-        a, b, c, d = self._orient
-        extent_x = abs(a) * columns + abs(b) * rows * self._aspect
-        extent_y = abs(c) * columns + abs(d) * rows * self._aspect
-        w, h = max(self.width(), 1), max(self.height(), 1)
-        self._zoom = max(_MIN_ZOOM, min(_MAX_ZOOM, min(w / extent_x, h / extent_y)))
-        self._pan = QPointF(0.0, 0.0)
-
     def _transform(self) -> QTransform:
         """Image coordinates → widget coordinates."""
-        columns, rows = self._image_size()
-        a, b, c, d = self._orient
-        z = self._zoom
+        (xx, xy, tx), (yx, yy, ty) = self._current_view().affine
         # QTransform(m11, m12, m21, m22, dx, dy): x' = m11 x + m21 y + dx, y' = m12 x + m22 y + dy.
-        centre = QTransform.fromTranslate(-columns / 2, -rows / 2)
-        aspect = QTransform.fromScale(1.0, self._aspect)
-        orient = QTransform(a * z, c * z, b * z, d * z, 0.0, 0.0)
-        place = QTransform.fromTranslate(
-            self.width() / 2 + self._pan.x(), self.height() / 2 + self._pan.y()
-        )
-        return centre * aspect * orient * place
+        return QTransform(xx, yx, xy, yy, tx, ty)
 
     def image_to_widget(self, x: float, y: float) -> QPointF:
         """Where image point (x, y) is on the widget."""
-        return self._transform().map(QPointF(x, y))
+        return QPointF(*self._current_view().image_to_screen(x, y))
 
     def widget_to_image(self, point: QPointF) -> tuple[float, float]:
         """The image point under a widget point."""
-        inverse, _ = self._transform().inverted()
-        mapped = inverse.map(QPointF(point))
-        return (mapped.x(), mapped.y())
+        return self._current_view().screen_to_image(point.x(), point.y())
 
     # ------------------------------------------------------------------ overlay model
 
@@ -792,8 +542,8 @@ class Viewport(QWidget):
             volume.geometry,
             self._frame,
             self.window if not volume.is_color else (127.5, 256.0),
-            self._zoom,
-            frame_state=self._frame_state(self._frame),
+            self._view.zoom,
+            frame_state=frame_state(volume, self._frame),
             cine_fps=self._cine_fps if self.is_playing else None,
             inverted=self.inverted,
             image_number=self.display_position + 1,
@@ -804,11 +554,8 @@ class Viewport(QWidget):
         volume = self._volume
         if volume is None:
             return OrientationLabels()
-        a, b, c, d = self._orient
-        return compute_orientation_labels(
-            volume.geometry.orientation,
-            (float(a), float(b), float(c), float(d)),
-            patient_orientation=self._header.patient_orientation,
+        return self._view.orientation_labels(
+            volume.geometry.orientation, self._header.patient_orientation
         )
 
     def scale_bar(self) -> ScaleBar | None:
@@ -816,7 +563,7 @@ class Viewport(QWidget):
         volume = self._volume
         if volume is None or volume.geometry.pixel_spacing is None:
             return None
-        mm_per_px = volume.geometry.pixel_spacing[1] / self._zoom
+        mm_per_px = volume.geometry.pixel_spacing[1] / self._view.zoom
         return choose_scale_bar(
             mm_per_px, self.width() / 4, calibrated=volume.geometry.spacing_calibrated
         )
@@ -829,37 +576,24 @@ class Viewport(QWidget):
     def _invalidate_image(self) -> None:
         self._image_key = None
 
-    def _current_lut(self) -> WindowLut | None:
-        volume = self._volume
-        if volume is None or volume.is_color:
-            return None
-        if self._lut is None:
-            self._lut = make_window_lut(
-                volume.array.dtype,
-                self._window,
-                inverted=self.inverted,
-                padding=self._padding,
-                packed=True,
-            )
-        return self._lut
-
     def _frame_image(self) -> QImage | None:
         """The shown frame as a 32-bit image, rendered only when frame or window changed."""
         volume = self._volume
         if volume is None:
             return None
-        state = self._frame_state(self._frame)
+        state = frame_state(volume, self._frame)
         key = (self._frame, state)  # window and invert changes clear the key
         if key == self._image_key:
             return self._image
         self._shown_state = state
         self._image_key = key
-        if state != "loaded":
+        if state is not FrameState.LOADED:
             self._image = None
             return None
         values = volume.array[self._frame]
         rows, columns = values.shape[0], values.shape[1]
-        lut = self._current_lut()
+        windowing = self._windowing
+        lut = None if volume.is_color else windowing.lut(volume.array.dtype)
         if lut is not None:
             if self._buffer is None or self._buffer.shape != (rows, columns):
                 self._buffer = np.empty((rows, columns), dtype=np.uint32)
@@ -868,7 +602,9 @@ class Viewport(QWidget):
         elif volume.is_color:
             buffer = pack_argb32(values)
         else:
-            grey = apply_window(values, self._window, inverted=self.inverted, padding=self._padding)
+            grey = apply_window(
+                values, windowing.current, inverted=windowing.inverted, padding=windowing.padding
+            )
             buffer = pack_argb32(grey)
         self._image_data = buffer  # the QImage borrows this memory
         self._image = QImage(buffer.data, columns, rows, columns * 4, QImage.Format.Format_RGB32)
@@ -898,20 +634,17 @@ class Viewport(QWidget):
             painter.save()
             painter.setTransform(transform)
             # Smooth below 4x (reading), nearest above (to see single pixels).
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._zoom < 4)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._view.zoom < 4)
             painter.drawImage(QPointF(0, 0), image)
-            self._paint_heatmap(painter)
+            self._heatmap.paint(painter, self._frame, *self._view.image_size)
             painter.restore()
-            for m in self.measurements_on_frame():
-                draw_measurement(painter, m, transform, self._overlay_font, m is self._selected)
-            if self._drawing is not None:
-                draw_measurement(painter, self._drawing, transform, self._overlay_font, True)
-            self._paint_heatmap_caption(painter, rect)
+            self._gestures.paint(painter, self._frame)
+            self._heatmap.paint_caption(painter, rect, self._frame, self._overlay_font)
         else:
             state = self._shown_state
             text = (
                 f"Image {self._frame + 1} could not be read"
-                if state == "failed"
+                if state is FrameState.FAILED
                 else f"Loading image {self._frame + 1}…"
             )
             overlays.draw_centre_message(painter, rect, text)
@@ -930,8 +663,9 @@ class Viewport(QWidget):
         return self.grab().toImage()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
-        if self._fit_mode:
-            self._fit()
+        view = self._current_view()
+        if view.fit_mode:
+            self._view = view.fitted()
         super().resizeEvent(event)
 
     # ------------------------------------------------------------------ measurements
@@ -952,44 +686,21 @@ class Viewport(QWidget):
     @property
     def measurements(self) -> list[Measurement]:
         """The measurements of the series shown, all frames (a copy of the list)."""
-        return list(self._series_measurements())
+        return self._editor.measurements
 
     @property
     def selected_measurement(self) -> Measurement | None:
-        return self._selected
+        return self._editor.selected
 
     def measurements_on_frame(self, frame: int | None = None) -> list[Measurement]:
-        frame = self._frame if frame is None else frame
-        return [m for m in self._series_measurements() if m.frame == frame]
-
-    def _series_measurements(self) -> list[Measurement]:
-        if self._volume is None:
-            return []
-        return self._measurements.setdefault(self._volume.series.key, [])
+        return self._editor.on_frame(self._frame if frame is None else frame)
 
     def add_measurement(
         self, kind: str, points: list[tuple[float, float]], frame: int | None = None
     ) -> Measurement:
         """Add a measurement programmatically (as drawing it would); returns it, selected."""
-        if kind not in ("distance", "angle", "rectangle", "ellipse"):
-            raise ValueError(f"kind must be distance, angle, rectangle or ellipse; found {kind!r}")
-        needed = 3 if kind == "angle" else 2
-        if len(points) != needed:
-            raise ValueError(f"a {kind} needs {needed} points, found {len(points)}")
-        if self._volume is None:
-            raise ValueError("no series is shown")
-        m = Measurement(
-            kind,
-            self._frame if frame is None else int(frame),
-            [(float(p[0]), float(p[1])) for p in points],
-        )
-        m.series_key = self._volume.series.key
-        self._compute(m)
-        self._series_measurements().append(m)
-        self._undo.append(("add", m))
-        self._selected = m
-        self.update()
-        self.measurements_changed.emit()
+        m = self._editor.add(kind, points, self._frame if frame is None else int(frame))
+        self._after_measurements_edit()
         return m
 
     def replace_measurements(self, measurements: list[Measurement]) -> None:
@@ -999,120 +710,49 @@ class Viewport(QWidget):
         if self._volume is None:
             return
         self._cancel_drawing()
-        items = self._series_measurements()
-        items[:] = measurements
-        for m in items:
-            m.series_key = self._volume.series.key
-            self._compute(m)
-        self._undo = [u for u in self._undo if u[1] in items]
-        self._selected = self._selected if self._selected in items else None
+        self._editor.replace(measurements)
         self.update()
 
     def show_image_area(
         self, top_left: tuple[float, float], bottom_right: tuple[float, float]
     ) -> None:
         """Zoom and pan so that this part of the image (image coordinates) fills the view."""
-        x0, y0 = top_left
-        x1, y1 = bottom_right
-        if not (x1 > x0 and y1 > y0) or self._volume is None:
-            return
-        corners = [self._transform().map(QPointF(x, y)) for x in (x0, x1) for y in (y0, y1)]
-        extent_x = max(p.x() for p in corners) - min(p.x() for p in corners)
-        extent_y = max(p.y() for p in corners) - min(p.y() for p in corners)
-        scale = min(max(self.width(), 1) / extent_x, max(self.height(), 1) / extent_y)
-        self._zoom = max(_MIN_ZOOM, min(_MAX_ZOOM, self._zoom * scale))
-        self._fit_mode = False
-        self._pan = QPointF(0.0, 0.0)
-        centre = self._transform().map(QPointF((x0 + x1) / 2, (y0 + y1) / 2))
-        self._pan = QPointF(self.width() / 2, self.height() / 2) - centre
-        self._after_view_change()
+        view = self._current_view()
+        shown = view.showing_area(top_left, bottom_right)
+        if self._volume is not None and shown is not view:  # not an empty area
+            self._change_view(shown)
 
     def delete_selected(self) -> bool:
         """Delete the selected measurement (undoable); False when none is selected."""
-        m = self._selected
-        items = self._series_measurements()
-        if m is None or m not in items:
+        if not self._editor.delete_selected():
             return False
-        index = items.index(m)
-        items.remove(m)
-        self._undo.append(("delete", m, index))
-        self._selected = None
-        self.update()
-        self.measurements_changed.emit()
+        self._after_measurements_edit()
         return True
 
     def undo(self) -> bool:
         """Undo the last add, delete or move of a measurement; False when there is none."""
-        if self._drawing is not None:
+        if self._editor.drawing is not None:
             self._cancel_drawing()
             return True
-        if not self._undo:
+        if not self._editor.undo():
             return False
-        action = self._undo.pop()
-        kind, m = action[0], action[1]
-        items = self._measurements.setdefault(m.series_key, [])
-        if kind == "add":
-            if m in items:
-                items.remove(m)
-            if self._selected is m:
-                self._selected = None
-        elif kind == "delete":
-            items.insert(min(action[2], len(items)), m)
-        elif kind == "move":
-            m.points = list(action[2])
-            self._compute(m)
-        self.update()
-        self.measurements_changed.emit()
+        self._after_measurements_edit()
         return True
 
-    def _compute(self, m: Measurement) -> None:
-        volume = self._volume
-        if volume is None:
-            return
-        geometry = volume.geometry
-        spacing = geometry.pixel_spacing
-        calibrated = geometry.spacing_calibrated
-        try:
-            if m.kind == "distance":
-                m.result = measure_distance(
-                    m.points[0], m.points[1], spacing, calibrated=calibrated
-                )
-            elif m.kind == "angle":
-                if len(m.points) < 3:
-                    m.result = None
-                    return
-                m.result = measure_angle(
-                    m.points[0], m.points[1], m.points[2], spacing, calibrated=calibrated
-                )
-            elif m.kind in ("rectangle", "ellipse"):
-                values = volume.array[m.frame]
-                if volume.is_color:
-                    values = values.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-                measure = measure_rectangle if m.kind == "rectangle" else measure_ellipse
-                m.result = measure(
-                    values,
-                    m.points[0],
-                    m.points[1],
-                    spacing,
-                    calibrated=calibrated,
-                    unit=self._unit,
-                )
-        except ValueError:
-            m.result = None  # a zero-length arm while drawing
+    def redo(self) -> bool:
+        """Do again the last measurement change undone; False when there is none."""
+        if not self._editor.redo():
+            return False
+        self._after_measurements_edit()
+        return True
+
+    def _after_measurements_edit(self) -> None:
+        self.update()
+        self.measurements_changed.emit()
 
     def _cancel_drawing(self) -> None:
-        if self._drawing is not None:
-            self._drawing = None
-            self._angle_second_arm = False
-            self._drag = None
-            self.update()
-
-    def _repaint_measurement(self, m: Measurement, before: QRectF | None) -> None:
-        """Repaint only where the measurement was and is now."""
-        area = screen_bounds(m, self._transform(), self._overlay_font)
-        if before is not None:
-            area = area.united(before)
-        self.update(area.toAlignedRect())
+        if self._gestures.cancel():
+            self._drag = DragMode.NONE
 
     # ------------------------------------------------------------------ cine
 
@@ -1126,11 +766,7 @@ class Viewport(QWidget):
 
     def set_cine_fps(self, fps: float) -> None:
         """Frames per second of the cine (0.5 to 120)."""
-        if isinstance(fps, bool) or not isinstance(fps, int | float | np.number):
-            raise TypeError(f"fps must be a number, found {type(fps).__name__}")
-        if not 0.5 <= float(fps) <= 120:
-            raise ValueError(f"fps must be 0.5 to 120, found {fps}")
-        self._cine_fps = float(fps)
+        self._cine_fps = check_fps(fps)
         if self.is_playing:
             self._restart_cine_clock()
         self.update()
@@ -1157,30 +793,24 @@ class Viewport(QWidget):
             self.play_cine()
 
     def _restart_cine_clock(self) -> None:
-        self._cine_t0 = time.perf_counter()
-        self._cine_start = self.display_position
-        # Ticks at twice the rate: a tick that comes early costs nothing, one that
-        # comes late shows the frame due now.
-        self._cine_timer.start(max(1, int(500 / self._cine_fps)))
+        self._cine = CineClock(self._cine_fps, self.display_position, time.perf_counter())
+        self._cine_timer.start(self._cine.tick_ms)
 
     def _on_cine_timer_timeout(self) -> None:
-        count = self.frame_count
+        count, now = self.frame_count, self.display_position
         if count < 2:
             self.stop_cine()
             return
-        elapsed = time.perf_counter() - self._cine_t0
-        target = (self._cine_start + int(elapsed * self._cine_fps)) % count
-        now = self.display_position
-        if target != now:
-            self.cine_dropped_frames += (target - now - 1) % count
-            self.set_frame(self._order.frame_at(target))
+        due = self._cine.due(time.perf_counter(), count)
+        if due != now:
+            self.cine_dropped_frames += count_skipped(now, due, count)
+            self.set_frame(self._order.frame_at(due))
 
     # ------------------------------------------------------------------ frame of reference
 
     @property
     def frame_of_reference_uid(self) -> str | None:
-        uid = self._header.frame_of_reference_uid
-        return uid or None
+        return self._header.frame_of_reference_uid or None
 
     def slice_position(self) -> float | None:
         """Position of the shown slice along the slice normal (mm), None when unknown."""
@@ -1191,17 +821,10 @@ class Viewport(QWidget):
 
     def show_position(self, position: float) -> bool:
         """Show the slice nearest ``position`` (mm along the normal); False when out of range."""
-        volume = self._volume
-        if volume is None or volume.geometry.slice_positions is None:
-            return False
-        positions = np.asarray(volume.geometry.slice_positions, dtype=float)
-        step = volume.geometry.slice_spacing
-        if step is None:
-            step = float(np.median(np.abs(np.diff(positions)))) if len(positions) > 1 else 1.0
-        if position < positions.min() - step or position > positions.max() + step:
-            return False
-        self.set_frame(int(np.argmin(np.abs(positions - position))))
-        return True
+        index = None if self._volume is None else nearest_frame(self._volume, position)
+        if index is not None:
+            self.set_frame(index)
+        return index is not None
 
     # ------------------------------------------------------------------ events
 
@@ -1226,9 +849,9 @@ class Viewport(QWidget):
         elif key == keys.Key_End:
             self.set_frame(self._order.frame_at(self.frame_count - 1))
         elif key in (keys.Key_Plus, keys.Key_Equal):
-            self.set_zoom(self._zoom * 1.25)
+            self.set_zoom(self.zoom * 1.25)
         elif key == keys.Key_Minus:
-            self.set_zoom(self._zoom / 1.25)
+            self.set_zoom(self.zoom / 1.25)
         elif key == keys.Key_F and not ctrl:
             self.fit()
         elif key == keys.Key_1 and not ctrl:
@@ -1237,8 +860,8 @@ class Viewport(QWidget):
             self.reset_view()
         elif key in _PRESET_KEYS:
             index = _PRESET_KEYS.index(Qt.Key(key))
-            if index < len(self._presets):
-                self._set_window(self._presets[index])
+            if index < len(self._windowing.presets):
+                self._set_window(self._windowing.presets[index])
         elif key == keys.Key_A and not ctrl:
             self.auto_window()
         elif key == keys.Key_I and not ctrl:
@@ -1254,11 +877,11 @@ class Viewport(QWidget):
         elif key in _TOOL_KEYS and not ctrl:
             self.set_tool(_TOOL_KEYS[Qt.Key(key)])
         elif key == keys.Key_Escape:
-            if self._drawing is not None:
+            if self._editor.drawing is not None:
                 self._cancel_drawing()
             else:
                 self.set_tool("none")
-                self._selected = None
+                self._editor.selected = None
                 self.update()
         elif key in (keys.Key_Delete, keys.Key_Backspace):
             self.delete_selected()
@@ -1277,7 +900,10 @@ class Viewport(QWidget):
         delta = event.angleDelta().y()
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             if delta:
-                self._zoom_about(self._zoom * 1.25 ** (delta / 120), event.position())
+                anchor = event.position()
+                view = self._current_view()
+                zoom = view.zoom * 1.25 ** (delta / 120)
+                self._change_view(view.zoomed_about(zoom, (anchor.x(), anchor.y())))
             event.accept()
             return
         # High-resolution wheels send fractions of a notch: one frame per 120 units.
@@ -1297,142 +923,41 @@ class Viewport(QWidget):
         if self._volume is None:
             return
         if button == Qt.MouseButton.RightButton:
-            self._drag = "window"
+            self._drag = DragMode.WINDOW
             self._drag_window = self.window
         elif button == Qt.MouseButton.MiddleButton:
             self._start_pan()
         elif button == Qt.MouseButton.LeftButton:
-            self._left_press(pos)
+            loaded = frame_state(self._volume, self._frame) is FrameState.LOADED
+            self._drag = self._gestures.press(pos, self._tool, self._frame, can_draw=loaded)
+            if self._drag is DragMode.PAN:
+                self._start_pan()
         event.accept()
 
     def _start_pan(self) -> None:
-        self._drag = "pan"
-        self._drag_pan = QPointF(self._pan)
-
-    def _left_press(self, pos: QPointF) -> None:
-        point = self.widget_to_image(pos)
-        if self._tool == "none":
-            transform = self._transform()
-            candidates = self.measurements_on_frame()
-            if self._selected in candidates:  # the selected one's handles come first
-                candidates.remove(self._selected)  # type: ignore[arg-type]
-                candidates.append(self._selected)  # type: ignore[arg-type]
-            for m in reversed(candidates):
-                where = hit_test(m, pos, transform, m is self._selected)
-                if where is not None:
-                    before = (
-                        screen_bounds(self._selected, transform, self._overlay_font)
-                        if self._selected
-                        else None
-                    )
-                    self._selected = m
-                    self._drag = "move"
-                    self._drag_handle = where
-                    self._drag_points = list(m.points)
-                    self._repaint_measurement(m, before)
-                    return
-            if self._selected is not None:
-                self._selected = None
-                self.update()
-            self._start_pan()
-            return
-        if self._frame_state(self._frame) != "loaded":
-            return
-        if self._tool == "angle" and self._drawing is not None and self._angle_second_arm:
-            self._drawing.points[2] = point
-            self._commit_drawing()
-            return
-        m = Measurement(self._tool, self._frame, [point, point])
-        m.series_key = self._volume.series.key if self._volume else ""
-        self._drawing = m
-        self._drag = "draw"
+        self._drag = DragMode.PAN
+        self._drag_view = self._current_view()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         pos = event.position()
         delta = pos - self._drag_start
-        if self._drag == "window":
-            center, width = self._drag_window
-            # A fixed share of the window per pixel, with a floor so that a narrow
-            # integer window can still be widened quickly.
+        if self._drag is DragMode.WINDOW:
             volume = self._volume
-            floor = 20.0 if volume is not None and volume.array.dtype.kind in "iu" else 0.0
-            step = max(width, floor) / 250.0
-            self.set_window(center + delta.y() * step, max(step, width + delta.x() * step))
-        elif self._drag == "pan":
-            self._pan = self._drag_pan + delta
-            self._fit_mode = False
+            integer = volume is not None and volume.array.dtype.kind in "iu"
+            self.set_window(
+                *drag_window(self._drag_window, delta.x(), delta.y(), integer_values=integer)
+            )
+        elif self._drag is DragMode.PAN:
+            self._view = self._drag_view.panned_by(delta.x(), delta.y())
             self.update()
-        elif self._drag == "draw" and self._drawing is not None:
-            before = screen_bounds(self._drawing, self._transform(), self._overlay_font)
-            self._drawing.points[-1] = self.widget_to_image(pos)
-            self._compute(self._drawing)
-            self._repaint_measurement(self._drawing, before)
-        elif self._drawing is not None and self._angle_second_arm:
-            before = screen_bounds(self._drawing, self._transform(), self._overlay_font)
-            self._drawing.points[2] = self.widget_to_image(pos)
-            self._compute(self._drawing)
-            self._repaint_measurement(self._drawing, before)
-        elif self._drag == "move" and self._selected is not None:
-            m = self._selected
-            before = screen_bounds(m, self._transform(), self._overlay_font)
-            start = self.widget_to_image(self._drag_start)
-            now = self.widget_to_image(pos)
-            dx, dy = now[0] - start[0], now[1] - start[1]
-            if self._drag_handle < 0:
-                m.points = [(x + dx, y + dy) for x, y in self._drag_points]
-            else:
-                x, y = self._drag_points[self._drag_handle]
-                m.points[self._drag_handle] = (x + dx, y + dy)
-            self._compute(m)
-            self._repaint_measurement(m, before)
+        else:
+            self._gestures.move(self._drag, self._drag_start, pos)
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        drag, self._drag = self._drag, None
-        if drag == "draw" and self._drawing is not None:
-            m = self._drawing
-            start = self.image_to_widget(*m.points[0])
-            end = event.position()
-            too_small = (start - end).manhattanLength() < 3
-            if m.kind == "angle":
-                if too_small:
-                    self._cancel_drawing()
-                    return
-                m.points[-1] = self.widget_to_image(end)
-                m.points.append(m.points[-1])
-                self._angle_second_arm = True
-                self._compute(m)
-                self.update()
-                return
-            if too_small:
-                self._cancel_drawing()
-                return
-            m.points[-1] = self.widget_to_image(end)
-            self._commit_drawing()
-        elif (
-            drag == "move"
-            and self._selected is not None
-            and self._selected.points != self._drag_points
-        ):
-            self._undo.append(("move", self._selected, list(self._drag_points)))
-            self.measurements_changed.emit()
+        drag, self._drag = self._drag, DragMode.NONE
+        self._gestures.release(drag, event.position())
         event.accept()
-
-    def _commit_drawing(self) -> None:
-        m = self._drawing
-        if m is None:
-            return
-        self._drawing = None
-        self._angle_second_arm = False
-        self._compute(m)
-        if m.kind == "angle" and m.result is None:
-            self.update()
-            return
-        self._series_measurements().append(m)
-        self._undo.append(("add", m))
-        self._selected = m
-        self.update()
-        self.measurements_changed.emit()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         if event.button() == Qt.MouseButton.LeftButton and self._tool == "none":
@@ -1445,11 +970,7 @@ class Viewport(QWidget):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
-        if event.mimeData().hasFormat(SERIES_MIME):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+    dragMoveEvent = dragEnterEvent  # noqa: N815 - Qt override: the same answer while moving
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
         data = event.mimeData()

@@ -21,7 +21,6 @@ from core.dicom.display import (
     apply_window,
     choose_default_window,
     compute_auto_window,
-    format_window,
     full_range_window,
     pack_argb32,
 )
@@ -31,8 +30,10 @@ from core.dicom.float_windows import (
     with_continuous_windows,
 )
 from core.dicom.index import scan
+from core.dicom.lut import VoiFunction, voi_presets_for
 from core.dicom.lut_data import expand_segmented_lut, read_lut_entries
-from core.dicom.pixels import VoiFunction, read_frame_values, render_frame, voi_presets_for
+from core.dicom.overlays import format_window
+from core.dicom.pixels import read_frame_values, render_frame
 from core.dicom.records import FrameInfo, VoiWindow
 from core.dicom.volume import load_series
 from core.jobs import run_job

@@ -9,31 +9,33 @@ import numpy as np
 import pytest
 
 from core.dicom.display import (
-    DisplayHeader,
-    OrientationLabels,
     apply_window,
     apply_window_lut,
     choose_default_window,
-    choose_scale_bar,
-    compose_overlay,
     compute_auto_window,
-    compute_orientation_labels,
-    describe_direction,
     file_presets,
-    format_window,
     full_range_window,
     is_series_inverted,
     list_presets,
     make_window_lut,
     modality_presets,
-    modality_unit,
     pack_argb32,
     padding_value_of,
-    read_display_header,
 )
 from core.dicom.geometry import compute_geometry
 from core.dicom.index import scan
-from core.dicom.pixels import VoiFunction, VoiPreset, apply_voi, to_display_uint8
+from core.dicom.lut import VoiFunction, VoiPreset, apply_voi, to_display_uint8
+from core.dicom.overlays import (
+    DisplayHeader,
+    OrientationLabels,
+    choose_scale_bar,
+    compose_overlay,
+    compute_orientation_labels,
+    describe_direction,
+    format_window,
+    modality_unit,
+    read_display_header,
+)
 from core.dicom.records import (
     FileRef,
     FrameInfo,

@@ -164,5 +164,19 @@ def test_export_refuses_what_it_cannot_write(
         export_analysis(result, 42, tmp_path)  # type: ignore[arg-type]
 
 
+def test_export_never_writes_into_the_source_folder(
+    analysed: tuple[Path, AnalysisResult], tmp_path: Path
+) -> None:
+    # The rule every export follows (core.paths.export_folder_for): refused, not moved.
+    source_path, result = analysed
+    before = sorted(p.name for p in source_path.parent.rglob("*"))
+    for inside in (source_path.parent, source_path.parent / "derived"):
+        with pytest.raises(UsageError, match="inside the source folder"):
+            export_analysis(result, source_path, inside)
+    assert sorted(p.name for p in source_path.parent.rglob("*")) == before
+    # A dataset given without its path has no source folder to protect.
+    assert export_analysis(result, dcmread(source_path), tmp_path / "ok").report.is_file()
+
+
 def result_package(tmp_path: Path) -> ModelPackage:
     return make_package(tmp_path / "p")

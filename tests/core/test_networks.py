@@ -10,16 +10,13 @@ import pytest
 torch = pytest.importorskip("torch")
 from safetensors.torch import save_file  # noqa: E402
 
+from core.analysis.architectures import check_architecture_options  # noqa: E402
 from core.analysis.errors import (  # noqa: E402
     ModelPackageError,
     UnsafeWeightsError,
     WeightsMismatchError,
 )
-from core.analysis.networks import (  # noqa: E402
-    build_network,
-    check_architecture_options,
-    load_weights,
-)
+from core.analysis.networks import build_network, load_weights  # noqa: E402
 
 BN = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
 

@@ -11,9 +11,9 @@ import pytest
 from pydicom.data import get_charset_files
 from pydicom.dataset import Dataset
 
-from core.dicom.display import compose_overlay, read_display_header
 from core.dicom.geometry import compute_geometry
 from core.dicom.index import scan
+from core.dicom.overlays import compose_overlay, read_display_header
 from core.dicom.person_name import decode_person_name, format_person_name, person_name_groups
 from core.dicom.records import FileRef
 from core.dicom.tags import read_tag_rows

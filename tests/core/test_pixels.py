@@ -18,7 +18,9 @@ from pydicom.tag import Tag
 from pydicom.uid import (
     MPEG2MPML,
     DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
     JPEG2000Lossless,
     JPEGBaseline8Bit,
     JPEGLSLossless,
@@ -27,24 +29,24 @@ from pydicom.uid import (
     generate_uid,
 )
 
-from core.dicom.pixels import (
+from core.dicom.decode import check_native_length, supported_transfer_syntaxes
+from core.dicom.lut import (
     ModalityLut,
     VoiFunction,
     VoiPreset,
     apply_modality_lut,
     apply_presentation,
     apply_voi,
-    decode_frame,
     full_range_preset,
     is_inverted,
     modality_lut_for,
     padding_mask,
-    read_frame_values,
-    render_frame,
-    supported_transfer_syntaxes,
+    skips_modality_lut,
     to_display_uint8,
     voi_presets_for,
 )
+from core.dicom.pixel_header import is_little_endian, transfer_syntax_of
+from core.dicom.pixels import decode_frame, read_frame_values, render_frame
 from core.dicom.records import VoiWindow
 from core.errors import DicomError, PixelDataError, UnsupportedTransferSyntaxError
 
@@ -781,3 +783,65 @@ def test_a_sequence_that_is_not_a_sequence_does_not_escape_raw() -> None:
     assert caught.value.reason.startswith("rendering: TypeError")
     with pytest.raises(PixelDataError, match="modality LUT: TypeError"):
         modality_lut_for(ds, source="bad-groups.dcm")
+
+
+# --------------------------------------------------------------------------- one owner per rule
+
+
+@pytest.mark.parametrize(
+    ("modality", "sop_class", "relationship", "skipped"),
+    [
+        ("XA", "", "LOG", True),
+        ("RF", "", "DISP", True),  # RF is the defined term for fluoroscopy
+        ("XRF", "", "log ", True),
+        ("OT", "1.2.840.10008.5.1.4.1.1.12.1", "LOG", True),  # X-Ray Angiographic Image
+        ("XA", "", "LIN", False),
+        ("CT", "", "LOG", False),
+        ("DX", "1.2.840.10008.5.1.4.1.1.1.1", "LOG", False),
+    ],
+)
+def test_skips_modality_lut_decides_the_xa_xrf_rule(
+    modality: str, sop_class: str, relationship: str, skipped: bool
+) -> None:
+    assert skips_modality_lut(modality, sop_class, relationship) is skipped
+
+
+def test_rf_with_log_relationship_skips_the_rescale() -> None:
+    ds = mono([[10, 20]], Modality="RF", PixelIntensityRelationship="LOG")
+    ds.RescaleSlope, ds.RescaleIntercept = "2", "100"
+    assert modality_lut_for(ds).is_identity
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
+def test_transfer_syntax_of_prefers_the_declared_uid() -> None:
+    ds = mono([[1]], syntax=ExplicitVRLittleEndian)
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian + "\x00"
+    assert transfer_syntax_of(ds) == ExplicitVRLittleEndian
+    assert is_little_endian(ds)
+
+
+@pytest.mark.parametrize(
+    ("implicit", "little", "expected"),
+    [
+        (True, True, ImplicitVRLittleEndian),
+        (False, True, ExplicitVRLittleEndian),
+        (False, False, ExplicitVRBigEndian),
+        (None, None, ExplicitVRLittleEndian),
+    ],
+)
+def test_transfer_syntax_of_falls_back_to_the_encoding_read(
+    implicit: bool | None, little: bool | None, expected: str
+) -> None:
+    ds = mono([[1]])
+    del ds.file_meta.TransferSyntaxUID
+    ds.set_original_encoding(implicit, little)
+    assert transfer_syntax_of(ds) == expected
+    assert is_little_endian(ds) is (expected != ExplicitVRBigEndian)
+
+
+def test_check_native_length_accepts_padding_and_refuses_short_data() -> None:
+    sizes = {"rows": 2, "columns": 3, "frames": 2, "samples": 1, "bits_allocated": 16}
+    check_native_length("a.dcm", 24, **sizes)
+    check_native_length("a.dcm", 26, **sizes)
+    with pytest.raises(PixelDataError, match=r"^a\.dcm: pixel data is 23 bytes, expected 24 "):
+        check_native_length("a.dcm", 23, **sizes)

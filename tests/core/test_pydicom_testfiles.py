@@ -21,17 +21,15 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import pixel_array
 from pydicom.pixels.processing import apply_color_lut, apply_modality_lut, apply_voi_lut
 
-from core.dicom.pixels import (
+from core.dicom.lut import (
     apply_presentation,
     apply_voi,
-    decode_frame,
     is_inverted,
     padding_mask,
-    read_frame_values,
-    render_frame,
     to_display_uint8,
     voi_presets_for,
 )
+from core.dicom.pixels import decode_frame, read_frame_values, render_frame
 from core.errors import DicomError
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:pydicom.*")

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from core.dicom.index import scan
 from core.dicom.records import FileRef, SeriesRecord, StudyIndex
 from core.synthetic import (
-    StudyContext,
+    SyntheticStudy,
     make_study_context,
     write_ct_series,
     write_cxr,
@@ -36,7 +36,7 @@ from tests.core.test_index import make_image, write
 
 
 class Study:
-    def __init__(self, root: Path, context: StudyContext) -> None:
+    def __init__(self, root: Path, context: SyntheticStudy) -> None:
         self.root = root
         self.context = context
 

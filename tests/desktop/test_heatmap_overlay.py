@@ -154,7 +154,7 @@ def test_a_coarse_heatmap_is_stretched_over_the_image(viewport: Viewport) -> Non
 def test_the_heatmap_is_coloured_once_not_per_paint(
     viewport: Viewport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import desktop.viewer.viewport as module
+    import desktop.viewer.overlays as module
 
     calls: list[int] = []
 
@@ -178,7 +178,7 @@ def test_the_heatmap_is_coloured_once_not_per_paint(
 def test_a_heatmap_finer_than_the_screen_is_sampled_but_lands_in_place(
     viewport: Viewport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import desktop.viewer.viewport as module
+    import desktop.viewer.overlays as module
 
     monkeypatch.setattr(module, "_HEATMAP_MAX_SIDE", 32)  # 128 px → 32 cells of 4 px
     heatmap = np.zeros((128, 128), np.float32)

@@ -512,11 +512,12 @@ def test_export_png_lands_in_the_export_folder_with_the_view_pixels(
     assert list((synthetic_dir / "ct").glob("*.png")) == []
     assert str(path) in window.status_label.text()
 
-    # A path inside the study folder is refused in favour of the export folder.
-    moved = window.export_view(synthetic_dir / "ct" / "mine.png")
-    assert moved is not None and moved.parent == export_dir() and moved.name == "mine.png"
+    # A path inside the study folder is refused (core.paths.export_folder_for, the rule
+    # every export follows), never written there nor moved behind the user's back.
+    assert window.export_view(synthetic_dir / "ct" / "mine.png") is None
     assert not (synthetic_dir / "ct" / "mine.png").exists()
-    assert "not written into the study folder" in window.notifications.notifications[-1].text
+    said = window.notifications.notifications[-1].text
+    assert "refusing to export into" in said and "source folders are read-only" in said
 
 
 def test_shortcuts_dialog_lists_menu_actions_and_viewer_keys(

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from core.dicom.display import DisplayHeader
 from core.dicom.geometry import compute_geometry
+from core.dicom.overlays import DisplayHeader
 from core.dicom.records import FileRef, FrameInfo, InstanceRecord, SeriesRecord, VoiWindow
 from core.dicom.volume import Volume
 

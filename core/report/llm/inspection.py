@@ -31,6 +31,7 @@ from core.report.llm.errors import (
     ModelTooLargeError,
     PickleWeightsError,
 )
+from core.report.llm.trust import check_no_remote_code, verify_language_model_folder
 
 logger = logging.getLogger(__name__)
 
@@ -299,8 +300,6 @@ def inspect_model_folder(
     tokenizer_config_path = folder_path / "tokenizer_config.json"
     if tokenizer_config_path.is_file():
         tokenizer_config = _read_json(tokenizer_config_path, folder, ModelConfigError)
-    # Here, not at the top: core.report.llm_models imports this package's errors (a cycle).
-    from core.report.llm_models import check_no_remote_code, verify_language_model_folder
 
     check_no_remote_code(folder_path)  # auto_map / trust_remote_code in any top-level JSON
     tokenizer_files = [name for name in _TOKENIZER_FILES if (folder_path / name).is_file()]
