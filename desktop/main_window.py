@@ -65,6 +65,9 @@ from desktop.window_dialogs import DialogKeeper
 from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QAction, QActionGroup
+    from PySide6.QtWidgets import QMenu
+
     from core.analysis.inference import AnalysisResult
     from core.dicom.records import FileRef, SeriesRecord, StudyIndex
     from core.dicom.volume import Volume
@@ -121,6 +124,59 @@ class MainWindow(QMainWindow):
     first_image_shown = Signal(object)
     series_loaded = Signal(object)
     busy_changed = Signal(bool)
+
+    # Built onto the window by desktop.window_actions (build_actions, then build_menus),
+    # the way a Qt Designer setupUi builds a form; part of the window's public API.
+    open_folder_action: QAction
+    open_file_action: QAction
+    recent_menu: QMenu
+    clear_recent_action: QAction
+    export_action: QAction
+    export_gsps_action: QAction
+    quit_action: QAction
+    layout_group: QActionGroup
+    layout_actions: dict[tuple[int, int], QAction]
+    overlays_action: QAction
+    sync_action: QAction
+    presets_menu: QMenu
+    auto_window_action: QAction
+    cine_action: QAction
+    next_series_action: QAction
+    previous_series_action: QAction
+    browser_action: QAction
+    focus_browser_action: QAction
+    tool_group: QActionGroup
+    tool_actions: dict[str, QAction]
+    undo_action: QAction
+    delete_action: QAction
+    invert_action: QAction
+    rotate_right_action: QAction
+    rotate_left_action: QAction
+    flip_h_action: QAction
+    flip_v_action: QAction
+    fit_action: QAction
+    actual_size_action: QAction
+    reset_action: QAction
+    tags_action: QAction
+    analyze_action: QAction
+    cancel_analysis_action: QAction
+    heatmap_action: QAction
+    ai_panel_action: QAction
+    draft_report_action: QAction
+    write_impression_action: QAction
+    rewrite_action: QAction
+    stop_drafting_action: QAction
+    mark_all_reviewed_action: QAction
+    sign_report_action: QAction
+    addendum_action: QAction
+    export_report_actions: dict[str, QAction]
+    report_panel_action: QAction
+    models_action: QAction
+    reporting_action: QAction
+    data_protection_action: QAction
+    shortcuts_action: QAction
+    about_action: QAction
+    menus: dict[str, QMenu]  # menu title ("File", "View"...) to the menu
 
     def __init__(self, settings: Settings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -486,7 +542,7 @@ class MainWindow(QMainWindow):
         Returns the file written, or None when there was nothing to export.
         """
         viewport = self.grid.active_viewport
-        if viewport is None or viewport.volume is None:
+        if viewport.volume is None:
             self.notifications.notify("There is no image to export.", level="info", timeout_ms=4000)
             return None
         target = Path(path) if path is not None else _unique(export_dir() / _export_name())
@@ -510,7 +566,7 @@ class MainWindow(QMainWindow):
 
     def ask_and_export_view(self) -> None:
         """File → Export View as PNG: ask where (in the export folder by default), export."""
-        if self.grid.active_viewport is None or self.grid.active_viewport.volume is None:
+        if self.grid.active_viewport.volume is None:
             self.export_view()  # says there is nothing to export
             return
         suggested = str(_unique(export_dir() / _export_name()))
@@ -585,8 +641,8 @@ class MainWindow(QMainWindow):
     def current_file_ref(self) -> FileRef | None:
         """The file of the image shown in the active viewport."""
         viewport = self.grid.active_viewport
-        volume = viewport.volume if viewport is not None else None
-        if viewport is None or volume is None:
+        volume = viewport.volume
+        if volume is None:
             return None
         frames = volume.geometry.frames
         index = min(max(int(viewport.frame_index), 0), len(frames) - 1)

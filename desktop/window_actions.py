@@ -3,8 +3,10 @@
 Built the way a Qt Designer ``setupUi`` builds a form: :func:`build_actions` and
 :func:`build_menus` create the actions and menus as attributes of the window
 (``window.open_folder_action``, ``window.layout_actions``, ``window.menus``...), which are
-part of its public API. The menus whose content changes (recent studies, window presets)
-are filled when they open. A viewport command acts on the active viewport, called directly.
+part of its public API and declared, with their types, on
+:class:`~desktop.main_window.MainWindow`. The menus whose content changes (recent studies,
+window presets) are filled when they open. A viewport command acts on the active viewport,
+called directly.
 """
 
 from __future__ import annotations
@@ -91,12 +93,10 @@ def build_actions(window: MainWindow) -> None:
     a = partial(_add_action, window)
 
     def on_viewport(call: Callable[[Viewport], object]) -> Callable[[], None]:
-        """A slot that calls ``call`` with the active viewport, when there is one."""
+        """A slot that calls ``call`` with the active viewport (the grid always has one)."""
 
         def slot() -> None:
-            viewport = window.grid.active_viewport
-            if viewport is not None:
-                call(viewport)
+            call(window.grid.active_viewport)
 
         return slot
 
@@ -146,7 +146,7 @@ def build_actions(window: MainWindow) -> None:
     window.clear_recent_action.triggered.connect(lambda: clear_recent_studies(window))
 
     window.layout_group = QActionGroup(window)
-    window.layout_actions: dict[tuple[int, int], QAction] = {}
+    window.layout_actions = {}
     for number, (rows, cols) in enumerate(LAYOUTS, start=1):
         action = a(
             f"{rows} × {cols}",
@@ -183,7 +183,7 @@ def build_actions(window: MainWindow) -> None:
     window.addAction(window.browser_action)
 
     window.tool_group = QActionGroup(window)
-    window.tool_actions: dict[str, QAction] = {}
+    window.tool_actions = {}
     for tool, text in TOOLS:
         action = a(
             text, lambda _=False, t=tool: window.set_tool(t), checkable=True, name=f"tool_{tool}"
@@ -280,7 +280,7 @@ def build_actions(window: MainWindow) -> None:
     window.addendum_action = a(
         "Add A&ddendum…", window.report_panel.write_addendum, name="addendum"
     )
-    window.export_report_actions: dict[str, QAction] = {}
+    window.export_report_actions = {}
     for kind, text in EXPORTS:
         window.export_report_actions[kind] = a(
             text, lambda _=False, k=kind: window.export_report(k), name=f"export_report_{kind}"
@@ -434,9 +434,7 @@ def build_menus(window: MainWindow) -> None:
 
 def _rebuild_presets_menu(window: MainWindow) -> None:
     window.presets_menu.clear()
-    viewport = window.grid.active_viewport
-    presets = viewport.presets() if viewport is not None else []
-    for name, center, width in presets:
+    for name, center, width in window.grid.active_viewport.presets():
         action = window.presets_menu.addAction(f"{name}  (C {center:g} / W {width:g})")
         action.triggered.connect(lambda _=False, n=name: window.apply_preset(n))
     user = window.settings.window_presets
@@ -450,20 +448,17 @@ def _rebuild_presets_menu(window: MainWindow) -> None:
 
 
 def _check_cine(window: MainWindow) -> None:
-    viewport = window.grid.active_viewport
-    window.cine_action.setChecked(viewport is not None and viewport.is_playing)
+    window.cine_action.setChecked(window.grid.active_viewport.is_playing)
 
 
 def _check_tool(window: MainWindow) -> None:
     viewport = window.grid.active_viewport
-    if viewport is not None and viewport.tool in window.tool_actions:
+    if viewport.tool in window.tool_actions:
         window.tool_actions[viewport.tool].setChecked(True)
 
 
 def _play_cine(window: MainWindow, checked: bool) -> None:
     viewport = window.grid.active_viewport
-    if viewport is None:
-        return
     if checked:
         viewport.play_cine()
     else:

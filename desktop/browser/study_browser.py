@@ -226,7 +226,7 @@ class StudyBrowser(QWidget):
         item = self._series_items.get(key) if key is not None else None
         if item is None:
             self.tree.clearSelection()
-            self.tree.setCurrentItem(None)  # type: ignore[arg-type]
+            self.tree.setCurrentItem(None)  # type: ignore[call-overload]  # Qt takes nullptr
             return False
         self.tree.setCurrentItem(item)
         self.tree.scrollToItem(item)

@@ -33,7 +33,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
-    QDragEnterEvent,
+    QDragMoveEvent,
     QDropEvent,
     QImage,
     QKeyEvent,
@@ -308,7 +308,7 @@ class Viewport(QWidget):
     # ------------------------------------------------------------------ window
 
     @property
-    def window(self) -> tuple[float, float]:
+    def window(self) -> tuple[float, float]:  # type: ignore[override]  # shadows QWidget.window()
         """(center, width) of the window shown."""
         return self._windowing.window
 
@@ -964,7 +964,8 @@ class Viewport(QWidget):
             self.fit()
         event.accept()
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+    def dragEnterEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt override
+        # Typed as QDragMoveEvent (QDragEnterEvent's base) so dragMoveEvent can share it.
         if event.mimeData().hasFormat(SERIES_MIME):
             event.acceptProposedAction()
         else:

@@ -21,13 +21,12 @@ from core.report.document import (
     FindingFact,
     Origin,
     Report,
-    ReportContext,
     Section,
     Sentence,
-    StudyContext,
     new_report,
 )
 from core.report.grounding import ISSUE_KINDS, check_grounding
+from tests.core.report_helpers import make_report_context
 
 CASES_FILE = Path(__file__).with_name("data") / "grounding_cases.json"
 LANGUAGES = ("en", "zh-CN")
@@ -49,8 +48,8 @@ def build_report(case: dict[str, Any]) -> Report:
         )
         for f in case["facts"]
     )
-    context = ReportContext(
-        StudyContext("1.2.826.0.1.3680043.8.498.99", modality="DX", body_part="CHEST"),
+    context = make_report_context(
+        "1.2.826.0.1.3680043.8.498.99",
         findings=facts,
         models=("demo-cxr 1.0",) if case["analysed"] else (),
         analysed=case["analysed"],

@@ -22,8 +22,9 @@ import pytest
 from core import at_rest
 from core.at_rest import AtRestError, SealedDataError, seal, unseal
 from core.dicom.annotations import Annotation, AnnotationStore, AnnotationStoreError
-from core.report.document import Report, ReportContext, Section, StudyContext, new_report
+from core.report.document import Report, Section, new_report
 from core.report.store import DraftCorruptError, DraftStore, DraftStoreError
+from tests.core.report_helpers import make_report_context
 
 pytestmark = pytest.mark.usefixtures("private_data_dir")
 
@@ -79,10 +80,7 @@ def _data() -> Path:
 
 
 def _report() -> Report:
-    study = StudyContext(STUDY, modality="DX", body_part="CHEST", view_position="PA")
-    return new_report(ReportContext(study, (), (), True)).with_section_text(
-        Section.FINDINGS, CANARY
-    )
+    return new_report(make_report_context(STUDY)).with_section_text(Section.FINDINGS, CANARY)
 
 
 def test_without_a_keyring_the_key_is_an_owner_only_file(no_keyring: None) -> None:

@@ -26,6 +26,7 @@ from core.report.templates import draft_template_report
 from core.report.workflow import ReportSession, analyse_study
 from core.synthetic import make_study_context, write_cxr
 from tests.core.model_helpers import make_package, soften
+from tests.core.report_helpers import make_report_context
 
 pytestmark = pytest.mark.usefixtures("fresh_analysis")
 
@@ -401,7 +402,7 @@ def _contexts(folder: Path, package: ModelPackage) -> Iterator[ReportContext]:
     from core.cli import _first_study, _index_or_fail
 
     ds = dcmread(folder / "pa.dcm", stop_before_pixels=True)
-    yield ReportContext(study=study_context_from_dataset(ds))
+    yield make_report_context(study=study_context_from_dataset(ds), analysed=False)
     patient, study = _first_study(_index_or_fail(str(folder)))
     for chosen in (None, package):
         analysis = analyse_study(study, patient, chosen)

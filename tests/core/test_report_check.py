@@ -11,14 +11,13 @@ from core.report.document import (
     FindingFact,
     Origin,
     Report,
-    ReportContext,
     Section,
     Sentence,
     new_report,
     section_of_heading,
 )
 from core.report.export import format_report_text
-from tests.core.report_helpers import make_study
+from tests.core.report_helpers import make_report_context
 
 S = Section
 
@@ -146,7 +145,7 @@ def test_text_goes_to_findings_only_when_there_is_no_heading_at_all() -> None:
 def _report(language: str) -> Report:
     """A draft with template findings (unreviewed) and a person's impression."""
     fact = FindingFact("Nodule", "positive", 0.9, 0.4, "right", "upper", "demo-cxr 1.0", True)
-    context = ReportContext(make_study(), findings=(fact,), models=("demo-cxr 1.0",), analysed=True)
+    context = make_report_context(findings=(fact,), models=("demo-cxr 1.0",))
     english = language == "en"
     findings = (
         ["There is a nodule in the right upper zone.", "No pleural effusion."]

@@ -9,11 +9,9 @@ from core.report.document import (
     FindingFact,
     Origin,
     Report,
-    ReportContext,
     Section,
     Sentence,
     SigningBlockedError,
-    StudyContext,
     new_report,
 )
 from core.report.grounding import (
@@ -23,6 +21,7 @@ from core.report.grounding import (
     extract_mentions,
     unresolved_issues,
 )
+from tests.core.report_helpers import make_report_context
 
 UID = "1.2.826.0.1.3680043.8.498.8"
 NODULE_RIGHT_UPPER = FindingFact("Nodule", "positive", 0.91, 0.4, side="right", zone="upper")
@@ -34,8 +33,8 @@ MASS_NEGATIVE = FindingFact("Mass", "negative", 0.02, 0.3)
 def _report(
     *facts: FindingFact, language: str = "en", analysed: bool = True, **sections: list[str]
 ) -> Report:
-    context = ReportContext(
-        StudyContext(UID, modality="DX", body_part="CHEST", view_position="PA"),
+    context = make_report_context(
+        UID,
         findings=facts,
         models=("demo-cxr 1.0.0",),
         analysed=analysed,

@@ -22,12 +22,12 @@ from core.report.document import (
     new_report,
     split_sentences,
 )
+from tests.core.report_helpers import make_report_context
 
 
 def _context() -> ReportContext:
-    study = StudyContext("1.2.826.0.1.3680043.8.498.1", modality="DX", body_part="CHEST")
     finding = FindingFact("Effusion", "positive", 0.91, 0.3, side="right", zone="lower")
-    return ReportContext(study, findings=(finding,), models=("demo 1.0",), analysed=True)
+    return make_report_context(findings=(finding,), models=("demo 1.0",))
 
 
 def _drafted() -> Report:

@@ -25,7 +25,6 @@ from core.report.document import (
     ReportContext,
     Section,
     Sentence,
-    StudyContext,
     new_report,
 )
 from core.report.export import (
@@ -38,6 +37,7 @@ from core.report.export import (
     make_report_sr,
 )
 from core.report.store import study_key
+from tests.core.report_helpers import make_report_context
 
 pypdf = pytest.importorskip("pypdf")
 pytestmark = pytest.mark.usefixtures("private_data_dir")
@@ -56,21 +56,18 @@ def source(tmp_path: Path) -> Path:
 
 
 def _context(uid: str, *, demo: bool = False) -> ReportContext:
-    study = StudyContext(
-        uid,
-        modality="DX",
-        body_part="CHEST",
-        view_position="PA",
-        study_description="CHEST 2 VIEWS",
-        patient_sex="F",
-        patient_age_years=54,
-        technique="110 kV, 2.5 mAs",
-    )
     findings = (
         FindingFact("Nodule", "positive", 0.81, 0.5, "right", "upper", "densenet 2.0", demo),
         FindingFact("Effusion", "negative", 0.04, 0.3, model="densenet 2.0", is_demo=demo),
     )
-    return ReportContext(study, findings, ("densenet 2.0",), True)
+    return make_report_context(
+        uid,
+        findings=findings,
+        models=("densenet 2.0",),
+        study_description="CHEST 2 VIEWS",
+        patient_age_years=54,
+        technique="110 kV, 2.5 mAs",
+    )
 
 
 def _draft(uid: str, *, demo: bool = False, language: str = "en") -> Report:

@@ -14,7 +14,6 @@ from core.report.document import (
     Section,
     Sentence,
     SigningBlockedError,
-    StudyContext,
     new_report,
 )
 from core.report.grounding import (
@@ -27,6 +26,7 @@ from core.report.grounding import (
     extract_mentions,
     unresolved_issues,
 )
+from tests.core.report_helpers import make_report_context
 
 # (sentence, [(label, polarity), ...]) in text order.
 ENGLISH = [
@@ -325,8 +325,8 @@ UID = "1.2.826.0.1.3680043.8.498.7"
 
 
 def _context(*facts: FindingFact, analysed: bool = True) -> ReportContext:
-    return ReportContext(
-        StudyContext(UID, modality="DX", body_part="CHEST", view_position="PA"),
+    return make_report_context(
+        UID,
         findings=facts,
         models=("demo-cxr 1.0.0",),
         analysed=analysed,

@@ -15,7 +15,7 @@ from pydicom.uid import generate_uid
 
 from core.errors import UsageError
 from core.report.context import study_context_from_dataset
-from core.report.document import FindingFact, Report, ReportContext, Section, new_report
+from core.report.document import FindingFact, Report, Section, new_report
 from core.report.export import export_pdf, export_sr, export_text, format_report_text
 from core.report.identification import (
     IDENTIFICATION_LABELS,
@@ -24,6 +24,7 @@ from core.report.identification import (
     identification_from_dataset,
 )
 from core.report.llm import DraftMode, build_messages
+from tests.core.report_helpers import make_report_context
 
 pypdf = pytest.importorskip("pypdf")
 pytestmark = pytest.mark.usefixtures("private_data_dir")
@@ -87,11 +88,10 @@ def _header(**changes: str) -> Dataset:
 
 
 def _report(ds: Dataset, language: str = "en", *, paragraphs: int = 1) -> Report:
-    context = ReportContext(
-        study_context_from_dataset(ds),
-        (FindingFact("Nodule", "positive", 0.81, 0.5, "right", "upper", "densenet 2.0"),),
-        ("densenet 2.0",),
-        True,
+    context = make_report_context(
+        study=study_context_from_dataset(ds),
+        findings=(FindingFact("Nodule", "positive", 0.81, 0.5, "right", "upper", "densenet 2.0"),),
+        models=("densenet 2.0",),
     )
     if language == "zh-CN":
         findings = "右肺上野见结节影。未见胸腔积液及气胸。"

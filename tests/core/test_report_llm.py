@@ -61,7 +61,7 @@ from tests.core.llm_helpers import (
     make_tiny_causal_lm,
     write_safetensors_header,
 )
-from tests.core.report_helpers import make_study
+from tests.core.report_helpers import make_report_context
 
 ROOT = Path(__file__).resolve().parents[2]
 SHORT = GenerationSettings(max_new_tokens=16)
@@ -81,15 +81,14 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]
 
 
 def _context(**study: Any) -> ReportContext:
-    return ReportContext(
-        study=make_study(**study),
+    return make_report_context(
+        **study,
         findings=(
             FindingFact("Nodule", "positive", 0.81, 0.5, side="right", zone="upper", model="m 1"),
             FindingFact("Effusion", "negative", 0.04, 0.29, model="m 1"),
             FindingFact("Pneumothorax", "indeterminate", 0.4, 0.45, model="m 1"),
         ),
         models=("m 1",),
-        analysed=True,
     )
 
 
@@ -236,8 +235,8 @@ def test_prompt_holds_no_identifier() -> None:
     # Sites leak numbers into descriptions; the prompt drops anything number-like.
     ds.StudyDescription = "CHEST PA ACC20240117 7731942"
     ds.SeriesDescription = "PA 1.2.826.0.1.3680043.8.498.4243"
-    context = ReportContext(
-        study=study_context_from_dataset(ds), findings=_context().findings, analysed=True
+    context = make_report_context(
+        study=study_context_from_dataset(ds), findings=_context().findings
     )
     assert context.study.patient_age_years == 53  # from the birth date, which is not kept
     forbidden = [*identifiers.values(), "Doe", "Jane", "Gregory", "19700214", "1970", "7731942"]
@@ -277,7 +276,7 @@ def test_prompt_holds_the_findings_and_the_task() -> None:
     rewrite = build_messages(context, DraftMode.REWRITE, "en", "Big nodule right.")
     assert rewrite[1]["content"].endswith("Text:\nBig nodule right.")
 
-    unanalysed = ReportContext(study=context.study)
+    unanalysed = make_report_context(study=context.study, analysed=False)
     text = build_messages(unanalysed, DraftMode.REPORT, "en")[1]["content"]
     assert "No AI analysis ran" in text and "Nodule" not in text
     assert render_plain_prompt(messages) == f"{messages[0]['content']}\n\n{user}\n\n"

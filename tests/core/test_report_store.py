@@ -14,6 +14,7 @@ import sys
 import textwrap
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,6 @@ from core.report.document import (
     ReportStateError,
     Section,
     Sentence,
-    StudyContext,
     new_report,
 )
 from core.report.store import (
@@ -40,6 +40,7 @@ from core.report.store import (
     study_key,
     write_atomically,
 )
+from tests.core.report_helpers import make_report_context
 
 UID = "1.2.826.0.1.3680043.8.498.10203040506070809"
 
@@ -79,20 +80,16 @@ LABELS = (
 
 
 def _context(uid: str = UID) -> ReportContext:
-    study = StudyContext(
-        uid,
-        modality="DX",
-        body_part="CHEST",
-        view_position="PA",
-        study_description="CHEST PA",
-        patient_sex="F",
-        patient_age_years=54,
-        technique="120 kV, 2.5 mAs",
-    )
     findings = tuple(
         FindingFact(label, "negative", 0.05, 0.4, model="densenet 1.0") for label in LABELS
     )
-    return ReportContext(study, findings, ("densenet 1.0",), True)
+    return make_report_context(
+        uid,
+        findings=findings,
+        models=("densenet 1.0",),
+        study_description="CHEST PA",
+        patient_age_years=54,
+    )
 
 
 def _report(uid: str = UID, sentences: int = 30) -> Report:
@@ -658,9 +655,11 @@ def test_a_process_killed_while_typing_loses_at_most_the_unsaved_keystroke(tmp_p
 
 
 def test_list_drafts(tmp_path: Path) -> None:
-    older = _report("1.2.3.1")
+    # Last edited long before the others: the stamps are the report's data, which the store
+    # lists by, so no need to wait out their one-second resolution.
+    long_ago = "2024-05-01T09:00:00+00:00"
+    older = replace(_report("1.2.3.1"), created_at=long_ago, modified_at=long_ago)
     store = _saved(tmp_path, older)
-    time.sleep(1.1)  # modified_at has a resolution of one second
     final = _signed("1.2.3.2")
     store.save(final)
     broken = _report("1.2.3.3")

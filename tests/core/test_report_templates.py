@@ -33,7 +33,7 @@ from core.report.templates import (
     site_templates_dir,
 )
 from core.synthetic import LESION_LABELS
-from tests.core.report_helpers import make_study
+from tests.core.report_helpers import make_report_context, make_study
 
 # A site folder of the test's own, so a developer's edits never leak in.
 pytestmark = pytest.mark.usefixtures("private_data_dir")
@@ -60,8 +60,8 @@ def _fact(
 
 
 def _context(*facts: FindingFact, study: StudyContext | None = None) -> ReportContext:
-    return ReportContext(
-        study=study or make_study(), findings=facts, models=("demo 1.0",), analysed=bool(facts)
+    return make_report_context(
+        study=study, findings=facts, models=("demo 1.0",), analysed=bool(facts)
     )
 
 
@@ -251,8 +251,8 @@ def test_indeterminate_findings_are_hedged() -> None:
 
 def test_without_analysis_nothing_is_claimed() -> None:
     for context in (
-        ReportContext(study=make_study()),
-        ReportContext(study=make_study(), analysed=True),  # every result was skipped
+        make_report_context(analysed=False),
+        make_report_context(),  # analysed, but every result was skipped
     ):
         report = draft_template_report(context, "en")
         assert report.section_text(Section.FINDINGS) == (
