@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from core.errors import CancelledError
 from core.jobs import CancelToken
 from core.resource_check import describe_installation_problems
-from desktop import workers
+from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
     from core.resource_check import ResourceProblem
@@ -71,7 +71,7 @@ class InstallStatus(QObject):
         self._receivers = tuple(receivers)
         self._problems: tuple[ResourceProblem, ...] = ()
         self._notice: Notification | None = None
-        self._handle: JobHandle | None = None
+        self._check_slot = JobSlot(self, name="install-check")
 
     @property
     def problems(self) -> tuple[ResourceProblem, ...]:
@@ -85,19 +85,13 @@ class InstallStatus(QObject):
 
     @property
     def is_running(self) -> bool:
-        return self._handle is not None and self._handle.is_running
+        return self._check_slot.is_running
 
     def start(self) -> JobHandle:
         """Check the install on a worker (a running check is replaced)."""
-        if self._handle is not None and self._handle.is_running:
-            self._handle.cancel()
-        handle = workers.start_job(_check_job, parent=self, name="install-check")
-        handle.succeeded.connect(
-            lambda problems: self._on_checked(problems) if self._handle is handle else None
+        return self._check_slot.start(
+            _check_job, on_result=self._on_checked, on_error=self._on_check_failed
         )
-        handle.failed.connect(self._on_check_failed)
-        self._handle = handle
-        return handle
 
     def _on_checked(self, problems: tuple[ResourceProblem, ...]) -> None:
         self._problems = tuple(problems)

@@ -2,7 +2,7 @@
 
 The panel sits on the right of the window. It lists the model packages the registry
 knows (the choice is remembered), runs :func:`core.analysis.inference.analyze_image`
-on the image the active viewport shows — through :func:`desktop.workers.start_job`,
+on the image the active viewport shows — through a :class:`desktop.workers.JobSlot`,
 with progress and Cancel, so the window never waits for the network — and shows:
 
 * the model's name and version, and the demo banner whenever a demo model's output
@@ -53,7 +53,7 @@ from core.analysis.heatmaps import METHODS as EXPLANATION_METHODS
 from core.analysis.manifest import DEMO_BANNER
 from core.errors import CancelledError, describe_error
 from core.jobs import CancelToken, Progress
-from desktop import workers
+from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
     from core.analysis.inference import AnalysisResult, Finding
@@ -218,8 +218,8 @@ class AIPanel(QWidget):
         self._shown: AnalysisResult | None = None
         self._shown_image: _Image | None = None
         self._chosen: dict[int, str] = {}  # id(result) -> label last chosen
-        self._handle: JobHandle | None = None
-        self._list_handle: JobHandle | None = None
+        self._analysis_slot = JobSlot(self, name="analyze")
+        self._list_slot = JobSlot(self, name="list-models")
         self._running_for: tuple[str, str, int, str] | None = None
         self._model_problems: tuple[ResourceProblem, ...] = ()  # bundled models
         self._wanted_model = settings.get_str(_SETTINGS_MODEL) if settings is not None else ""
@@ -372,18 +372,12 @@ class AIPanel(QWidget):
 
     def refresh_models(self) -> JobHandle:
         """Read the model packages again (in the background)."""
-        if self._list_handle is not None and self._list_handle.is_running:
-            self._list_handle.cancel()
         registry = self._registry
-        handle = workers.start_job(
-            lambda token: _list_job(registry, token), parent=self, name="list-models"
+        return self._list_slot.start(
+            lambda token: _list_job(registry, token),
+            on_result=self._on_models_listed,
+            on_error=self._on_models_list_failed,
         )
-        handle.succeeded.connect(
-            lambda result: self._on_models_listed(result) if self._list_handle is handle else None
-        )
-        handle.failed.connect(self._on_models_list_failed)
-        self._list_handle = handle
-        return handle
 
     def select_model(self, name: str, version: str | None = None) -> bool:
         """Choose a package by name (and version); False when it is not listed."""
@@ -556,7 +550,7 @@ class AIPanel(QWidget):
 
     @property
     def is_running(self) -> bool:
-        return self._handle is not None and self._handle.is_running
+        return self._analysis_slot.is_running
 
     @property
     def method(self) -> str:
@@ -594,26 +588,21 @@ class AIPanel(QWidget):
         if known is not None:
             self._display(known, image)
             return None
-        if self._handle is not None and self._handle.is_running:
-            self._handle.cancel()
         values = image.volume.array[image.index]
         study, patient = self._context_of(image.volume)
         registry = self._registry
         method = self.method
         isolate = self._isolate
         self._running_for = key
-        handle = workers.start_job(
+        handle = self._analysis_slot.start(  # supersedes an analysis still running
             lambda token: _analysis_job(
                 package, registry, values, image, study, patient, method, isolate, token
             ),
-            parent=self,
-            name="analyze",
+            on_event=self._on_job_event,
+            on_result=lambda result: self._on_job_succeeded(key, image, result),
+            on_error=self._on_job_failed,
+            on_finished=self._on_job_finished,
         )
-        handle.event_emitted.connect(self._on_job_event)
-        handle.succeeded.connect(lambda result: self._on_job_succeeded(handle, key, image, result))
-        handle.failed.connect(lambda error: self._on_job_failed(handle, error))
-        handle.finished.connect(lambda: self._on_job_finished(handle))
-        self._handle = handle
         self.progress_bar.setRange(0, 0)
         self.progress_bar.setFormat("Starting")
         self.progress_bar.show()
@@ -625,8 +614,7 @@ class AIPanel(QWidget):
 
     def cancel(self) -> None:
         """Stop the analysis in progress (it ends with 'Analysis cancelled')."""
-        if self._handle is not None and self._handle.is_running:
-            self._handle.cancel()
+        self._analysis_slot.cancel()
 
     def _context_of(self, volume: Volume) -> tuple[StudyRecord | None, PatientRecord | None]:
         index = self._index
@@ -652,15 +640,9 @@ class AIPanel(QWidget):
             self.progress_bar.setFormat(event.message or "%p%")
 
     def _on_job_succeeded(
-        self,
-        handle: JobHandle,
-        key: tuple[str, str, int, str],
-        image: _Image,
-        result: AnalysisResult,
+        self, key: tuple[str, str, int, str], image: _Image, result: AnalysisResult
     ) -> None:
         self._results[key] = result
-        if handle is not self._handle:
-            return
         now, _ = self._current_image()
         if image.same_as(now) and key == self._result_key(image):
             self._display(result, image)
@@ -668,9 +650,7 @@ class AIPanel(QWidget):
             self._set_status("The analysis finished for an image no longer shown.")
         self.analysis_finished.emit(result)
 
-    def _on_job_failed(self, handle: JobHandle, error: BaseException) -> None:
-        if handle is not self._handle:
-            return
+    def _on_job_failed(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
             self._set_status("Analysis cancelled.")
             return
@@ -678,9 +658,7 @@ class AIPanel(QWidget):
         self._set_status(f"Analysis failed: {text}", error=True)
         self.analysis_failed.emit(text)
 
-    def _on_job_finished(self, handle: JobHandle) -> None:
-        if handle is not self._handle:
-            return
+    def _on_job_finished(self) -> None:
         self._running_for = None
         self.progress_bar.hide()
         self.cancel_button.hide()
@@ -710,16 +688,15 @@ class AIPanel(QWidget):
 
     def finding_labels(self) -> list[str]:
         """The findings' labels in the order shown (most probable first)."""
-        return [
-            self.tree.topLevelItem(i).text(COL_LABEL) for i in range(self.tree.topLevelItemCount())
-        ]
+        return [item.text(COL_LABEL) for item in self._rows()]
 
     def row_texts(self) -> list[list[str]]:
         """Every row as shown: [label, probability, threshold, verdict]."""
-        return [
-            [self.tree.topLevelItem(i).text(c) for c in range(4)]
-            for i in range(self.tree.topLevelItemCount())
-        ]
+        return [[item.text(c) for c in range(4)] for item in self._rows()]
+
+    def _rows(self) -> list[QTreeWidgetItem]:
+        items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+        return [item for item in items if item is not None]
 
     def show_result(self, result: AnalysisResult, *, select_first: bool = True) -> None:
         """Show ``result`` as the findings of the image in the viewport now.
@@ -799,8 +776,7 @@ class AIPanel(QWidget):
 
     def select_finding(self, label: str) -> Finding:
         """Choose a finding's row and show its heatmap (as a click does)."""
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
+        for item in self._rows():
             if item.text(COL_LABEL) == label:
                 self.tree.setCurrentItem(item)
                 return self._show_finding(label)
@@ -896,9 +872,8 @@ class AIPanel(QWidget):
 
     def shutdown(self) -> None:
         """Cancel the panel's jobs (window closing)."""
-        for handle in (self._handle, self._list_handle):
-            if handle is not None and handle.is_running:
-                handle.cancel()
+        self._analysis_slot.cancel()
+        self._list_slot.cancel()
 
 
 def _disabled_text(problem: ResourceProblem) -> str:

@@ -18,6 +18,7 @@ from core.errors import CancelledError
 from core.report.document import ReportContext
 from core.report.workflow import ReportSession, describe_error, read_analysed_image
 from desktop import workers
+from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
     from core.analysis.inference import AnalysisResult
@@ -46,10 +47,14 @@ class FindingsFeed(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session: ReportSession | None = None
-        self._handle: JobHandle | None = None
+        self._context_slot = JobSlot(self, name="report-findings")
 
     def add(self, result: AnalysisResult, source: FileRef | None) -> JobHandle | None:
-        """Read ``result``'s image (``source``) in a job; None without a session."""
+        """Read ``result``'s image (``source``) in a job; None without a session.
+
+        Each analysis's image is read in its own job (several may run at once); the
+        context they lead to is built in one slot, the newest superseding the others.
+        """
         session = self.session
         if session is None:
             return None
@@ -62,25 +67,23 @@ class FindingsFeed(QObject):
 
     def cancel(self) -> None:
         """Stop building the context (the study is closing)."""
-        if self._handle is not None and self._handle.is_running:
-            self._handle.cancel()
+        self._context_slot.cancel()
 
     def _on_image_read(self, session: ReportSession, image: Any) -> None:
         if session is not self.session:
             return  # the study closed meanwhile
         images = session.add_analysis(image)
-        self.cancel()
-        handle = workers.start_job(
-            lambda token: session.context_of(images), parent=self, name="report-findings"
-        )
 
-        def on_succeeded(context: ReportContext) -> None:
-            if self._handle is handle and session is self.session:
+        def on_built(context: ReportContext) -> None:
+            if session is self.session:
                 self.context_built.emit(context)
 
-        handle.succeeded.connect(on_succeeded)
-        handle.failed.connect(self._on_job_failed)
-        self._handle = handle
+        # Only the newest context is wanted: it supersedes one still being built.
+        self._context_slot.start(
+            lambda token: session.context_of(images),
+            on_result=on_built,
+            on_error=self._on_job_failed,
+        )
 
     def _on_job_failed(self, error: BaseException) -> None:
         if not isinstance(error, CancelledError):

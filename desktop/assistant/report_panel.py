@@ -69,6 +69,7 @@ from desktop.assistant.report_panel_widgets import ReportPanelWidgets
 from desktop.assistant.report_saver import DraftSaver
 from desktop.assistant.report_stream import DraftStream, DraftStreamer, template_job
 from desktop.assistant.report_texts import sentence_tooltip
+from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
     from core.analysis.inference import AnalysisResult
@@ -155,9 +156,9 @@ class ReportPanel(ReportPanelWidgets):
         # ~45 ms in one piece.
         QTimer.singleShot(0, self._warm_up)
         self._session: ReportSession | None = None  # the report's rules and state
-        self._job: JobHandle | None = None  # template draft, context, export
-        self._context_handle: JobHandle | None = None
-        self._export_handle: JobHandle | None = None
+        self._draft_slot = JobSlot(self, name="draft-template")
+        self._context_slot = JobSlot(self, name="report-context")
+        self._export_handle: JobHandle | None = None  # the last export (exports overlap)
         self._viewport: Viewport | None = None
         self._dialogs: list[QWidget] = []
 
@@ -226,7 +227,7 @@ class ReportPanel(ReportPanelWidgets):
 
     @property
     def is_drafting(self) -> bool:
-        return self._streamer.is_writing or (self._job is not None and self._job.is_running)
+        return self._streamer.is_writing or self._draft_slot.is_running
 
     @property
     def is_saved(self) -> bool:
@@ -281,26 +282,18 @@ class ReportPanel(ReportPanelWidgets):
 
     def open_study_file(self, ref: FileRef) -> JobHandle:
         """Open the report of the study ``ref`` belongs to (its header is read in a job)."""
-        if self._context_handle is not None and self._context_handle.is_running:
-            self._context_handle.cancel()
-        handle = workers.start_job(
-            lambda token: read_study_context(ref, token), parent=self, name="report-context"
-        )
-
-        def on_succeeded(study: StudyContext) -> None:
-            if self._context_handle is handle:
-                self.open_study(study, source=ref)
 
         def on_failed(error: BaseException) -> None:
-            if self._context_handle is handle and not isinstance(error, CancelledError):
+            if not isinstance(error, CancelledError):
                 self.set_status(
                     f"The study's details could not be read: {describe_error(error)}", error=True
                 )
 
-        handle.succeeded.connect(on_succeeded)
-        handle.failed.connect(on_failed)
-        self._context_handle = handle
-        return handle
+        return self._context_slot.start(
+            lambda token: read_study_context(ref, token),
+            on_result=lambda study: self.open_study(study, source=ref),
+            on_error=on_failed,
+        )
 
     def _warm_up(self) -> None:
         workers.start_job(lambda token: _import_engine(), parent=self, name="report-warm-up")
@@ -344,19 +337,16 @@ class ReportPanel(ReportPanelWidgets):
     def close_study(self) -> None:
         """Save what is typed, end the editing session, empty the panel."""
         self._cancel_stream(keep=True)
-        if self._job is not None and self._job.is_running:
-            self._job.cancel()
+        self._draft_slot.cancel()
         self._findings.cancel()
         session = self._session
         if session is None:
             return
-        if session.recovering or session.in_use_elsewhere:
-            self._saver.wait()  # nothing of this window's to save
-        else:
-            self.save_now(wait=True)
-        session.close()
+        if not (session.recovering or session.in_use_elsewhere):
+            self.apply_edits()  # what was typed is saved
+        self._saver.close()  # saves and ends the editing on a job; waits for it, bounded
         self._session = None
-        self._saver.session = self._findings.session = None
+        self._findings.session = None
         self.editor.forget_sentences()
         self.recovery_frame.hide()
         self._show_nothing()
@@ -375,9 +365,9 @@ class ReportPanel(ReportPanelWidgets):
     def shutdown(self) -> None:
         """The window is closing: save, end the editing session, stop jobs."""
         self.close_study()
-        for handle in (self._context_handle, self._export_handle):
-            if handle is not None and handle.is_running:
-                handle.cancel()
+        self._context_slot.cancel()
+        if self._export_handle is not None:
+            self._export_handle.cancel()
 
     def set_viewport(self, viewport: Viewport | None) -> None:
         """The viewport whose view (and heatmap) a PDF's key images show."""
@@ -651,22 +641,17 @@ class ReportPanel(ReportPanelWidgets):
         language = session.draft_language(mode, self.language)
         context = session.report.context
         self.set_status("Drafting from the templates…")
-        handle = workers.start_job(
+        handle = self._draft_slot.start(
             lambda token: template_job(context, language, token),
-            parent=self,
-            name="draft-template",
+            on_result=lambda drafted: self._on_template_drafted(mode, drafted),
+            on_error=self._on_draft_failed,
+            on_finished=self._update_buttons,
         )
-        handle.succeeded.connect(lambda drafted: self._on_template_drafted(handle, mode, drafted))
-        handle.failed.connect(lambda error: self._on_draft_failed(handle, error))
-        handle.finished.connect(self._update_buttons)
-        self._job = handle
         self._update_buttons()
         self.draft_started.emit(mode)
         return handle
 
-    def _on_template_drafted(self, handle: JobHandle, mode: str, drafted: Report) -> None:
-        if handle is not self._job:
-            return
+    def _on_template_drafted(self, mode: str, drafted: Report) -> None:
         self.apply_edits()
         session = self._session
         if session is None or not self._editable_now():
@@ -678,8 +663,8 @@ class ReportPanel(ReportPanelWidgets):
         self.set_status(f"Drafted from the templates: {count} sentences to review.")
         self.draft_finished.emit(report)
 
-    def _on_draft_failed(self, handle: JobHandle, error: BaseException) -> None:
-        if handle is not self._job or isinstance(error, CancelledError):
+    def _on_draft_failed(self, error: BaseException) -> None:
+        if isinstance(error, CancelledError):
             return
         text = describe_error(error)
         self.set_status(f"Drafting failed: {text}", error=True)
@@ -748,8 +733,8 @@ class ReportPanel(ReportPanelWidgets):
         if self._streamer.is_writing:
             self._cancel_stream(keep=True)
             return
-        if self._job is not None and self._job.is_running:
-            self._job.cancel()
+        if self._draft_slot.is_running:
+            self._draft_slot.cancel()
             self.set_status("Stopped.")
 
     def _cancel_stream(self, *, keep: bool) -> None:
@@ -872,10 +857,10 @@ class ReportPanel(ReportPanelWidgets):
         self.apply_edits()
         self.save_now()
 
-    def save_now(self, *, wait: bool = False) -> None:
-        """Save the draft if it changed (on a job thread; ``wait`` blocks until saved)."""
+    def save_now(self) -> None:
+        """Save the draft if it changed (on a job thread)."""
         self.apply_edits()
-        self._saver.save(wait=wait)
+        self._saver.save()
 
     def _on_saver_saved(self, report: Report) -> None:
         self._update_state()

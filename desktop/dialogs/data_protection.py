@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import workers
-from desktop.workers import JobHandle
+from desktop.workers import JobHandle, JobSlot
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ class DataProtectionDialog(QDialog):
 
         self.setObjectName("data_protection")
         self.setWindowTitle("Data protection")
-        self._job: JobHandle | None = None
+        self._change_slot = JobSlot(self, name="data protection")
         protection = describe_protection()
         self._enabled_before = protection.enabled
         self.encrypt_check = QCheckBox(
@@ -100,14 +99,11 @@ class DataProtectionDialog(QDialog):
 
         self.buttons.setEnabled(False)
         self.status_label.setText("Rewriting saved drafts and measurements…")
-        self._job = workers.start_job(
+        return self._change_slot.start(
             lambda token: change_encryption(enabled),
             on_result=self._on_job_result,
             on_error=self._on_job_error,
-            parent=self,
-            name="data protection",
         )
-        return self._job
 
     def _on_job_result(self, said: str) -> None:
         self._enabled_before = self.encrypt_check.isChecked()

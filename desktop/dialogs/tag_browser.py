@@ -32,7 +32,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.dicom.records import FileRef
-from core.dicom.tags import TagRow, match_rows
+from core.dicom.tags import TagRow, match_rows, read_tag_rows
+from core.errors import CancelledError
+from desktop.workers import JobSlot
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ class TagBrowserDialog(QDialog):
         self._ref = ref
         self._rows: list[TagRow] = []
         self._items: list[QTreeWidgetItem] = []
-        self._job: Any = None
+        self._load_slot = JobSlot(self, name="tag rows")
 
         name = os.path.basename(ref.member or ref.path)
         self.setWindowTitle(f"DICOM tags — {name}")
@@ -143,7 +145,7 @@ class TagBrowserDialog(QDialog):
 
     @property
     def is_loading(self) -> bool:
-        return self._job is not None and bool(self._job.is_running)
+        return self._load_slot.is_running
 
     def visible_rows(self) -> list[TagRow]:
         """The rows the search leaves shown, in order."""
@@ -199,24 +201,16 @@ class TagBrowserDialog(QDialog):
     # ------------------------------------------------------------------ loading
 
     def _start_loading(self) -> None:
-        from core.dicom.tags import read_tag_rows
-        from desktop.workers import start_job
-
         ref = self._ref
 
         def factory(token: Any) -> Any:
             return read_tag_rows(ref, token)
 
-        self._job = start_job(
-            factory,
-            on_result=self._on_job_succeeded,
-            on_error=self._on_job_failed,
-            parent=self,
-            name="tag rows",
+        self._load_slot.start(
+            factory, on_result=self._on_job_succeeded, on_error=self._on_job_failed
         )
 
     def _on_job_succeeded(self, rows: list[TagRow]) -> None:
-        self._job = None
         self._rows = list(rows)
         self._items = []
         parents: list[QTreeWidgetItem] = []
@@ -241,9 +235,6 @@ class TagBrowserDialog(QDialog):
         self.tags_loaded.emit(len(self._rows))
 
     def _on_job_failed(self, error: BaseException) -> None:
-        from core.errors import CancelledError
-
-        self._job = None
         if isinstance(error, CancelledError):
             return
         reason = str(error) or type(error).__name__
@@ -275,6 +266,5 @@ class TagBrowserDialog(QDialog):
         menu.deleteLater()
 
     def done(self, result: int) -> None:
-        if self._job is not None:
-            self._job.cancel()
+        self._load_slot.cancel()
         super().done(result)

@@ -37,6 +37,7 @@ from core.errors import CancelledError, RadAssistError
 from core.jobs import CancelToken
 from desktop import workers
 from desktop.viewer.measurements import Measurement
+from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
     from core.dicom.presentation import PresentationExport, PresentationState
@@ -72,8 +73,8 @@ def measurements_for(annotations: Sequence[Annotation], volume: Volume) -> list[
         if a.frame is None:  # every frame of that image
             indexes = [i for (uid, _), i in where.items() if uid == a.sop_instance_uid]
         else:
-            index = where.get((a.sop_instance_uid, a.frame))
-            indexes = [] if index is None else [index]
+            at = where.get((a.sop_instance_uid, a.frame))
+            indexes = [] if at is None else [at]
         for index in indexes:
             m = Measurement(a.kind, index, list(a.points), series_key=volume.series.key)
             if a.kind not in MEASUREMENT_KINDS or not a.is_measurement:
@@ -117,7 +118,7 @@ class AnnotationKeeper(QObject):
         self._states_note = ""  # what the status bar says about them
         self._presented: set[tuple[int, str]] = set()  # (viewport id, series key) done
         self._watched: set[int] = set()
-        self._job: JobHandle | None = None
+        self._states_slot = JobSlot(self, name="presentation states")
 
     # ------------------------------------------------------------------ study
 
@@ -158,20 +159,12 @@ class AnnotationKeeper(QObject):
         def job(token: CancelToken) -> Any:
             return load_presentation_states(index, token)
 
-        handle = workers.start_job(
-            job,
-            on_result=partial(self._on_states_read, index),
-            on_error=self._on_job_error,
-            parent=self,
-            name="presentation states",
+        return self._states_slot.start(
+            job, on_result=self._on_states_read, on_error=self._on_job_error
         )
-        self._job = handle
-        return handle
 
     def close_study(self) -> None:
-        if self._job is not None and self._job.is_running:
-            self._job.cancel()
-        self._job = None
+        self._states_slot.discard()  # nothing of the study closed arrives any more
         self._index = None
         self._study_of.clear()
         self._refs.clear()
@@ -276,12 +269,8 @@ class AnnotationKeeper(QObject):
     # ------------------------------------------------------------------ presentation states
 
     def _on_states_read(
-        self,
-        index: StudyIndex,
-        outcome: tuple[tuple[PresentationState, ...], tuple[UnreadableFile, ...]],
+        self, outcome: tuple[tuple[PresentationState, ...], tuple[UnreadableFile, ...]]
     ) -> None:
-        if index is not self._index:
-            return
         states, failures = outcome
         self._states = tuple(states)
         if failures:

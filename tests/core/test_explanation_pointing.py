@@ -106,6 +106,7 @@ def test_every_method_meets_the_pointing_targets(script: Any, record: dict[str, 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 120 radiographs x 3 methods: ~4 min quiet, more on a loaded machine
 def test_full_pointing_game_matches_the_record(script: Any, record: dict[str, Any]) -> None:
     start, count = record["start"], record["count"]
     figures = script.evaluate(range(start, start + count))

@@ -133,7 +133,7 @@ def test_unreadable_file_says_why(qtbot: QtBot, tmp_path: Path) -> None:
 def test_closing_while_loading_cancels(qtbot: QtBot) -> None:
     dialog = TagBrowserDialog(_sr())
     qtbot.addWidget(dialog)
-    job = dialog._job
+    job = dialog._load_slot.handle
     dialog.reject()
     assert job is None or job.cancelled or not job.is_running
     with pytest.raises(TypeError, match="FileRef"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QInputMethodEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
@@ -411,6 +412,46 @@ def test_typing_is_saved_within_a_second_and_reopens(
     assert not panel.recovery_frame.isVisible()
     assert "Lungs are clear." in panel.editor_text()
     assert "reopened" in panel.status_label.text()
+
+
+def test_closing_saves_on_a_job_after_the_running_save_without_an_event_loop(
+    qtbot: QtBot, panel: ReportPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[tuple[str, int, bool]] = []  # (text, revision, on the GUI thread)
+    write = DraftStore.save
+    disk = threading.Event()  # the first write hangs on a slow disk until it is set
+
+    def slow_save(store: DraftStore, report: Report) -> None:
+        if not written:
+            disk.wait(5)
+        write(store, report)
+        on_gui = threading.current_thread() is threading.main_thread()
+        written.append((report.section_text(Section.FINDINGS), report.revision, on_gui))
+
+    monkeypatch.setattr(DraftStore, "save", slow_save)
+    panel.open_study(_study())
+    _type(qtbot, panel, Section.FINDINGS, "Lungs are clear.")
+    saved: list[int] = []
+    panel.report_saved.connect(saved.append)
+    panel.save_now()  # the first save runs...
+    assert panel.is_saving
+    _type(qtbot, panel, Section.FINDINGS, " No effusion.")  # ...while more is typed
+    ran: list[str] = []
+    QTimer.singleShot(0, lambda: ran.append("event"))
+    threading.Timer(0.2, disk.set).start()
+    panel.close_study()
+    assert ran == []  # closing spun no event loop
+    assert [(text, gui) for text, _, gui in written] == [
+        ("Lungs are clear.", False),
+        ("Lungs are clear. No effusion.", False),
+    ]
+    assert saved == [revision for _, revision, _ in written]  # in order, both reported
+    on_disk = DraftStore().load(UID)
+    assert on_disk is not None
+    assert on_disk.section_text(Section.FINDINGS) == "Lungs are clear. No effusion."
+    assert DraftStore().interrupted(UID) is False  # the editing ended properly
+    qtbot.wait(50)
+    assert ran == ["event"] and len(saved) == 2  # nothing of the first save arrives late
 
 
 # -- review and grounding -----------------------------------------------------------------
