@@ -143,6 +143,23 @@ def write_images(folder: Path, count: int) -> list[Path]:
     return paths
 
 
+def write_lesion_image(folder: Path) -> Path:
+    """A radiograph of the same size that holds at least one lesion (for the perturbation maps,
+    which are made for positive findings only)."""
+    import numpy as np
+
+    from core.synthetic import write_cxr
+
+    rng = np.random.default_rng(7)
+    for number in range(1, 21):
+        path = folder / f"cxr-lesion-{number:02d}.dcm"
+        truth = write_cxr(path, rng, size=IMAGE_SIZE, lesions="random")
+        if truth.lesions:
+            return path
+        path.unlink()
+    raise RuntimeError("no synthetic radiograph with a lesion in 20 draws")
+
+
 def _median_ms(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
@@ -393,6 +410,8 @@ def main() -> int:
         os.environ["RADASSIST_DATA_DIR"] = str(data)
         reference = make_reference_package(data / "models" / "bench-densenet121")
         images = write_images(scratch / "images", STALL_IMAGES)
+        (scratch / "lesion").mkdir()
+        candidates = [*images, write_lesion_image(scratch / "lesion")]
         packages = [("reference", reference)]
         from core.analysis.registry import bundled_models_dir
 
@@ -407,7 +426,7 @@ def main() -> int:
                     "latency",
                     "--package",
                     str(folder),
-                    *(arg for image in images for arg in ("--image", str(image))),
+                    *(arg for image in candidates for arg in ("--image", str(image))),
                     "--rounds",
                     str(args.rounds),
                     *(["--perturbation"] if args.perturbation or name == "demo" else []),

@@ -1,6 +1,9 @@
 """Headless sub-commands of ``radassist``: scan, render, load, synth, demo, analyze, draft…
 
-Nothing here imports Qt or torch; heavy modules are imported inside each command.
+Nothing here imports Qt or torch. Each command imports the core modules it needs inside
+itself, on purpose (the exception to "core modules are imported at the top"): every
+start of the app, the window included, goes through this module (``desktop.__main__``),
+and importing all of core here costs 0.3-0.4 s of start-up instead of 0.03 s.
 Exit codes: 0 success, 2 usage error, 3 nothing readable; ``self-test`` exits 1 when a
 check failed, ``check`` when the report has items to review. Errors go to stderr as
 one line; patient data goes to stdout only (it is the user's own display), never

@@ -62,6 +62,7 @@ def _quick_cases(script: Any) -> list[int]:
     return chosen
 
 
+@pytest.mark.timeout(900)  # 22 radiographs x 3 methods: ~2 min quiet, minutes more under load
 def test_quick_pointing_game_for_every_method(script: Any) -> None:
     figures = script.evaluate(_quick_cases(script))
     assert set(figures) == set(METHODS)
