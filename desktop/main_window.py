@@ -39,6 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.cli import ensure_demo_study
+from core.dicom.volume import FirstImage
 from core.errors import CancelledError, RadAssistError, UsageError, describe_error
 from core.jobs import CancelToken, Progress
 from core.paths import demo_study_dir, export_dir, export_folder_for
@@ -82,13 +84,17 @@ SERIES_MIME = SERIES_MIME_TYPE  # the name the tests and older code use
 
 
 def _scan_job(path: str, token: CancelToken) -> Generator[Progress, None, StudyIndex]:
-    from core.dicom.index import scan_path  # pydicom is imported here, on the job's thread
+    # Local on purpose: imported on the job's thread, and looked up at call time so tests
+    # can monkeypatch core.dicom.index.scan_path.
+    from core.dicom.index import scan_path
 
     index: StudyIndex = yield from scan_path(path, token)
     return index
 
 
 def _load_job(series: SeriesRecord, token: CancelToken) -> Generator[Any, None, Volume]:
+    # Local on purpose: imported on the job's thread, and looked up at call time so tests
+    # can monkeypatch core.dicom.volume.load_series.
     from core.dicom.volume import load_series
 
     volume: Volume = yield from load_series(series, token)
@@ -371,8 +377,6 @@ class MainWindow(QMainWindow):
         self.status_label.setText("Preparing the demo study…")
 
         def demo_job(token: CancelToken) -> Generator[Progress, None, Path]:
-            from core.cli import ensure_demo_study
-
             yield Progress(0, 0, "preparing the demo study")
             return ensure_demo_study()
 
@@ -734,8 +738,6 @@ class MainWindow(QMainWindow):
         self.status_label.setText("The study could not be read")
 
     def _on_load_event(self, load: _Load, event: object) -> None:
-        from core.dicom.volume import FirstImage
-
         if isinstance(event, FirstImage):
             load.volume = event.volume
             for viewport in load.viewports:

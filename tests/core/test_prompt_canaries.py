@@ -317,12 +317,14 @@ def _canary_value(keyword: str, vr: str, n: int) -> tuple[object, str] | None:
     if vr == "DA":
         date = f"18{n % 100:02d}0{n % 9 + 1}1{n % 9}"
         return date, date
+    # A time's needle keeps its seconds and the point: "9" and five digits alone turned
+    # up by chance inside a float (a timing in the analysis cache's metadata).
     if vr == "TM":
         time = f"01{n % 60:02d}00.9{n:05d}"
-        return time, f"9{n:05d}"
+        return time, f"{n % 60:02d}00.9{n:05d}"
     if vr == "DT":
         stamp = f"18{n % 100:02d}0101120000.9{n:05d}"
-        return stamp, f"9{n:05d}"
+        return stamp, f"120000.9{n:05d}"
     if vr == "AS":
         return "047Y", "047Y"
     if vr == "DS":
