@@ -25,7 +25,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     # before anything parses the command line or opens a window (PyInstaller's
     # multiprocessing runtime hook makes this work on every platform, not only Windows).
     multiprocessing.freeze_support()
-    # Local: after freeze_support, and this module stays cheap to import (see the docstring).
     from core.cli import COMMANDS
     from core.cli import main as cli_main
 

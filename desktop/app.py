@@ -18,7 +18,6 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
 
-from core.child_processes import stop_children
 from core.jobs import CancelToken, Progress
 from core.library_output import capture_library_output
 from core.resources import resource_path
@@ -65,7 +64,6 @@ def add_bundled_fonts() -> None:
 
 def warm_up_job(token: CancelToken) -> Generator[Progress, None, None]:
     """Start the decoder worker processes (a job, so it runs off the GUI thread)."""
-    # Local: core.dicom.workers pulls pydicom; imported on the job thread, once the window shows.
     from core.dicom import workers as decoder_workers
 
     yield Progress(0, 1, "starting decoder workers")
@@ -108,6 +106,8 @@ def shutdown(timeout_s: float = 10.0) -> None:
     are asked to quit, then terminated, then killed; stopping them also ends the jobs
     waiting on them.
     """
+    from core.child_processes import stop_children
+
     workers.cancel_all()
     stopped = workers.wait_for_all(min(timeout_s, 3.0))
     stop_children(timeout_s / 2)

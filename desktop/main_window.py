@@ -39,20 +39,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.cli import ensure_demo_study
 from core.dicom.volume import FirstImage
 from core.errors import CancelledError, RadAssistError, UsageError, describe_error
 from core.jobs import CancelToken, Progress
 from core.paths import demo_study_dir, export_dir, export_folder_for
 from desktop import workers
 from desktop.assistant.ai_panel import AIPanel
-from desktop.assistant.report_dialogs import ReportingSettingsDialog
 from desktop.assistant.report_panel import ReportPanel
 from desktop.browser.study_browser import StudyBrowser
-from desktop.dialogs.data_protection import DataProtectionDialog
-from desktop.dialogs.models_dialog import ModelsDialog
-from desktop.dialogs.shortcuts import ShortcutsDialog
-from desktop.dialogs.tag_browser import TagBrowserDialog
 from desktop.install_status import InstallStatus
 from desktop.mime import SERIES_MIME_TYPE
 from desktop.notifications import NotificationArea
@@ -73,6 +67,10 @@ if TYPE_CHECKING:
     from core.analysis.inference import AnalysisResult
     from core.dicom.records import FileRef, SeriesRecord, StudyIndex
     from core.dicom.volume import Volume
+    from desktop.assistant.report_dialogs import ReportingSettingsDialog
+    from desktop.dialogs.data_protection import DataProtectionDialog
+    from desktop.dialogs.models_dialog import ModelsDialog
+    from desktop.dialogs.shortcuts import ShortcutsDialog
     from desktop.workers import JobHandle
 
 logger = logging.getLogger(__name__)
@@ -378,6 +376,9 @@ class MainWindow(QMainWindow):
 
         def demo_job(token: CancelToken) -> Generator[Progress, None, Path]:
             yield Progress(0, 0, "preparing the demo study")
+            # Local: core.cli brings the worker-process machinery, not needed to show the window.
+            from core.cli import ensure_demo_study
+
             return ensure_demo_study()
 
         def on_error(error: BaseException) -> None:
@@ -584,6 +585,9 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> ShortcutsDialog:
         """Help → Keyboard Shortcuts (non-modal)."""
+        # Dialogs are imported when first opened: start-up (bench_viewer) pays for none.
+        from desktop.dialogs.shortcuts import ShortcutsDialog
+
         return self._dialog_keeper.keep(ShortcutsDialog(self.shortcut_entries(), self))
 
     def show_tag_browser(self, ref: FileRef | None = None) -> QWidget | None:
@@ -594,6 +598,8 @@ class MainWindow(QMainWindow):
                 "Open an image to see its tags.", level="info", timeout_ms=4000
             )
             return None
+        from desktop.dialogs.tag_browser import TagBrowserDialog  # start-up: when first opened
+
         return self._dialog_keeper.keep(TagBrowserDialog(ref, self))
 
     def analyze_image(self) -> JobHandle | None:
@@ -609,6 +615,7 @@ class MainWindow(QMainWindow):
 
     def show_models_dialog(self) -> ModelsDialog:
         """Settings → Models: the model packages, their details, and import (non-modal)."""
+        from desktop.dialogs.models_dialog import ModelsDialog  # start-up: when first opened
 
         def create() -> ModelsDialog:
             dialog = ModelsDialog(parent=self)
@@ -619,6 +626,8 @@ class MainWindow(QMainWindow):
 
     def show_reporting_settings(self) -> ReportingSettingsDialog:
         """Settings → Reporting: signer, language model, length, temperature (non-modal)."""
+        from desktop.assistant.report_dialogs import ReportingSettingsDialog  # start-up
+
         return self._dialog_keeper.show_single(
             ReportingSettingsDialog, lambda: ReportingSettingsDialog(self.settings, self)
         )
@@ -654,6 +663,7 @@ class MainWindow(QMainWindow):
 
     def show_data_protection(self) -> DataProtectionDialog:
         """Settings → Data Protection: encryption at rest, the key, where exports go."""
+        from desktop.dialogs.data_protection import DataProtectionDialog  # start-up
 
         def create() -> DataProtectionDialog:
             dialog = DataProtectionDialog(self)

@@ -51,18 +51,7 @@ from core.analysis.heatmaps import (
     project_heatmap,
 )
 from core.analysis.image import AnalysisImage
-from core.analysis.kernel_shap import compute_kernel_shap
 from core.analysis.models import LoadedModel, load_model
-from core.analysis.perturb import (
-    BASELINES,
-    blurred_baseline,
-    check_model_input,
-    choose_baseline,
-    find_flat_reason,
-    make_baseline,
-    measure_deletion,
-    predict_probabilities,
-)
 from core.analysis.preprocess import apply_preprocessing
 from core.errors import UsageError
 from core.jobs import CancelToken, Job, Progress
@@ -207,6 +196,7 @@ def compute_occlusion(
         Yields Progress; returns ``{index: (H, W) float32}``: the mean probability
         drop at each pixel (negative where covering raised the probability).
     """
+    from core.analysis.perturb import blurred_baseline, check_model_input
 
     array = check_model_input(tensor)
     height, width = int(array.shape[1]), int(array.shape[2])
@@ -250,6 +240,8 @@ def _occlude(
     token: CancelToken,
 ) -> Generator[Any, None, dict[int, FloatArray]]:
     import torch
+
+    from core.analysis.perturb import predict_probabilities
 
     side, step, refine = layout
     height, width = array.shape[1], array.shape[2]
@@ -357,6 +349,8 @@ def compute_explanations(
         for the perturbation methods and the faithfulness figure.
     token : CancelToken, optional
     """
+    from core.analysis.kernel_shap import compute_kernel_shap
+    from core.analysis.perturb import find_flat_reason, make_baseline, measure_deletion
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, found {method!r}")
@@ -424,6 +418,7 @@ def explain_image(
     Generator
         Yields Progress; returns ``{label: Heatmap}``.
     """
+    from core.analysis.perturb import BASELINES, choose_baseline
 
     bits: int | None
     if isinstance(image, AnalysisImage):

@@ -128,7 +128,7 @@ def find_value_range(
 
 
 def _range_from_dataset(ds: Dataset, frame: int, source: str) -> tuple[float, float]:
-    from core.dicom.lut import modality_lut_for  # heavy: pydicom and its decoder plugins
+    from core.dicom.lut import modality_lut_for  # pydicom: when an image is read, not at start-up
 
     bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 16)
     representation = int(ds.get("PixelRepresentation") or 0)
@@ -160,7 +160,7 @@ def read_analysis_image(
     PixelDataError, UnsupportedTransferSyntaxError
         The pixels cannot be decoded.
     """
-    # heavy: pydicom and its decoder plugins, imported when an image is read, not at start-up
+    # pydicom is imported when an image is read, never at start-up.
     from core.dicom.lut import is_inverted
     from core.dicom.pixels import read_frame_values
 

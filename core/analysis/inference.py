@@ -77,7 +77,6 @@ from core.analysis.result_cache import (
     lookup_result,
     store_result,
 )
-from core.dicom.isolated_read import read_analysis_values, read_header
 from core.dicom.records import FileRef
 from core.errors import DicomReadError, UsageError
 from core.jobs import CancelToken, Job, Progress
@@ -676,6 +675,9 @@ def _analyze_file(
     use_cache: bool,
     registry: ModelRegistry | None,
 ) -> Generator[Any, None, AnalysisResult]:
+    # pydicom is imported when a file is read, never at start-up.
+    from core.dicom.isolated_read import read_analysis_values, read_header
+
     name = ref.display_name
     resolved = resolve_package(package, registry)
     # The header is read here (no decoder runs on it); the pixels in a worker process,

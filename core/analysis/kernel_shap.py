@@ -30,7 +30,6 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from core.analysis.heatmaps import check_class_indices as _check_indices
 from core.analysis.perturb import blurred_baseline, check_model_input, predict_probabilities
 from core.analysis.superpixels import compute_slic
 from core.jobs import CancelToken, Job, Progress
@@ -158,6 +157,7 @@ def _run(
     seed: int,
     token: CancelToken,
 ) -> Generator[Any, None, dict[int, FloatArray]]:
+    from core.analysis.heatmaps import check_class_indices as _check_indices
 
     ends = predict_probabilities(network, np.stack([array, fill]))
     indices = _check_indices(indices, int(ends.shape[1]))

@@ -18,14 +18,12 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from core.analysis.inference import AnalysisImage, analyze_image
-from core.analysis.manifest import ModelPackage
-from core.analysis.registry import ModelRegistry
 from core.jobs import CancelToken
 from core.worker_process import Emit, Handler, WorkerProcess, WorkerProcessError
 
 if TYPE_CHECKING:
-    from core.analysis.inference import AnalysisResult
+    from core.analysis.inference import AnalysisImage, AnalysisResult
+    from core.analysis.manifest import ModelPackage
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +100,8 @@ class AnalysisProcess:
         AnalysisProcessError
             The child died or could not be started.
         """
+        from core.analysis.inference import AnalysisImage
+        from core.analysis.manifest import ModelPackage
 
         if not isinstance(package, ModelPackage):
             raise TypeError(f"package must be a ModelPackage, found {type(package).__name__}")
@@ -139,6 +139,8 @@ def shutdown_analysis_process() -> None:
 
 def _make_handler() -> Handler:
     """Runs in the child: the registry checks a package's hashes once per change."""
+    from core.analysis.inference import analyze_image
+    from core.analysis.registry import ModelRegistry
 
     registry = ModelRegistry()
 

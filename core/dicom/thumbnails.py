@@ -22,8 +22,6 @@ from typing import Any, Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from core.dicom.geometry import compute_geometry
-from core.dicom.isolated_read import run_decoder
 from core.dicom.records import FrameRef, GeometryProblem, SeriesGeometry, SeriesRecord
 from core.errors import DicomError, PixelDataError, redact_values
 from core.jobs import CancelToken
@@ -209,6 +207,7 @@ def thumbnail_job(
             raise TypeError(f"series_list must hold SeriesRecord, found {type(series).__name__}")
     size = _check_size(size)
     token = token or CancelToken()
+    from core.dicom.isolated_read import run_decoder
 
     made = 0
     isolated: list[tuple[str, _Task]] = []
@@ -252,6 +251,7 @@ def thumbnail_job(
 
 def _plan(series: SeriesRecord, size: int) -> tuple[_Task, SeriesGeometry]:
     """The middle frame in display order and the physical aspect ratio."""
+    from core.dicom.geometry import compute_geometry
 
     geometry = compute_geometry(series)
     frame = geometry.frames[len(geometry.frames) // 2]
@@ -285,7 +285,6 @@ def _render_task(task: _Task) -> npt.NDArray[np.uint8]:
     core.errors.DicomError
         The file cannot be read or its pixels decoded; the message names the file.
     """
-    # heavy: pydicom and its decoder plugins
     from core.dicom.headers import quiet_pydicom as _quiet_pydicom
     from core.dicom.limits import read_dataset_bounded
     from core.dicom.pixels import render_frame
@@ -329,7 +328,7 @@ def _read_single_frame(ref: FrameRef) -> Any:
     from pydicom import dcmread
     from pydicom.sequence import Sequence as DicomSequence
 
-    from core.dicom.limits import expected_pixel_bytes  # heavy: pydicom and its decoder plugins
+    from core.dicom.limits import expected_pixel_bytes
 
     inst = ref.instance
     source = inst.ref.display_name

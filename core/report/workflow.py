@@ -13,8 +13,8 @@ A session is used from one thread. Saving may run elsewhere: take
 :meth:`ReportSession.report_to_save`, save it with the store (thread-safe), then call
 :meth:`ReportSession.mark_saved` back on the session's thread.
 
-Engine modules (the store, the grounding check, the analysis) are imported at the top;
-none of them imports torch or pydicom, so importing this module stays cheap at start-up.
+Engine modules (the store, the grounding check, the analysis) are imported when first
+needed, so that importing this module costs the window nothing at start-up.
 """
 
 from __future__ import annotations
@@ -24,19 +24,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from core.analysis.inference import analyze_dataset_file
-from core.dicom.geometry import compute_geometry
-from core.dicom.isolated_read import read_header as read_header_only
 from core.errors import DicomError, RadAssistError, describe_error
-from core.jobs import run_job
-from core.report import export
-from core.report.context import (
-    AnalysedImage,
-    analysed_image_from_dataset,
-    build_report_context,
-    study_context_from_dataset,
-    study_context_from_record,
-)
 from core.report.document import (
     SECTION_ORDER,
     Origin,
@@ -47,15 +35,6 @@ from core.report.document import (
     StudyContext,
     new_report,
 )
-from core.report.grounding import describe, unresolved_issues
-from core.report.identification import identification_from_dataset
-from core.report.llm import (
-    DraftMode,
-    LanguageModelDraft,
-    apply_language_model_draft,
-    draft_sections,
-)
-from core.report.store import DraftInUseError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -66,8 +45,10 @@ if TYPE_CHECKING:
     from core.analysis.manifest import ModelPackage
     from core.dicom.records import FileRef, PatientRecord, SeriesRecord, StudyRecord
     from core.jobs import CancelToken
+    from core.report.context import AnalysedImage
     from core.report.grounding import GroundingIssue
     from core.report.identification import ReportIdentification
+    from core.report.llm import LanguageModelDraft
     from core.report.store import DraftStore
 
 logger = logging.getLogger(__name__)
@@ -176,6 +157,8 @@ class ReportSession:
         load_error = ""
         in_use = ""
         if store is not None:
+            from core.report.store import DraftInUseError
+
             try:
                 interrupted = store.interrupted(uid)
                 stored = store.load(uid)
@@ -255,6 +238,7 @@ class ReportSession:
         """The unresolved issues as lines for the user (and for the signature)."""
         if not self._issues:
             return []
+        from core.report.grounding import describe
 
         return [describe(issue) for issue in self._issues]
 
@@ -303,6 +287,7 @@ class ReportSession:
     def _check(self, report: Report) -> tuple[GroundingIssue, ...]:
         if report.is_final:
             return ()  # signed with the issues it had
+        from core.report.grounding import unresolved_issues
 
         try:
             return tuple(unresolved_issues(report))
@@ -352,6 +337,7 @@ class ReportSession:
         (:attr:`AnalysedImage.key`). Build the context with :meth:`context_of` (a job,
         where that is slow) and give it to :meth:`set_context`.
         """
+        from core.report.context import AnalysedImage
 
         if not isinstance(image, AnalysedImage):
             raise TypeError(f"image must be an AnalysedImage, found {type(image).__name__}")
@@ -361,6 +347,7 @@ class ReportSession:
 
     def context_of(self, images: Sequence[AnalysedImage]) -> ReportContext:
         """The study's context from ``images`` (pure: may run on another thread)."""
+        from core.report.context import build_report_context
 
         return build_report_context(self.study, list(images))
 
@@ -438,6 +425,7 @@ class ReportSession:
         ``rewrite`` ``(section, i, j)``: the sentences ``[i, j)`` of ``section`` that a
         rewrite replaces. A whole draft in another language starts the report again.
         """
+        from core.report.llm import DraftMode, apply_language_model_draft
 
         self._require_editable("draft")
         written = tuple(draft.sentences)
@@ -533,12 +521,14 @@ def read_header(ref: FileRef) -> Dataset:
         It cannot be read, whatever stopped the reader (a sequence nested too deep,
         a corrupt deflated stream...).
     """
+    from core.dicom.isolated_read import read_header as read_header_only
 
     return read_header_only(ref)[0]
 
 
 def read_study_context(ref: FileRef, token: CancelToken | None = None) -> StudyContext:
     """What a report may say about the study of the image ``ref``."""
+    from core.report.context import study_context_from_dataset
 
     dataset = read_header(ref)
     if token is not None:
@@ -552,6 +542,7 @@ def read_analysed_image(result: AnalysisResult, ref: FileRef | None) -> Analysed
     Without ``ref``, or when the header cannot be read, the conventional orientation
     of a frontal radiograph is taken (and said in the log).
     """
+    from core.report.context import analysed_image_from_dataset
 
     header = None
     if ref is not None:
@@ -564,6 +555,7 @@ def read_analysed_image(result: AnalysisResult, ref: FileRef | None) -> Analysed
 
 def image_refs(series: Iterable[SeriesRecord]) -> list[FileRef]:
     """Every image instance of the series, series by series, in geometry order."""
+    from core.dicom.geometry import compute_geometry
 
     refs: dict[FileRef, None] = {}  # ordered, one entry per instance
     for item in series:
@@ -580,6 +572,8 @@ def analyse_image(
     Its pixels are decoded in a worker process: a decoder's crash of any kind is a
     reason here, never the end of the run (house rule 4).
     """
+    from core.analysis.inference import analyze_dataset_file
+    from core.jobs import run_job
 
     try:
         # The network loads (once) only when an image passes the gate.
@@ -644,6 +638,8 @@ def analyse_study(
 
     ``package`` None (no model installed): the study alone, no findings.
     """
+    from core.report.context import analysed_image_from_dataset, study_context_from_record
+    from core.report.identification import identification_from_dataset
 
     refs = image_refs(study.series)
     images: list[AnalysedImage] = []
@@ -698,6 +694,7 @@ def stopped_language_model_draft(
     time_to_first_token: float | None,
 ) -> LanguageModelDraft:
     """What a stopped language model wrote, as the engine's draft (read by the engine)."""
+    from core.report.llm import DraftMode, LanguageModelDraft, draft_sections
 
     draft_mode = DraftMode(mode)
     return LanguageModelDraft(
@@ -727,6 +724,9 @@ def export_report(
     source's folder as a target.
     """
     from pathlib import Path
+
+    from core.report import export
+    from core.report.identification import identification_from_dataset
 
     if kind not in EXPORT_KINDS:
         raise ValueError(f"kind must be one of {EXPORT_KINDS}, found {kind!r}")

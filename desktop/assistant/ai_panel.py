@@ -50,10 +50,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.analysis.heatmaps import METHODS as EXPLANATION_METHODS
-from core.analysis.inference import analysis_image_from_record, analyze_image
 from core.analysis.manifest import DEMO_BANNER
-from core.analysis.registry import ModelRegistry
-from core.analysis.runner import get_analysis_process
 from core.errors import CancelledError, describe_error
 from core.jobs import CancelToken, Progress
 from desktop.workers import JobSlot
@@ -61,6 +58,7 @@ from desktop.workers import JobSlot
 if TYPE_CHECKING:
     from core.analysis.inference import AnalysisResult, Finding
     from core.analysis.manifest import ModelPackage
+    from core.analysis.registry import ModelRegistry
     from core.dicom.records import PatientRecord, StudyIndex, StudyRecord
     from core.dicom.volume import Volume
     from core.resource_check import ResourceProblem
@@ -138,6 +136,8 @@ def _analysis_job(
     (:mod:`core.analysis.runner`), so torch never shares this process's interpreter
     lock with the GUI; otherwise here, on this thread.
     """
+    from core.analysis.inference import analysis_image_from_record, analyze_image
+
     yield Progress(0, 0, "Preparing the image")
     frame_ref = image.volume.geometry.frames[image.index]
     analysis_image = analysis_image_from_record(
@@ -145,6 +145,8 @@ def _analysis_job(
     )
     token.raise_if_cancelled()
     if isolate:
+        from core.analysis.runner import get_analysis_process
+
         result: AnalysisResult = yield from get_analysis_process().analyze(
             package, analysis_image, token, heatmaps=method
         )
@@ -158,6 +160,8 @@ def _analysis_job(
 
 
 def _list_job(registry: ModelRegistry | None, token: CancelToken) -> tuple[Any, list[Any]]:
+    from core.analysis.registry import ModelRegistry
+
     reg = registry if registry is not None else ModelRegistry()
     return reg, reg.list_packages()
 

@@ -31,9 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.errors import CancelledError
-from core.report.llm import inspect_model_folder
-from core.report.llm_models import import_language_model
 from desktop import workers
 
 if TYPE_CHECKING:
@@ -154,10 +151,14 @@ class AddendumDialog(QDialog):
 
 
 def _inspect_job(folder: str, token: Any) -> Any:
+    from core.report.llm import inspect_model_folder
+
     return inspect_model_folder(Path(folder))
 
 
 def _import_job(folder: str, token: Any) -> Any:
+    from core.report.llm_models import import_language_model
+
     return import_language_model(Path(folder))
 
 
@@ -301,6 +302,8 @@ class ReportingSettingsDialog(QDialog):
         )
 
     def _on_check_failed(self, error: BaseException) -> None:
+        from core.errors import CancelledError
+
         if isinstance(error, CancelledError):
             return
         self.model_status.setStyleSheet("QLabel { color: #c82828; }")

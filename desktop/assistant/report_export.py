@@ -16,9 +16,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
-from core.report.export import KeyImage
-
 if TYPE_CHECKING:
+    from core.report.export import KeyImage
     from desktop.viewer.viewport import Viewport
 
 logger = logging.getLogger(__name__)
@@ -62,6 +61,9 @@ class ExportButton(QToolButton):
 
 def key_image(caption: str, image: QImage) -> KeyImage:
     """A :class:`core.report.export.KeyImage` from a QImage (uint8 RGB)."""
+    # Imported when exporting: the export module is the engine's, not the window's.
+    from core.report.export import KeyImage
+
     rgb = image.convertToFormat(QImage.Format.Format_RGB888)
     width, height, stride = rgb.width(), rgb.height(), rgb.bytesPerLine()
     data = np.frombuffer(rgb.constBits(), dtype=np.uint8).reshape(height, stride)

@@ -53,7 +53,6 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from core.errors import CancelledError, RadAssistError
 from core.report.document import Report, ReportContext, Section, StudyContext
-from core.report.store import DraftStore
 from core.report.workflow import ReportSession, describe_error, export_report, read_study_context
 from desktop import workers
 from desktop.assistant.report_dialogs import (
@@ -75,6 +74,7 @@ from desktop.workers import JobSlot
 if TYPE_CHECKING:
     from core.analysis.inference import AnalysisResult
     from core.dicom.records import FileRef
+    from core.report.store import DraftStore
     from core.resource_check import ResourceProblem
     from desktop.settings import Settings
     from desktop.viewer.viewport import Viewport
@@ -199,6 +199,8 @@ class ReportPanel(ReportPanelWidgets):
     @property
     def store(self) -> DraftStore:
         if self._store_instance is None:
+            from core.report.store import DraftStore
+
             self._store_instance = DraftStore()
         return self._store_instance
 

@@ -24,8 +24,6 @@ from PySide6.QtCore import QObject, Signal
 
 from core.jobs import CancelToken, Progress
 from core.report.document import Report, ReportContext, Section, join_sentences
-from core.report.llm import DraftMode, GenerationSettings, draft_with_language_model
-from core.report.templates import draft_template_report
 from core.report.workflow import ReportSession, stopped_language_model_draft
 from desktop import workers
 from desktop.assistant.report_editor import ReportEditor
@@ -42,6 +40,9 @@ __all__ = ["DraftStream", "DraftStreamer", "language_model_job", "template_job"]
 
 def template_job(context: ReportContext, language: str, token: CancelToken) -> Report:
     """The template draft job (on the job pool): the templates' report of ``context``."""
+    # Imported here, on the job thread: the engine's modules cost the GUI thread.
+    from core.report.templates import draft_template_report
+
     token.raise_if_cancelled()
     return draft_template_report(context, language)
 
@@ -57,6 +58,9 @@ def language_model_job(
     token: CancelToken,
 ) -> Generator[Any, None, Any]:
     """The draft job (on the job pool): the model's chunks, then its draft."""
+    # Imported here, on the job thread: the engine's modules cost the GUI thread.
+    from core.report.llm import DraftMode, GenerationSettings, draft_with_language_model
+
     settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature)
     result = yield from draft_with_language_model(
         Path(folder), context, DraftMode(mode), language, settings, token, selection=selection

@@ -32,14 +32,6 @@ from core.dicom.annotations import (
     AnnotationStore,
     AnnotationStoreError,
 )
-from core.dicom.presentation import (
-    PresentationExport,
-    PresentationState,
-    ShownImage,
-    export_presentation_states,
-    list_presentation_states,
-    load_presentation_states,
-)
 from core.dicom.records import FileRef, StudyIndex, UnreadableFile
 from core.errors import CancelledError, RadAssistError
 from core.jobs import CancelToken
@@ -48,6 +40,7 @@ from desktop.viewer.measurements import Measurement
 from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
+    from core.dicom.presentation import PresentationExport, PresentationState
     from core.dicom.volume import Volume
     from desktop.viewer.grid import ViewerGrid
     from desktop.viewer.viewport import Viewport
@@ -157,9 +150,11 @@ class AnnotationKeeper(QObject):
                         # Saving now would replace measurements that could not be read.
                         self._unreadable.add(study.study_instance_uid)
                         self.failed.emit(f"{exc}; new measurements will not be saved", ())
+        from core.dicom.presentation import list_presentation_states
 
         if not list_presentation_states(index):
             return None
+        from core.dicom.presentation import load_presentation_states
 
         def job(token: CancelToken) -> Any:
             return load_presentation_states(index, token)
@@ -304,6 +299,8 @@ class AnnotationKeeper(QObject):
 
         Returns the job's handle; None (and a message) when there is nothing to export.
         """
+        from core.dicom.presentation import ShownImage, export_presentation_states
+
         active = self._grid.active_viewport
         views = [active] + [v for v in self._grid.viewports if v is not active]
         shown: list[ShownImage] = []
