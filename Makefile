@@ -5,11 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 # Debian packages the tests need: a real X server for the end-to-end window test, the
-# xcb libraries Qt's xcb platform plugin loads, and strace (the no-network test).
+# xcb libraries Qt's xcb platform plugin loads, strace (the no-network test), a real PACS
+# (Orthanc with its DICOMweb plugin) for the PACS tests and dcmtk's getscu for their baseline.
 APT_PACKAGES := xvfb xauth fonts-wqy-microhei libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 	libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-cursor0 libegl1 libgl1 libfontconfig1 \
 	libdbus-1-3 fonts-dejavu-core libxcb-randr0 libxcb-xfixes0 libxcb-sync1 libx11-xcb1 \
-	pigz desktop-file-utils shared-mime-info strace
+	pigz desktop-file-utils shared-mime-info strace orthanc orthanc-dicomweb dcmtk
 SYSSTAMP := $(VENV)/.system-$(shell echo $(APT_PACKAGES) | md5sum | cut -c1-12)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 

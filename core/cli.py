@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from core.child_processes import stop_on_interrupt
 from core.errors import DicomError, RadAssistError, UsageError
@@ -41,7 +42,26 @@ EXIT_NOTHING_READABLE = 3
 EXIT_WRITE_FAILED = 4
 
 #: The sub-commands this module handles; any other first argument opens the window.
-COMMANDS = ("scan", "render", "load", "synth", "demo", "analyze", "draft", "check", "self-test")
+#: Commands that live in their own package's ``commands`` module (``add_parser(sub)`` and
+#: ``run(args)``), loaded by name; those modules import their engines only when run.
+_PLUGGED: Final = {
+    "archive": "core.archive.commands",
+    "pacs": "core.pacs.commands",
+    "anonymize": "core.deid.commands",
+}
+COMMANDS = (
+    "scan",
+    "render",
+    "load",
+    "synth",
+    "demo",
+    "analyze",
+    "draft",
+    "check",
+    "self-test",
+    "models",
+    *_PLUGGED,
+)
 #: The frozen app's spelling of the ``self-test`` sub-command (``RadAssist --self-test``).
 SELF_TEST_FLAG = "--self-test"
 #: Exit code of a self-test with a failed check.
@@ -179,7 +199,24 @@ def build_parser() -> argparse.ArgumentParser:
     import_llm.add_argument(
         "--replace", action="store_true", help="replace an imported model of that name"
     )
+    for module_name in _PLUGGED.values():
+        _plugged_module(module_name).add_parser(sub)
     return parser
+
+
+def _plugged_module(name: str) -> Any:
+    """The command module of a plugged command (light: its engine is imported when run)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:  # TEMPORARY while issue 13's packages are built
+        if error.name is not None and name.startswith(error.name):
+            return _Absent()
+        raise
+
+
+class _Absent:
+    def add_parser(self, sub: Any) -> None:
+        return None
 
 
 def _index_or_fail(path: str) -> StudyIndex:
@@ -883,6 +920,8 @@ def _say(line: str) -> None:
 
 def _run_command(args: argparse.Namespace) -> int:
     try:
+        if args.command in _PLUGGED:
+            return int(_plugged_module(_PLUGGED[args.command]).run(args))
         return _HANDLERS[args.command](args)
     except NothingReadableError as error:
         _say(f"radassist: {error}")

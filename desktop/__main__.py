@@ -9,10 +9,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-USAGE = (
-    "usage: radassist [PATH] | radassist {scan,render,load,synth,demo,analyze,draft,self-test} "
-    "... (-h for help)"
-)
 #: The self-test's two spellings: the sub-command, and the frozen app's flag.
 SELF_TEST = ("self-test", "--self-test")
 
@@ -37,8 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and (args[0] in COMMANDS or args[0].startswith("-")):
         return cli_main(args)
     if len(args) > 1:
+        usage = f"usage: radassist [PATH] | radassist {{{','.join(COMMANDS)}}} ... (-h for help)"
         print(
-            f"radassist: usage error: one path at most, not {len(args)}\n{USAGE}", file=sys.stderr
+            f"radassist: usage error: one path at most, not {len(args)}\n{usage}", file=sys.stderr
         )
         return 2
     from desktop.app import run_app  # Qt is imported only now

@@ -690,3 +690,17 @@ def test_radassist_with_a_path_opens_the_window(synthetic_dir: Path, tmp_path: P
     assert two.returncode == 2 and "one path at most" in two.stderr
     missing = radassist(str(synthetic_dir / "nowhere"))
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr
+
+
+def test_every_headless_command_is_routed_away_from_the_window(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`radassist models` (and every command) reaches the CLI, never opens a window on a path
+    named like the command."""
+    from desktop.__main__ import main
+
+    for command in ("models", "archive", "pacs", "anonymize"):
+        with pytest.raises(SystemExit) as stopped:
+            main([command])
+        assert stopped.value.code == 2
+        assert "usage error" in capsys.readouterr().err
