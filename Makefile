@@ -70,6 +70,7 @@ bench: install
 	$(PY) bench/bench_report.py
 	$(PY) bench/bench_report_panel.py
 	$(PY) bench/bench_grounding.py
+	$(PY) bench/bench_archive.py
 	$(MAKE) bundle
 	$(PY) bench/bench_bundle.py
 

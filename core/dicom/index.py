@@ -41,7 +41,7 @@ from core.dicom.sources import list_sources
 from core.errors import UsageError
 from core.jobs import CancelToken, Progress, run_job
 
-__all__ = ["PLACEHOLDER_PREFIX", "classify_sop_class", "scan", "scan_path"]
+__all__ = ["PLACEHOLDER_PREFIX", "assemble_index", "classify_sop_class", "scan", "scan_path"]
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def scan_path(
     set_aside = choose_copies([h.record for h in headers if isinstance(h, ImageHeader)], token)
     if set_aside:
         headers = [_set_aside(h, set_aside) for h in headers]
-    index = _assemble(root, headers, unreadable)
+    index = assemble_index(root, headers, unreadable)
     if listing is not None:
         unlisted = set(listing.unlisted)
         found = [_header_ref(h) for h in headers if not isinstance(h, SkippedFile)]
@@ -147,7 +147,14 @@ class _PatientBucket:
     studies: dict[str, _StudyBucket]
 
 
-def _assemble(root: str, headers: list[Header], unreadable: list[UnreadableFile]) -> StudyIndex:
+def assemble_index(
+    root: str, headers: list[Header], unreadable: list[UnreadableFile]
+) -> StudyIndex:
+    """The index of ``headers`` read under ``root``: patients, studies, series, set-asides.
+
+    The one grouping of headers into records: a folder scan and the study archive (which
+    keeps the headers in its database) both build their index here.
+    """
     patients: dict[tuple[str, str], _PatientBucket] = {}
     non_image: list[NonImageRecord] = []
     skipped: list[UnreadableFile] = []

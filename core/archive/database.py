@@ -1,0 +1,195 @@
+"""The archive's SQLite index: schema, connection, and the codec of instance records.
+
+One file, ``index.sqlite``, in WAL mode, beside the ``files`` folder. Rows are only
+ever written inside transactions, after the files they point at are on disk, so a
+kill at any moment leaves either the old index or the new one (SQLite's journal), and
+never a row that points at nothing.
+
+Each instance row keeps what the loader needs, so that a study opens from the index
+without reading any header again: the full :class:`core.dicom.records.InstanceRecord`
+(geometry of every frame, pixel-data offset and length, transfer syntax, bits,
+photometric interpretation, rescale, windows) as JSON, and the most used of those
+values as columns too (for queries and for a person reading the database).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import json
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any, Final
+
+from core.archive.errors import ArchiveError
+from core.dicom.records import FileRef, FrameInfo, InstanceRecord, VoiWindow
+
+logger = logging.getLogger(__name__)
+
+#: The index file's name inside the archive folder.
+INDEX_NAME: Final = "index.sqlite"
+#: Bumped when the schema changes; an index of another version is rebuilt from the files.
+SCHEMA_VERSION: Final = 1
+
+_SCHEMA: Final = """
+CREATE TABLE patients (
+    id INTEGER PRIMARY KEY,
+    patient_id TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    patient_name TEXT NOT NULL,
+    birth_date TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    UNIQUE (patient_id, issuer, patient_name, birth_date, sex)
+);
+CREATE TABLE studies (
+    study_uid TEXT PRIMARY KEY,
+    patient INTEGER NOT NULL REFERENCES patients(id),
+    study_date TEXT NOT NULL,
+    study_time TEXT NOT NULL,
+    description TEXT NOT NULL,
+    accession TEXT NOT NULL,
+    modalities TEXT NOT NULL,
+    search_text TEXT NOT NULL,
+    series_count INTEGER NOT NULL DEFAULT 0,
+    instance_count INTEGER NOT NULL DEFAULT 0,
+    size_bytes INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    last_opened TEXT
+);
+CREATE INDEX studies_by_date ON studies (study_date DESC, study_time DESC, study_uid);
+CREATE INDEX studies_by_patient ON studies (patient);
+CREATE INDEX studies_by_use ON studies (COALESCE(last_opened, received_at));
+CREATE TABLE series (
+    study_uid TEXT NOT NULL REFERENCES studies(study_uid),
+    series_uid TEXT NOT NULL,
+    modality TEXT NOT NULL,
+    description TEXT NOT NULL,
+    series_number INTEGER,
+    body_part TEXT NOT NULL,
+    PRIMARY KEY (study_uid, series_uid)
+);
+CREATE TABLE instances (
+    sop_uid TEXT PRIMARY KEY,
+    study_uid TEXT NOT NULL,
+    series_uid TEXT NOT NULL,
+    path TEXT NOT NULL,
+    member TEXT,
+    copied INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    sop_class_uid TEXT NOT NULL,
+    transfer_syntax_uid TEXT,
+    rows INTEGER,
+    columns INTEGER,
+    number_of_frames INTEGER,
+    bits_allocated INTEGER,
+    bits_stored INTEGER,
+    photometric_interpretation TEXT,
+    pixel_data_offset INTEGER,
+    pixel_data_length INTEGER,
+    record TEXT
+);
+CREATE INDEX instances_by_study ON instances (study_uid, series_uid);
+CREATE TABLE deletions (
+    study_uid TEXT PRIMARY KEY,
+    folder TEXT NOT NULL
+);
+"""
+
+
+#: SQLite result codes of a file that is damaged or not a database (kept aside, rebuilt).
+_DAMAGED: Final = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
+
+class IndexUnreadableError(Exception):
+    """The index file is not a readable index of this version (garbage, other schema)."""
+
+
+def connect(path: Path, *, create: bool) -> sqlite3.Connection:
+    """Open the index at ``path`` (WAL mode); create the schema when ``create``.
+
+    Raises
+    ------
+    IndexUnreadableError
+        The file is not an SQLite database, is damaged, or has another schema version.
+    """
+    try:
+        connection = sqlite3.connect(
+            path, timeout=30.0, check_same_thread=False, isolation_level=None
+        )
+    except sqlite3.Error as error:
+        raise IndexUnreadableError(type(error).__name__) from error
+    try:
+        connection.execute("PRAGMA busy_timeout = 30000")
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0 and create:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("BEGIN IMMEDIATE")
+            _create_schema(connection)
+        elif version != SCHEMA_VERSION:
+            raise IndexUnreadableError(f"schema version {version}, expected {SCHEMA_VERSION}")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("SELECT COUNT(*) FROM studies").fetchone()
+    except IndexUnreadableError:
+        connection.close()
+        raise
+    except sqlite3.Error as error:
+        connection.close()
+        code = getattr(error, "sqlite_errorcode", None)
+        if code in _DAMAGED:
+            raise IndexUnreadableError(f"{type(error).__name__}: {error}") from error
+        if code == sqlite3.SQLITE_FULL:
+            raise OSError(errno.ENOSPC, "no space left for the archive index", str(path)) from error
+        raise ArchiveError(
+            f"the archive index {path} cannot be opened ({error}); close other RadAssist "
+            "windows using it, check the folder's permissions, and try again"
+        ) from error
+    return connection
+
+
+def _create_schema(connection: sqlite3.Connection) -> None:
+    # Inside the IMMEDIATE transaction begun by the caller: all tables or none. Another
+    # process may have created them while this one waited for the lock.
+    if connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        connection.execute("COMMIT")
+        return
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            connection.execute(statement)
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    connection.execute("COMMIT")
+
+
+# --------------------------------------------------------------------------------------
+# Instance records as JSON
+
+
+def encode_record(record: InstanceRecord) -> str:
+    """The record as JSON, without its file reference (the row has the path)."""
+    data = dataclasses.asdict(record)
+    del data["ref"]
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _frame(data: dict[str, Any]) -> FrameInfo:
+    fields = {key: _tuple(value) for key, value in data.items() if key != "windows"}
+    windows = tuple(VoiWindow(**window) for window in data.get("windows", ()))
+    return FrameInfo(**fields, windows=windows)
+
+
+def decode_record(text: str, ref: FileRef) -> InstanceRecord:
+    """The record stored by :func:`encode_record`, pointing at ``ref``."""
+    data: dict[str, Any] = json.loads(text)
+    frames = tuple(_frame(frame) for frame in data.pop("frames"))
+    fields = {key: _tuple(value) for key, value in data.items()}
+    return InstanceRecord(ref=ref, frames=frames, **fields)
