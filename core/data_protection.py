@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import logging
 
+from core.analysis.result_cache import clear_results
 from core.at_rest import set_encryption
+from core.dicom.annotations import AnnotationStore
+from core.report.store import DraftStore
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +38,6 @@ def change_encryption(enabled: bool) -> str:
     core.dicom.annotations.AnnotationStoreError
         The key or a file could not be reached; files not yet rewritten are as they were.
     """
-    from core.analysis.result_cache import clear_results
-    from core.dicom.annotations import AnnotationStore
-    from core.report.store import DraftStore
 
     set_encryption(enabled)
     drafts, open_studies = DraftStore().reseal()

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from core.analysis.errors import ModelNotFoundError, ModelPackageError
+from core.report.document import LANGUAGES
+
 if TYPE_CHECKING:
     from core.analysis.registry import ModelRegistry
 
@@ -142,8 +145,7 @@ def check_bundled_models(registry: ModelRegistry | None = None) -> tuple[Resourc
         One per package of :data:`BUNDLED_MODEL_NAMES` that is missing and per bundled
         package the registry refuses; empty when every one verifies.
     """
-    from core.analysis.errors import ModelNotFoundError, ModelPackageError
-    from core.analysis.registry import ModelRegistry
+    from core.analysis.registry import ModelRegistry  # lazy: not on the window's start-up path
 
     if registry is None:
         registry = ModelRegistry()
@@ -181,7 +183,7 @@ def check_report_templates(languages: Iterable[str] | None = None) -> tuple[Reso
         One per language whose templates the loader refuses; ``in_install`` is False
         when the refused file is a site's edited copy rather than the bundled one.
     """
-    from core.report.document import LANGUAGES
+    # lazy: not on the window's start-up path
     from core.report.templates import TemplateError, bundled_templates_dir, load_templates
 
     wanted = tuple(LANGUAGES if languages is None else languages)

@@ -22,6 +22,7 @@ from core.jobs import CancelToken, Progress
 from core.library_output import capture_library_output
 from core.resources import resource_path
 from desktop import workers
+from desktop.main_window import MainWindow
 from desktop.quit_signals import quit_on_signals
 from desktop.settings import APPLICATION, ORGANIZATION, Settings
 
@@ -64,7 +65,7 @@ def add_bundled_fonts() -> None:
 
 def warm_up_job(token: CancelToken) -> Generator[Progress, None, None]:
     """Start the decoder worker processes (a job, so it runs off the GUI thread)."""
-    from core.dicom import workers as decoder_workers
+    from core.dicom import workers as decoder_workers  # lazy: not on the window's start-up path
 
     yield Progress(0, 1, "starting decoder workers")
     decoder_workers.warm_up()
@@ -79,7 +80,6 @@ def start_window(
     warm_up: bool = True,
 ) -> MainWindow:
     """Show the main window now; open ``path`` (or the demo study) once it is on screen."""
-    from desktop.main_window import MainWindow
 
     window = MainWindow(settings or Settings())
     window.show()
@@ -106,7 +106,7 @@ def shutdown(timeout_s: float = 10.0) -> None:
     are asked to quit, then terminated, then killed; stopping them also ends the jobs
     waiting on them.
     """
-    from core.child_processes import stop_children
+    from core.child_processes import stop_children  # lazy: not on the window's start-up path
 
     workers.cancel_all()
     stopped = workers.wait_for_all(min(timeout_s, 3.0))

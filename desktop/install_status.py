@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from core.errors import CancelledError
 from core.jobs import CancelToken
-from core.resource_check import describe_installation_problems
+from core.resource_check import check_installation, describe_installation_problems
 from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ class _Receiver(Protocol):
 
 
 def _check_job(token: CancelToken) -> tuple[ResourceProblem, ...]:
-    from core.resource_check import check_installation
 
     return check_installation()
 

@@ -39,12 +39,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.dicom.volume import FirstImage
+from core.dicom.volume import FirstImage, load_series
 from core.errors import CancelledError, RadAssistError, UsageError, describe_error
 from core.jobs import CancelToken, Progress
 from core.paths import demo_study_dir, export_dir, export_folder_for
 from desktop import workers
 from desktop.assistant.ai_panel import AIPanel
+from desktop.assistant.report_dialogs import ReportingSettingsDialog
 from desktop.assistant.report_panel import ReportPanel
 from desktop.browser.study_browser import StudyBrowser
 from desktop.install_status import InstallStatus
@@ -82,8 +83,7 @@ SERIES_MIME = SERIES_MIME_TYPE  # the name the tests and older code use
 
 
 def _scan_job(path: str, token: CancelToken) -> Generator[Progress, None, StudyIndex]:
-    # Local on purpose: imported on the job's thread, and looked up at call time so tests
-    # can monkeypatch core.dicom.index.scan_path.
+    # lazy: imported on the job's thread (the scan machinery is not on the window's start-up path)
     from core.dicom.index import scan_path
 
     index: StudyIndex = yield from scan_path(path, token)
@@ -91,10 +91,6 @@ def _scan_job(path: str, token: CancelToken) -> Generator[Progress, None, StudyI
 
 
 def _load_job(series: SeriesRecord, token: CancelToken) -> Generator[Any, None, Volume]:
-    # Local on purpose: imported on the job's thread, and looked up at call time so tests
-    # can monkeypatch core.dicom.volume.load_series.
-    from core.dicom.volume import load_series
-
     volume: Volume = yield from load_series(series, token)
     return volume
 
@@ -377,7 +373,7 @@ class MainWindow(QMainWindow):
         def demo_job(token: CancelToken) -> Generator[Progress, None, Path]:
             yield Progress(0, 0, "preparing the demo study")
             # Local: core.cli brings the worker-process machinery, not needed to show the window.
-            from core.cli import ensure_demo_study
+            from core.cli import ensure_demo_study  # lazy: not on the window's start-up path
 
             return ensure_demo_study()
 
@@ -585,7 +581,7 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> ShortcutsDialog:
         """Help → Keyboard Shortcuts (non-modal)."""
-        # Dialogs are imported when first opened: start-up (bench_viewer) pays for none.
+        # lazy: dialogs are imported when first opened (start-up pays for none)
         from desktop.dialogs.shortcuts import ShortcutsDialog
 
         return self._dialog_keeper.keep(ShortcutsDialog(self.shortcut_entries(), self))
@@ -598,7 +594,7 @@ class MainWindow(QMainWindow):
                 "Open an image to see its tags.", level="info", timeout_ms=4000
             )
             return None
-        from desktop.dialogs.tag_browser import TagBrowserDialog  # start-up: when first opened
+        from desktop.dialogs.tag_browser import TagBrowserDialog  # lazy: when first opened
 
         return self._dialog_keeper.keep(TagBrowserDialog(ref, self))
 
@@ -615,7 +611,7 @@ class MainWindow(QMainWindow):
 
     def show_models_dialog(self) -> ModelsDialog:
         """Settings → Models: the model packages, their details, and import (non-modal)."""
-        from desktop.dialogs.models_dialog import ModelsDialog  # start-up: when first opened
+        from desktop.dialogs.models_dialog import ModelsDialog  # lazy: when first opened
 
         def create() -> ModelsDialog:
             dialog = ModelsDialog(parent=self)
@@ -626,7 +622,6 @@ class MainWindow(QMainWindow):
 
     def show_reporting_settings(self) -> ReportingSettingsDialog:
         """Settings → Reporting: signer, language model, length, temperature (non-modal)."""
-        from desktop.assistant.report_dialogs import ReportingSettingsDialog  # start-up
 
         return self._dialog_keeper.show_single(
             ReportingSettingsDialog, lambda: ReportingSettingsDialog(self.settings, self)
@@ -663,7 +658,7 @@ class MainWindow(QMainWindow):
 
     def show_data_protection(self) -> DataProtectionDialog:
         """Settings → Data Protection: encryption at rest, the key, where exports go."""
-        from desktop.dialogs.data_protection import DataProtectionDialog  # start-up
+        from desktop.dialogs.data_protection import DataProtectionDialog  # lazy: when first opened
 
         def create() -> DataProtectionDialog:
             dialog = DataProtectionDialog(self)

@@ -88,6 +88,7 @@ def check_window(context: SelfTestContext) -> str:
     study: Path = context.need(context.study_dir, "the generated study")
 
     start = time.perf_counter()
+    # lazy: Qt is imported only when the window check runs (the entry point stays light)
     from desktop.app import create_application, shutdown, start_window
     from desktop.settings import Settings
 

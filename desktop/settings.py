@@ -14,6 +14,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from core.paths import make_private_dir, make_private_file
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["LAYOUTS", "MAX_RECENT", "REPORT_ENGINES", "REPORT_LANGUAGES", "Settings"]
@@ -38,7 +40,6 @@ def _make_owner_only(file_name: str, *, own_folder: bool) -> None:
     QSettings rewrites the file through QSaveFile, which keeps an existing file's
     permissions, so creating it owner-only first is enough.
     """
-    from core.paths import make_private_dir, make_private_file
 
     try:
         make_private_dir(Path(file_name).parent, tighten=own_folder)

@@ -166,3 +166,55 @@ def test_desktop_cycles_are_no_more_than_known() -> None:
     assert new == [], "new import cycles involving desktop: " + "; ".join(
         " <-> ".join(c) for c in new
     )
+
+
+#: Modules whose function-local imports are the rule, not the exception, said once in
+#: their docstring: each CLI command imports what it needs (every start of the app goes
+#: through core.cli, and through the ``commands`` module of every plugged command, so
+#: importing all of core there would cost every start), and the entry point imports Qt
+#: only when the window opens.
+PER_COMMAND_MODULES = ("core/cli.py", "desktop/__main__.py")
+
+
+def _is_per_command(relative: str) -> bool:
+    return relative in PER_COMMAND_MODULES or (
+        relative.startswith("core/") and relative.endswith("/commands.py")
+    )
+
+
+def _local_own_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Function-local imports of core/desktop modules (``if TYPE_CHECKING`` aside)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for statement in _imports(node):
+                names = (
+                    [alias.name for alias in statement.names]
+                    if isinstance(statement, ast.Import)
+                    else [statement.module or ""]
+                )
+                relative = isinstance(statement, ast.ImportFrom) and statement.level > 0
+                if relative or any(name.split(".")[0] in PACKAGES for name in names):
+                    yield statement
+
+
+def test_a_function_local_import_of_our_own_modules_says_why() -> None:
+    """Core and desktop modules are imported at the top (the dependency graph is visible
+    and tests patch the names a module really uses); a local import is kept only where a
+    start-up would otherwise load what it does not need, and says so with ``# lazy: …``
+    on its line or in the comment block just above it."""
+    unexplained: list[str] = []
+    for path in _modules().values():
+        relative = path.relative_to(ROOT).as_posix()
+        if _is_per_command(relative):
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for statement in _local_own_imports(ast.parse("\n".join(lines))):
+            above = statement.lineno - 2
+            block = [lines[statement.lineno - 1]]
+            # the comment block above, and the imports of the same block above it
+            while above >= 0 and lines[above].strip().startswith(("#", "from ", "import ")):
+                block.append(lines[above])
+                above -= 1
+            if not any("# lazy:" in line for line in block):
+                unexplained.append(f"{relative}:{statement.lineno}")
+    assert not unexplained, "local imports without a '# lazy:' reason: " + ", ".join(unexplained)

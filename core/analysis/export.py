@@ -32,10 +32,15 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from core.analysis.colormap import apply_heatmap_lut, make_heatmap_lut
 from core.analysis.explain import describe_heatmap
 from core.analysis.inference import AnalysisResult, Finding, Verdict
 from core.analysis.manifest import DEMO_BANNER
+from core.dicom.isolated_read import read_display_frame, read_header
+from core.dicom.pixels import render_frame
+from core.dicom.records import FileRef
 from core.errors import UsageError
+from core.paths import export_folder_for, write_private
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -246,7 +251,6 @@ def apply_heatmap_overlay(
     numpy.ndarray
         ``(rows, cols, 3)`` ``uint8`` RGB.
     """
-    from core.analysis.colormap import apply_heatmap_lut, make_heatmap_lut
 
     if not isinstance(display, np.ndarray) or display.dtype != np.uint8:
         raise TypeError("display must be a uint8 numpy array")
@@ -299,8 +303,6 @@ def make_heatmap_image(
     from pydicom import Dataset
     from pydicom.sequence import Sequence as DicomSequence
     from pydicom.uid import generate_uid
-
-    from core.dicom.pixels import render_frame
 
     result = _check_result(result)
     source = _check_source(source, result)
@@ -394,17 +396,12 @@ def export_analysis(
     from pydicom import Dataset
     from pydicom.uid import generate_uid
 
-    from core.paths import export_folder_for, write_private
-
     result = _check_result(result)
     # House rule 6: never into the folder the analysed file came from.
     folder = export_folder_for(
         out_dir, [Path(source).parent] if isinstance(source, str | PathLike) else []
     )
     if isinstance(source, str | PathLike):
-        from core.dicom.isolated_read import read_display_frame, read_header
-        from core.dicom.records import FileRef
-
         ref = FileRef(str(source))
         source = read_header(ref)[0]
         if display is None and any(f.heatmap is not None for f in result.findings):

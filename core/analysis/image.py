@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from core.analysis.applicability import ImageFacts, facts_from_dataset, facts_from_records
+from core.dicom.lut import is_inverted, modality_lut_for
+from core.dicom.pixels import read_frame_values
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -128,7 +130,6 @@ def find_value_range(
 
 
 def _range_from_dataset(ds: Dataset, frame: int, source: str) -> tuple[float, float]:
-    from core.dicom.lut import modality_lut_for  # pydicom: when an image is read, not at start-up
 
     bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 16)
     representation = int(ds.get("PixelRepresentation") or 0)
@@ -161,8 +162,6 @@ def read_analysis_image(
         The pixels cannot be decoded.
     """
     # pydicom is imported when an image is read, never at start-up.
-    from core.dicom.lut import is_inverted
-    from core.dicom.pixels import read_frame_values
 
     values = read_frame_values(ds, frame, source=source)
     if values.ndim == 2 and is_inverted(ds):

@@ -77,6 +77,7 @@ from core.analysis.result_cache import (
     lookup_result,
     store_result,
 )
+from core.dicom.isolated_read import read_analysis_values, read_header
 from core.dicom.records import FileRef
 from core.errors import DicomReadError, UsageError
 from core.jobs import CancelToken, Job, Progress
@@ -676,7 +677,6 @@ def _analyze_file(
     registry: ModelRegistry | None,
 ) -> Generator[Any, None, AnalysisResult]:
     # pydicom is imported when a file is read, never at start-up.
-    from core.dicom.isolated_read import read_analysis_values, read_header
 
     name = ref.display_name
     resolved = resolve_package(package, registry)

@@ -100,6 +100,7 @@ class AnalysisProcess:
         AnalysisProcessError
             The child died or could not be started.
         """
+        # lazy: the analysis child's start stays light (these bring PIL and the networks)
         from core.analysis.inference import AnalysisImage
         from core.analysis.manifest import ModelPackage
 
@@ -139,6 +140,7 @@ def shutdown_analysis_process() -> None:
 
 def _make_handler() -> Handler:
     """Runs in the child: the registry checks a package's hashes once per change."""
+    # lazy: the analysis child's start stays light (imported once it serves)
     from core.analysis.inference import analyze_image
     from core.analysis.registry import ModelRegistry
 

@@ -17,7 +17,7 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 
-from core.deid.options import DCM, DeidOptions
+from core.deid.options import DCM, DeidOptions, RetainOption
 from core.deid.profile import apply_profile
 from core.deid.table import planned_actions
 
@@ -92,8 +92,6 @@ class _LeaveAlone:
     """
 
     def __init__(self, leave: set[int], options: DeidOptions) -> None:
-        from core.deid.options import RetainOption
-
         self._leave = leave
         self._full_dates = RetainOption.FULL_DATES in options.retain
         self._kept = {tag for tag, action in planned_actions(options).items() if action == "K"}

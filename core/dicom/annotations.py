@@ -38,7 +38,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
-from core.at_rest import AtRestError, seal, unseal
+from core.at_rest import AtRestError, reseal_file, seal, unseal
 from core.errors import RadAssistError
 from core.paths import user_data_dir
 from core.report.store import describe_os_error, study_key, write_atomically
@@ -336,7 +336,6 @@ class AnnotationStore:
         AnnotationStoreError
             A file could not be rewritten (it is as it was).
         """
-        from core.at_rest import reseal_file
 
         rewritten = 0
         with self._mutex:

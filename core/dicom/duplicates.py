@@ -19,6 +19,9 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 
+from core.dicom.headers import quiet_pydicom as _quiet_pydicom
+from core.dicom.limits import read_dataset_bounded
+from core.dicom.pixels import read_frame_values
 from core.dicom.records import FileRef, InstanceRecord
 from core.dicom.workers import run_isolated
 from core.errors import DicomError
@@ -62,9 +65,6 @@ def check_copy_decodes(record: InstanceRecord) -> str | None:
     The reason never holds patient data: it is a :class:`~core.errors.DicomError`
     reason or an exception's type.
     """
-    from core.dicom.headers import quiet_pydicom as _quiet_pydicom
-    from core.dicom.limits import read_dataset_bounded
-    from core.dicom.pixels import read_frame_values
 
     source = record.ref.display_name
     try:

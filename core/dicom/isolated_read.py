@@ -24,6 +24,7 @@ import struct
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
+from core.dicom.limits import TOO_LARGE, is_deflated, read_dataset_bounded, read_deflated
 from core.errors import (
     DicomError,
     DicomReadError,
@@ -67,8 +68,6 @@ def describe_failure(error: BaseException) -> str:
     other gives its type and the first line of its message.
     """
     import zlib
-
-    from core.dicom.limits import TOO_LARGE
 
     if isinstance(error, DicomError):
         return _one_line(error.reason)
@@ -154,7 +153,7 @@ def run_decoder(
         the function's own, or :func:`describe_failure` of whatever else it raised
         (``BaseException`` subclasses such as a decoder panic included).
     """
-    from core.dicom.workers import Outcome, run_isolated
+    from core.dicom.workers import Outcome, run_isolated  # lazy: not on the window's start-up path
 
     guarded = functools.partial(_guarded, fn)
     for outcome in run_isolated(
@@ -180,7 +179,6 @@ def _call(fn: Callable[[T], R], item: T, source: str) -> R:
 
 def _read_dataset(ref: FileRef, source: str) -> Dataset:
     """Worker side: the whole data set, inflated under the cap; a failure is a read error."""
-    from core.dicom.limits import read_dataset_bounded
 
     try:
         with ref.open() as stream:
@@ -192,7 +190,7 @@ def _read_dataset(ref: FileRef, source: str) -> Dataset:
 
 
 def _display_task(item: tuple[FileRef, int, tuple[float, float] | None]) -> npt.NDArray[Any]:
-    from core.dicom.pixels import render_frame
+    from core.dicom.pixels import render_frame  # lazy: not on the window's start-up path
 
     ref, frame, window = item
     source = ref.display_name
@@ -200,7 +198,7 @@ def _display_task(item: tuple[FileRef, int, tuple[float, float] | None]) -> npt.
 
 
 def _analysis_task(item: tuple[FileRef, int, ImageFacts | None]) -> AnalysisImage:
-    from core.analysis.image import read_analysis_image
+    from core.analysis.image import read_analysis_image  # lazy: not on the window's start-up path
 
     ref, frame, facts = item
     source = ref.display_name
@@ -246,7 +244,6 @@ def read_header(ref: FileRef) -> tuple[Dataset, bool]:
     read — a sequence nested too deep, a corrupt deflate stream — is a
     :class:`~core.errors.DicomReadError`.
     """
-    from core.dicom.limits import is_deflated, read_deflated
 
     source = ref.display_name
     try:

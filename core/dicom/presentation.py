@@ -34,10 +34,15 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
+from core import __version__
 from core.dicom.annotations import ORIGIN_PRESENTATION_STATE, Annotation
+from core.dicom.limits import read_dataset_bounded
 from core.dicom.records import FileRef, NonImageRecord, StudyIndex, UnreadableFile
 from core.errors import DicomError, RadAssistError, UsageError, library_reason
 from core.jobs import CancelToken, Progress
+from core.paths import export_dir
+from core.report.export import ExportError
+from core.report.store import describe_os_error, write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +175,6 @@ class PresentationExport:
 
 
 def _read_header(ref: FileRef) -> Any:
-    from core.dicom.limits import read_dataset_bounded
 
     try:
         with ref.open() as handle:
@@ -298,8 +302,6 @@ def make_presentation_state(
     )
     from pydicom.uid import generate_uid
 
-    from core import __version__
-
     headers = list(images)
     if not headers:
         raise UsageError("a presentation state needs at least one image")
@@ -388,9 +390,6 @@ def export_presentation_states(
     ExportError
         A file could not be written (none is left half-written).
     """
-    from core.paths import export_dir
-    from core.report.export import ExportError
-    from core.report.store import describe_os_error, write_atomically
 
     token = token or CancelToken()
     measurements = [a for a in annotations if a.kind in _EXPORTED_KINDS]
@@ -617,8 +616,6 @@ def read_presentation_state(source: FileRef | str | PathLike[str] | Any) -> Pres
         Not a softcopy presentation state, or unreadable.
     """
     from pydicom import Dataset
-
-    from core.dicom.limits import read_dataset_bounded
 
     ref: FileRef | None = None
     if isinstance(source, Dataset):

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import BinaryIO
 
+from core.errors import UsageError
+
 
 class ObjectKind(StrEnum):
     """What a DICOM object is, by SOP Class, for deciding whether it can be shown."""
@@ -57,7 +59,8 @@ class FileRef:
         """Open the object for reading (read-only; a zip member is read into memory)."""
         if self.member is None:
             return open(self.path, "rb")
-        from core.dicom.limits import read_zip_member  # the cap on what a member inflates to
+        # lazy: core.dicom.records stays free of pydicom; limits caps what a member inflates to
+        from core.dicom.limits import read_zip_member
 
         with zipfile.ZipFile(self.path) as archive:
             return io.BytesIO(read_zip_member(archive, self.member, self.display_name))
@@ -242,7 +245,6 @@ class StudyIndex:
         core.errors.UsageError
             When no series matches.
         """
-        from core.errors import UsageError
 
         matches = [s for s in self.all_series() if key_or_uid in (s.key, s.series_instance_uid)]
         if not matches:

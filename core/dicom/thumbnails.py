@@ -22,6 +22,9 @@ from typing import Any, Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from core.dicom.geometry import compute_geometry
+from core.dicom.isolated_read import run_decoder
+from core.dicom.limits import expected_pixel_bytes, read_dataset_bounded
 from core.dicom.records import FrameRef, GeometryProblem, SeriesGeometry, SeriesRecord
 from core.errors import DicomError, PixelDataError, redact_values
 from core.jobs import CancelToken
@@ -207,7 +210,6 @@ def thumbnail_job(
             raise TypeError(f"series_list must hold SeriesRecord, found {type(series).__name__}")
     size = _check_size(size)
     token = token or CancelToken()
-    from core.dicom.isolated_read import run_decoder
 
     made = 0
     isolated: list[tuple[str, _Task]] = []
@@ -251,7 +253,6 @@ def thumbnail_job(
 
 def _plan(series: SeriesRecord, size: int) -> tuple[_Task, SeriesGeometry]:
     """The middle frame in display order and the physical aspect ratio."""
-    from core.dicom.geometry import compute_geometry
 
     geometry = compute_geometry(series)
     frame = geometry.frames[len(geometry.frames) // 2]
@@ -285,9 +286,9 @@ def _render_task(task: _Task) -> npt.NDArray[np.uint8]:
     core.errors.DicomError
         The file cannot be read or its pixels decoded; the message names the file.
     """
+    # lazy: not on the window's start-up path
     from core.dicom.headers import quiet_pydicom as _quiet_pydicom
-    from core.dicom.limits import read_dataset_bounded
-    from core.dicom.pixels import render_frame
+    from core.dicom.pixels import render_frame  # lazy: not on the window's start-up path
 
     ref = task.frame
     inst = ref.instance
@@ -327,8 +328,6 @@ def _read_single_frame(ref: FrameRef) -> Any:
     """The header plus only ``ref``'s frame, as a one-frame dataset."""
     from pydicom import dcmread
     from pydicom.sequence import Sequence as DicomSequence
-
-    from core.dicom.limits import expected_pixel_bytes
 
     inst = ref.instance
     source = inst.ref.display_name

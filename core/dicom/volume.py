@@ -31,9 +31,16 @@ import numpy as np
 import numpy.typing as npt
 
 from core.dicom.decode import apply_bits_stored_mask
+from core.dicom.geometry import compute_geometry
 from core.dicom.isolated_read import describe_failure, run_decoder
-from core.dicom.limits import check_volume_budget, expected_pixel_bytes, too_large
+from core.dicom.limits import (
+    check_volume_budget,
+    expected_pixel_bytes,
+    read_dataset_bounded,
+    too_large,
+)
 from core.dicom.lut import ModalityLut, apply_modality_lut
+from core.dicom.reading_order import reading_order
 from core.dicom.records import FrameRef, SeriesGeometry, SeriesRecord, UnreadableFile
 from core.errors import DicomError, PixelDataError, UsageError
 from core.jobs import CancelToken, Progress
@@ -167,8 +174,7 @@ def _read_native_frame(ref: FrameRef, out: npt.NDArray[Any]) -> None:
 
 def _decode_task(item: tuple[FrameRef, str]) -> npt.NDArray[Any]:
     """Worker-process side: decode one frame through the full modality LUT."""
-    from core.dicom.limits import read_dataset_bounded
-    from core.dicom.pixels import read_frame_values
+    from core.dicom.pixels import read_frame_values  # lazy: not on the window's start-up path
 
     ref, source = item
     try:
@@ -219,8 +225,6 @@ def load_series(
     core.errors.UsageError
         When the series has no frames or frames of different sizes.
     """
-    from core.dicom.geometry import compute_geometry
-    from core.dicom.reading_order import reading_order
 
     if not isinstance(series, SeriesRecord):
         raise TypeError(f"series must be a SeriesRecord, not {type(series).__name__}")

@@ -33,8 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from core.analysis.manifest import DEMO_BANNER
 from core.errors import RadAssistError, UsageError
 from core.report.document import SECTION_ORDER, Report, Section, section_of_heading
+from core.report.templates import normalise_language
+from core.report.workflow import ReportSession, analyse_study
 
 if TYPE_CHECKING:
     from core.analysis.manifest import ModelPackage
@@ -236,7 +239,6 @@ class ReportCheck:
         return not self.issues
 
     def to_json(self) -> dict[str, Any]:
-        from core.analysis.manifest import DEMO_BANNER
 
         context = self.report.context
         return {
@@ -274,8 +276,6 @@ class ReportCheck:
                 "(header, notes, addenda)"
             )
         if context.is_demo:
-            from core.analysis.manifest import DEMO_BANNER
-
             lines.append(f"*** {DEMO_BANNER} ***")
         if context.analysed:
             models = "; ".join(context.models)
@@ -309,7 +309,6 @@ def _issue_lines(issue: GroundingIssue) -> list[str]:
 
 
 def _language(text: ReportText, wanted: str | None) -> str:
-    from core.report.templates import normalise_language
 
     if wanted:
         return normalise_language(wanted)
@@ -324,7 +323,6 @@ def check_report_text(
 
     ``language`` None: Chinese when the sections hold Chinese characters, else English.
     """
-    from core.report.workflow import ReportSession
 
     session = ReportSession.for_analysis(analysis, _language(text, language))
     session.apply_section_texts(text.sections)
@@ -357,7 +355,6 @@ def check_report_file(
     ReportTextError
         The file holds no report text.
     """
-    from core.report.workflow import analyse_study
 
     text = parse_report_text(read_report_file(path))
     if text.is_empty:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from core.analysis.applicability import compute_age_years, facts_from_dataset
+from core.analysis.explain import find_heatmap_peak
 from core.analysis.inference import AnalysisResult, Verdict
 from core.dicom.records import PatientRecord, StudyRecord
 from core.errors import UsageError
@@ -497,8 +498,6 @@ def findings_from_analysis(
         peak = finding.heatmap_peak
         heatmap = finding.heatmap
         if heatmap is not None and peak is None and float(heatmap.max(initial=0.0)) > 0.0:
-            from core.analysis.explain import find_heatmap_peak
-
             peak = find_heatmap_peak(heatmap)
         if (
             heatmap is not None

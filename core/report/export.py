@@ -54,6 +54,7 @@ import numpy.typing as npt
 from core import __version__
 from core.analysis.manifest import DEMO_BANNER
 from core.errors import RadAssistError, UsageError
+from core.paths import export_folder_for
 from core.report.document import SECTION_HEADINGS, SECTION_ORDER, Report, Section, Sentence
 from core.report.identification import (
     ReportIdentification,
@@ -351,7 +352,6 @@ def _check_report(report: object) -> Report:
 def _resolve_folder(
     out_dir: str | PathLike[str] | None, source_folder: str | PathLike[str] | None
 ) -> Path:
-    from core.paths import export_folder_for
 
     try:
         folder = export_folder_for(out_dir, [source_folder] if source_folder is not None else [])

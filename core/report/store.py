@@ -59,7 +59,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
-from core.at_rest import AtRestError, seal, unseal
+from core.at_rest import AtRestError, reseal_file, seal, unseal
 from core.errors import RadAssistError
 from core.paths import user_data_dir, write_private
 from core.report.document import Report, ReportState, ReportStateError
@@ -926,7 +926,6 @@ class DraftStore:
         (int, int)
             Files rewritten, studies skipped because they are open.
         """
-        from core.at_rest import reseal_file
 
         rewritten = skipped = 0
         with self._mutex:

@@ -24,7 +24,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from core.dicom.geometry import compute_geometry
+from core.dicom.isolated_read import read_header as read_header_only
 from core.errors import DicomError, RadAssistError, describe_error
+from core.jobs import run_job
 from core.report.document import (
     SECTION_ORDER,
     Origin,
@@ -35,6 +38,7 @@ from core.report.document import (
     StudyContext,
     new_report,
 )
+from core.report.store import DraftInUseError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -157,8 +161,6 @@ class ReportSession:
         load_error = ""
         in_use = ""
         if store is not None:
-            from core.report.store import DraftInUseError
-
             try:
                 interrupted = store.interrupted(uid)
                 stored = store.load(uid)
@@ -238,7 +240,7 @@ class ReportSession:
         """The unresolved issues as lines for the user (and for the signature)."""
         if not self._issues:
             return []
-        from core.report.grounding import describe
+        from core.report.grounding import describe  # lazy: not on the window's start-up path
 
         return [describe(issue) for issue in self._issues]
 
@@ -287,6 +289,7 @@ class ReportSession:
     def _check(self, report: Report) -> tuple[GroundingIssue, ...]:
         if report.is_final:
             return ()  # signed with the issues it had
+        # lazy: not on the window's start-up path
         from core.report.grounding import unresolved_issues
 
         try:
@@ -337,7 +340,7 @@ class ReportSession:
         (:attr:`AnalysedImage.key`). Build the context with :meth:`context_of` (a job,
         where that is slow) and give it to :meth:`set_context`.
         """
-        from core.report.context import AnalysedImage
+        from core.report.context import AnalysedImage  # lazy: not on the window's start-up path
 
         if not isinstance(image, AnalysedImage):
             raise TypeError(f"image must be an AnalysedImage, found {type(image).__name__}")
@@ -347,6 +350,7 @@ class ReportSession:
 
     def context_of(self, images: Sequence[AnalysedImage]) -> ReportContext:
         """The study's context from ``images`` (pure: may run on another thread)."""
+        # lazy: not on the window's start-up path
         from core.report.context import build_report_context
 
         return build_report_context(self.study, list(images))
@@ -425,6 +429,7 @@ class ReportSession:
         ``rewrite`` ``(section, i, j)``: the sentences ``[i, j)`` of ``section`` that a
         rewrite replaces. A whole draft in another language starts the report again.
         """
+        # lazy: not on the window's start-up path
         from core.report.llm import DraftMode, apply_language_model_draft
 
         self._require_editable("draft")
@@ -521,13 +526,13 @@ def read_header(ref: FileRef) -> Dataset:
         It cannot be read, whatever stopped the reader (a sequence nested too deep,
         a corrupt deflated stream...).
     """
-    from core.dicom.isolated_read import read_header as read_header_only
 
     return read_header_only(ref)[0]
 
 
 def read_study_context(ref: FileRef, token: CancelToken | None = None) -> StudyContext:
     """What a report may say about the study of the image ``ref``."""
+    # lazy: not on the window's start-up path
     from core.report.context import study_context_from_dataset
 
     dataset = read_header(ref)
@@ -542,6 +547,7 @@ def read_analysed_image(result: AnalysisResult, ref: FileRef | None) -> Analysed
     Without ``ref``, or when the header cannot be read, the conventional orientation
     of a frontal radiograph is taken (and said in the log).
     """
+    # lazy: not on the window's start-up path
     from core.report.context import analysed_image_from_dataset
 
     header = None
@@ -555,7 +561,6 @@ def read_analysed_image(result: AnalysisResult, ref: FileRef | None) -> Analysed
 
 def image_refs(series: Iterable[SeriesRecord]) -> list[FileRef]:
     """Every image instance of the series, series by series, in geometry order."""
-    from core.dicom.geometry import compute_geometry
 
     refs: dict[FileRef, None] = {}  # ordered, one entry per instance
     for item in series:
@@ -572,8 +577,8 @@ def analyse_image(
     Its pixels are decoded in a worker process: a decoder's crash of any kind is a
     reason here, never the end of the run (house rule 4).
     """
+    # lazy: not on the window's start-up path
     from core.analysis.inference import analyze_dataset_file
-    from core.jobs import run_job
 
     try:
         # The network loads (once) only when an image passes the gate.
@@ -638,7 +643,10 @@ def analyse_study(
 
     ``package`` None (no model installed): the study alone, no findings.
     """
+    # lazy: not on the window's start-up path
     from core.report.context import analysed_image_from_dataset, study_context_from_record
+
+    # lazy: not on the window's start-up path
     from core.report.identification import identification_from_dataset
 
     refs = image_refs(study.series)
@@ -694,6 +702,7 @@ def stopped_language_model_draft(
     time_to_first_token: float | None,
 ) -> LanguageModelDraft:
     """What a stopped language model wrote, as the engine's draft (read by the engine)."""
+    # lazy: not on the window's start-up path
     from core.report.llm import DraftMode, LanguageModelDraft, draft_sections
 
     draft_mode = DraftMode(mode)
@@ -725,7 +734,9 @@ def export_report(
     """
     from pathlib import Path
 
-    from core.report import export
+    from core.report import export  # lazy: not on the window's start-up path
+
+    # lazy: not on the window's start-up path
     from core.report.identification import identification_from_dataset
 
     if kind not in EXPORT_KINDS:

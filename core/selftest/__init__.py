@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
+from core.paths import user_data_dir
 from core.selftest.checks import BUILTIN_CHECKS, SelfTestStudy, write_self_test_study
 from core.selftest.framework import (
     Check,
@@ -94,7 +95,6 @@ def _private_data_dir(folder: Path) -> Iterator[None]:
 
 def _real_user_data_dir() -> tuple[Path | None, str]:
     """The user's data folder as the app finds it (before the self-test moves it)."""
-    from core.paths import user_data_dir
 
     try:
         return user_data_dir(), ""

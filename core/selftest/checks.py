@@ -15,7 +15,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from core.resource_check import BUNDLED_MODEL_NAMES
+from core.analysis.explain import describe_heatmap
+from core.analysis.export import apply_heatmap_overlay
+from core.analysis.inference import analysis_image_from_record
+from core.analysis.manifest import verify_package
+from core.analysis.registry import ModelRegistry, bundled_models_dir
+from core.analysis.runner import get_analysis_process
+from core.at_rest import AtRestError, check_cipher, describe_protection
+from core.dicom.index import scan
+from core.dicom.isolated_read import read_display_frame
+from core.dicom.records import FileRef
+from core.dicom.volume import load_series
+from core.dicom.workers import worker_count
+from core.install import FILE_LIST_NAME, bundle_root, verify_install
+from core.jobs import run_job
+from core.report.context import (
+    build_report_context,
+    patient_orientation_from_dataset,
+    study_context_from_record,
+)
+from core.report.document import SECTION_ORDER, Section, new_report
+from core.report.export import KeyImage, export_pdf, export_sr, find_cjk_font
+from core.report.grounding import check_grounding, describe
+from core.report.llm import (
+    DraftMode,
+    GenerationSettings,
+    apply_language_model_draft,
+    draft_with_language_model,
+)
+from core.report.templates import draft_template_report
+from core.resource_check import BUNDLED_MODEL_NAMES, check_installation
+from core.resources import resources_dir
 from core.selftest.decoders import check_decoders, syntax_name
 from core.selftest.framework import (
     Check,
@@ -23,6 +53,13 @@ from core.selftest.framework import (
     CheckSkipped,
     SelfTestContext,
     describe_exception,
+)
+from core.synthetic import (
+    Lesion,
+    list_transfer_syntaxes,
+    make_study_context,
+    write_ct_series,
+    write_cxr,
 )
 
 if TYPE_CHECKING:
@@ -72,8 +109,6 @@ def _compressed_syntax() -> str:
     """A lossless compressed syntax :mod:`core.synthetic` can write here (RLE at worst)."""
     from pydicom.uid import JPEG2000Lossless, JPEGLSLossless, RLELossless
 
-    from core.synthetic import list_transfer_syntaxes
-
     available = list_transfer_syntaxes()
     for syntax in (JPEG2000Lossless, JPEGLSLossless, RLELossless):
         if syntax in available:
@@ -88,8 +123,6 @@ def write_self_test_study(folder: str | os.PathLike[str]) -> SelfTestStudy:
     effusion, and a 16-slice 128-pixel CT in a compressed transfer syntax.
     """
     import numpy as np
-
-    from core.synthetic import Lesion, make_study_context, write_ct_series, write_cxr
 
     root = Path(folder)
     rng = np.random.default_rng(_SEED)
@@ -127,7 +160,6 @@ def write_self_test_study(folder: str | os.PathLike[str]) -> SelfTestStudy:
 
 
 def check_install(context: SelfTestContext) -> str:
-    from core.install import FILE_LIST_NAME, bundle_root, verify_install
 
     root = bundle_root()
     if root is None:
@@ -142,9 +174,6 @@ def check_install(context: SelfTestContext) -> str:
 
 
 def check_resources(context: SelfTestContext) -> str:
-    from core.analysis.registry import ModelRegistry
-    from core.resource_check import check_installation
-    from core.resources import resources_dir
 
     # The window's notice asks the same question (core.resource_check owns it); the
     # self-test's private data folder holds no site templates, so only the install's
@@ -182,7 +211,6 @@ def check_data_folder(context: SelfTestContext) -> str:
             probe.unlink(missing_ok=True)
         except OSError as error:
             raise CheckFailed(f"{folder}: a probe file cannot be deleted ({error})") from None
-    from core.at_rest import AtRestError, check_cipher, describe_protection
 
     try:
         cipher = check_cipher()
@@ -194,7 +222,6 @@ def check_data_folder(context: SelfTestContext) -> str:
 
 
 def check_scan(context: SelfTestContext) -> str:
-    from core.dicom.index import scan
 
     if context.study_dir is None:
         raise CheckFailed(f"the test study could not be generated: {context.study_error}")
@@ -225,10 +252,6 @@ def check_scan(context: SelfTestContext) -> str:
 
 def check_load(context: SelfTestContext) -> str:
     import numpy as np
-
-    from core.dicom.volume import load_series
-    from core.dicom.workers import worker_count
-    from core.jobs import run_job
 
     series: SeriesRecord = context.need(context.ct_series, "the CT series of the scan check")
     syntax = series.instances[0].transfer_syntax_uid
@@ -265,18 +288,11 @@ def check_analysis(context: SelfTestContext) -> str:
 
 
 def _analyze(context: SelfTestContext) -> str:
-    from core.analysis.inference import analysis_image_from_record
-    from core.analysis.registry import bundled_models_dir
-    from core.analysis.runner import get_analysis_process
-    from core.dicom.volume import load_series
-    from core.jobs import run_job
 
     series: SeriesRecord = context.need(context.cxr_series, "the radiograph of the scan check")
     index = context.need(context.index, "the scan check's index")
     package = context.package
     if package is None:  # the resources check refused it: say why, from the source
-        from core.analysis.manifest import verify_package
-
         package = verify_package(bundled_models_dir() / DEMO_MODEL_NAME, "bundled")
     patient = index.patients[0]
     volume = run_job(load_series(series))
@@ -311,12 +327,6 @@ def _report_context(context: SelfTestContext) -> tuple[ReportContext, str]:
     """The drafts' context: the study of the index with the analysis's findings, if any."""
     from pydicom import dcmread
 
-    from core.report.context import (
-        build_report_context,
-        patient_orientation_from_dataset,
-        study_context_from_record,
-    )
-
     index = context.need(context.index, "the scan check's index")
     pa_path: Path = context.need(context.pa_path, "the generated radiograph")
     patient = index.patients[0]
@@ -332,7 +342,6 @@ def _report_context(context: SelfTestContext) -> tuple[ReportContext, str]:
 
 
 def _describe_draft(report: Report) -> str:
-    from core.report.document import SECTION_ORDER
 
     sentences = sum(len(report.sections[section]) for section in SECTION_ORDER)
     filled = sum(bool(report.sections[section]) for section in SECTION_ORDER)
@@ -340,9 +349,6 @@ def _describe_draft(report: Report) -> str:
 
 
 def _draft(context: SelfTestContext, language: str) -> str:
-    from core.report.document import Section
-    from core.report.grounding import check_grounding, describe
-    from core.report.templates import draft_template_report
 
     report_context, note = _report_context(context)
     report = draft_template_report(report_context, language)
@@ -377,15 +383,6 @@ def check_language_model(context: SelfTestContext) -> str:
     if folder is None:
         raise CheckSkipped("no --llm folder given")
 
-    from core.jobs import run_job
-    from core.report.document import new_report
-    from core.report.llm import (
-        DraftMode,
-        GenerationSettings,
-        apply_language_model_draft,
-        draft_with_language_model,
-    )
-
     report_context, note = _report_context(context)
     settings = GenerationSettings(max_new_tokens=_LLM_TOKENS, temperature=0.0)
     draft = run_job(
@@ -404,11 +401,6 @@ def check_language_model(context: SelfTestContext) -> str:
 
 def _key_images(context: SelfTestContext) -> list[Any]:
     """The radiograph as displayed and, when the analysis made one, its heatmap overlay."""
-    from core.analysis.explain import describe_heatmap
-    from core.analysis.export import apply_heatmap_overlay
-    from core.dicom.isolated_read import read_display_frame
-    from core.dicom.records import FileRef
-    from core.report.export import KeyImage
 
     if context.pa_path is None:
         return []
@@ -428,8 +420,6 @@ def _key_images(context: SelfTestContext) -> list[Any]:
 
 def check_export(context: SelfTestContext) -> str:
     from pydicom import dcmread
-
-    from core.report.export import export_pdf, export_sr, find_cjk_font
 
     report: Report = context.need(context.reports.get("en"), "the English draft")
     pa_path: Path = context.need(context.pa_path, "the generated radiograph")

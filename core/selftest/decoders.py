@@ -26,6 +26,12 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from core.dicom.decode import supported_transfer_syntaxes
+from core.dicom.index import scan
+from core.dicom.volume import load_series
+from core.errors import RadAssistError
+from core.jobs import run_job
+from core.library_output import native_stderr_dropped, quiet_gdcm
 from core.selftest.framework import (
     CheckFailed,
     Outcome,
@@ -192,8 +198,6 @@ def _gdcm_change(source: Path, target: Path, syntax: str) -> None:
     what it writes to stderr dropped, as on every other GDCM call)."""
     import gdcm
 
-    from core.library_output import native_stderr_dropped, quiet_gdcm
-
     quiet_gdcm()
     with native_stderr_dropped():
         reader = gdcm.ImageReader()
@@ -295,7 +299,6 @@ _WRITERS: Final[dict[str, Callable[[Path, int], tuple[Array, Tolerance, str]]]] 
 
 def _syntaxes() -> list[str]:
     """The README's syntaxes, then any other this machine decodes (all must decode)."""
-    from core.dicom.decode import supported_transfer_syntaxes
 
     extra = [s for s in supported_transfer_syntaxes() if s not in README_TRANSFER_SYNTAXES]
     return [*README_TRANSFER_SYNTAXES, *extra]
@@ -360,10 +363,6 @@ def _compare(decoded: Array, sample: Sample) -> tuple[bool, str]:
 
 def _decode_all(folder: Path, samples: list[Sample]) -> dict[str, tuple[bool, str]]:
     """Index ``folder`` and load each sample's series through the app's loading path."""
-    from core.dicom.index import scan
-    from core.dicom.volume import load_series
-    from core.errors import RadAssistError
-    from core.jobs import run_job
 
     index = scan(str(folder))
     by_path = {os.path.realpath(sample.path): sample for sample in samples}
@@ -392,7 +391,6 @@ def _decode_all(folder: Path, samples: list[Sample]) -> dict[str, tuple[bool, st
 
 def check_decoders(context: SelfTestContext) -> Outcome:
     """The ``decoders`` check (see the module docstring)."""
-    from core.dicom.decode import supported_transfer_syntaxes
 
     decoders = supported_transfer_syntaxes()
     folder = context.work_dir / "decoders"

@@ -18,6 +18,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from core.errors import RadAssistError
+
 if TYPE_CHECKING:
     from core.analysis.inference import AnalysisResult
     from core.analysis.manifest import ModelPackage
@@ -302,7 +304,6 @@ def describe_exception(error: BaseException) -> str:
     if not message:
         return name
     # Our own errors say what they are; others get their type, as a person needs it.
-    from core.errors import RadAssistError
 
     return message if isinstance(error, RadAssistError) else f"{name}: {message}"
 

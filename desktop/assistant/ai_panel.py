@@ -136,6 +136,7 @@ def _analysis_job(
     (:mod:`core.analysis.runner`), so torch never shares this process's interpreter
     lock with the GUI; otherwise here, on this thread.
     """
+    # lazy: not on the window's start-up path
     from core.analysis.inference import analysis_image_from_record, analyze_image
 
     yield Progress(0, 0, "Preparing the image")
@@ -145,6 +146,7 @@ def _analysis_job(
     )
     token.raise_if_cancelled()
     if isolate:
+        # lazy: not on the window's start-up path
         from core.analysis.runner import get_analysis_process
 
         result: AnalysisResult = yield from get_analysis_process().analyze(
@@ -160,7 +162,7 @@ def _analysis_job(
 
 
 def _list_job(registry: ModelRegistry | None, token: CancelToken) -> tuple[Any, list[Any]]:
-    from core.analysis.registry import ModelRegistry
+    from core.analysis.registry import ModelRegistry  # lazy: not on the window's start-up path
 
     reg = registry if registry is not None else ModelRegistry()
     return reg, reg.list_packages()

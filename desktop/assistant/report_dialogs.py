@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.errors import CancelledError
 from desktop import workers
 
 if TYPE_CHECKING:
@@ -151,12 +152,13 @@ class AddendumDialog(QDialog):
 
 
 def _inspect_job(folder: str, token: Any) -> Any:
-    from core.report.llm import inspect_model_folder
+    from core.report.llm import inspect_model_folder  # lazy: not on the window's start-up path
 
     return inspect_model_folder(Path(folder))
 
 
 def _import_job(folder: str, token: Any) -> Any:
+    # lazy: not on the window's start-up path
     from core.report.llm_models import import_language_model
 
     return import_language_model(Path(folder))
@@ -302,7 +304,6 @@ class ReportingSettingsDialog(QDialog):
         )
 
     def _on_check_failed(self, error: BaseException) -> None:
-        from core.errors import CancelledError
 
         if isinstance(error, CancelledError):
             return

@@ -62,7 +62,7 @@ class ExportButton(QToolButton):
 def key_image(caption: str, image: QImage) -> KeyImage:
     """A :class:`core.report.export.KeyImage` from a QImage (uint8 RGB)."""
     # Imported when exporting: the export module is the engine's, not the window's.
-    from core.report.export import KeyImage
+    from core.report.export import KeyImage  # lazy: not on the window's start-up path
 
     rgb = image.convertToFormat(QImage.Format.Format_RGB888)
     width, height, stride = rgb.width(), rgb.height(), rgb.bytesPerLine()

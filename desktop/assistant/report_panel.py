@@ -53,6 +53,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from core.errors import CancelledError, RadAssistError
 from core.report.document import Report, ReportContext, Section, StudyContext
+from core.report.store import DraftStore
 from core.report.workflow import ReportSession, describe_error, export_report, read_study_context
 from desktop import workers
 from desktop.assistant.report_dialogs import (
@@ -69,6 +70,7 @@ from desktop.assistant.report_panel_widgets import ReportPanelWidgets
 from desktop.assistant.report_saver import DraftSaver
 from desktop.assistant.report_stream import DraftStream, DraftStreamer, template_job
 from desktop.assistant.report_texts import sentence_tooltip
+from desktop.settings import Settings
 from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
@@ -145,8 +147,6 @@ class ReportPanel(ReportPanelWidgets):
         store: DraftStore | None = None,
     ) -> None:
         if settings is None:
-            from desktop.settings import Settings
-
             settings = Settings()
         super().__init__(parent, engine=settings.report_engine, language=settings.report_language)
         self._settings = settings
@@ -199,8 +199,6 @@ class ReportPanel(ReportPanelWidgets):
     @property
     def store(self) -> DraftStore:
         if self._store_instance is None:
-            from core.report.store import DraftStore
-
             self._store_instance = DraftStore()
         return self._store_instance
 

@@ -40,7 +40,7 @@ __all__ = ["DraftStream", "DraftStreamer", "language_model_job", "template_job"]
 
 def template_job(context: ReportContext, language: str, token: CancelToken) -> Report:
     """The template draft job (on the job pool): the templates' report of ``context``."""
-    # Imported here, on the job thread: the engine's modules cost the GUI thread.
+    # lazy: on the job thread; the engine's modules would cost the GUI thread
     from core.report.templates import draft_template_report
 
     token.raise_if_cancelled()
@@ -58,7 +58,7 @@ def language_model_job(
     token: CancelToken,
 ) -> Generator[Any, None, Any]:
     """The draft job (on the job pool): the model's chunks, then its draft."""
-    # Imported here, on the job thread: the engine's modules cost the GUI thread.
+    # lazy: on the job thread; the engine's modules would cost the GUI thread
     from core.report.llm import DraftMode, GenerationSettings, draft_with_language_model
 
     settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature)

@@ -20,6 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.at_rest import describe_protection
+from core.data_protection import change_encryption
+from core.paths import export_dir, user_data_dir
 from desktop.workers import JobHandle, JobSlot
 
 logger = logging.getLogger(__name__)
@@ -45,8 +48,6 @@ class DataProtectionDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from core.at_rest import describe_protection
-        from core.paths import export_dir, user_data_dir
 
         self.setObjectName("data_protection")
         self.setWindowTitle("Data protection")
@@ -82,7 +83,6 @@ class DataProtectionDialog(QDialog):
         self.resize(600, 240)
 
     def _on_encrypt_check_toggled(self, checked: bool) -> None:
-        from core.at_rest import describe_protection
 
         if checked or not self._enabled_before:
             self.summary_label.setText(describe_protection().summary)
@@ -95,7 +95,6 @@ class DataProtectionDialog(QDialog):
         if enabled == self._enabled_before:
             self.accept()
             return None
-        from core.data_protection import change_encryption
 
         self.buttons.setEnabled(False)
         self.status_label.setText("Rewriting saved drafts and measurements…")
@@ -113,7 +112,6 @@ class DataProtectionDialog(QDialog):
         self.accept()
 
     def _on_job_error(self, exc: BaseException) -> None:
-        from core.at_rest import describe_protection
 
         protection = describe_protection()
         self._enabled_before = protection.enabled

@@ -37,6 +37,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.analysis.errors import (
+    HashMismatchError,
+    ManifestError,
+    ModelNotFoundError,
+    ModelPackageError,
+    UnsafeWeightsError,
+    WeightsMismatchError,
+)
+from core.analysis.manifest import DEMO_BANNER
+from core.analysis.registry import ModelRegistry
 from core.errors import CancelledError
 from desktop import workers
 from desktop.workers import JobSlot
@@ -65,14 +75,6 @@ def describe_refusal(error: BaseException) -> str:
     The reason comes from the error itself (it names the file and says what was
     expected and what was found).
     """
-    from core.analysis.errors import (
-        HashMismatchError,
-        ManifestError,
-        ModelNotFoundError,
-        ModelPackageError,
-        UnsafeWeightsError,
-        WeightsMismatchError,
-    )
 
     kinds: list[tuple[type[BaseException], str]] = [
         (HashMismatchError, "Wrong hash"),
@@ -216,8 +218,6 @@ class ModelsDialog(QDialog):
 
     def registry(self) -> ModelRegistry:
         if self._registry is None:
-            from core.analysis.registry import ModelRegistry
-
             self._registry = ModelRegistry()
         return self._registry
 
@@ -226,7 +226,6 @@ class ModelsDialog(QDialog):
         registry = self._registry
 
         def list_job(token: Any) -> tuple[Any, list[Any], list[Any]]:
-            from core.analysis.registry import ModelRegistry
 
             reg = registry if registry is not None else ModelRegistry()
             packages, problems = reg.scan()
@@ -360,7 +359,6 @@ class ModelsDialog(QDialog):
         self._show_package(data)
 
     def _show_package(self, package: ModelPackage) -> None:
-        from core.analysis.manifest import DEMO_BANNER
 
         manifest = package.manifest
         self.banner.setText(DEMO_BANNER)

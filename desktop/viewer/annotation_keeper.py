@@ -150,10 +150,12 @@ class AnnotationKeeper(QObject):
                         # Saving now would replace measurements that could not be read.
                         self._unreadable.add(study.study_instance_uid)
                         self.failed.emit(f"{exc}; new measurements will not be saved", ())
+        # lazy: not on the window's start-up path
         from core.dicom.presentation import list_presentation_states
 
         if not list_presentation_states(index):
             return None
+        # lazy: not on the window's start-up path
         from core.dicom.presentation import load_presentation_states
 
         def job(token: CancelToken) -> Any:
@@ -299,6 +301,7 @@ class AnnotationKeeper(QObject):
 
         Returns the job's handle; None (and a message) when there is nothing to export.
         """
+        # lazy: not on the window's start-up path
         from core.dicom.presentation import ShownImage, export_presentation_states
 
         active = self._grid.active_viewport

@@ -321,14 +321,14 @@ def test_broken_files_give_a_banner_and_the_good_images_still_load(
 def test_a_series_that_fails_to_load_gives_an_error_banner(
     qtbot: Any, window: MainWindow, synthetic_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import core.dicom.volume as volume_module
+    import desktop.main_window as main_window_module
     from core.errors import UsageError
 
     def broken(series: Any, token: Any = None) -> Generator[Any, None, Any]:
         raise UsageError(f"series {series.key} mixes image sizes [(64, 64), (128, 128)]")
         yield
 
-    monkeypatch.setattr(volume_module, "load_series", broken)
+    monkeypatch.setattr(main_window_module, "load_series", broken)
     with qtbot.waitSignal(window.study_opened, timeout=TIMEOUT_MS):
         window.open_path(synthetic_dir / "ct")
     qtbot.waitUntil(lambda: bool(window.notifications.notifications), timeout=TIMEOUT_MS)
