@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -162,6 +163,8 @@ class Viewport(QWidget):
             self._after_measurements_edit,
             self._overlay_font,
         )
+        #: The cine's clock (seconds, monotonic); tests put a clock they move by hand here.
+        self.clock: Callable[[], float] = time.perf_counter
         self._drag = DragMode.NONE
         self._drag_start = QPointF()
         self._drag_window = (0.0, 1.0)
@@ -793,7 +796,7 @@ class Viewport(QWidget):
             self.play_cine()
 
     def _restart_cine_clock(self) -> None:
-        self._cine = CineClock(self._cine_fps, self.display_position, time.perf_counter())
+        self._cine = CineClock(self._cine_fps, self.display_position, self.clock())
         self._cine_timer.start(self._cine.tick_ms)
 
     def _on_cine_timer_timeout(self) -> None:
@@ -801,7 +804,7 @@ class Viewport(QWidget):
         if count < 2:
             self.stop_cine()
             return
-        due = self._cine.due(time.perf_counter(), count)
+        due = self._cine.due(self.clock(), count)
         if due != now:
             self.cine_dropped_frames += count_skipped(now, due, count)
             self.set_frame(self._order.frame_at(due))
