@@ -700,5 +700,5 @@ def test_scrolling_a_512_pixel_ct_takes_a_few_milliseconds_per_frame(
         viewport.repaint()
         times.append(time.perf_counter() - start)
     assert viewport.display_position == 39
-    # The target is 16 ms; a few ms is usual, the margin is for a busy test machine.
-    assert float(np.median(times)) < 0.016
+    # The target (median <= 16 ms) is bench_viewer's, not a timed assertion here.
+    print(f"\nscroll frame time, median {float(np.median(times)) * 1000:.1f} ms")
