@@ -206,17 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _plugged_module(name: str) -> Any:
     """The command module of a plugged command (light: its engine is imported when run)."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as error:  # TEMPORARY while issue 13's packages are built
-        if error.name is not None and name.startswith(error.name):
-            return _Absent()
-        raise
-
-
-class _Absent:
-    def add_parser(self, sub: Any) -> None:
-        return None
+    return importlib.import_module(name)
 
 
 def _index_or_fail(path: str) -> StudyIndex:

@@ -45,7 +45,10 @@ __all__ = [
 ]
 
 #: Top-level loggers (and warning modules) of the libraries that read and decode DICOM.
-LIBRARY_LOGGERS: Final = ("pydicom", "pylibjpeg", "openjpeg", "jpeg_ls", "rle", "gdcm", "PIL")
+LIBRARY_LOGGERS: Final = (
+    *("pydicom", "pylibjpeg", "openjpeg", "jpeg_ls", "rle", "gdcm", "PIL"),
+    *("pynetdicom", "dicomweb_client"),
+)
 
 _WARNING_MODULES: Final = r"(" + "|".join(LIBRARY_LOGGERS) + r")(\..*)?$"
 
