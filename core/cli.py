@@ -735,6 +735,8 @@ def _draft_with_language_model(args: argparse.Namespace, session: ReportSession)
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
+    from core.archive import Archive
+    from core.archive.archive import archive_exists
     from core.report.export import format_report_text
     from core.report.grounding import describe
     from core.report.templates import draft_template_report, normalise_language
@@ -750,7 +752,12 @@ def cmd_draft(args: argparse.Namespace) -> int:
     target = _out_path(args.out, args.path) if args.out else None
 
     patient, study = _first_study(_index_or_fail(args.path))
-    analysis = analyse_study(study, patient, _model_package(args.analysis_model))
+    with contextlib.ExitStack() as stack:
+        # The archive, where there is one, names the prior the Comparison section compares with.
+        archive = stack.enter_context(Archive()) if archive_exists() else None
+        analysis = analyse_study(
+            study, patient, _model_package(args.analysis_model), archive=archive
+        )
     for path, reason in analysis.unreadable:
         _say(f"radassist: {path}: could not be read: {reason}")
     if analysis.note:

@@ -22,7 +22,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -56,6 +56,7 @@ from core.archive.queries import (
     build_study_index,
     patient_study_rows,
     search_studies,
+    study_body_parts,
     study_row,
 )
 from core.archive.rows import CheckResult, ImportResult, RetentionResult, StudyRow
@@ -74,6 +75,16 @@ BATCH_SECONDS: Final = 0.5
 def default_archive_dir() -> Path:
     """The archive folder of this user: ``<user data dir>/archive``."""
     return user_data_dir() / "archive"
+
+
+def archive_exists(folder: str | os.PathLike[str] | None = None) -> bool:
+    """Whether ``folder`` (default :func:`default_archive_dir`) holds an archive already.
+
+    For callers that use the archive where there is one and must not create it (a
+    headless ``draft`` looking for priors).
+    """
+    root = Path(folder) if folder is not None else default_archive_dir()
+    return (root / INDEX_NAME).is_file() or (root / FILES_FOLDER).is_dir()
 
 
 def now_iso() -> str:
@@ -399,6 +410,11 @@ class Archive:
         """Every study of a patient (same Patient ID and issuer), newest first (for priors)."""
         with self._lock:
             return patient_study_rows(self._db, patient_id, issuer)
+
+    def study_body_parts(self, study_uids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Body Part Examined of each study's series (studies with none are left out)."""
+        with self._lock:
+            return study_body_parts(self._db, [uid.strip() for uid in study_uids])
 
     def study_index(self, study_uid: str) -> StudyIndex:
         """The study's records, built from the index alone (no file is opened).

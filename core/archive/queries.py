@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -126,27 +127,31 @@ def build_study_index(db: Any, files_root: Path, uid: str) -> StudyIndex:
         (uid,),
     ).fetchall()
     headers: list[Header] = []
+    root = str(files_root) + os.sep
+    contexts: dict[str, HeaderContext] = {}  # one per series: the same for every instance
     for path, member, copied, kind, reason, sop_class, record, series_uid, *series in rows:
-        full = str(files_root.joinpath(*path.split("/"))) if copied else path
+        full = root + path.replace("/", os.sep) if copied else path
         ref = FileRef(full, member)
         if not copied and not os.path.exists(full):
             headers.append(UnreadableFile(ref, _GONE_REASON))
             continue
-        context = HeaderContext(
-            patient_id=study[0],
-            patient_name=study[1],
-            birth_date=study[2],
-            sex=study[3],
-            study_uid=uid,
-            study_date=study[4],
-            study_time=study[5],
-            study_description=study[6],
-            accession_number=study[7],
-            series_uid=series_uid,
-            series_description=series[0],
-            series_number=series[1],
-            modality=series[2],
-        )
+        context = contexts.get(series_uid)
+        if context is None:
+            context = contexts[series_uid] = HeaderContext(
+                patient_id=study[0],
+                patient_name=study[1],
+                birth_date=study[2],
+                sex=study[3],
+                study_uid=uid,
+                study_date=study[4],
+                study_time=study[5],
+                study_description=study[6],
+                accession_number=study[7],
+                series_uid=series_uid,
+                series_description=series[0],
+                series_number=series[1],
+                modality=series[2],
+            )
         if kind == "unreadable":
             headers.append(UnreadableFile(ref, reason))
         elif kind == "image":
@@ -163,3 +168,22 @@ def build_study_index(db: Any, files_root: Path, uid: str) -> StudyIndex:
             )
             headers.append(NonImageHeader(context, non_image))
     return assemble_index(str(files_root / path_part(uid)), headers, [])
+
+
+def study_body_parts(db: Any, study_uids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Body Part Examined of each study's series (sorted, no blanks), for priors.
+
+    Studies with none recorded are left out of the mapping.
+    """
+    found: dict[str, set[str]] = {}
+    uids = list(dict.fromkeys(study_uids))
+    for start in range(0, len(uids), 500):  # under SQLite's limit of bound parameters
+        chunk = uids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for uid, part in db.execute(
+            f"SELECT study_uid, body_part FROM series WHERE study_uid IN ({marks}) "
+            "AND body_part != ''",
+            chunk,
+        ):
+            found.setdefault(uid, set()).add(part)
+    return {uid: tuple(sorted(parts)) for uid, parts in found.items()}

@@ -8,8 +8,12 @@ Two paths fill the volume:
 
 * Native pixel data (uncompressed little endian in a plain file) needs no
   decoder: the index recorded where the values start, so threads read each
-  frame straight into its slot of the preallocated volume (no header parsed
-  twice, no copy through another process, no memory beyond the volume).
+  frame straight into its slot of the preallocated volume with one positioned
+  read, and mask and rescale it there (no header parsed twice, no copy through
+  another process, no memory beyond the volume and a frame's scratch buffer per
+  thread). Threads are safe for any source, not only the archive's files: no
+  decoder runs, the recorded length is checked against the frame before
+  reading, and a short file is a short read (that frame fails, nothing else).
 * Everything that needs a decoder (JPEG family, RLE, deflate, big endian,
   colour, zip members, modality LUT tables) runs in the worker processes of
   :mod:`core.dicom.workers`, so a decoder crash costs that file only.
@@ -21,6 +25,8 @@ and the rest loads (house rule 5).
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 from collections.abc import Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -144,7 +150,15 @@ def _is_native(ref: FrameRef) -> bool:
 
 
 def _read_native_frame(ref: FrameRef, out: npt.NDArray[Any]) -> None:
-    """Read one native frame into ``out`` (a slot of the volume), applying the rescale."""
+    """Read one native frame into ``out`` (a slot of the volume), applying the rescale.
+
+    The values go straight from the file into the slot where the widths allow (a
+    16-bit frame into an int16/uint16 volume: no buffer, no copy), then the bits above
+    Bits Stored are cleared and the rescale applied in place; otherwise through one
+    scratch buffer per reading thread. The volume's dtype holds every value the
+    series can have (:func:`_value_dtype`), so the results are those of
+    :func:`core.dicom.lut.apply_modality_lut`, exactly.
+    """
     inst, info = ref.instance, ref.info
     pixels = inst.rows * inst.columns
     frame_bytes = expected_pixel_bytes(inst.rows, inst.columns, 1, 1, inst.bits_allocated)
@@ -158,18 +172,91 @@ def _read_native_frame(ref: FrameRef, out: npt.NDArray[Any]) -> None:
             f"{inst.bits_allocated} bits allocated)",
         )
     kind = "i" if inst.pixel_representation else "u"
-    raw = np.empty(pixels, dtype=np.dtype(f"<{kind}{inst.bits_allocated // 8}"))
-    with open(inst.ref.path, "rb", buffering=0) as stream:
-        stream.seek(inst.pixel_data_offset + ref.frame * frame_bytes)
-        got = stream.readinto(raw.data.cast("B"))
-    if got != frame_bytes:
-        raise PixelDataError(
-            inst.ref.display_name,
-            f"the file ends {got} bytes into frame {ref.frame + 1}; {frame_bytes} expected",
-        )
-    values = apply_bits_stored_mask(raw, inst.bits_stored).reshape(inst.rows, inst.columns)
+    stored = np.dtype(f"<{kind}{inst.bits_allocated // 8}")
     lut = ModalityLut(slope=info.rescale_slope, intercept=info.rescale_intercept)
-    np.copyto(out, apply_modality_lut(values, lut), casting="unsafe")
+    if not out.flags.c_contiguous:
+        raise ValueError("out must be a C-contiguous slot of the volume")
+    flat = out.reshape(-1)  # a view, never a copy
+    direct = out.dtype.kind in "iu" and out.dtype.itemsize == stored.itemsize and stored.isnative
+    raw = flat.view(stored) if direct else _scratch(stored, pixels)
+    try:
+        _pread_exactly(inst.ref.path, raw, inst.pixel_data_offset + ref.frame * frame_bytes, ref)
+    except BaseException:
+        flat.fill(0)  # a failed frame is black, never half read
+        raise
+    raw = apply_bits_stored_mask(raw, inst.bits_stored)
+    integral = lut.slope.is_integer() and lut.intercept.is_integer()
+    if out.dtype.kind in "iu" and integral and direct:
+        # The stored bits read as the volume's type are the stored value modulo 2**bits,
+        # and integer arithmetic in that type is exact modulo 2**bits; the volume's type
+        # holds every result (_value_dtype), so the wrapped result is the exact one.
+        slope, intercept = _wrapped(lut.slope, out.dtype), _wrapped(lut.intercept, out.dtype)
+        if lut.slope != 1:
+            np.multiply(flat, slope, out=flat)
+        if lut.intercept:
+            np.add(flat, intercept, out=flat)
+    elif out.dtype.kind in "iu" and integral:
+        # Exact in the working width; the volume's dtype holds the result (see above).
+        work = np.int64 if stored.itemsize >= 4 else np.int32
+        if lut.slope != 1:
+            product = _scratch(np.dtype(work), pixels)
+            np.multiply(raw, work(lut.slope), out=product, dtype=work)
+            np.add(product, work(lut.intercept), out=flat, casting="unsafe")
+        elif lut.intercept or not direct or out.dtype != stored:
+            np.add(raw, work(lut.intercept), out=flat, dtype=work, casting="unsafe")
+    elif out.dtype == np.float32 and not integral and stored.itemsize <= 2:
+        # apply_modality_lut's float32 arithmetic, written into the slot.
+        np.multiply(raw, np.float32(lut.slope), out=flat, dtype=np.float32)
+        np.add(flat, np.float32(lut.intercept), out=flat)
+    else:
+        values = raw.reshape(inst.rows, inst.columns)
+        np.copyto(out, apply_modality_lut(values, lut), casting="unsafe")
+
+
+def _wrapped(value: float, dtype: np.dtype[Any]) -> Any:
+    """``value`` (an integer) as a scalar of ``dtype``, modulo 2**bits."""
+    bits = dtype.itemsize * 8
+    wrapped = int(value) % (1 << bits)
+    if dtype.kind == "i" and wrapped >= 1 << (bits - 1):
+        wrapped -= 1 << bits
+    return dtype.type(wrapped)
+
+
+_SCRATCH = threading.local()
+_PREADV = getattr(os, "preadv", None)
+
+
+def _scratch(dtype: np.dtype[Any], size: int) -> npt.NDArray[Any]:
+    """This thread's reusable buffer of ``size`` values (no fresh pages for every frame)."""
+    buffers: dict[str, npt.NDArray[Any]] = _SCRATCH.__dict__.setdefault("buffers", {})
+    buffer = buffers.get(dtype.str)
+    if buffer is None or buffer.size != size:
+        if buffer is not None:
+            buffers.clear()  # another frame size: keep only the current one's buffers
+        buffer = buffers[dtype.str] = np.empty(size, dtype=dtype)
+    return buffer
+
+
+def _pread_exactly(path: str, into: npt.NDArray[Any], offset: int, ref: FrameRef) -> None:
+    """Fill ``into`` with the file's bytes at ``offset`` (one open, positioned reads)."""
+    target = into.data.cast("B")
+    wanted, got = target.nbytes, 0
+    with open(path, "rb", buffering=0) as stream:
+        if _PREADV is None:  # Windows: no positioned reads
+            stream.seek(offset)
+        while got < wanted:
+            if _PREADV is not None:
+                count = _PREADV(stream.fileno(), [target[got:]], offset + got)
+            else:
+                count = stream.readinto(target[got:]) or 0
+            if count == 0:
+                break
+            got += count
+    if got != wanted:
+        raise PixelDataError(
+            ref.instance.ref.display_name,
+            f"the file ends {got} bytes into frame {ref.frame + 1}; {wanted} expected",
+        )
 
 
 def _decode_task(item: tuple[FrameRef, str]) -> npt.NDArray[Any]:
@@ -283,6 +370,7 @@ def load_series(
         except (DicomError, OSError) as error:
             record(shown[0], error)
         native = native[1:]
+        _SCRATCH.__dict__.clear()  # the caller's thread keeps no buffer (the pool's go with it)
         event = first_event()
         if event is not None:
             yield event

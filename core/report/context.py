@@ -13,6 +13,11 @@ into :class:`~core.report.document.FindingFact` values, with the patient's side 
 the lung zone of each finding that has a heatmap, and :func:`build_report_context`
 puts study and findings together: every :class:`AnalysedImage` of the study, each
 located with its own Patient Orientation and View Position.
+
+:func:`with_priors` adds the prior the report compares with
+(:class:`~core.report.document.PriorComparison`: its date, modality, body part and
+description, nothing else of it), which the Comparison template names; it never goes
+into a prompt (dates and descriptions are outside :mod:`core.report.prompt`'s boundary).
 """
 
 from __future__ import annotations
@@ -21,16 +26,17 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from core.analysis.applicability import compute_age_years, facts_from_dataset
 from core.analysis.explain import find_heatmap_peak
 from core.analysis.inference import AnalysisResult, Verdict
+from core.archive.priors import PriorStudy, most_recent_relevant
 from core.dicom.records import PatientRecord, StudyRecord
 from core.errors import UsageError
-from core.report.document import FindingFact, ReportContext, StudyContext
+from core.report.document import FindingFact, PriorComparison, ReportContext, StudyContext
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -41,12 +47,14 @@ __all__ = [
     "AnalysedImage",
     "analysed_image_from_dataset",
     "build_report_context",
+    "comparison_from_priors",
     "describe_technique",
     "find_finding_location",
     "findings_from_analysis",
     "patient_orientation_from_dataset",
     "study_context_from_dataset",
     "study_context_from_record",
+    "with_priors",
 ]
 
 # Projection radiography: the technique is the exposure (kV, mAs).
@@ -656,3 +664,44 @@ def _orientation_or_none(value: Sequence[str] | str | None) -> tuple[str, str] |
 def _strength(fact: FindingFact) -> tuple[int, float]:
     margin = fact.probability / fact.threshold if fact.threshold > 0 else fact.probability
     return (_VERDICT_RANK[Verdict(fact.verdict)], margin)
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def comparison_from_priors(priors: Sequence[PriorStudy]) -> PriorComparison | None:
+    """What the Comparison section names: the most recent relevant prior, or None.
+
+    Parameters
+    ----------
+    priors : sequence of PriorStudy
+        From :func:`core.archive.priors.find_priors` (most relevant first).
+
+    Returns
+    -------
+    PriorComparison or None
+        Its date (ISO 8601), modality, body part and description; None when no prior
+        is relevant (the section then says none is available).
+    """
+    if isinstance(priors, PriorStudy) or not isinstance(priors, Sequence):
+        raise TypeError(f"priors must be a sequence of PriorStudy, found {type(priors).__name__}")
+    prior = most_recent_relevant(priors)
+    if prior is None:
+        return None
+    row = prior.row
+    raw = row.study_date.strip()
+    iso = f"{raw[:4]}-{raw[4:6]}-{raw[6:]}" if len(raw) == 8 and raw.isdigit() else ""
+    imaging = [m for m in row.modalities if m not in ("SR", "PR", "KO", "SEG", "REG", "DOC")]
+    return PriorComparison(
+        study_date=iso,
+        modality=imaging[0] if imaging else "",
+        body_part=prior.body_part,
+        description=" ".join(row.description.split()),
+    )
+
+
+def with_priors(study: StudyContext, priors: Sequence[PriorStudy]) -> StudyContext:
+    """``study`` comparing with the most recent relevant of ``priors`` (or with none)."""
+    if not isinstance(study, StudyContext):
+        raise TypeError(f"study must be a StudyContext, found {type(study).__name__}")
+    return replace(study, comparison=comparison_from_priors(priors))

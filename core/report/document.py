@@ -46,6 +46,7 @@ __all__ = [
     "Addendum",
     "FindingFact",
     "Origin",
+    "PriorComparison",
     "Report",
     "ReportContext",
     "ReportState",
@@ -285,6 +286,45 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class PriorComparison:
+    """The earlier study a report compares with (the Comparison section names it).
+
+    Built by :func:`core.report.context.comparison_from_priors` from the most recent
+    relevant prior (:func:`core.archive.priors.find_priors`). The template fills the
+    Comparison section with it; it never goes into a language model's prompt (a date and
+    a free-text description are outside the prompt's boundary, :mod:`core.report.prompt`).
+
+    Attributes
+    ----------
+    study_date : str
+        ISO 8601 date of the prior, e.g. "2024-03-02" ("" when it has none).
+    modality : str
+        e.g. "CT".
+    body_part : str
+        Body Part Examined of the prior (coded, e.g. "CHEST"; "" when unknown).
+    description : str
+        Study Description of the prior (free text; the report shows it, a prompt never).
+    """
+
+    study_date: str = ""
+    modality: str = ""
+    body_part: str = ""
+    description: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "study_date": self.study_date,
+            "modality": self.modality,
+            "body_part": self.body_part,
+            "description": self.description,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PriorComparison:
+        return cls(**{key: str(data.get(key, "")) for key in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
 class StudyContext:
     """What a report may say about the study: no name, ID, birth date or other identifier.
 
@@ -311,6 +351,9 @@ class StudyContext:
         Age at the study, whole years (from Patient's Age or computed by the caller).
     technique : str
         Facts for the technique section (e.g. "120 kV, 2.5 mAs"); may be "".
+    comparison : PriorComparison or None
+        The prior study the report compares with (None: none available). Never in a
+        prompt.
     """
 
     study_instance_uid: str
@@ -323,9 +366,10 @@ class StudyContext:
     patient_sex: str = ""
     patient_age_years: int | None = None
     technique: str = ""
+    comparison: PriorComparison | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "study_instance_uid": self.study_instance_uid,
             "modality": self.modality,
             "body_part": self.body_part,
@@ -337,11 +381,16 @@ class StudyContext:
             "patient_age_years": self.patient_age_years,
             "technique": self.technique,
         }
+        if self.comparison is not None:  # drafts written before priors read the same
+            data["comparison"] = self.comparison.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StudyContext:
         values = dict(data)
         values["series_descriptions"] = tuple(values.get("series_descriptions", ()))
+        comparison = values.pop("comparison", None)
+        values["comparison"] = None if comparison is None else PriorComparison.from_json(comparison)
         return cls(**values)
 
 

@@ -71,6 +71,28 @@ _DIR_NAME: Final = "report_templates"
 _SIDES: Final = ("right", "left")
 _ZONES: Final = ("upper", "middle", "lower")
 _FINDING_FIELDS: Final = frozenset({"side", "zone", "term"})
+#: What a Comparison template may name of the prior (PriorComparison): date, modality
+#: word, body part word and description.
+_PRIOR_FIELDS: Final = frozenset(
+    {"prior_date", "prior_modality", "prior_body", "prior_description"}
+)
+#: The Comparison sentence when there is a prior and the language's file has no wording
+#: for one (its "comparison" alternatives use none of the fields above): the first
+#: whose fields are all known is used.
+_PRIOR_COMPARISON: Final[Mapping[str, tuple[str, ...]]] = {
+    "en": (
+        "{prior_modality} {prior_body} {prior_date}.",
+        "{prior_description} {prior_date}.",
+        "{prior_modality} {prior_date}.",
+        "{prior_description}.",
+    ),
+    "zh-CN": (
+        "对比 {prior_date} {prior_modality} {prior_body}。",
+        "对比 {prior_date} {prior_description}。",
+        "对比 {prior_date} {prior_modality}。",
+        "对比 {prior_description}。",
+    ),
+}
 _TOP_KEYS: Final = frozenset(
     {
         "format",
@@ -561,7 +583,7 @@ def _build_set(
             "sections.technique_parameters",
             frozenset({"technique"}),
         ),
-        comparison=check.alternatives(sections["comparison"], "sections.comparison"),
+        comparison=check.alternatives(sections["comparison"], "sections.comparison", _PRIOR_FIELDS),
         not_assessed=check.alternatives(sections["not_assessed"], "sections.not_assessed"),
         normal_impression=check.keyed_alternatives(
             sections["normal_impression"], "sections.normal_impression", frozenset()
@@ -655,6 +677,39 @@ def _study_values(context: ReportContext, templates: TemplateSet) -> dict[str, s
     return values
 
 
+def _comparison_sentence(context: ReportContext, templates: TemplateSet) -> str:
+    """The Comparison section: the prior compared with, else the file's "none" wording.
+
+    The file's alternatives come first when they can name a prior (a site may word
+    it); otherwise the built-in wording of :data:`_PRIOR_COMPARISON` names it. The
+    words for modality and body part are the file's terms (so "CT 胸部" in Chinese);
+    the date is ISO 8601, as the prior's date is kept.
+    """
+    language = templates.language
+    prior = context.study.comparison
+    if prior is None:
+        none = [p for p in templates.comparison if not _placeholders(p) & _PRIOR_FIELDS]
+        return _fill(none, {}, language)
+    terms = templates.terms
+    body = terms["body_part"].get(prior.body_part.upper(), "")
+    if language == "en":
+        body = body[:1].upper() + body[1:]  # "CT Chest 2024-03-02."
+    values = {
+        "prior_date": prior.study_date,
+        "prior_modality": terms["modality"].get(prior.modality.upper(), prior.modality),
+        "prior_body": body,
+        "prior_description": prior.description,
+    }
+    own = [p for p in templates.comparison if _placeholders(p) & _PRIOR_FIELDS]
+    return _fill(own, values, language) or _fill(
+        _PRIOR_COMPARISON.get(language, _PRIOR_COMPARISON["en"]), values, language
+    )
+
+
+def _placeholders(pattern: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(pattern) if name}
+
+
 def _finding_values(fact: FindingFact, templates: TemplateSet) -> dict[str, str]:
     return {
         "side": templates.terms["side"].get(fact.side, "") if fact.side else "",
@@ -715,7 +770,7 @@ def draft_template_sections(
         _fill(_keyed(templates.technique, context.study.modality), study, language),
     )
     add(Section.TECHNIQUE, _fill(templates.technique_parameters, study, language))
-    add(Section.COMPARISON, _fill(templates.comparison, study, language))
+    add(Section.COMPARISON, _comparison_sentence(context, templates))
 
     ordered = _ordered_facts(context, templates)
     if not context.analysed or not ordered:

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
     from core.analysis.inference import AnalysisResult
     from core.analysis.manifest import ModelPackage
+    from core.archive.archive import Archive
     from core.dicom.records import FileRef, PatientRecord, SeriesRecord, StudyRecord
     from core.jobs import CancelToken
     from core.report.context import AnalysedImage
@@ -530,15 +531,29 @@ def read_header(ref: FileRef) -> Dataset:
     return read_header_only(ref)[0]
 
 
-def read_study_context(ref: FileRef, token: CancelToken | None = None) -> StudyContext:
-    """What a report may say about the study of the image ``ref``."""
+def read_study_context(
+    ref: FileRef, token: CancelToken | None = None, *, archive: Archive | None = None
+) -> StudyContext:
+    """What a report may say about the study of the image ``ref``.
+
+    With ``archive``, the context names the most recent relevant prior found there
+    (:func:`core.archive.priors.find_priors`), which the Comparison section names.
+    """
     # lazy: not on the window's start-up path
     from core.report.context import study_context_from_dataset
 
     dataset = read_header(ref)
     if token is not None:
         token.raise_if_cancelled()
-    return study_context_from_dataset(dataset)
+    study = study_context_from_dataset(dataset)
+    if archive is None:
+        return study
+    # lazy: not on the window's start-up path
+    from core.archive.priors import current_study_from_header, find_priors_of
+    from core.report.context import with_priors
+
+    current = current_study_from_header(archive, dataset)
+    return with_priors(study, find_priors_of(archive, current) if current is not None else [])
 
 
 def read_analysed_image(result: AnalysisResult, ref: FileRef | None) -> AnalysedImage:
@@ -638,10 +653,13 @@ def analyse_study(
     package: ModelPackage | None,
     *,
     method: str | None = HEATMAP_METHOD,
+    archive: Archive | None = None,
 ) -> StudyAnalysis:
     """Run ``package`` on every image of ``study``, each placed with its own orientation.
 
-    ``package`` None (no model installed): the study alone, no findings.
+    ``package`` None (no model installed): the study alone, no findings. With
+    ``archive``, the study's context names the most recent relevant prior found there
+    (the Comparison section names it).
     """
     # lazy: not on the window's start-up path
     from core.report.context import analysed_image_from_dataset, study_context_from_record
@@ -678,8 +696,15 @@ def analyse_study(
             break
         except (DicomError, OSError) as error:
             logger.warning("the study's header could not be read: %s", error)
+    context = study_context_from_record(study, patient, dataset=header)
+    if archive is not None:
+        # lazy: not on the window's start-up path
+        from core.archive.priors import find_priors
+        from core.report.context import with_priors
+
+        context = with_priors(context, find_priors(archive, study))
     return StudyAnalysis(
-        study=study_context_from_record(study, patient, dataset=header),
+        study=context,
         images=tuple(images),
         model=package.manifest.name if package is not None else "",
         not_analysed=tuple(dict.fromkeys(reasons)),

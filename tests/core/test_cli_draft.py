@@ -242,3 +242,39 @@ def test_language_model_draft_end_to_end(
         assert sentence["source"] == "tiny-lm"
     assert "language_model:tiny-lm" in data["engines"]
     assert "radassist:" in err  # the loading progress went to stderr
+
+
+def test_the_comparison_names_the_prior_the_archive_holds(
+    package: ModelPackage,
+    study: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With an archive holding an earlier chest radiograph of the same patient, the
+    drafted report's Comparison names it (date and description), not "None available."."""
+    import datetime as dt
+
+    import pydicom
+
+    from core.archive import Archive
+    from tests.core.archive.helpers import tiny_image
+
+    monkeypatch.setenv("RADASSIST_DATA_DIR", str(tmp_path / "data"))
+    code, out, _ = _draft(capsys, str(study), "--analysis-model", str(package.folder))
+    assert code == 0 and "None available." in out  # no archive: no prior, and none made
+    assert not (tmp_path / "data" / "archive").exists()
+    current = pydicom.dcmread(study / "pa.dcm", stop_before_pixels=True)
+    earlier = dt.datetime.strptime(current.StudyDate, "%Y%m%d").date() - dt.timedelta(days=400)
+    prior = tiny_image(
+        patient_id=current.PatientID,
+        study_date=earlier.strftime("%Y%m%d"),
+        modality=current.Modality,
+        description="CHEST PA PRIOR",
+    )
+    prior.BodyPartExamined = current.BodyPartExamined
+    with Archive() as archive:
+        assert archive.accept(prior, source="test")
+    code, out, _ = _draft(capsys, str(study), "--analysis-model", str(package.folder))
+    assert code == 0
+    assert earlier.isoformat() in out and "None available." not in out

@@ -411,3 +411,71 @@ def test_side_and_zone_from_a_real_gradcam(spot_analysis: AnalysisResult) -> Non
     assert (facts["Effusion"].side, facts["Effusion"].zone) == (None, None)
     mirrored = findings_from_analysis(spot_analysis, patient_orientation=("R", "F"))
     assert {f.label: f.side for f in mirrored} == {"Nodule": "left", "Effusion": None}
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _stored_cxr(archive: object, date: str, *, modality: str = "DX", body: str = "CHEST") -> str:
+    """A radiograph of the one patient stored in ``archive``; its Study Instance UID."""
+    from pydicom.uid import generate_uid
+
+    from tests.core.archive.helpers import tiny_image
+
+    uid = generate_uid()
+    ds = tiny_image(uid, study_date=date, modality=modality, description="CHEST PA")
+    ds.BodyPartExamined = body
+    assert archive.accept(ds, source="test")  # type: ignore[attr-defined]
+    return uid
+
+
+def test_the_context_of_an_archived_image_names_its_most_recent_relevant_prior(
+    tmp_path: Path, private_data_dir: Path
+) -> None:
+    from core.archive import Archive
+    from core.report.document import PriorComparison
+    from core.report.workflow import read_study_context
+
+    with Archive(tmp_path / "archive") as archive:
+        current = _stored_cxr(archive, "20250502")
+        _stored_cxr(archive, "20230101")
+        _stored_cxr(archive, "20250410", modality="CR")  # a radiograph either way
+        _stored_cxr(archive, "20250420", body="KNEE")  # not relevant
+        ref = archive.study_index(current).all_series()[0].instances[0].ref
+
+        study = read_study_context(ref, archive=archive)
+        alone = read_study_context(ref)
+
+    assert study.comparison == PriorComparison("2025-04-10", "CR", "CHEST", "CHEST PA")
+    assert alone.comparison is None
+    assert study.to_json()["comparison"]["study_date"] == "2025-04-10"
+    assert "comparison" not in alone.to_json()  # drafts without priors read as before
+    assert StudyContext.from_json(study.to_json()) == study
+
+
+def test_comparison_from_priors_takes_the_first_relevant_one() -> None:
+    from core.archive.priors import PriorStudy
+    from core.archive.rows import StudyRow
+    from core.report.context import comparison_from_priors, with_priors
+
+    def prior(date: str, relevant: bool) -> PriorStudy:
+        row = StudyRow(
+            study_uid=date, patient_name="", patient_id="P", issuer="", birth_date="",
+            sex="", study_date=date, study_time="", description=" CT  CHEST ",
+            accession="", modalities=("CT", "SR"), series_count=2, instance_count=2,
+            size_bytes=0, source="test", received_at="", last_opened=None,
+        )  # fmt: skip
+        return PriorStudy(row, relevant, "CT chest", body_part="CHEST")
+
+    found = comparison_from_priors([prior("20250101", False), prior("20240302", True)])
+    assert found is not None
+    assert (found.study_date, found.modality, found.body_part, found.description) == (
+        "2024-03-02",
+        "CT",
+        "CHEST",
+        "CT CHEST",
+    )
+    assert comparison_from_priors([prior("20250101", False)]) is None
+    assert with_priors(StudyContext("1.2.3"), []).comparison is None
+    with pytest.raises(TypeError, match="sequence of PriorStudy"):
+        comparison_from_priors(prior("20240302", True))  # type: ignore[arg-type]

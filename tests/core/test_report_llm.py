@@ -376,6 +376,35 @@ def test_a_draft_goes_into_the_report() -> None:
         apply_language_model_draft(report, rewrite)
 
 
+def test_a_draft_leaves_the_comparison_the_archive_named() -> None:
+    """The model never hears of the prior (dates stay out of the prompt): its Comparison
+    cannot be right, so the archive's stays."""
+    from core.report.document import PriorComparison
+    from core.report.llm import draft_sections
+    from core.report.templates import draft_template_report
+
+    prior = PriorComparison("2024-03-02", "CR", "CHEST", "CHEST PA")
+    report = draft_template_report(_context(comparison=prior), "en")
+    named = report.section_text(Section.COMPARISON)
+    assert "2024-03-02" in named
+    text = "Comparison: None available.\nFindings: Nodule right.\nImpression: Nodule."
+    draft = LanguageModelDraft(
+        text=text,
+        sections=draft_sections(text, DraftMode.REPORT, "en", "tiny-lm"),
+        stopped=False,
+        new_tokens=12,
+        seconds=0.1,
+        time_to_first_token=0.01,
+        model_name="tiny-lm",
+    )
+    assert draft.sections[Section.COMPARISON]  # the model did write one
+    drafted = apply_language_model_draft(report, draft)
+    assert drafted.section_text(Section.COMPARISON) == named
+    assert drafted.section_text(Section.FINDINGS) == "Nodule right."
+    without = apply_language_model_draft(draft_template_report(_context(), "en"), draft)
+    assert without.section_text(Section.COMPARISON) == "None available."
+
+
 # --------------------------------------------------------------------------- drafting
 
 

@@ -567,3 +567,117 @@ def test_template_errors_survive_pickling() -> None:
     error = TemplateError("/x/en.json", "format: expected 1, found 2")
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.source, copy.problem, str(copy)) == (error.source, error.problem, str(error))
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _archived_study(archive: Any, date: str, body_part: str = "CHEST", **values: Any) -> str:
+    """A one-image CT study stored in ``archive``; its Study Instance UID."""
+    from pydicom.uid import generate_uid
+
+    from tests.core.archive.helpers import tiny_image
+
+    uid = generate_uid()
+    ds = tiny_image(uid, study_date=date, **values)
+    ds.BodyPartExamined = body_part
+    archive.accept(ds, source="test")
+    return uid
+
+
+def _workflow_context(archive: Any, uid: str) -> ReportContext:
+    """The context the workflow builds for an archived study (no model installed)."""
+    from core.report.workflow import analyse_study
+
+    index = archive.study_index(uid)
+    (patient,) = index.patients
+    (study,) = patient.studies
+    analysis = analyse_study(study, patient, None, archive=archive)
+    return ReportContext(study=analysis.study)
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Any:
+    from core.archive import Archive
+
+    opened = Archive(tmp_path / "archive")
+    yield opened
+    opened.close()
+
+
+def test_comparison_names_the_most_recent_relevant_prior(archive: Any) -> None:
+    current = _archived_study(archive, "20250502")
+    _archived_study(archive, "20220110", description="CT CHEST OLD")
+    _archived_study(archive, "20240302", description="CT CHEST W CONTRAST")
+    _archived_study(archive, "20250101", body_part="HEAD", description="CT HEAD")
+
+    context = _workflow_context(archive, current)
+
+    assert context.study.comparison is not None
+    assert context.study.comparison.description == "CT CHEST W CONTRAST"
+    assert _text(context, "en", Section.COMPARISON) == "CT Chest 2024-03-02."
+    assert _text(context, "zh", Section.COMPARISON) == "对比 2024-03-02 CT 胸部。"
+    report = draft_template_report(context, "en")
+    assert all(s.origin is Origin.TEMPLATE for s in report.sentences(Section.COMPARISON))
+
+
+def test_without_a_relevant_prior_none_is_available(archive: Any) -> None:
+    current = _archived_study(archive, "20250502")
+    _archived_study(archive, "20250101", body_part="HEAD", description="CT HEAD")
+    _archived_study(archive, "20240101", patient_id="SYN0002")  # another patient
+
+    context = _workflow_context(archive, current)
+
+    assert context.study.comparison is None
+    assert _text(context, "en", Section.COMPARISON) == "None available."
+    assert _text(context, "zh", Section.COMPARISON) == "无既往影像对比。"
+
+
+def test_a_prior_without_a_known_body_part_word_is_named_by_its_description() -> None:
+    from core.report.document import PriorComparison
+
+    prior = PriorComparison("2023-11-30", "CT", "", "CT CHEST LOW DOSE")
+    context = _context(study=make_study(modality="CT", comparison=prior))
+    assert _text(context, "en", Section.COMPARISON) == "CT CHEST LOW DOSE 2023-11-30."
+    assert _text(context, "zh", Section.COMPARISON) == "对比 2023-11-30 CT CHEST LOW DOSE。"
+
+
+def test_a_site_file_may_word_the_comparison_with_a_prior(tmp_path: Path) -> None:
+    from core.report.document import PriorComparison
+
+    site = tmp_path / "site"
+    wording = ["Compared with the {prior_modality} of {prior_date}.", "No prior imaging."]
+    _write(site, "en.json", {"sections": {"comparison": wording}})
+    templates = load_templates("en", site_dir=site)
+    with_prior = _context(
+        study=make_study(comparison=PriorComparison("2024-03-02", "CT", "CHEST", "CT CHEST"))
+    )
+    report = draft_template_report(with_prior, "en", templates=templates)
+    assert report.section_text(Section.COMPARISON) == "Compared with the CT of 2024-03-02."
+    report = draft_template_report(_context(), "en", templates=templates)
+    assert report.section_text(Section.COMPARISON) == "No prior imaging."
+
+
+def test_the_prior_never_reaches_a_prompt() -> None:
+    from core.report.document import PriorComparison
+    from core.report.prompt import DraftMode, build_messages
+
+    prior = PriorComparison("2024-03-02", "CT", "CHEST", "CANARY DESCRIPTION")
+    context = _context(*_all_negative(), study=make_study(comparison=prior))
+    for language in ("en", "zh-CN"):
+        for mode in (DraftMode.REPORT, DraftMode.IMPRESSION):
+            text = json.dumps(build_messages(context, mode, language), ensure_ascii=False)
+            assert "2024-03-02" not in text and "20240302" not in text
+            assert "CANARY" not in text
+
+
+def test_a_draft_keeps_its_comparison_when_saved_and_read() -> None:
+    from core.report.document import PriorComparison, Report
+
+    prior = PriorComparison("2024-03-02", "CT", "CHEST", "CT CHEST")
+    report = draft_template_report(_context(study=make_study(comparison=prior)), "en")
+    again = Report.from_json(json.loads(json.dumps(report.to_json())))
+    assert again.context.study.comparison == prior
+    older = report.to_json()
+    del older["context"]["study"]["comparison"]  # a draft saved before priors existed
+    assert Report.from_json(older).context.study.comparison is None

@@ -118,7 +118,9 @@ class LanguageModelDraft:
 def apply_language_model_draft(report: Report, draft: LanguageModelDraft) -> Report:
     """The report with a whole-report or impression draft in place.
 
-    A report draft replaces every section the model wrote (the others stay); an
+    A report draft replaces every section the model wrote (the others stay), except
+    Comparison when the archive named a prior study: the model is never told of it (dates
+    and descriptions stay out of the prompt), so what it writes there cannot be right. An
     impression draft replaces the impression. A rewrite replaces a selection, which
     only the caller knows: use :meth:`Report.replace_sentence_text` with
     ``draft.sentences``.
@@ -138,7 +140,10 @@ def apply_language_model_draft(report: Report, draft: LanguageModelDraft) -> Rep
         raise ValueError("a rewrite replaces the selection: use Report.replace_sentence_text")
     if draft.mode is DraftMode.IMPRESSION:
         return report.with_sentences(Section.IMPRESSION, draft.sentences)
+    prior_named = report.context.study.comparison is not None
     for section in SECTION_ORDER:
+        if section is Section.COMPARISON and prior_named:
+            continue
         if draft.sections.get(section):
             report = report.with_sentences(section, draft.sections[section])
     return report
