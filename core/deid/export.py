@@ -253,8 +253,8 @@ def _write_export(
             try:
                 if deidentifier is not None:
                     deidentifier.deidentify(ds, identity_removed=reason is None)
-                    if fileset is not None:
-                        _fill_study_record_keys(ds)
+                if fileset is not None:
+                    _fill_study_record_keys(ds, dummy_dates=deidentifier is not None)
                 if str(ds.SOPInstanceUID) in seen:
                     skipped.append(SkippedFile(str(ref), "the same object as another file"))
                     continue
@@ -305,12 +305,19 @@ def _identity(ds: Dataset) -> tuple[str, str, str]:
     return str(ds.SOPInstanceUID), str(ds.SOPClassUID), str(ds.StudyInstanceUID)
 
 
-def _fill_study_record_keys(ds: Dataset) -> None:
-    """Dummy Study Date and Time where the profile emptied them (Z), for the DICOMDIR.
+def _fill_study_record_keys(ds: Dataset, *, dummy_dates: bool) -> None:
+    """Dummy values for what the DICOMDIR's STUDY record needs and the image left empty.
 
-    They are Type 1 in the DICOMDIR's STUDY record (PS3.3 F.5.3); Z allows "a non-zero
-    length value that may be a dummy value" (PS3.15 E.1.1), so the media export uses one.
+    Study ID, Study Date and Study Time are Type 1 in the STUDY record (PS3.3 F.5.3) but
+    Type 2 in an image (many modalities leave Study ID empty), and the Basic profile
+    empties them (Z), which allows "a non-zero length value that may be a dummy value"
+    (PS3.15 E.1.1). Study ID gets "1" in every media export; the dates only in a
+    de-identified one (a plain export does not invent a date for the patient's study).
     """
+    if not str(ds.get("StudyID", "") or ""):
+        ds.StudyID = "1"
+    if not dummy_dates:
+        return
     if not str(ds.get("StudyDate", "") or ""):
         ds.StudyDate = "19000101"
     if not str(ds.get("StudyTime", "") or ""):

@@ -315,6 +315,18 @@ def test_plain_media_export_writes_a_dicomdir_that_reads_back(tmp_path: Path) ->
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_a_study_without_a_study_id_still_goes_onto_media(tmp_path: Path) -> None:
+    """Study ID is Type 2 in images (often empty) but Type 1 in the DICOMDIR: a dummy."""
+    paths = write_study(tmp_path / "study", slices=2)
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        ds.StudyID = ""
+        ds.save_as(path)
+    result = export_media(paths, tmp_path / "media")
+    assert result.dicomdir == "DICOMDIR" and len(FileSet(tmp_path / "media" / "DICOMDIR")) == 2
+    assert sum(len(s.instances) for s in scan(tmp_path / "media").all_series()) == 2
+
+
 def test_de_identified_media_reads_back_as_one_new_study(tmp_path: Path) -> None:
     write_study(tmp_path / "study", slices=4)
     original = scan(tmp_path / "study")
