@@ -10,8 +10,10 @@ threads, so opening a study never blocks the GUI thread on an import.
 
 The window is split by job: :mod:`desktop.window_actions` builds every action and the menu
 bar, :mod:`desktop.study_opening` asks for studies (folder, DICOMDIR or ZIP, drops, recent)
-and :mod:`desktop.window_dialogs` keeps the non-modal dialogs. The scan of the study being
-opened runs in a :class:`~desktop.workers.JobSlot`: opening another supersedes it.
+and :mod:`desktop.window_dialogs` keeps the non-modal dialogs; :mod:`desktop.archive` adds the
+study list dock, the receiving node, priors and the study exports. The scan of the study
+being opened (or its index read from the archive, :meth:`MainWindow.open_index`) runs in a
+:class:`~desktop.workers.JobSlot`: opening another supersedes it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +46,7 @@ from core.errors import CancelledError, RadAssistError, UsageError, describe_err
 from core.jobs import CancelToken, Progress
 from core.paths import demo_study_dir, export_dir, export_folder_for
 from desktop import workers
+from desktop.archive.window_part import ArchiveWindowPart
 from desktop.assistant.ai_panel import AIPanel
 from desktop.assistant.report_dialogs import ReportingSettingsDialog
 from desktop.assistant.report_panel import ReportPanel
@@ -133,6 +136,13 @@ class MainWindow(QMainWindow):
     clear_recent_action: QAction
     export_action: QAction
     export_gsps_action: QAction
+    archive_action: QAction
+    query_pacs_action: QAction
+    export_anonymised_action: QAction
+    export_media_action: QAction
+    send_to_pacs_action: QAction
+    nodes_action: QAction
+    archive_settings_action: QAction
     quit_action: QAction
     layout_group: QActionGroup
     layout_actions: dict[tuple[int, int], QAction]
@@ -196,8 +206,11 @@ class MainWindow(QMainWindow):
         self._cancel_requested = False  # the person pressed Cancel (not a superseded job)
         self._tool = "none"
         self._dialog_keeper = DialogKeeper(self)
+        self._remember_study = False  # whether the study opening joins the recent list
 
         self._build_widgets()
+        # The study archive: the study list dock, the receiving node, exports, PACS dialogs.
+        self.archive_part = ArchiveWindowPart(self)
         build_actions(self)
         build_menus(self)
         self._restore_settings()
@@ -350,13 +363,30 @@ class MainWindow(QMainWindow):
         if not os.path.exists(target):
             self.notifications.notify(f"{target}: no such file or folder", level="error")
             return None
+        title = os.path.basename(target.rstrip(os.sep)) or target
+        return self.open_index(lambda token: _scan_job(target, token), title, path=target)
+
+    def open_index(
+        self,
+        factory: Callable[[CancelToken], Any],
+        title: str,
+        *,
+        path: str | None = None,
+    ) -> JobHandle:
+        """Close the study and open the StudyIndex that the job ``factory(token)`` returns.
+
+        ``path`` (a folder, DICOMDIR or zip) joins the recent studies once it opens; an
+        index from the study archive (:mod:`desktop.archive`) has none: its folder in
+        the archive becomes :attr:`study_path`.
+        """
         self.close_study()
         self._cancel_requested = False
-        self.study_path = target
-        self.setWindowTitle(f"RadAssist — {os.path.basename(target.rstrip(os.sep)) or target}")
-        self.status_label.setText(f"Reading {os.path.basename(target) or target}…")
+        self.study_path = path
+        self._remember_study = path is not None
+        self.setWindowTitle(f"RadAssist — {title}")
+        self.status_label.setText(f"Reading {title}…")
         handle = self._scan_slot.start(
-            lambda token: _scan_job(target, token),
+            factory,
             on_event=self._on_scan_event,
             on_result=self._on_scan_succeeded,
             on_error=self._on_scan_failed,
@@ -668,6 +698,11 @@ class MainWindow(QMainWindow):
         return self._dialog_keeper.show_single(DataProtectionDialog, create)
 
     @property
+    def dialog_keeper(self) -> DialogKeeper:
+        """The window's non-modal dialogs (kept while open, one of a kind where asked)."""
+        return self._dialog_keeper
+
+    @property
     def _dialogs(self) -> list[QWidget]:
         """The non-modal dialogs open now (tests look at them)."""
         return self._dialog_keeper.open
@@ -690,6 +725,7 @@ class MainWindow(QMainWindow):
         self._cancel_jobs()
         self.ai_panel.shutdown()
         self.report_panel.shutdown()
+        self.archive_part.shutdown()
         engine = sys.modules.get("core.report.llm")  # loaded only if a draft ran
         if engine is not None:
             engine.shutdown_language_model_process()
@@ -706,7 +742,9 @@ class MainWindow(QMainWindow):
         self.index = index
         self.ai_panel.set_study_index(index)
         self.browser.set_index(index)
-        if self.study_path is not None:
+        if self.study_path is None:
+            self.study_path = index.root  # a study from the archive: its folder there
+        elif self._remember_study:
             self.settings.add_recent_study(self.study_path)
             rebuild_recent_menu(self)
         self.notifications.notify_unreadable(index.unreadable)

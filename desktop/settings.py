@@ -312,3 +312,29 @@ class Settings:
         if engine not in REPORT_ENGINES:
             raise ValueError(f"engine must be one of {REPORT_ENGINES}, not {engine!r}")
         self.set_value("reporting/engine", engine)
+
+    # -- the study archive and the receiving node ------------------------------------------
+
+    @property
+    def archive_limit_gb(self) -> float:
+        """The study archive's size limit in GB (0: no limit); retention keeps it under."""
+        value = self.get_float("archive/limit_gb", 0.0)
+        return value if value >= 0 else 0.0
+
+    @archive_limit_gb.setter
+    def archive_limit_gb(self, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"the limit must be a number of GB, not {type(value).__name__}")
+        if value < 0:
+            raise ValueError(f"the limit must be 0 (none) or more GB, not {value}")
+        self.set_value("archive/limit_gb", float(value))
+
+    @property
+    def receiver_enabled(self) -> bool:
+        """Whether the app receives studies pushed to our node (its AE title and port are
+        in the DICOM nodes file, Settings → DICOM Nodes)."""
+        return self.get_bool("archive/receiver_enabled", False)
+
+    @receiver_enabled.setter
+    def receiver_enabled(self, enabled: bool) -> None:
+        self.set_value("archive/receiver_enabled", bool(enabled))

@@ -22,6 +22,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
+from desktop.archive.menu_slots import (
+    send_to_pacs,
+    show_archive_settings,
+    show_export_dialog,
+    show_nodes_dialog,
+    show_query_dialog,
+)
 from desktop.assistant.report_panel import EXPORTS
 from desktop.reading_keys import (
     BROWSER_FOCUS_KEYS,
@@ -121,6 +128,42 @@ def build_actions(window: MainWindow) -> None:
         "Ctrl+Shift+E",
         name="export_gsps",
         tip="Save the measurements and windows shown as a DICOM presentation state",
+    )
+    window.archive_action = a(
+        "Study &Archive…",
+        window.archive_part.show_study_list,
+        "Ctrl+Shift+L",
+        name="study_archive",
+        tip="The studies received, retrieved and imported: search, open, import, delete",
+    )
+    window.query_pacs_action = a(
+        "&Query PACS…",
+        lambda: show_query_dialog(window),
+        "Ctrl+Shift+Q",
+        name="query_pacs",
+        tip="Find studies on a PACS and retrieve them into the archive",
+    )
+    window.export_anonymised_action = a(
+        "&Anonymised Study…",
+        lambda: show_export_dialog(window, media=False),
+        name="export_anonymised",
+        tip="Export the open study de-identified (DICOM PS3.15 Basic profile)",
+    )
+    window.export_media_action = a(
+        "Study to &CD/USB Folder (DICOMDIR)…",
+        lambda: show_export_dialog(window, media=True),
+        name="export_media",
+        tip="Export the open study to a folder with a DICOMDIR, for a CD or USB stick",
+    )
+    window.send_to_pacs_action = a(
+        "Send to &PACS…",
+        lambda: send_to_pacs(window),
+        name="send_to_pacs",
+        tip="Send the signed report, the AI results and the annotations to a PACS",
+    )
+    window.nodes_action = a("DICOM &Nodes…", lambda: show_nodes_dialog(window), name="dicom_nodes")
+    window.archive_settings_action = a(
+        "Study Arc&hive…", lambda: show_archive_settings(window), name="archive_settings"
     )
     window.next_series_action = a(
         "&Next Series",
@@ -338,8 +381,15 @@ def build_menus(window: MainWindow) -> None:
     window.recent_menu.setObjectName("recent_menu")
     window.recent_menu.aboutToShow.connect(lambda: rebuild_recent_menu(window))
     file_menu.addSeparator()
+    file_menu.addAction(window.archive_action)
+    file_menu.addAction(window.query_pacs_action)
+    file_menu.addSeparator()
     file_menu.addAction(window.export_action)
     file_menu.addAction(window.export_gsps_action)
+    study_export_menu = file_menu.addMenu("E&xport")
+    study_export_menu.setObjectName("export_study_menu")
+    study_export_menu.addAction(window.export_anonymised_action)
+    study_export_menu.addAction(window.export_media_action)
     file_menu.addSeparator()
     file_menu.addAction(window.quit_action)
 
@@ -408,6 +458,7 @@ def build_menus(window: MainWindow) -> None:
     export_menu = report_menu.addMenu("&Export Report")
     for action in window.export_report_actions.values():
         export_menu.addAction(action)
+    report_menu.addAction(window.send_to_pacs_action)
     report_menu.addSeparator()
     report_menu.addAction(window.report_panel_action)
     view_menu.addAction(window.report_panel_action)
@@ -416,6 +467,9 @@ def build_menus(window: MainWindow) -> None:
     settings_menu.addAction(window.models_action)
     settings_menu.addAction(window.reporting_action)
     settings_menu.addAction(window.data_protection_action)
+    settings_menu.addSeparator()
+    settings_menu.addAction(window.nodes_action)
+    settings_menu.addAction(window.archive_settings_action)
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(window.shortcuts_action)

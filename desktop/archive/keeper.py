@@ -1,0 +1,432 @@
+"""The window's study archive: opened on a job thread, kept under its limit, fed by the receiver.
+
+:class:`ArchiveKeeper` owns the one :class:`core.archive.Archive` of the window (the
+study list, the PACS dialogs and the standing receiver share it: it is thread-safe).
+Every call into it runs as a job (:mod:`desktop.workers`), never on the GUI thread:
+the archive serialises writers with a lock that a receiving node holds while it stores
+an instance, and opening it may rebuild a damaged index from the files.
+
+The standing receiver (:class:`core.pacs.StorageReceiver`) stores what nodes push into
+the archive from its own threads. Its arrival callback only counts and wakes the GUI
+thread once; the GUI thread then refreshes the study list at most every
+:data:`REFRESH_INTERVAL_MS`, and runs retention once the node has been quiet for
+:data:`RETENTION_QUIET_MS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+import core.archive
+import core.pacs
+from core.errors import CancelledError, describe_error
+from core.jobs import CancelToken, Progress
+from desktop.settings import Settings
+from desktop.workers import JobHandle, JobSlot
+
+if TYPE_CHECKING:
+    from core.archive import Archive, RetentionResult
+    from core.pacs import InstanceArrived, StorageReceiver
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["REFRESH_INTERVAL_MS", "RETENTION_QUIET_MS", "ArchiveKeeper", "ReceiverState"]
+
+#: The study list follows arrivals at most this often.
+REFRESH_INTERVAL_MS: Final = 500
+#: Retention runs once the receiving node has been quiet this long.
+RETENTION_QUIET_MS: Final = 3000
+_GB: Final = 1_000_000_000
+
+
+class ReceiverState:
+    """What the status bar says about the receiver (plain values, GUI thread only)."""
+
+    def __init__(self) -> None:
+        self.ae_title = ""
+        self.port: int | None = None
+        self.received = 0
+        self.error = ""
+
+    def text(self) -> str:
+        """ "Receiving on AE X port N · k received", or why it is off."""
+        if self.error:
+            return f"Not receiving: {self.error}"
+        if self.port is None:
+            return ""
+        count = f"{self.received} instance{'s' if self.received != 1 else ''}"
+        return f"Receiving on AE {self.ae_title} port {self.port} · {count} received"
+
+
+class ArchiveKeeper(QObject):
+    """The window's study archive and its receiving node.
+
+    Parameters
+    ----------
+    settings : Settings
+        The size limit and whether to receive.
+    root : str or Path, optional
+        The archive folder (default :func:`core.archive.default_archive_dir`).
+    parent : QObject, optional
+
+    Signals
+    -------
+    opened()
+        The archive is open (:attr:`archive` is set).
+    studies_changed(object)
+        Studies were added, removed or grew: a set of Study Instance UIDs (batched).
+    progress(object)
+        A :class:`~core.jobs.Progress` of the archive's long work (open, import, rebuild).
+    message(str, str)
+        Something to tell the user: text and level ("info", "warning", "error").
+    receiver_changed(str)
+        The receiver's status text (empty when it is off).
+    """
+
+    opened = Signal()
+    studies_changed = Signal(object)
+    progress = Signal(object)
+    work_finished = Signal()
+    message = Signal(str, str)
+    receiver_changed = Signal(str)
+    _arrivals_pending = Signal()  # emitted from the receiver's thread: queued to ours
+
+    def __init__(
+        self,
+        settings: Settings,
+        root: str | Path | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        if not isinstance(settings, Settings):
+            raise TypeError(f"settings must be a Settings, not {type(settings).__name__}")
+        self.setObjectName("archive_keeper")
+        self.settings = settings
+        self.root = Path(root) if root is not None else None
+        self.archive: Archive | None = None
+        self.receiver: StorageReceiver | None = None
+        self.receiver_state = ReceiverState()
+        #: Study UIDs that retention and delete must leave alone (the study open now).
+        self.open_study_uids: Callable[[], set[str]] = set
+        self._open_slot = JobSlot(self, name="archive-open")
+        self._work_slot = JobSlot(self, name="archive-work")
+        self._receiver_slot = JobSlot(self, name="archive-receiver")
+        self._retention_slot = JobSlot(self, name="archive-retention")
+        self._waiting: list[Callable[[], object]] = []
+        # Filled on the receiver's thread, drained on the GUI thread.
+        self._lock = threading.Lock()
+        self._arrived: set[str] = set()
+        self._arrived_count = 0
+        self._wake_pending = False
+        self._arrivals_pending.connect(self._on_arrivals_pending)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_INTERVAL_MS)
+        self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
+        self._retention_timer = QTimer(self)
+        self._retention_timer.setSingleShot(True)
+        self._retention_timer.setInterval(RETENTION_QUIET_MS)
+        self._retention_timer.timeout.connect(self.run_retention)
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self.archive is not None
+
+    @property
+    def is_working(self) -> bool:
+        """True while an import, rebuild or delete runs."""
+        return self._work_slot.is_running or self._open_slot.is_running
+
+    def when_open(self, then: Callable[[], object]) -> JobHandle | None:
+        """Call ``then`` once the archive is open, opening it on a job thread if needed.
+
+        Opening rebuilds a missing or damaged index from the files (the window stays
+        responsive; a busy bar shows). Returns the opening job, None when already open.
+        """
+        if self.archive is not None:
+            then()
+            return None
+        self._waiting.append(then)
+        if self._open_slot.is_running:
+            return self._open_slot.handle
+        root = self.root
+
+        def open_job(token: CancelToken) -> Generator[Progress, None, tuple[Archive, str]]:
+            # lazy: the archive brings pydicom; imported on the job thread, not at start-up
+            from core.archive.archive import Archive, default_archive_dir
+            from core.archive.database import INDEX_NAME
+            from core.archive.layout import FILES_FOLDER
+
+            folder = root if root is not None else default_archive_dir()
+            index, files = folder / INDEX_NAME, folder / FILES_FOLDER
+            missing = not index.exists() and files.is_dir() and any(files.iterdir())
+            aside = set(folder.glob(f"{INDEX_NAME}.corrupt-*"))
+            yield Progress(
+                0,
+                0,
+                "Rebuilding the archive's index from its files"
+                if missing
+                else "Opening the study archive",
+            )
+            archive = Archive(folder)  # rebuilds a missing or unreadable index itself
+            damaged = sorted(set(folder.glob(f"{INDEX_NAME}.corrupt-*")) - aside)
+            note = ""
+            if damaged:
+                note = (
+                    "The study archive's index could not be read; it was rebuilt from the "
+                    f"files (the damaged index is kept as {damaged[-1].name})."
+                )
+            elif missing:
+                note = "The study archive's index was missing; it was rebuilt from the files."
+            return archive, note
+
+        return self._open_slot.start(
+            open_job,
+            on_event=self.progress.emit,
+            on_result=self._on_open_succeeded,
+            on_error=self._on_open_failed,
+            on_finished=self.work_finished.emit,
+        )
+
+    def _on_open_succeeded(self, opened: tuple[Archive, str]) -> None:
+        archive, note = opened
+        self.archive = archive
+        if note:
+            self.message.emit(note, "warning")
+        waiting, self._waiting = self._waiting, []
+        self.opened.emit()
+        for then in waiting:
+            then()
+
+    def _on_open_failed(self, error: BaseException) -> None:
+        self._waiting.clear()
+        if not isinstance(error, CancelledError):
+            self.message.emit(
+                f"The study archive could not be opened: {describe_error(error)}", "error"
+            )
+
+    def close(self) -> None:
+        """Stop the receiver and the archive's jobs and close it (the window is closing)."""
+        self.stop_receiver()
+        for slot in (self._open_slot, self._work_slot, self._retention_slot):
+            slot.discard()
+        self._refresh_timer.stop()
+        self._retention_timer.stop()
+        if self.archive is not None:
+            archive, self.archive = self.archive, None
+            try:
+                archive.close()
+            except Exception as error:  # closing must not stop the window from closing
+                logger.warning("the archive did not close cleanly (%s)", type(error).__name__)
+
+    # -- long work: import, rebuild, delete -----------------------------------------------
+
+    def run(
+        self,
+        name: str,
+        work: Callable[[Archive, CancelToken], Any],
+        on_result: Callable[[Any], None],
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> JobHandle | None:
+        """Run ``work(archive, token)`` (a job, or a plain call) as the archive's one long job.
+
+        A second long job cancels the first (a JobSlot). None when the archive is not open.
+        """
+        archive = self.archive
+        if archive is None:
+            return None
+
+        def failed(error: BaseException) -> None:
+            if on_error is not None:
+                on_error(error)
+            elif isinstance(error, CancelledError):
+                self.message.emit("Cancelled.", "info")
+            else:
+                self.message.emit(describe_error(error), "error")
+
+        return self._work_slot.start(
+            lambda token: work(archive, token),
+            on_event=self.progress.emit,
+            on_result=on_result,
+            on_error=failed,
+            on_finished=self.work_finished.emit,
+            name=name,
+        )
+
+    def cancel_work(self) -> None:
+        """Cancel the import or rebuild running (it stops at its next file)."""
+        self._work_slot.cancel()
+
+    # -- retention -------------------------------------------------------------------------
+
+    def run_retention(self) -> JobHandle | None:
+        """Remove least-recently-opened studies until the archive is under its limit.
+
+        Never a study with an unsigned draft (:func:`core.archive.has_unsigned_draft`),
+        nor the study open in the window. None when there is no limit or no archive.
+        """
+        limit_gb = self.settings.archive_limit_gb
+        archive = self.archive
+        if archive is None or limit_gb <= 0:
+            return None
+        keep = set(self.open_study_uids())
+        max_bytes = int(limit_gb * _GB)
+
+        def protected(uid: str) -> bool:
+            return uid in keep or core.archive.has_unsigned_draft(uid)
+
+        def retention_job(token: CancelToken) -> RetentionResult:
+            return archive.enforce_limit(max_bytes, protected=protected)
+
+        return self._retention_slot.start(
+            retention_job,
+            on_result=lambda result: self._on_retention_done(result, limit_gb),
+            on_error=lambda error: self.message.emit(
+                f"The archive could not be kept under its limit: {describe_error(error)}",
+                "warning",
+            ),
+        )
+
+    def _on_retention_done(self, result: RetentionResult, limit_gb: float) -> None:
+        if result.removed:
+            count = len(result.removed)
+            self.message.emit(
+                f"{count} least recently opened {'study was' if count == 1 else 'studies were'} "
+                f"removed to keep the archive under {limit_gb:g} GB.",
+                "info",
+            )
+            self.studies_changed.emit(set(result.removed))
+        if result.protected and result.size_bytes > limit_gb * _GB:
+            self.message.emit(
+                f"The archive holds {result.size_bytes / _GB:.1f} GB, over its "
+                f"{limit_gb:g} GB limit: {len(result.protected)} studies with an unsigned "
+                "report draft (or open now) are kept. Sign or discard their drafts, or "
+                "raise the limit in Settings → Study Archive.",
+                "warning",
+            )
+
+    # -- the standing receiver -------------------------------------------------------------
+
+    @property
+    def receiving(self) -> bool:
+        return self.receiver is not None and self.receiver.running
+
+    def start_receiver(self) -> JobHandle | None:
+        """Listen on our node's port (Settings → DICOM Nodes) and store into the archive.
+
+        Starting runs on a job thread (pynetdicom is heavy to import). A port in use,
+        or no port set, is said in the status bar and a banner; nothing else changes.
+        """
+        archive = self.archive
+        if archive is None:
+            return self.when_open(self.start_receiver)
+        if self.receiving:
+            return None
+        if self._receiver_slot.is_running:
+            return self._receiver_slot.handle
+
+        def start_job(token: CancelToken) -> StorageReceiver:
+            book = core.pacs.load_nodes()
+            receiver = core.pacs.StorageReceiver(book.local, archive, self._on_arrival)
+            receiver.start()
+            if token.cancelled:  # stopped meanwhile: nobody will hold this receiver
+                receiver.stop()
+                token.raise_if_cancelled()
+            return receiver
+
+        return self._receiver_slot.start(
+            start_job, on_result=self._on_receiver_started, on_error=self._on_receiver_failed
+        )
+
+    def _on_receiver_started(self, receiver: StorageReceiver) -> None:
+        if not self.settings.receiver_enabled or self.archive is None:
+            receiver.stop()  # switched off (or closed) while it was starting
+            return
+        self.receiver = receiver
+        state = self.receiver_state
+        state.ae_title, state.port, state.error = receiver.local.ae_title, receiver.local.port, ""
+        self.receiver_changed.emit(state.text())
+
+    def _on_receiver_failed(self, error: BaseException) -> None:
+        if isinstance(error, CancelledError):
+            return
+        self.receiver_state.error = describe_error(error)
+        self.receiver_changed.emit(self.receiver_state.text())
+        self.message.emit(
+            f"Studies pushed to this workstation cannot be received: {describe_error(error)}",
+            "error",
+        )
+
+    def stop_receiver(self) -> None:
+        """Stop listening (a push in progress is ended)."""
+        self._receiver_slot.discard()
+        receiver, self.receiver = self.receiver, None
+        if receiver is not None:
+            receiver.stop()
+        self.receiver_state.port = None
+        self.receiver_state.error = ""
+        self.receiver_changed.emit("")
+
+    def nodes_changed(self) -> None:
+        """Our node's AE title, port or receive switch changed: listen as they now say."""
+        self.stop_receiver()
+        self.apply_settings()
+
+    def apply_settings(self) -> None:
+        """Start or stop the receiver and run retention as the settings now say."""
+        if self.settings.receiver_enabled:
+            self.start_receiver()
+        else:
+            self.stop_receiver()
+        self.run_retention()
+
+    def _on_arrival(self, event: InstanceArrived) -> None:
+        """Called on the receiver's delivery thread: count, and wake the GUI thread once."""
+        with self._lock:
+            self._arrived_count += 1
+            if event.stored:
+                self._arrived.add(event.study_uid)
+            if self._wake_pending:
+                return
+            self._wake_pending = True
+        self._arrivals_pending.emit()
+
+    def note_stored(self, study_uid: str) -> None:
+        """Instances of ``study_uid`` were stored by a retrieval (GUI thread): the study
+        list follows in the next batch, and retention runs once arrivals go quiet."""
+        with self._lock:
+            self._arrived.add(study_uid)
+        self._on_arrivals_pending()
+
+    def _on_arrivals_pending(self) -> None:
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def _on_refresh_timer_timeout(self) -> None:
+        with self._lock:
+            studies, self._arrived = self._arrived, set()
+            count, self._arrived_count = self._arrived_count, 0
+            self._wake_pending = False
+        self.receiver_state.received += count
+        self.receiver_changed.emit(self.receiver_state.text())
+        if studies:
+            self.studies_changed.emit(studies)
+        self._retention_timer.start()  # restarted by every batch: runs once it is quiet
+
+    # -- measuring -------------------------------------------------------------------------
+
+    @staticmethod
+    def timed(call: Callable[[], Any]) -> tuple[Any, float]:
+        """``call()``'s result and the milliseconds it took (for the study list's figure)."""
+        started = time.perf_counter()
+        result = call()
+        return result, (time.perf_counter() - started) * 1000.0
