@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.archive.errors import StudyNotFoundError
+from core.dicom.person_name import format_person_name
 from core.errors import CancelledError, describe_error
 from core.jobs import Progress
 from core.pacs.credentials import CredentialStore
@@ -273,7 +274,7 @@ class QueryDialog(QDialog):
         for match in sorted(matches, key=lambda m: (m.study_date, m.study_time), reverse=True):
             item = QTreeWidgetItem(
                 [
-                    match.patient_name.replace("^", " ").strip(),
+                    format_person_name(match.patient_name),
                     match.patient_id,
                     _date(match.study_date),
                     match.description,
