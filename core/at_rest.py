@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from core.errors import RadAssistError
+from core.os_keyring import usable_keyring
 from core.paths import make_private_dir, user_data_dir, write_private
 
 logger = logging.getLogger(__name__)
@@ -160,22 +161,6 @@ def _keyring_account() -> str:
     return f"data-key-{digest}"
 
 
-def _usable_keyring() -> Any | None:
-    """The OS keyring backend, or None where there is none (headless, no D-Bus)."""
-    try:
-        import keyring
-        from keyring.errors import KeyringError
-    except ImportError:  # not installed: no keyring
-        return None
-    try:
-        backend = keyring.get_keyring()
-        priority = float(backend.priority)
-    except (KeyringError, RuntimeError, ValueError, TypeError) as exc:
-        logger.info("no usable keyring: %s", type(exc).__name__)
-        return None
-    return backend if priority > 0 else None
-
-
 def _backend_name(backend: Any) -> str:
     return str(getattr(backend, "name", None) or type(backend).__name__)
 
@@ -199,7 +184,7 @@ def _decode_key(text: str | bytes | None, where: str) -> bytes | None:
 def _read_key(policy: dict[str, Any]) -> bytes | None:
     store = policy.get("key_store")
     if store == "keyring":
-        backend = _usable_keyring()
+        backend = usable_keyring()
         if backend is None:
             raise AtRestError(
                 "the encryption key is kept in the system keyring, which cannot be reached "
@@ -240,7 +225,7 @@ def _read_key(policy: dict[str, Any]) -> bytes | None:
 def _make_key(policy: dict[str, Any]) -> bytes:
     key = secrets.token_bytes(_KEY_BYTES)
     text = base64.b64encode(key).decode("ascii")
-    backend = _usable_keyring()
+    backend = usable_keyring()
     stored = False
     if backend is not None:
         try:
@@ -371,7 +356,7 @@ def describe_protection(folder: Path | None = None) -> Protection:
     enabled = policy.get("encrypt", True) is not False
     store = str(policy.get("key_store") or "none")
     if store == "keyring":
-        backend = _usable_keyring()
+        backend = usable_keyring()
         place = (
             f"the system keyring ({_backend_name(backend)})"
             if backend is not None
@@ -380,7 +365,7 @@ def describe_protection(folder: Path | None = None) -> Protection:
     elif store == "file":
         place = f"the key file {folder / KEY_FILE} (no system keyring was found)"
     else:
-        backend = _usable_keyring()
+        backend = usable_keyring()
         place = (
             f"the system keyring ({_backend_name(backend)}), when the first record is saved"
             if backend is not None
@@ -392,7 +377,7 @@ def describe_protection(folder: Path | None = None) -> Protection:
             "Drafts, measurements and the analysis cache are encrypted (AES-256-GCM); "
             f"the key is in {place}."
         )
-        if store == "file" or (store == "none" and _usable_keyring() is None):
+        if store == "file" or (store == "none" and usable_keyring() is None):
             summary += (
                 " A key file beside the data keeps a copied drafts folder unreadable, "
                 "not a copy of the whole data folder: use full-disk encryption too."
@@ -446,7 +431,7 @@ def check_cipher() -> str:
     sealed = AESGCM(key).encrypt(nonce, probe, b"test")
     if sealed == probe or AESGCM(key).decrypt(nonce, sealed, b"test") != probe:
         raise AtRestError("AES-256-GCM does not give back what it sealed")
-    backend = _usable_keyring()
+    backend = usable_keyring()
     return "AES-256-GCM works; keyring: " + (
         _backend_name(backend) if backend is not None else "none (a key file is used)"
     )

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from core.child_processes import stop_on_interrupt
-from core.errors import DicomError, RadAssistError, UsageError
+from core.errors import DicomError, RadAssistError, UsageError, root_os_error
 from core.library_output import capture_library_output
 
 if TYPE_CHECKING:
@@ -559,7 +559,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             try:
                 files = export_analysis(result, source, display=display)
             except OSError as error:  # the exports folder, when the error names no file
-                cause = _root_os_error(error)
+                cause = root_os_error(error)
                 where = cause.filename or str(export_dir())
                 raise OSError(cause.errno, cause.strerror, where) from None
             entry["exported"] = [str(files.report), *map(str, files.heatmaps)]
@@ -932,21 +932,10 @@ def _run_command(args: argparse.Namespace) -> int:
     except OSError as error:
         # Reading failures are reported per file by the commands; what reaches here is an
         # output that could not be written (a full disk, a read-only or foreign folder).
-        cause = _root_os_error(error)
+        cause = root_os_error(error)
         where = cause.filename or error.filename or "the output"
         _say(f"radassist: could not write {where}: {cause.strerror or cause}")
         return EXIT_WRITE_FAILED
-
-
-def _root_os_error(error: OSError) -> OSError:
-    """The OSError that says what the system refused (pydicom re-raises a wrapped copy)."""
-    seen: OSError = error
-    while seen.strerror is None:
-        cause = seen.__cause__ or seen.__context__
-        if not isinstance(cause, OSError):
-            break
-        seen = cause
-    return seen
 
 
 if __name__ == "__main__":

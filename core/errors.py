@@ -88,6 +88,17 @@ class UnsupportedTransferSyntaxError(PixelDataError):
     """No installed decoder handles the file's transfer syntax."""
 
 
+def root_os_error(error: OSError) -> OSError:
+    """The OSError that says what the system refused (pydicom re-raises a wrapped copy)."""
+    seen: OSError = error
+    while seen.strerror is None:
+        cause = seen.__cause__ or seen.__context__
+        if not isinstance(cause, OSError):
+            break
+        seen = cause
+    return seen
+
+
 def describe_error(error: BaseException) -> str:
     """One line for the user: our errors say it all, others name their type.
 

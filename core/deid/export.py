@@ -34,7 +34,7 @@ from core.deid.results import (
 )
 from core.dicom.index import scan_path
 from core.dicom.records import FileRef, StudyIndex
-from core.errors import DicomError, UsageError, library_reason
+from core.errors import DicomError, UsageError, library_reason, root_os_error
 from core.jobs import CancelToken, Progress, run_job
 from core.paths import (
     PRIVATE_DIR_MODE,
@@ -116,7 +116,7 @@ def export_job(
         staging.rename(out)
     except OSError as error:
         _discard(staging, out, existed)
-        cause = _root_os_error(error)
+        cause = root_os_error(error)
         raise OSError(cause.errno, cause.strerror or str(cause), str(out)) from error
     except BaseException:
         _discard(staging, out, existed)
@@ -434,13 +434,3 @@ def _discard(staging: Path, out: Path, existed: bool) -> None:
     if not existed:
         with contextlib.suppress(OSError):  # not empty: not ours to remove
             out.rmdir()
-
-
-def _root_os_error(error: OSError) -> OSError:
-    seen: OSError = error
-    while seen.strerror is None:
-        cause = seen.__cause__ or seen.__context__
-        if not isinstance(cause, OSError):
-            break
-        seen = cause
-    return seen

@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
+
+from core.os_keyring import usable_keyring
 
 logger = logging.getLogger(__name__)
 
@@ -20,23 +22,6 @@ KEYRING_SERVICE: Final = "RadAssist-PACS"
 
 #: Asks the user for the secret of a key (e.g. ``"dicomweb:hospital:alice"``); None: declined.
 AskSecret = Callable[[str], "str | None"]
-
-
-def usable_keyring() -> Any | None:
-    """The OS keyring backend, or None where there is none (headless, no D-Bus)."""
-    try:
-        # keyring loads its backends (D-Bus, Secret Service) on import: only when needed.
-        import keyring
-        from keyring.errors import KeyringError
-    except ImportError:  # not installed: no keyring
-        return None
-    try:
-        backend = keyring.get_keyring()
-        priority = float(backend.priority)
-    except (KeyringError, RuntimeError, ValueError, TypeError) as exc:
-        logger.info("no usable keyring: %s", type(exc).__name__)
-        return None
-    return backend if priority > 0 else None
 
 
 class CredentialStore:
