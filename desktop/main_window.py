@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         # The study archive: the study list dock, the receiving node, exports, PACS dialogs.
         self.archive_part = ArchiveWindowPart(self)
+        self.report_panel.archive_provider = lambda: self.archive_part.keeper.archive
         build_actions(self)
         build_menus(self)
         self._restore_settings()

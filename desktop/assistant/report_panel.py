@@ -44,7 +44,7 @@ drafting bar of :mod:`~desktop.assistant.report_draft_bar`, the review bar of
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +75,7 @@ from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
     from core.analysis.inference import AnalysisResult
+    from core.archive import Archive
     from core.dicom.records import FileRef
     from core.report.store import DraftStore
     from core.resource_check import ResourceProblem
@@ -149,6 +150,8 @@ class ReportPanel(ReportPanelWidgets):
         if settings is None:
             settings = Settings()
         super().__init__(parent, engine=settings.report_engine, language=settings.report_language)
+        #: The window's study archive when it is open (priors for the Comparison section).
+        self.archive_provider: Callable[[], Archive | None] = lambda: None
         self._settings = settings
         self._store_instance = store
         # The engine's modules (and psutil, for the editing lock) load on a worker once
@@ -287,8 +290,9 @@ class ReportPanel(ReportPanelWidgets):
                     f"The study's details could not be read: {describe_error(error)}", error=True
                 )
 
+        archive = self.archive_provider()  # names the prior the Comparison compares with
         return self._context_slot.start(
-            lambda token: read_study_context(ref, token),
+            lambda token: read_study_context(ref, token, archive=archive),
             on_result=lambda study: self.open_study(study, source=ref),
             on_error=on_failed,
         )

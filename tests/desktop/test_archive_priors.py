@@ -111,3 +111,25 @@ def test_a_prior_without_a_shared_frame_of_reference_scrolls_together_when_asked
     assert right.frame_index == 8
     left.set_frame(2)
     assert right.frame_index == 4
+
+
+def test_the_report_of_a_study_opened_from_the_archive_compares_with_its_prior(
+    qtbot: Any, window: MainWindow
+) -> None:
+    from core.report.document import Section
+
+    with Archive(default_archive_dir()) as archive:
+        _store_study(archive, "20230302", generate_uid(), 3)
+        current = _store_study(archive, "20240410", generate_uid(), 3)
+    _open_current(qtbot, window, current)
+    panel = window.report_panel
+
+    def comparison() -> str:
+        report = panel.report
+        return "" if report is None else report.section_text(Section.COMPARISON)
+
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=TIMEOUT_MS)
+    with qtbot.waitSignal(panel.draft_finished, timeout=TIMEOUT_MS):
+        panel.draft("report")  # the template engine, as a fresh install drafts
+    assert comparison() == "CT Chest 2023-03-02."
+    assert "None available." not in comparison()
