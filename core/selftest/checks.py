@@ -54,6 +54,7 @@ from core.selftest.framework import (
     SelfTestContext,
     describe_exception,
 )
+from core.selftest.studies_io import check_anonymize, check_archive, check_networking
 from core.synthetic import (
     Lesion,
     list_transfer_syntaxes,
@@ -465,4 +466,7 @@ BUILTIN_CHECKS: Final = (
     Check("draft zh", check_draft_zh),
     Check("language model", check_language_model),
     Check("export", check_export),
+    Check("archive", check_archive),
+    Check("anonymize", check_anonymize),
+    Check("networking", check_networking),
 )

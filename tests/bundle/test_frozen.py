@@ -74,7 +74,7 @@ def test_the_frozen_self_test_passes_with_window_and_language_model(
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     checks = _checks(result.stdout)
     for name in ("install", "resources", "scan", "load", "decoders", "analysis", "export",
-                 "language model", "window"):  # fmt: skip
+                 "archive", "anonymize", "networking", "language model", "window"):  # fmt: skip
         assert name in checks, f"no {name!r} check in {sorted(checks)}"
         assert checks[name]["status"].lower() == "ok", checks[name]
     assert any(name.startswith("draft") and "zh" in name for name in checks), sorted(checks)

@@ -38,6 +38,9 @@ CHECK_NAMES = (
     "draft zh",
     "language model",
     "export",
+    "archive",
+    "anonymize",
+    "networking",
     "window",
 )
 
@@ -83,7 +86,7 @@ def test_the_headless_self_test_passes_with_a_line_per_check(
     assert code == 0, out + err
     assert "Traceback" not in err and "Traceback" not in out
     lines = out.strip().splitlines()
-    assert lines[-1].startswith("self-test passed: 12 checks in "), lines[-1]
+    assert lines[-1].startswith(f"self-test passed: {len(CHECK_NAMES)} checks in "), lines[-1]
     for name in CHECK_NAMES:
         status = _line(out, name).split()[0]
         assert status in ("ok", "skipped"), _line(out, name)
@@ -92,6 +95,11 @@ def test_the_headless_self_test_passes_with_a_line_per_check(
     assert "no --llm folder given" in _line(out, "language model")
     for name in ("resources", "data folder", "scan", "load", "decoders", "analysis", "export"):
         assert _line(out, name).startswith("ok "), _line(out, name)
+    for name in ("archive", "anonymize", "networking"):
+        assert _line(out, name).startswith("ok "), _line(out, name)
+    assert "17 images opened from the index" in _line(out, "archive")
+    assert "17 objects de-identified (Basic profile), DICOMDIR read back" in _line(out, "anonymize")
+    assert "no connection made" in _line(out, "networking")
     assert str(sandbox) in _line(out, "data folder")  # the real data folder was probed
     assert "1 patient, 1 study, 2 series, 17 instances" in _line(out, "scan")
     assert "Effusion" in _line(out, "analysis")
