@@ -106,10 +106,13 @@ def export_job(
     out = export_folder_for(out, folders)
     if any(out.iterdir()):
         raise UsageError(f"{out}: the export folder is not empty; choose a new or empty folder")
+    # Made before anything is written: a de-identifier that cannot be made (dicognito
+    # missing from an install) is that fault, not a folder that could not be written.
+    deidentifier = Deidentifier(deidentify) if deidentify is not None else None
     staging = make_private_dir(out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}")
     try:
         result = yield from _write_export(
-            refs, out, staging, deidentify, dicomdir, include_burned_in, skipped, token
+            refs, out, staging, deidentifier, dicomdir, include_burned_in, skipped, token
         )
         _make_owner_only(staging)
         out.rmdir()
@@ -220,13 +223,13 @@ def _write_export(
     refs: list[FileRef],
     out: Path,
     staging: Path,
-    deidentify: DeidOptions | None,
+    deidentifier: Deidentifier | None,
     dicomdir: bool,
     include_burned_in: bool,
     skipped: list[SkippedFile],
     token: CancelToken | None,
 ) -> Generator[Progress, None, ExportResult]:
-    deidentifier = Deidentifier(deidentify) if deidentify is not None else None
+    deidentify = deidentifier.options if deidentifier is not None else None
     flagged_files: list[FlaggedFile] = []
     # What was written, without the pixels: (SOP Instance UID, SOP Class UID, Study
     # Instance UID, path); the datasets themselves are let go one by one.
