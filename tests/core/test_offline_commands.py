@@ -7,6 +7,12 @@ only sockets allowed are AF_UNIX ones: multiprocessing's fork server listens on 
 each new child connects to it. A command that tried to reach a host would open an
 AF_INET or AF_INET6 socket (and fail here); one that asked the kernel about interfaces
 would open AF_NETLINK: both fail the test.
+
+One probe is allowed, and only as it is: urllib3 asks at import whether IPv6 works by
+binding a socket to ``::1`` port 0 (loopback, never connected, nothing sent). urllib3
+comes with requests, which dicomweb-client needs, and pydicom imports requests when it
+is installed (for its optional test-file downloader). Any other call on an AF_INET or
+AF_INET6 socket (connect, sendto, listen, a bind to another address) still fails.
 """
 
 from __future__ import annotations
@@ -94,7 +100,16 @@ def _families(trace: str) -> list[str]:
     ]
 
 
+#: urllib3's IPv6 probe: a socket, and a bind of it to ::1 port 0 (nothing else).
+_IPV6_PROBE = re.compile(
+    r"socket\(AF_INET6, SOCK_STREAM\|SOCK_CLOEXEC, IPPROTO_IP\)"
+    r"|bind\(\d+, \{sa_family=AF_INET6, sin6_port=htons\(0\), [^}]*"
+    r'inet_pton\(AF_INET6, "::1", &sin6_addr\)[^}]*\}, \d+\)'
+)
+
+
 def _assert_only_unix_sockets(trace: str) -> None:
+    trace = "\n".join(line for line in trace.splitlines() if not _IPV6_PROBE.search(line))
     families = _families(trace)
     # The fork server's socket proves strace followed the command (and its children).
     assert "AF_UNIX" in families, f"no socket traced at all:\n{trace[:2000]}"
@@ -110,6 +125,25 @@ def test_the_family_parser_sees_every_socket() -> None:
         "15 socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE) = 6\n"
     )
     assert _families(trace) == ["AF_UNIX", "AF_INET", "AF_UNIX", "AF_NETLINK"]
+
+
+def test_only_the_ipv6_probe_is_let_through() -> None:
+    probe = (
+        "7 socket(AF_INET6, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 3\n"
+        "7 bind(3, {sa_family=AF_INET6, sin6_port=htons(0), sin6_flowinfo=htonl(0), "
+        'inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = -1 EADDRNOTAVAIL\n'
+        "7 socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0) = 10\n"
+    )
+    _assert_only_unix_sockets(probe)
+    for reaching in (
+        '7 connect(3, {sa_family=AF_INET6, sin6_port=htons(443), inet_pton(AF_INET6, "::1", '
+        "&sin6_addr)}, 28) = -1 ENETUNREACH\n",
+        '7 bind(3, {sa_family=AF_INET6, sin6_port=htons(0), inet_pton(AF_INET6, "::", '
+        "&sin6_addr)}, 28) = 0\n",
+        "7 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 3\n",
+    ):
+        with pytest.raises(AssertionError, match="other than AF_UNIX"):
+            _assert_only_unix_sockets(probe + reaching)
 
 
 def test_analyze_opens_no_network_socket(
