@@ -165,6 +165,26 @@ def format_figures(figures: dict[str, MethodFigures]) -> str:
     return "\n".join(lines)
 
 
+def write_record(record: dict[str, Any], folder: Path) -> None:
+    """Write ``record`` as the package's explanations.json, rewrite the model card's
+    "Explanations" section from it (as ``evaluate_demo_model.py --write-card`` renders
+    it) and re-seal the manifest's hashes: both files are hashed in the manifest."""
+    import evaluate_demo_model
+
+    from core.analysis.manifest import MANIFEST_NAME, seal_package
+
+    (folder / RECORD_NAME).write_text(json.dumps(record, indent=1) + "\n", "utf-8")
+    card_path = folder / evaluate_demo_model.CARD_NAME
+    card = card_path.read_text(encoding="utf-8")
+    start = card.index("## Explanations")
+    end = card.index("\n## ", start + 1)
+    section = evaluate_demo_model._explanations_section(folder)
+    card_path.write_text(card[:start] + section + "\n" + card[end:], encoding="utf-8")
+    manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    listed = list(manifest.pop("files", {}))
+    seal_package(folder, manifest, listed)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=120)
@@ -174,10 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=PACKAGE_DIR, help="package folder")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
+        "--record",
         "--write",
+        dest="record",
         action="store_true",
-        help=f"record the figures as {RECORD_NAME} in the package (then rewrite the card "
-        "with evaluate_demo_model.py --write-card)",
+        help=f"record the figures as {RECORD_NAME} in the package, rewrite the model card's "
+        "explanation section from it and re-seal the package's hashes",
     )
     args = parser.parse_args(argv)
     import torch
@@ -198,15 +220,15 @@ def main(argv: list[str] | None = None) -> int:
         for method, f in figures.items():
             labels = ", ".join(f"{label} {h}/{n}" for label, (h, n) in sorted(f.by_label.items()))
             print(f"{METHODS[method]} by label: {labels}")
-    if args.write:
+    if args.record:
         record = {
             "split": SPLIT,
             "start": args.start,
             "count": args.count,
             "methods": {m: f.to_json() for m, f in figures.items()},
         }
-        (args.model / RECORD_NAME).write_text(json.dumps(record, indent=1) + "\n", "utf-8")
-        print(f"wrote {args.model / RECORD_NAME}")
+        write_record(record, args.model)
+        print(f"wrote {args.model / RECORD_NAME}, its section of the model card, and the hashes")
     below = [
         m
         for m, f in figures.items()

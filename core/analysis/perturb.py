@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from core.analysis.preprocess import CropResize, map_heatmap_to_image
+
 if TYPE_CHECKING:
     import torch
 
@@ -201,7 +203,6 @@ def predict_probabilities(
 
 def resize_grid(grid: npt.ArrayLike, shape: tuple[int, int]) -> FloatArray:
     """A map of any resolution sampled bilinearly over ``shape`` (cell centres aligned)."""
-    from core.analysis.preprocess import CropResize, map_heatmap_to_image
 
     rows, cols = int(shape[0]), int(shape[1])
     whole = CropResize((rows, cols), (0, 0), (rows, cols), (rows, cols))

@@ -178,10 +178,38 @@ def test_peak_and_normalisation_helpers() -> None:
         find_heatmap_peak(np.zeros(4))
 
 
+def test_occlusion_sums_its_scales_and_refines_with_the_smallest(spot_model: LoadedModel) -> None:
+    from core.analysis.preprocess import apply_preprocessing
+
+    tensor, _ = apply_preprocessing(_spot_image(), 12, spot_model.manifest.input)
+    job = compute_occlusion(spot_model.network, tensor, [0], patch=[8, 4], refine=False)
+    totals = []
+    try:
+        while True:
+            totals.append(next(job).total)
+    except StopIteration as stop:
+        maps = stop.value
+    # 4 px patches at stride 2 (15 x 15 positions) and 8 px at stride 4 (7 x 7).
+    assert totals[-1] == 15 * 15 + 7 * 7
+    single = [
+        run_job(compute_occlusion(spot_model.network, tensor, [0], patch=p, refine=False))[0]
+        for p in (4, 8)
+    ]
+    np.testing.assert_allclose(maps[0], single[0] + single[1], atol=1e-6)
+    refined = run_job(compute_occlusion(spot_model.network, tensor, [0], patch=[8, 4]))[0]
+    peak = np.unravel_index(int(np.argmax(refined)), refined.shape)
+    bright = np.argwhere(tensor[0] >= 0.5 * tensor[0].max()).mean(axis=0)
+    assert np.hypot(*(np.array(peak) - bright)) <= 3
+
+
 def test_occlusion_arguments_are_checked(spot_model: LoadedModel) -> None:
     tensor = np.zeros((1, 32, 32), np.float32)
     with pytest.raises(ValueError, match="patch"):
         compute_occlusion(spot_model.network, tensor, [0], patch=40)
+    with pytest.raises(ValueError, match="patch"):
+        compute_occlusion(spot_model.network, tensor, [0], patch=[8, 0])
+    with pytest.raises(ValueError, match="patch"):
+        compute_occlusion(spot_model.network, tensor, [0], patch=[])
     with pytest.raises(ValueError, match="one"):
         compute_occlusion(spot_model.network, np.zeros((32, 32)), [0])
     with pytest.raises(ValueError, match="outside"):

@@ -139,6 +139,23 @@ def test_kernel_shap_is_repeatable_and_checks_its_arguments(spot_model: LoadedMo
         compute_kernel_shap(spot_model.network, tensor, [0], baseline=np.zeros((1, 8, 8)))
 
 
+def test_kernel_shap_plays_one_game_per_side_with_the_mirrored_baseline(
+    spot_model: LoadedModel,
+) -> None:
+    tensor = np.full((1, 32, 32), -1024.0, np.float32)
+    tensor[0, 8:14, 20:26] = 1024.0  # one-sided: the mirrored image has it at columns 6..11
+    fill = make_baseline(tensor, "mirror")
+    job = compute_kernel_shap(spot_model.network, tensor, [0], baseline=fill, halves=True)
+    values = run_job(job)[0]
+    row, col = np.unravel_index(int(np.argmax(values)), values.shape)
+    assert 8 <= row < 14 and 20 <= col < 26
+    # Removing the other side brings the spot in there: never credited as evidence.
+    assert float(values[8:14, 6:12].max()) <= 0.0
+    # Both sides removed at once show the spot again: the one game has little to share.
+    whole = run_job(compute_kernel_shap(spot_model.network, tensor, [0], baseline=fill))[0]
+    assert float(values.max()) > float(whole.max())
+
+
 def test_superpixels_follow_the_edge_of_a_lesion() -> None:
     rows, cols = np.mgrid[0:64, 0:64]
     disc = (rows - 30) ** 2 + (cols - 37) ** 2 <= 5**2

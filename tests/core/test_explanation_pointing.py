@@ -6,10 +6,11 @@ quick run here uses cases of the "explanation" split -- a random stream no train
 validation or model-card case used -- with small lesions represented; the recorded
 120-image figures are checked against the model card, and the full run is marked slow.
 
-The issue's target (each method >= 0.80 overall and >= 0.70 on small lesions) is not
-met yet for small lesions: it is a strict expected failure below, so it turns into a
-failure the day it is met and the mark must go. Until then the floors pinned here are
-the figures measured, so that no change makes a method point worse unnoticed.
+The issue's target (each method >= 0.80 overall and >= 0.70 on small lesions) is met
+overall by Grad-CAM and occlusion (asserted below); small lesions and Kernel SHAP's
+overall figure are not met yet: a strict expected failure, so it turns into a failure
+the day they are met and the mark must go. Until then the floors pinned here are the
+figures measured, so that no change makes a method point worse unnoticed.
 """
 
 from __future__ import annotations
@@ -26,11 +27,16 @@ from tests.core.test_demo_model import PACKAGE, load_script
 QUICK_FIRST = 16
 QUICK_SMALL = 6
 #: The pointing game of every method overall, as measured on the recorded 120 images
-#: (0.955, 0.742, 0.663; see the model card) less a margin ...
-FLOOR_RECORDED = {"gradcam": 0.90, "occlusion": 0.70, "kernelshap": 0.62}
-#: ... and on the quick run, whose cases hold more nodules (occlusion measured 0.59,
-#: Kernel SHAP 0.65).
-FLOOR_QUICK = {"gradcam": 0.80, "occlusion": 0.55, "kernelshap": 0.55}
+#: (0.955, 0.843, 0.753; see the model card) less a margin ...
+FLOOR_RECORDED = {"gradcam": 0.90, "occlusion": 0.80, "kernelshap": 0.70}
+#: ... and per lesion size for the sizes where a method points (occlusion's
+#: multi-scale patches, Kernel SHAP's game per side of the chest: large 0.955 and 0.925).
+FLOOR_RECORDED_LARGE = {"gradcam": 0.95, "occlusion": 0.90, "kernelshap": 0.88}
+#: Methods that meet the issue's overall target on the record.
+MEETS_OVERALL = ("gradcam", "occlusion")
+#: ... and on the quick run, whose cases hold more nodules (occlusion measured 0.76,
+#: Kernel SHAP 0.71).
+FLOOR_QUICK = {"gradcam": 0.80, "occlusion": 0.70, "kernelshap": 0.65}
 #: ... and the faithfulness every shown map has on average (probability lost when its
 #: top 10 % is masked).
 FLOOR_DROP = 0.2
@@ -88,16 +94,25 @@ def test_recorded_figures_are_complete_and_the_card_states_them(
         assert set(figures["by_size"]) == {"small", "medium", "large"}
         assert figures["by_size"]["small"]["findings"] >= 5, method
         assert figures["pointing_game"] >= FLOOR_RECORDED[method], method
+        assert figures["by_size"]["large"]["pointing"] >= FLOOR_RECORDED_LARGE[method], method
         assert figures["mean_faithfulness_drop"] >= FLOOR_DROP, method
         assert figures["seconds_per_finding"] is not None
         row = f"| {METHODS[method]} | {figures['pointing_game']:.3f} ({figures['hits']}/"
         assert row in card, method
 
 
+def test_grad_cam_and_occlusion_meet_the_overall_target(
+    script: Any, record: dict[str, Any]
+) -> None:
+    for method in MEETS_OVERALL:
+        assert record["methods"][method]["pointing_game"] >= script.TARGET_OVERALL, method
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="issue 10: small lesions (nodules, 3-7 px at the demo model's 128 px input) are "
-    "below 0.70 for every method, and occlusion and Kernel SHAP below 0.80 overall",
+    "below 0.70 for every method -- removing a whole nodule moves this model's probability "
+    "by 0.01-0.10, less than removing other regions -- and Kernel SHAP is below 0.80 overall",
 )
 def test_every_method_meets_the_pointing_targets(script: Any, record: dict[str, Any]) -> None:
     for method, figures in record["methods"].items():
