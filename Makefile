@@ -14,7 +14,7 @@ APT_PACKAGES := xvfb xauth fonts-wqy-microhei libxcb-icccm4 libxcb-keysyms1 libx
 SYSSTAMP := $(VENV)/.system-$(shell echo $(APT_PACKAGES) | md5sum | cut -c1-12)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install system-packages run test lint typecheck bench fuzz bundle clean
+.PHONY: install system-packages run test lint typecheck bench evaluate fuzz bundle clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +61,12 @@ bundle: $(BUNDLE_INFO)
 # Every check, then the tests; the bundle tests (tests/bundle) run against dist/ and fail
 # rather than skip when it is missing.
 test: lint typecheck bundle
-	RADASSIST_REQUIRE_BUNDLE=1 QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -p no:cacheprovider
+	RADASSIST_REQUIRE_BUNDLE=1 QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -p no:cacheprovider \
+		-m "not evaluation"
+
+# The recorded evaluations reproduced in full (minutes each); `make test` runs their quick forms.
+evaluate: install
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -p no:cacheprovider -m evaluation
 
 bench: install
 	$(PY) bench/bench_load.py

@@ -4,7 +4,8 @@ The pointing game of ``scripts/evaluate_explanations.py`` (a hit when a true-pos
 finding's heatmap peak lies inside the lesion's disc), per method and lesion size. The
 quick run here uses cases of the "explanation" split -- a random stream no training,
 validation or model-card case used -- with small lesions represented; the recorded
-120-image figures are checked against the model card, and the full run is marked slow.
+120-image figures are checked against the model card, and the full run that reproduces
+them (about 5 minutes) is ``make evaluate``'s.
 
 The issue's target (each method >= 0.80 overall and >= 0.70 on small lesions) is met
 overall by Grad-CAM and occlusion (asserted below); small lesions and Kernel SHAP's
@@ -122,6 +123,7 @@ def test_every_method_meets_the_pointing_targets(script: Any, record: dict[str, 
 
 
 @pytest.mark.slow
+@pytest.mark.evaluation  # about 5 minutes: `make evaluate`; the quick run above is in `make test`
 @pytest.mark.timeout(900)  # 120 radiographs x 3 methods: ~4 min quiet, more on a loaded machine
 def test_full_pointing_game_matches_the_record(script: Any, record: dict[str, Any]) -> None:
     start, count = record["start"], record["count"]
