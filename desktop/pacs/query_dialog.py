@@ -39,6 +39,7 @@ from core.pacs.credentials import CredentialStore
 from core.pacs.nodes import DimseNode, LocalNode, Node
 from core.pacs.query import SeriesMatch, StudyMatch, StudyQuery
 from core.pacs.service import find, find_series
+from desktop.browser.study_browser import format_date
 from desktop.pacs.common import NodeChooser, ensure_secret, read_node_book, session_credentials
 from desktop.pacs.query_form import QueryForm
 from desktop.pacs.retrieval_job import (
@@ -63,10 +64,6 @@ COLUMNS = ("Patient", "Patient ID", "Date", "Description", "Modality", "Accessio
 _STATUS = COLUMNS.index("Status")
 _KEY = Qt.ItemDataRole.UserRole
 _METHODS = [(None, "The node's preference"), ("get", "C-GET"), ("move", "C-MOVE to our port")]
-
-
-def _date(value: str) -> str:
-    return f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 else value
 
 
 def _number(value: int | None) -> str:
@@ -276,7 +273,7 @@ class QueryDialog(QDialog):
                 [
                     format_person_name(match.patient_name),
                     match.patient_id,
-                    _date(match.study_date),
+                    format_date(match.study_date),
                     match.description,
                     "/".join(match.modalities),
                     match.accession_number,
