@@ -26,10 +26,12 @@ import inspect
 import logging
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Generator
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import (
     QCoreApplication,
     QDeadlineTimer,
@@ -40,6 +42,7 @@ from PySide6.QtCore import (
     QThreadPool,
     QTimer,
     Signal,
+    Slot,
 )
 
 from core.errors import CancelledError, RadAssistError
@@ -81,17 +84,49 @@ def thread_pool() -> QThreadPool:
     return _pool
 
 
-class _Channel(QObject):
-    """The thread-safe queue between a job's thread and the GUI thread."""
+class _Waker(QObject):
+    """Wakes the GUI thread for every job's channel; one for the whole process, never deleted.
 
-    woke = Signal()
+    A job's thread must never be the one that deletes a QObject living on the GUI thread
+    (Qt forbids it; it crashed the event loop now and then when a window closed with a
+    job still running, and the job's thread dropped the last reference). So a channel
+    is plain Python, and the only QObject a job's thread touches is this one, which
+    outlives every job.
+    """
+
+    woke = Signal(object)
 
     def __init__(self) -> None:
         super().__init__()
+        self.woke.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(object)
+    def _deliver(self, channel: _Channel) -> None:
+        channel.deliver()
+
+
+_waker: _Waker | None = None
+
+
+def _the_waker() -> _Waker:
+    """The process's waker, created on the GUI thread by the first job started."""
+    global _waker
+    if _waker is None:
+        _waker = _Waker()
+    return _waker
+
+
+class _Channel:
+    """The thread-safe queue between a job's thread and the GUI thread (not a QObject)."""
+
+    def __init__(self, handle: JobHandle) -> None:
         self._lock = threading.Lock()
         self._items: deque[tuple[str, Any]] = deque()
         self._wake_pending = False
         self._last_wake = 0.0
+        self._waker = _the_waker()
+        # The handle may be deleted (its parent closed) while the job runs: never keep it.
+        self._handle = weakref.ref(handle)
 
     def put(self, kind: str, payload: Any) -> None:
         """Called on the job's thread."""
@@ -108,7 +143,7 @@ class _Channel(QObject):
                 return
             self._wake_pending = True
             self._last_wake = now
-        self.woke.emit()
+        self._waker.woke.emit(self)
 
     def take(self) -> list[tuple[str, Any]]:
         """Called on the GUI thread: everything queued so far."""
@@ -117,6 +152,14 @@ class _Channel(QObject):
             self._items.clear()
             self._wake_pending = False
         return items
+
+    def deliver(self) -> None:
+        """Called on the GUI thread: hand what is queued to the handle, if it still exists."""
+        handle = self._handle()
+        if handle is None or not shiboken6.isValid(handle):
+            self.take()  # nobody wants it any more
+            return
+        handle._on_channel_woke()
 
 
 class _Runnable(QRunnable):
@@ -191,8 +234,7 @@ class JobHandle(QObject):
         self._running = True
         self._delivering = False
         self._pending: deque[tuple[str, Any]] = deque()
-        self._channel = _Channel()
-        self._channel.woke.connect(self._on_channel_woke, Qt.ConnectionType.QueuedConnection)
+        self._channel = _Channel(self)
         self._poll = QTimer(self)
         self._poll.setInterval(_POLL_MS)
         self._poll.timeout.connect(self._on_channel_woke)

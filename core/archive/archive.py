@@ -8,7 +8,12 @@
 An object is written first (atomically, never modified afterwards), its rows second,
 in a transaction: a kill at any moment leaves at worst a file without rows, which
 :meth:`Archive.check` adopts, never a row that points at nothing. An index that is
-missing or unreadable is rebuilt from the files when the archive is opened.
+missing or unreadable is rebuilt from the files when the archive is opened
+(:attr:`Archive.rebuild_reason` says why; ``Archive(folder, rebuild=False)`` leaves
+the rebuild to the caller, who runs :meth:`Archive.rebuild` as a job with progress).
+Until a rebuild has committed, a marker file beside the index says one is owed, so a
+rebuild that was cancelled or killed is done again at the next opening, never taken
+for a complete index.
 
 Thread-safe: one lock serialises writers of one ``Archive`` object (the receiving
 node stores from its own threads); several processes share an archive through SQLite.
@@ -50,7 +55,6 @@ from core.archive.layout import (
     path_part,
     relative_path,
     store_bytes,
-    sync_folders,
 )
 from core.archive.queries import (
     build_study_index,
@@ -63,13 +67,24 @@ from core.archive.rows import CheckResult, ImportResult, RetentionResult, StudyR
 from core.archive.writing import DuplicateObjectError, insert_object
 from core.dicom.records import FileRef, StudyIndex
 from core.jobs import CancelToken, Progress, run_job
-from core.paths import make_private_dir, make_private_file, user_data_dir
+from core.paths import (
+    make_private_dir,
+    make_private_file,
+    sync_files,
+    sync_folders,
+    user_data_dir,
+)
 
 logger = logging.getLogger(__name__)
 
 #: Rows written in one transaction inside :meth:`Archive.batch` (or after this many seconds).
 BATCH_ROWS: Final = 256
 BATCH_SECONDS: Final = 0.5
+#: Beside the index while a rebuild is owed (the index was missing or unreadable, or the
+#: last rebuild did not finish); removed when a rebuild commits.
+REBUILD_MARKER: Final = "index.rebuild-pending"
+#: Why an archive's index must be rebuilt (:attr:`Archive.rebuild_reason`).
+REBUILD_REASONS: Final = ("missing", "unreadable", "unfinished")
 
 
 def default_archive_dir() -> Path:
@@ -99,6 +114,12 @@ class Archive:
     ----------
     root : str or os.PathLike, optional
         The folder; default :func:`default_archive_dir`.
+    rebuild : bool, optional
+        True (default): an index that is missing, unreadable (kept aside) or whose last
+        rebuild did not finish is rebuilt from the files here, before returning. False:
+        it is only set aside and replaced by an empty one; :attr:`needs_rebuild` and
+        :attr:`rebuild_reason` say so, and the caller runs :meth:`rebuild` (a job with
+        progress and cancel). Until a rebuild commits, every opening owes one.
 
     Raises
     ------
@@ -106,9 +127,11 @@ class Archive:
         The folder cannot be created.
     """
 
-    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, root: str | os.PathLike[str] | None = None, *, rebuild: bool = True) -> None:
         if root is not None and not isinstance(root, str | os.PathLike):
             raise TypeError(f"root must be a path or None, found {type(root).__name__}")
+        if not isinstance(rebuild, bool):
+            raise TypeError(f"rebuild must be a bool, found {type(rebuild).__name__}")
         folder = default_archive_dir() if root is None else Path(root).expanduser()
         self.root = Path(os.path.abspath(folder))
         make_private_dir(self.root, tighten=True)
@@ -118,8 +141,16 @@ class Archive:
         self._pending = 0
         self._pending_since = 0.0
         self._dirty: set[Path] = set()
+        self._unsynced: list[Path] = []  # files written since the last commit, not yet fsync-ed
         self._hold = False  # a rebuild's one transaction: nothing commits until it ends
+        #: Why the index must be rebuilt from the files: one of :data:`REBUILD_REASONS`,
+        #: ``""`` when it need not be.
+        self.rebuild_reason = ""
+        #: Where an unreadable index was kept aside (None when none was).
+        self.damaged_index: Path | None = None
         self._db = self._open_index()
+        if rebuild and self.needs_rebuild:
+            run_job(self.rebuild())
 
     # ------------------------------------------------------------------ opening
 
@@ -128,9 +159,50 @@ class Archive:
         """The SQLite index file."""
         return self.root / INDEX_NAME
 
+    @property
+    def needs_rebuild(self) -> bool:
+        """True while the index owes a rebuild from the files (see :attr:`rebuild_reason`)."""
+        return bool(self.rebuild_reason)
+
+    @property
+    def rebuild_marker(self) -> Path:
+        """The file that says a rebuild is owed (present from the moment the index was found
+        missing or unreadable until a rebuild has committed)."""
+        return self.root / REBUILD_MARKER
+
+    def rebuild_note(self) -> str:
+        """What to tell the user about why the index is (or was) rebuilt; ``""`` when not.
+
+        Names no patient data: the folder's files and the damaged index's name only.
+        """
+        if self.rebuild_reason == "unreadable":
+            aside = self.damaged_index
+            kept = f" (the damaged index is kept as {aside.name})" if aside is not None else ""
+            return (
+                f"The study archive's index could not be read; it was rebuilt from the files{kept}."
+            )
+        if self.rebuild_reason == "missing":
+            return "The study archive's index was missing; it was rebuilt from the files."
+        if self.rebuild_reason == "unfinished":
+            return (
+                "The study archive's index had not finished being rebuilt (cancelled or "
+                "stopped); it was rebuilt from the files."
+            )
+        return ""
+
     def _open_index(self) -> Any:
+        """Open the index; decide whether it owes a rebuild (one owner of that rule).
+
+        Missing while files exist, unreadable (kept aside, replaced by an empty one), or
+        a rebuild marker left by a rebuild that never committed: :attr:`rebuild_reason`
+        is set and the marker is written *before* the empty index is, so a kill at any
+        point leaves an archive that still rebuilds at its next opening.
+        """
         path = self.index_path
         existed = path.exists() and path.stat().st_size > 0
+        if not existed and any(self.files_root.iterdir()):
+            logger.warning("the archive index %s was missing; rebuilding it from the files", path)
+            self._owe_rebuild("missing")
         make_private_file(path)
         try:
             db = connect(path, create=True)
@@ -143,21 +215,33 @@ class Archive:
                 error,
                 aside.name,
             )
+            self._owe_rebuild("unreadable")
             os.replace(path, aside)
+            self.damaged_index = aside
             for suffix in ("-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(f"{path}{suffix}")
             make_private_file(path)
-            self._db = connect(path, create=True)
-            run_job(self.rebuild())
-            return self._db
+            db = connect(path, create=True)
         self._db = db
-        if not existed and any(self.files_root.iterdir()):
-            logger.warning("the archive index %s was missing; rebuilding it from the files", path)
-            run_job(self.rebuild())
-        else:
+        if not self.rebuild_reason and self.rebuild_marker.exists():
+            logger.warning(
+                "the last rebuild of the archive index %s did not finish; rebuilding it", path
+            )
+            self.rebuild_reason = "unfinished"
+        if not self.rebuild_reason:
             self._finish_deletions()
         return db
+
+    def _owe_rebuild(self, reason: str) -> None:
+        self.rebuild_reason = reason
+        make_private_file(self.rebuild_marker)
+
+    def _rebuilt(self) -> None:
+        """A rebuild has committed: the index is whole again (called by the rebuild job)."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.rebuild_marker)
+        self.rebuild_reason = ""
 
     def close(self) -> None:
         """Commit what is pending and close the index."""
@@ -194,8 +278,12 @@ class Archive:
 
     def _commit(self) -> None:
         if self._db.in_transaction:
-            sync_folders(self._dirty)  # the renames are durable before the rows are
+            # The batch's files, then the renames into their folders, are durable before
+            # the rows that say they are stored: one group sync, not one per file.
+            sync_files(self._unsynced)
+            sync_folders(self._dirty)
             self._db.execute("COMMIT")
+        self._unsynced.clear()
         self._dirty.clear()
         self._pending = 0
 
@@ -334,7 +422,8 @@ class Archive:
 
     def _store_copy(self, facts: ObjectFacts, data: bytes, source: str) -> bool:
         relative = relative_path(facts.study_uid, facts.series_uid, facts.sop_uid)
-        path, folders = store_bytes(self.files_root, relative, data)
+        path, folders = store_bytes(self.files_root, relative, data, sync=False)
+        self._unsynced.append(path)
         self._dirty.update(folders)
         ref = FileRef(str(path))
         try:

@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     action = getattr(args, "archive_command", None)
     if action not in ("list", "import", "delete", "rebuild"):
         raise UsageError("choose an archive action: list, import, delete or rebuild")
-    with Archive(args.archive) as archive:
+    # A rebuild asked for is the one rebuild (with progress) even when the index owes one.
+    with Archive(args.archive, rebuild=action != "rebuild") as archive:
         if action == "list":
             return _list(archive, args)
         if action == "import":
@@ -132,9 +133,12 @@ def _rebuild(archive: Any, args: argparse.Namespace) -> int:
         if not args.json and isinstance(event, Progress) and event.total:
             print(f"\r{event.message}: {event.done}/{event.total}", end="", file=sys.stderr)
 
+    note = archive.rebuild_note()  # why it was owed, if it was (no patient data)
     result = run_job(archive.rebuild(), show)
     if not args.json:
         print("", file=sys.stderr)
+        if note:
+            print(note, file=sys.stderr)
     document = {
         "indexed": result.indexed,
         "missing_references": list(result.missing_references),

@@ -7,15 +7,15 @@ named by its SHA-256 instead, and an identifier that could act as a path (a sepa
 ``..``, a control character) is refused. Two objects with different UIDs can therefore
 never share a file, and no UID can reach outside the archive.
 
-A file is written once, atomically (temporary file in the same folder, ``fsync``,
-rename: :func:`core.paths.write_private`), owner-only, and never modified afterwards.
+A file is written once, atomically (temporary file in the same folder, rename:
+:func:`core.paths.write_private`; its data and folder are ``fsync``-ed before its rows
+are committed), owner-only, and never modified afterwards.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from pathlib import Path
 from typing import Final
@@ -85,12 +85,16 @@ def study_folder(files_root: Path, study_uid: str) -> Path:
     return files_root / path_part(study_uid)
 
 
-def store_bytes(files_root: Path, relative: str, data: bytes) -> tuple[Path, set[Path]]:
+def store_bytes(
+    files_root: Path, relative: str, data: bytes, *, sync: bool = True
+) -> tuple[Path, set[Path]]:
     """Write ``data`` at ``files_root / relative`` atomically and owner-only.
 
     Returns the path and the folders to ``fsync`` before the object's rows are
     committed (its folder, and the parents of folders created for it): the caller
-    syncs them once per batch (:func:`sync_folders`).
+    syncs them once per batch (:func:`core.paths.sync_folders`). With ``sync=False``
+    the file's data is not ``fsync``-ed either: the caller syncs it with the batch
+    (:func:`core.paths.sync_files`) before its rows are committed.
 
     Raises
     ------
@@ -104,22 +108,7 @@ def store_bytes(files_root: Path, relative: str, data: bytes) -> tuple[Path, set
         folders.add(folder.parent)  # a new folder's entry lives in its parent
         folder = folder.parent
     make_private_dir(target.parent)
-    return write_private(target, data), folders
-
-
-def sync_folders(folders: set[Path]) -> None:
-    """``fsync`` folders so that the renames into them survive a power cut (POSIX only)."""
-    if os.name != "posix":
-        return
-    for folder in sorted(folders):
-        try:
-            fd = os.open(folder, os.O_RDONLY)
-        except FileNotFoundError:
-            continue  # removed since (a deleted study)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    return write_private(target, data, sync=sync), folders
 
 
 def is_temporary(name: str) -> bool:

@@ -198,7 +198,8 @@ def rebuild(
 
     The objects found in the files are indexed again (source ``"rebuilt from files"``,
     received at the file's time); references and opening times are kept when the
-    old index can still be read. Cancelled or killed, the old index stays as it was.
+    old index can still be read. Cancelled or killed, the old index stays as it was,
+    and an archive that owed the rebuild (:attr:`Archive.needs_rebuild`) still owes it.
 
     Yields
     ------
@@ -250,6 +251,7 @@ def rebuild(
             raise
         archive._hold = False
         archive._commit()
+        archive._rebuilt()  # only now is the index whole: a cancelled rebuild stays owed
     yield Progress(total, total, "rebuilding the archive index")
     result = CheckResult(
         indexed=len(files) + len(references) - len(unusable) - len(missing),

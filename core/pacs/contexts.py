@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from core.errors import UsageError
-from core.pacs.dimse import STUDY_ROOT_GET, VERIFICATION, quiet_network_libraries
+from core.pacs.dimse import STUDY_ROOT_GET, VERIFICATION, keep_up_on_open, quiet_network_libraries
 from core.pacs.explain import PacsConnectionError
 from core.pacs.nodes import LocalNode
 
@@ -93,7 +93,7 @@ def start_storage_scp(local: LocalNode, evt_handlers: Sequence[Any], timeout_s: 
     """
     # pynetdicom is heavy (it loads every SOP class): imported when a listener starts.
     from pydicom import uid as uids
-    from pynetdicom import AE, AllStoragePresentationContexts
+    from pynetdicom import AE, AllStoragePresentationContexts, evt
 
     if local.port is None:
         raise UsageError("our node has no listening port; set one to receive studies")
@@ -109,7 +109,9 @@ def start_storage_scp(local: LocalNode, evt_handlers: Sequence[Any], timeout_s: 
     ae.add_supported_context(VERIFICATION)
     try:
         return ae.start_server(
-            (local.bind_address, local.port), block=False, evt_handlers=list(evt_handlers)
+            (local.bind_address, local.port),
+            block=False,
+            evt_handlers=[(evt.EVT_CONN_OPEN, keep_up_on_open), *evt_handlers],
         )
     except OSError as error:
         raise PacsConnectionError(

@@ -17,6 +17,7 @@ import logging
 import queue
 import threading
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Final, Literal, cast
 
@@ -32,7 +33,7 @@ from core.pacs.explain import (
     explain_status,
 )
 from core.pacs.nodes import DimseNode, LocalNode
-from core.pacs.sinks import EncodedInstanceSink, InstanceSink
+from core.pacs.sinks import BatchingSink, EncodedInstanceSink, InstanceSink
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,20 @@ class StoreTally:
         return 0x0000
 
     def _write(self) -> None:
+        # One batch for the whole retrieval: the sink syncs its files as a group (and the
+        # archive commits its rows every few hundred), not once per instance.
+        group = self.sink.batch() if isinstance(self.sink, BatchingSink) else nullcontext()
+        try:
+            with group:
+                self._write_queued()
+        except OSError as error:  # the group could not be written out: none counts as stored
+            logger.warning("the retrieved instances could not be written out (%s)", error.strerror)
+            with self._lock:
+                self.failed += self.new
+                self.new = 0
+                self.problem = self.problem or f"instances could not be stored: {error.strerror}"
+
+    def _write_queued(self) -> None:
         while True:
             item = self._queue.get()
             try:

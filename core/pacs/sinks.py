@@ -8,15 +8,17 @@ A sink is called from network threads: it must be thread-safe.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from core.errors import UsageError
-from core.paths import make_private_dir, write_private
+from core.paths import make_private_dir, sync_files, sync_folders, write_private
 
 if TYPE_CHECKING:
     import pydicom
@@ -54,6 +56,22 @@ class EncodedInstanceSink(InstanceSink, Protocol):
         ...
 
 
+@runtime_checkable
+class BatchingSink(InstanceSink, Protocol):
+    """A sink that can store many instances as one group: ``with sink.batch(): ...``.
+
+    Inside the block an instance may be stored without its own ``fsync`` (and, for the
+    archive, its rows without their own commit); at the end of the block (and, for the
+    archive, every few hundred instances) everything stored is made durable at once.
+    A retrieval stores inside one batch (:class:`core.pacs.retrieval.StoreTally`).
+    ``core.archive.Archive`` and :class:`FolderSink` have it.
+    """
+
+    def batch(self) -> contextlib.AbstractContextManager[object]:
+        """Store as one group until the block ends; nested blocks join the outer one."""
+        ...
+
+
 class FolderSink:
     """Writes each instance as ``<folder>/<SOPInstanceUID>.dcm``, owner-only and atomically.
 
@@ -66,6 +84,35 @@ class FolderSink:
     def __init__(self, folder: str | Path) -> None:
         self.folder = make_private_dir(folder)
         self._lock = threading.Lock()
+        self._depth = 0
+        self._unsynced: list[Path] = []
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[FolderSink]:
+        """Write without one ``fsync`` per file; the files and the folder are synced at the end.
+
+        Raises
+        ------
+        OSError
+            The files could not be written out at the end (a failing disk).
+        """
+        with self._lock:
+            self._depth += 1
+        try:
+            yield self
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0 and self._unsynced:
+                    unsynced, self._unsynced = self._unsynced, []
+                    sync_files(unsynced)
+                    sync_folders([self.folder])
+
+    def _write(self, target: Path, data: bytes) -> None:
+        """Write one file (the lock is held): synced now, or with the batch."""
+        write_private(target, data, sync=self._depth == 0)
+        if self._depth:
+            self._unsynced.append(target)
 
     def path_for(self, sop_instance_uid: str) -> Path:
         """The file an instance is written to."""
@@ -85,7 +132,7 @@ class FolderSink:
                 return False
             buffer = io.BytesIO()
             dcmwrite(buffer, dataset, enforce_file_format=True)
-            write_private(target, buffer.getvalue())
+            self._write(target, buffer.getvalue())
         logger.debug("stored an instance from %s", source)
         return True
 
@@ -113,6 +160,6 @@ class FolderSink:
         with self._lock:
             if target.exists():
                 return False
-            write_private(target, data)
+            self._write(target, data)
         logger.debug("stored an instance from %s", source)
         return True

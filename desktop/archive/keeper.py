@@ -37,13 +37,29 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["REFRESH_INTERVAL_MS", "RETENTION_QUIET_MS", "ArchiveKeeper", "ReceiverState"]
+__all__ = [
+    "REBUILD_MESSAGE",
+    "REFRESH_INTERVAL_MS",
+    "RETENTION_QUIET_MS",
+    "ArchiveKeeper",
+    "ReceiverState",
+    "rebuild_progress_text",
+]
 
 #: The study list follows arrivals at most this often.
 REFRESH_INTERVAL_MS: Final = 500
 #: Retention runs once the receiving node has been quiet this long.
 RETENTION_QUIET_MS: Final = 3000
 _GB: Final = 1_000_000_000
+#: The message of the :class:`~core.jobs.Progress` an opening's index rebuild emits.
+REBUILD_MESSAGE: Final = "Rebuilding the archive's index"
+
+
+def rebuild_progress_text(done: int, total: int) -> str:
+    """ "Rebuilding the archive's index: 1,234 of 5,000 files" (the progress bar's text)."""
+    if total <= 0:
+        return f"{REBUILD_MESSAGE}…"
+    return f"{REBUILD_MESSAGE}: {done:,} of {total:,} file{'s' if total != 1 else ''}"
 
 
 class ReceiverState:
@@ -120,6 +136,8 @@ class ArchiveKeeper(QObject):
         self._receiver_slot = JobSlot(self, name="archive-receiver")
         self._retention_slot = JobSlot(self, name="archive-retention")
         self._waiting: list[Callable[[], object]] = []
+        #: True while the opening job rebuilds the index (its progress says so).
+        self.rebuilding = False
         # Filled on the receiver's thread, drained on the GUI thread.
         self._lock = threading.Lock()
         self._arrived: set[str] = set()
@@ -149,8 +167,12 @@ class ArchiveKeeper(QObject):
     def when_open(self, then: Callable[[], object]) -> JobHandle | None:
         """Call ``then`` once the archive is open, opening it on a job thread if needed.
 
-        Opening rebuilds a missing or damaged index from the files (the window stays
-        responsive; a busy bar shows). Returns the opening job, None when already open.
+        An index that is missing, unreadable or whose last rebuild did not finish is
+        rebuilt from the files in this job (:attr:`Archive.needs_rebuild` decides): its
+        :class:`~core.jobs.Progress` reaches :attr:`progress` with
+        :data:`REBUILD_MESSAGE` (files done of files), :meth:`cancel_work` cancels it,
+        and a cancelled rebuild leaves the archive closed and still owing its rebuild
+        (done again at the next opening). Returns the opening job, None when already open.
         """
         if self.archive is not None:
             then()
@@ -163,41 +185,39 @@ class ArchiveKeeper(QObject):
         def open_job(token: CancelToken) -> Generator[Progress, None, tuple[Archive, str]]:
             # lazy: the archive brings pydicom; imported on the job thread, not at start-up
             from core.archive.archive import Archive, default_archive_dir
-            from core.archive.database import INDEX_NAME
-            from core.archive.layout import FILES_FOLDER
 
-            folder = root if root is not None else default_archive_dir()
-            index, files = folder / INDEX_NAME, folder / FILES_FOLDER
-            missing = not index.exists() and files.is_dir() and any(files.iterdir())
-            aside = set(folder.glob(f"{INDEX_NAME}.corrupt-*"))
-            yield Progress(
-                0,
-                0,
-                "Rebuilding the archive's index from its files"
-                if missing
-                else "Opening the study archive",
-            )
-            archive = Archive(folder)  # rebuilds a missing or unreadable index itself
-            damaged = sorted(set(folder.glob(f"{INDEX_NAME}.corrupt-*")) - aside)
-            note = ""
-            if damaged:
-                note = (
-                    "The study archive's index could not be read; it was rebuilt from the "
-                    f"files (the damaged index is kept as {damaged[-1].name})."
-                )
-            elif missing:
-                note = "The study archive's index was missing; it was rebuilt from the files."
+            yield Progress(0, 0, "Opening the study archive")
+            archive = Archive(root if root is not None else default_archive_dir(), rebuild=False)
+            if not archive.needs_rebuild:
+                return archive, ""
+            note = archive.rebuild_note()
+            rebuild = archive.rebuild(token)
+            try:
+                yield Progress(0, 0, REBUILD_MESSAGE)
+                for event in rebuild:
+                    yield Progress(event.done, event.total, REBUILD_MESSAGE)
+            except BaseException:
+                rebuild.close()  # rolled back first: nothing half-built is committed
+                archive.close()  # the index stays owed: rebuilt at the next opening
+                raise
             return archive, note
 
+        self.rebuilding = False
         return self._open_slot.start(
             open_job,
-            on_event=self.progress.emit,
+            on_event=self._on_open_progress,
             on_result=self._on_open_succeeded,
             on_error=self._on_open_failed,
             on_finished=self.work_finished.emit,
         )
 
+    def _on_open_progress(self, event: object) -> None:
+        if isinstance(event, Progress):
+            self.rebuilding = event.message == REBUILD_MESSAGE
+        self.progress.emit(event)
+
     def _on_open_succeeded(self, opened: tuple[Archive, str]) -> None:
+        self.rebuilding = False
         archive, note = opened
         self.archive = archive
         if note:
@@ -209,7 +229,16 @@ class ArchiveKeeper(QObject):
 
     def _on_open_failed(self, error: BaseException) -> None:
         self._waiting.clear()
-        if not isinstance(error, CancelledError):
+        rebuilding, self.rebuilding = self.rebuilding, False
+        if isinstance(error, CancelledError):
+            if not rebuilding:
+                return
+            self.message.emit(
+                "Rebuilding the study archive's index was cancelled; it is rebuilt the next "
+                "time the study archive opens.",
+                "warning",
+            )
+        else:
             self.message.emit(
                 f"The study archive could not be opened: {describe_error(error)}", "error"
             )
@@ -263,8 +292,11 @@ class ArchiveKeeper(QObject):
         )
 
     def cancel_work(self) -> None:
-        """Cancel the import or rebuild running (it stops at its next file)."""
+        """Cancel the import or rebuild running, or the rebuild of an opening (each stops
+        at its next file)."""
         self._work_slot.cancel()
+        if self.rebuilding:  # an opening is cancelled only while it rebuilds
+            self._open_slot.cancel()
 
     # -- retention -------------------------------------------------------------------------
 

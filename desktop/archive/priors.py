@@ -7,19 +7,33 @@ matching series (same modality, the most images) in the viewport beside the curr
 one. When both series share a Frame of Reference, the grid's own sync keeps them at the
 same position in space; otherwise the banner offers to scroll them together by their
 relative position in the stack, and says which of the two is in effect.
+
+When a DICOM node serves query/retrieve (Settings → DICOM Nodes; the first such node,
+as the Query PACS dialog chooses it), the PACS is asked too, in a job of its own that
+starts once the archive's answer is shown: a PACS that is down or slow (each request
+waits the node's timeout) never delays the archive's prior. When the most recent
+relevant prior is only on the PACS, the banner says so ("Prior on PACS: CT 2024-03-01
+CT CHEST — Retrieve and compare"); its button retrieves that study into the archive
+(:func:`desktop.pacs.retrieval_job.retrieve_studies`, with progress and Cancel), then
+shows it beside the current one as an archive prior is shown, and the report's
+Comparison section names it from then on. A prior still on the PACS is not named in
+the report: only a study the archive holds is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QToolButton,
     QVBoxLayout,
@@ -32,16 +46,28 @@ from desktop.browser.study_browser import format_date
 from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
-    from core.archive import StudyRow
+    from core.archive import Archive, StudyRow
     from core.archive.priors import PriorStudy
     from core.dicom.records import SeriesRecord, StudyIndex, StudyRecord
+    from core.pacs.credentials import CredentialStore
+    from core.pacs.nodes import LocalNode, Node
+    from core.report.document import PriorComparison
     from desktop.archive.keeper import ArchiveKeeper
     from desktop.main_window import MainWindow
+    from desktop.pacs.retrieval_job import StudyOutcome
     from desktop.viewer.viewport import Viewport
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PriorBanner", "PriorOffer", "describe_prior", "matching_series"]
+__all__ = [
+    "PacsPrior",
+    "PriorBanner",
+    "PriorOffer",
+    "describe_prior",
+    "find_pacs_prior",
+    "matching_series",
+    "query_node",
+]
 
 
 def describe_prior(row: StudyRow) -> str:
@@ -55,6 +81,77 @@ def matching_series(index: StudyIndex, modality: str) -> SeriesRecord | None:
     series = list(index.all_series())
     same = [s for s in series if s.modality == modality] or series
     return max(same, key=lambda s: s.frame_count) if same else None
+
+
+def query_node(book_nodes: tuple[Node, ...]) -> Node | None:
+    """The node priors are asked of: the first that serves query/retrieve (the node the
+    Query PACS dialog offers first)."""
+    # lazy: the PACS parts load when a study opens, not at start-up
+    from desktop.pacs.common import _serves
+
+    return next((node for node in book_nodes if _serves(node, "query")), None)
+
+
+@dataclass(frozen=True)
+class PacsPrior:
+    """What asking the PACS for priors found: the best prior overall (or None), the node
+    asked and our node, and why the PACS could not be asked (``""`` when it could)."""
+
+    prior: PriorStudy | None
+    node: Node | None
+    local: LocalNode
+    problem: str = ""
+
+
+def find_pacs_prior(
+    archive: Archive,
+    study: StudyRecord,
+    node: Node,
+    local: LocalNode,
+    credentials: CredentialStore | None,
+    token: CancelToken,
+) -> PacsPrior:
+    """The most recent relevant prior of ``study`` in the archive and on ``node``.
+
+    Runs on a job thread: C-FINDs (or QIDO-RS searches) the patient's studies on
+    ``node``, calling as ``local``, each request waiting at most the node's timeout. A
+    node that is down, slow or refusing is said in ``problem`` and the archive's prior
+    is still returned. A DICOMweb node whose secret ``credentials`` does not hold is not
+    asked (a job never prompts).
+    """
+    # lazy: the archive engine and the PACS service (pynetdicom) load on first use
+    from core.archive.priors import find_priors, most_recent_relevant, row_from_match
+    from core.pacs.nodes import DicomWebNode
+    from core.pacs.query import StudyQuery
+    from core.pacs.service import find
+
+    problems: list[str] = []
+    key = node.credential_key if isinstance(node, DicomWebNode) and node.auth != "none" else None
+    if key is not None and (credentials is None or credentials.get(key) is None):
+        problem = f"the password or token of {node.name} was not given this session"
+        return PacsPrior(None, None, local, problem)
+
+    def remote(patient_id: str, issuer: str) -> list[StudyRow]:
+        try:
+            query = StudyQuery(patient_id=patient_id)
+            matches = find(node, query, local=local, credentials=credentials, cancel=token)
+        except Exception as error:  # said in the banner's tooltip; find_priors goes on
+            problems.append(describe_error(error))
+            raise
+        return [row_from_match(match, source=node.name) for match in matches]
+
+    priors = find_priors(archive, study, remote=remote)
+    token.raise_if_cancelled()
+    return PacsPrior(most_recent_relevant(priors), node, local, "; ".join(problems))
+
+
+def comparison_now(archive: Archive, study: StudyRecord) -> PriorComparison | None:
+    """What the report's Comparison names for ``study`` with what the archive holds now."""
+    # lazy: the archive engine and the report context load on first use
+    from core.archive.priors import find_priors
+    from core.report.context import comparison_from_priors
+
+    return comparison_from_priors(find_priors(archive, study))
 
 
 class PriorBanner(QFrame):
@@ -80,8 +177,17 @@ class PriorBanner(QFrame):
         self.close_button.setText("✕")
         self.close_button.setToolTip("Dismiss")
         self.close_button.setAutoRaise(True)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("prior_progress")
+        self.progress.setMaximumWidth(220)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("prior_cancel")
+        self.cancel_button.hide()
         top = QHBoxLayout()
         top.addWidget(self.label, 1)
+        top.addWidget(self.progress)
+        top.addWidget(self.cancel_button)
         top.addWidget(self.compare_button)
         top.addWidget(self.close_button)
         bottom = QHBoxLayout()
@@ -109,7 +215,17 @@ class PriorOffer:
         self.banner: PriorBanner | None = None
         self.prior: StudyRow | None = None
         self.prior_viewport: Viewport | None = None
+        #: Where the offered prior is when only the PACS has it (None: in the archive).
+        self.pacs_node: Node | None = None
+        #: Why the PACS could not be asked for priors of the open study (``""``: it was,
+        #: or no query node is configured); None until it has answered.
+        self.pacs_problem: str | None = None
+        self._study: StudyRecord | None = None
+        self._local: LocalNode | None = None
+        self._complete_series: tuple[str, ...] = ()
         self._find_slot = JobSlot(window, name="priors")
+        self._pacs_slot = JobSlot(window, name="priors-pacs")
+        self._retrieve_slot = JobSlot(window, name="prior-retrieve")
         self._linked: tuple[Viewport, Viewport] | None = None
         self._linking = False
         window.study_opened.connect(self._on_window_study_opened)
@@ -119,15 +235,19 @@ class PriorOffer:
 
     def _on_window_study_opened(self, index: StudyIndex) -> None:
         self._clear()
+        self._study = None
         studies = [study for patient in index.patients for study in patient.studies]
         if studies and self.keeper.is_open:
             self.find_for(studies[0])
 
     def find_for(self, study: StudyRecord) -> None:
-        """Look for priors of ``study`` in the archive (a job); offer the first relevant."""
+        """Look for priors of ``study``: in the archive (a job; the first relevant is
+        offered), then on the query node when one is configured (a second job)."""
         archive = self.keeper.archive
         if archive is None:
             return
+        self._study = study
+        self.pacs_problem = None
 
         def find_job(token: CancelToken) -> PriorStudy | None:
             # lazy: the archive engine (sqlite3, ingest) is not on the window's start-up path
@@ -145,30 +265,98 @@ class PriorOffer:
     def _on_prior_found(self, prior: PriorStudy | None) -> None:
         if prior is not None:
             self.offer(prior.row, prior.reason)
+        if self._study is not None:
+            self._ask_pacs(self._study)
 
-    def offer(self, row: StudyRow, reason: str = "") -> PriorBanner:
-        """Show the banner offering ``row`` for comparison."""
-        self._clear()
+    def _ask_pacs(self, study: StudyRecord) -> None:
+        """Ask the query node for the patient's studies (its own job: never delays the
+        archive's prior); a more recent relevant prior only on the PACS is then offered."""
+        archive = self.keeper.archive
+        if archive is None:
+            return
+        # lazy: the PACS parts load when a study opens, not at start-up
+        from core.pacs.nodes import DicomWebNode
+        from desktop.pacs.common import read_node_book, session_credentials
+
+        book, unreadable = read_node_book()  # a small JSON file
+        node = query_node(book.all_nodes())
+        if node is None:
+            self.pacs_problem = unreadable  # no query node: the PACS is not asked
+            return
+        # The app's one store, made on this thread, and only for a node with a secret
+        # (finding the system keyring can take a while).
+        secret = isinstance(node, DicomWebNode) and node.auth != "none"
+        credentials = session_credentials() if secret else None
+
+        def on_error(error: BaseException) -> None:
+            if not isinstance(error, CancelledError):
+                logger.warning("the PACS could not be asked for priors (%s)", type(error).__name__)
+                self._on_pacs_answered(PacsPrior(None, None, book.local, describe_error(error)))
+
+        self._pacs_slot.start(
+            lambda token: find_pacs_prior(archive, study, node, book.local, credentials, token),
+            on_result=self._on_pacs_answered,
+            on_error=on_error,
+        )
+
+    def _on_pacs_answered(self, answer: PacsPrior) -> None:
+        self.pacs_problem = answer.problem
+        self._local = answer.local
+        prior = answer.prior
+        if answer.problem and self.banner is not None and self.pacs_node is None:
+            said = f"The PACS could not be asked: {answer.problem}"
+            before = self.banner.label.toolTip()
+            self.banner.label.setToolTip(f"{before}\n{said}" if before else said)
+        comparing = (  # the offered prior is loading, retrieving or shown: it stays
+            self.prior_viewport is not None
+            or self._find_slot.is_running
+            or self._retrieve_slot.is_running
+        )
+        if prior is None or not prior.on_pacs_only or answer.node is None or comparing:
+            return  # the archive's own prior (already offered) is the best, or one is shown
+        self.offer(prior.row, prior.reason, pacs_node=answer.node)
+
+    def offer(
+        self, row: StudyRow, reason: str = "", *, pacs_node: Node | None = None
+    ) -> PriorBanner:
+        """Show the banner offering ``row`` for comparison (``pacs_node``: it is only on
+        that node, and the button retrieves it first)."""
+        self._clear(keep_pacs_answer=True)
         self.prior = row
-        banner = PriorBanner(f"Prior: {describe_prior(row)}", self.window)
+        self.pacs_node = pacs_node
+        self._complete_series = ()
+        where = "Prior on PACS" if pacs_node is not None else "Prior"
+        banner = PriorBanner(f"{where}: {describe_prior(row)}", self.window)
+        if pacs_node is not None:
+            banner.compare_button.setText("Retrieve and compare")
+            banner.compare_button.setToolTip(
+                f"Retrieve the study from {pacs_node.name} into the study archive, then "
+                "show it beside this one"
+            )
         if reason:
             banner.label.setToolTip(reason)
         banner.compare_button.clicked.connect(self.compare)
         banner.close_button.clicked.connect(self._clear)
+        banner.cancel_button.clicked.connect(self._retrieve_slot.cancel)
         banner.sync_check.toggled.connect(self._on_banner_sync_toggled)
         central = self.window.centralWidget()
         column = central.layout() if central is not None else None
         if isinstance(column, QVBoxLayout):
             column.insertWidget(1, banner)  # under the notifications, above the grid
+            banner.show()  # now, not at the layout's next pass
         self.banner = banner
         return banner
 
     # -- comparing -------------------------------------------------------------------------
 
     def compare(self) -> None:
-        """Show the prior's matching series beside the current one."""
+        """Show the prior's matching series beside the current one (retrieving it from
+        the PACS first when only the PACS has it)."""
         archive, row = self.keeper.archive, self.prior
         if archive is None or row is None or self.banner is None:
+            return
+        if self.pacs_node is not None:
+            self.retrieve()
             return
         selected = self.window.browser.selected_series()
         modality = selected.modality if selected is not None else ""
@@ -190,6 +378,121 @@ class PriorOffer:
         self._find_slot.start(
             index_job, on_result=lambda index: self._show_beside(index, modality), on_error=on_error
         )
+
+    # -- retrieving a prior that only the PACS has -----------------------------------------
+
+    def retrieve(self) -> None:
+        """Retrieve the offered prior from its node into the archive (a job with progress
+        and Cancel); once it is there, show it beside the current study."""
+        archive, row, node, banner = self.keeper.archive, self.prior, self.pacs_node, self.banner
+        local = self._local
+        if archive is None or row is None or node is None or banner is None or local is None:
+            return
+        # lazy: the PACS parts load when a prior is retrieved
+        from core.pacs.nodes import DicomWebNode
+        from desktop.pacs.common import ensure_secret, session_credentials
+
+        credentials = session_credentials() if isinstance(node, DicomWebNode) else None
+        if credentials is not None and not ensure_secret(node, credentials, self.window):
+            banner.sync_label.setText("Not retrieved: the password or token was not given.")
+            return
+        study = self._study
+        uid, skip = row.study_uid, self._complete_series
+        banner.compare_button.setEnabled(False)
+        banner.progress.setRange(0, 0)
+        banner.progress.setFormat("%v/%m")
+        banner.progress.show()
+        banner.cancel_button.show()
+        banner.sync_label.setText(f"Retrieving the prior from {node.name}…")
+
+        def retrieve_job(token: CancelToken) -> Generator[Any, None, tuple[Any, ...]]:
+            # lazy: pynetdicom and the retrieval machinery load when a prior is retrieved
+            from desktop.pacs.retrieval_job import RetrievalRequest, retrieve_studies
+
+            request = RetrievalRequest(uid, skip_series=skip)
+            outcomes = yield from retrieve_studies(
+                node, [request], archive, local=local, credentials=credentials, cancel=token
+            )
+            outcome = outcomes[0]
+            if not outcome.complete:
+                return outcome, None, None
+            stored = archive.study(uid)
+            return outcome, stored, comparison_now(archive, study) if study else None
+
+        self._retrieve_slot.start(
+            retrieve_job,
+            on_event=self._on_retrieve_event,
+            on_result=self._on_retrieved,
+            on_error=self._on_retrieve_failed,
+            name="prior-retrieve",
+        )
+
+    def _on_retrieve_event(self, event: object) -> None:
+        # lazy: the retrieval's event types come with the job
+        from desktop.pacs.retrieval_job import SeriesLanded, StudyProgress
+
+        banner = self.banner
+        if isinstance(event, SeriesLanded):
+            self.keeper.note_stored(event.study_uid)  # the study list follows
+        elif isinstance(event, StudyProgress) and banner is not None:
+            total = max(event.expected, event.received, 1)
+            banner.progress.setRange(0, total)
+            banner.progress.setValue(event.received)
+            of = f" of {event.expected}" if event.expected else ""
+            banner.sync_label.setText(f"Retrieving the prior: {event.received}{of} images")
+
+    def _end_retrieval(self, said: str) -> None:
+        banner = self.banner
+        if banner is None:
+            return
+        banner.progress.hide()
+        banner.cancel_button.hide()
+        banner.compare_button.setEnabled(True)
+        banner.sync_label.setText(said)
+
+    def _on_retrieved(self, done: tuple[StudyOutcome, StudyRow | None, Any]) -> None:
+        outcome, stored, comparison = done
+        banner = self.banner
+        if banner is None:
+            return
+        if stored is None:
+            self._complete_series = outcome.complete_series
+            got = outcome.arrived + outcome.already_present
+            why = outcome.problem or f"{outcome.failed} images could not be stored"
+            kept = ""
+            if got:
+                of = f" of {outcome.expected}" if outcome.expected else ""
+                kept = f" ({got}{of} images arrived and are kept)"
+            banner.compare_button.setText("Retrieve again")
+            self._end_retrieval(f"The prior could not be retrieved: {why}{kept}")
+            return
+        self.prior, self.pacs_node = stored, None
+        banner.label.setText(f"Prior: {describe_prior(stored)}")
+        banner.compare_button.setText("Compare")
+        self._end_retrieval("Retrieved into the study archive.")
+        self._name_in_report(comparison)
+        self.compare()
+
+    def _on_retrieve_failed(self, error: BaseException) -> None:
+        if self.banner is None:
+            return
+        self.banner.compare_button.setText("Retrieve again")
+        if isinstance(error, CancelledError):
+            self._end_retrieval(
+                "Retrieval cancelled: what arrived is kept in the archive; Retrieve again to "
+                "fetch the rest."
+            )
+        else:
+            self._end_retrieval(f"The prior could not be retrieved: {describe_error(error)}")
+
+    def _name_in_report(self, comparison: PriorComparison | None) -> None:
+        """The report of the open study names the retrieved prior from now on."""
+        panel, study = self.window.report_panel, self._study
+        opened = panel.study
+        if comparison is None or study is None or opened is None:
+            return
+        if opened.study_instance_uid == study.study_instance_uid:
+            panel.compare_with(comparison)
 
     def _show_beside(self, index: StudyIndex, modality: str) -> None:
         series = matching_series(index, modality)
@@ -265,10 +568,14 @@ class PriorOffer:
 
     # -- ending ----------------------------------------------------------------------------
 
-    def _clear(self) -> None:
+    def _clear(self, keep_pacs_answer: bool = False) -> None:
         self._find_slot.discard()
+        self._retrieve_slot.discard()
+        if not keep_pacs_answer:
+            self._pacs_slot.discard()
         self._unlink()
         self.prior = None
+        self.pacs_node = None
         self.prior_viewport = None
         if self.banner is not None:
             self.banner.deleteLater()

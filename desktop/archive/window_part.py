@@ -22,8 +22,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel
 
 from core.errors import CancelledError
-from core.jobs import CancelToken
-from desktop.archive.keeper import ArchiveKeeper
+from core.jobs import CancelToken, Progress
+from desktop.archive.keeper import REBUILD_MESSAGE, ArchiveKeeper, rebuild_progress_text
 from desktop.archive.priors import PriorOffer
 from desktop.archive.study_list import StudyListPanel
 from desktop.workers import JobHandle, JobSlot
@@ -75,6 +75,8 @@ class ArchiveWindowPart:
 
         self.panel.open_requested.connect(self.open_study)
         self.keeper.message.connect(self._on_keeper_message)
+        # After the panel's own slot (connected in its constructor): the rebuild's words win.
+        self.keeper.progress.connect(self._on_keeper_progress)
         self.keeper.receiver_changed.connect(self._on_keeper_receiver_changed)
         if window.settings.receiver_enabled:
             QTimer.singleShot(0, window, self.keeper.start_receiver)  # once the window is up
@@ -152,6 +154,17 @@ class ArchiveWindowPart:
         )
 
     # -- status and messages ---------------------------------------------------------------
+
+    def _on_keeper_progress(self, event: object) -> None:
+        """An opening rebuilds the index: the study list shows it, counted, with Cancel."""
+        if not isinstance(event, Progress) or event.message != REBUILD_MESSAGE:
+            return
+        if not self.dock.isVisible():
+            self.show_study_list()  # the list it rebuilds appears when it is done
+        bar = self.panel.progress_bar
+        bar.setMaximumWidth(max(bar.maximumWidth(), 420))
+        bar.setFormat(rebuild_progress_text(event.done, event.total))
+        self.panel.cancel_button.show()
 
     def _on_keeper_message(self, text: str, level: str) -> None:
         timeout = 8000 if level == "info" else None

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +53,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from core.errors import CancelledError, RadAssistError
-from core.report.document import Report, ReportContext, Section, StudyContext
+from core.report.document import PriorComparison, Report, ReportContext, Section, StudyContext
 from core.report.store import DraftStore
 from core.report.workflow import ReportSession, describe_error, export_report, read_study_context
 from desktop import workers
@@ -427,6 +428,15 @@ class ReportPanel(ReportPanelWidgets):
         self.apply_edits()
         if session.set_context(context):
             self._show(rerender=False)
+
+    def compare_with(self, comparison: PriorComparison | None) -> None:
+        """Name ``comparison`` in the Comparison section from now on (a prior retrieved
+        from the PACS after the study opened); a final report keeps its own."""
+        session = self._session
+        if session is None or session.report.is_final:
+            return
+        session.study = replace(session.study, comparison=comparison)  # later contexts too
+        self.set_context(replace(session.report.context, study=session.study))
 
     # -- editing -----------------------------------------------------------------------------
 

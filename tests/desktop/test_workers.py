@@ -248,6 +248,38 @@ def test_deleting_the_parent_cancels_the_job(qtbot: Any) -> None:
     assert workers.active_jobs() == []
 
 
+def test_a_job_outliving_its_owner_never_deletes_a_gui_object_on_its_thread(qtbot: Any) -> None:
+    # The window closes (the handle's parent is deleted) while a job still runs; the job
+    # then ends and its thread drops everything it held. No QObject may be among it: Qt
+    # objects of the GUI thread deleted from another thread crashed the event loop.
+    parent = QObject()
+    release, ended = threading.Event(), threading.Event()
+    delivered: list[object] = []
+
+    def job(token: CancelToken) -> Generator[str, None, str]:
+        yield "started"
+        release.wait(5)
+        try:
+            yield "late event"  # put after the owner is gone: nobody receives it
+        finally:
+            ended.set()
+        return "late result"
+
+    handle = start_job(job, parent=parent, on_event=delivered.append, on_result=delivered.append)
+    qtbot.waitUntil(lambda: delivered == ["started"], timeout=5000)
+    channel = handle._channel
+    assert not isinstance(channel, QObject)  # what the job's thread holds to report
+    del handle
+    shiboken6.delete(parent)
+    release.set()
+    assert ended.wait(5)
+    assert workers.thread_pool().waitForDone(5000)
+    channel.deliver()  # a wake-up still queued for the deleted handle is dropped
+    qtbot.wait(100)
+    assert delivered == ["started"]
+    assert workers.active_jobs() == []
+
+
 def test_a_callback_that_spins_the_event_loop_keeps_the_order(qtbot: Any) -> None:
     def job(token: CancelToken) -> Generator[int, None, None]:
         for i in range(20):

@@ -94,3 +94,23 @@ def test_the_default_archive_is_in_the_user_data_folder(
     code, out, _ = _run(capsys, "archive", "list", "--json")
     assert code == 0 and json.loads(out) == {"studies": []}
     assert (private_data_dir / "archive" / "index.sqlite").is_file()
+
+
+def test_rebuild_of_an_unreadable_index_rebuilds_once_and_says_why(
+    tmp_path: Path, studies_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "a"
+    where = ("--archive", str(root))
+    code, _, err = _run(capsys, "archive", "import", str(studies_folder), *where)
+    assert code == 0, err
+    (root / "index.sqlite").write_bytes(b"garbage, not SQLite" * 100)
+    for suffix in ("-wal", "-shm"):
+        (root / f"index.sqlite{suffix}").unlink(missing_ok=True)
+    code, out, err = _run(capsys, "archive", "rebuild", *where)
+    assert code == 0, err
+    assert "rebuilt the index: 7 objects" in out
+    assert "rebuilding the archive index: 7/7" in err  # one rebuild, with its progress
+    assert "index could not be read; it was rebuilt from the files" in err
+    assert "PHANTOM" not in err  # no patient data on stderr
+    code, out, _ = _run(capsys, "archive", "list", *where)
+    assert code == 0 and out.count("\n") == 2

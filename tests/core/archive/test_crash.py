@@ -164,3 +164,66 @@ def test_check_adopts_a_stored_file_without_rows_and_removes_dead_temporaries(
     assert archive.study("1.2.3").instance_count == 1
     assert archive.study("1.2.3").source == "rebuilt from files"
     assert archive.check().indexed == 0
+
+
+def _spoil_index(root: Path) -> None:
+    (root / INDEX_NAME).write_bytes(b"this is not a database at all\x00" * 200)
+    for suffix in ("-wal", "-shm"):
+        (root / (INDEX_NAME + suffix)).unlink(missing_ok=True)
+
+
+def test_an_archive_opened_without_rebuilding_says_why_and_a_cancelled_rebuild_stays_owed(
+    tmp_path: Path, studies_folder: Path, private_data_dir: Path
+) -> None:
+    root = tmp_path / "archive"
+    with Archive(root) as archive:
+        run_job(archive.import_folder(studies_folder))
+        before = sorted(r.study_uid for r in archive.search())
+        assert not archive.needs_rebuild and archive.rebuild_note() == ""
+    _spoil_index(root)
+    with Archive(root, rebuild=False) as archive:  # set aside, not rebuilt: the caller does
+        assert archive.needs_rebuild and archive.rebuild_reason == "unreadable"
+        assert archive.damaged_index is not None and archive.damaged_index.is_file()
+        assert archive.rebuild_note().startswith("The study archive's index could not be read")
+        assert archive.damaged_index.name in archive.rebuild_note()
+        assert archive.search() == [] and archive.rebuild_marker.is_file()
+        token = CancelToken()
+        events: list[Progress] = []
+
+        def cancel_after_first(event: Progress) -> None:
+            events.append(event)
+            if event.total:
+                token.cancel()
+
+        with pytest.raises(CancelledError):
+            run_job(archive.rebuild(token), cancel_after_first)
+        assert events and events[0].total == 7
+        assert archive.search() == []  # nothing half-built was committed
+    with Archive(root, rebuild=False) as archive:  # the next opening still owes the rebuild
+        assert archive.rebuild_reason == "unfinished" and archive.needs_rebuild
+        assert "had not finished being rebuilt" in archive.rebuild_note()
+    with Archive(root) as archive:  # plain Archive(folder): rebuilt here, as before
+        assert not archive.needs_rebuild and not archive.rebuild_marker.exists()
+        assert sorted(r.study_uid for r in archive.search()) == before
+    with Archive(root, rebuild=False) as archive:  # and whole from then on
+        assert not archive.needs_rebuild
+    assert len(list(root.glob(INDEX_NAME + ".corrupt-*"))) == 1
+
+
+def test_a_missing_index_is_owed_until_rebuilt_and_an_empty_archive_owes_nothing(
+    tmp_path: Path, private_data_dir: Path
+) -> None:
+    root = tmp_path / "archive"
+    with Archive(root, rebuild=False) as archive:
+        assert not archive.needs_rebuild  # a new, empty archive: nothing to rebuild
+        archive.accept(tiny_image(), source="test")
+    (root / INDEX_NAME).unlink()
+    for suffix in ("-wal", "-shm"):
+        (root / (INDEX_NAME + suffix)).unlink(missing_ok=True)
+    with Archive(root, rebuild=False) as archive:
+        assert archive.rebuild_reason == "missing" and archive.search() == []
+        assert archive.rebuild_note().startswith("The study archive's index was missing")
+        result = run_job(archive.rebuild())
+        assert result.indexed == 1 and not archive.needs_rebuild
+        assert len(archive.search()) == 1
+    assert not (root / "index.rebuild-pending").exists()
