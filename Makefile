@@ -76,6 +76,7 @@ bench: install
 	$(PY) bench/bench_report_panel.py
 	$(PY) bench/bench_grounding.py
 	$(PY) bench/bench_archive.py
+	$(PY) bench/bench_archive_window.py
 	$(PY) bench/bench_pacs.py
 	$(MAKE) bundle
 	$(PY) bench/bench_bundle.py

@@ -21,11 +21,13 @@ never touch the widget.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
 import threading
 import time
+import warnings
 import weakref
 from collections import deque
 from collections.abc import Callable, Generator
@@ -313,6 +315,34 @@ class JobHandle(QObject):
                 )
             self.failed.emit(payload)
         self.finished.emit()
+        self._release()
+
+    def _release(self) -> None:
+        """Let go of the callbacks, then of the handle itself when it has an owner.
+
+        The callbacks may hold the last reference to a widget that owns this handle (a
+        dialog closed before its job ended). Letting go of them must not delete that
+        widget while Qt is still working on this handle (inside a disconnect, or inside
+        the handle's own destructor: both crashed), so the owners are held until the
+        callbacks are gone; then, when the last reference goes, the widget is deleted
+        and deletes this handle as its child, once. An owned handle then goes
+        (deleteLater): it would otherwise live as long as its owner (a window lives all
+        day) and keep the result with it (a 256 MB volume per series opened). A caller
+        that kept the handle still reads its Python state (result, error, is_running).
+        """
+        owners: list[QObject] = []
+        owner = self.parent()
+        while owner is not None:
+            owners.append(owner)
+            owner = owner.parent()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a signal nobody connected to
+            for signal in (self.event_emitted, self.succeeded, self.failed, self.finished):
+                with contextlib.suppress(RuntimeError, TypeError):
+                    signal.disconnect()
+        if owners:
+            self.deleteLater()
+        owners.clear()  # may delete an owner only the callbacks held, and this handle
 
 
 def _on_handle_destroyed(token: CancelToken, *_: object) -> None:

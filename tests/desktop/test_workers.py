@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+import weakref
 from collections.abc import Generator
 from typing import Any
 
@@ -278,6 +279,63 @@ def test_a_job_outliving_its_owner_never_deletes_a_gui_object_on_its_thread(qtbo
     qtbot.wait(100)
     assert delivered == ["started"]
     assert workers.active_jobs() == []
+
+
+class _Owner(QObject):
+    """A dialog-like owner of a job slot whose callbacks are its own methods."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slot = JobSlot(self, name="owner")
+
+    def start(self) -> JobHandle:
+        return self.slot.start(lambda token: "done", on_result=self.on_result)
+
+    def on_result(self, _result: object) -> None:
+        pass
+
+
+def test_an_owner_kept_alive_only_by_its_jobs_callbacks_goes_once(qtbot: Any) -> None:
+    # A dialog closed before its job ended is referenced only by the job's callbacks:
+    # letting go of them deletes the dialog, which deletes the handle as its child, once
+    # (it crashed when the callbacks were let go from inside the handle's destructor).
+    owner = _Owner()
+    handle = owner.start()
+    owner_gone = threading.Event()
+    owner.destroyed.connect(owner_gone.set)
+    del owner
+    gc.collect()
+    assert not owner_gone.is_set()  # the callbacks still hold it
+    qtbot.waitUntil(lambda: not handle.is_running, timeout=5000)
+    qtbot.waitUntil(owner_gone.is_set, timeout=5000)
+    qtbot.wait(50)  # deferred deletions run: nothing is deleted twice
+    assert handle.result == "done"  # the caller's copy of the handle still reads
+
+
+def test_an_owned_handle_lets_go_of_its_result_once_delivered(qtbot: Any) -> None:
+    # A window owns the loads it starts; each result (a volume) must not live as long
+    # as the window does.
+    owner = QObject()
+
+    class Volume:
+        pass
+
+    results: list[weakref.ref[Volume]] = []
+
+    def job(token: CancelToken) -> Volume:
+        return Volume()
+
+    handle = start_job(
+        job, parent=owner, on_result=lambda volume: results.append(weakref.ref(volume))
+    )
+    handle_gone = threading.Event()
+    handle.destroyed.connect(handle_gone.set)
+    qtbot.waitUntil(lambda: bool(results), timeout=5000)
+    del handle
+    qtbot.waitUntil(handle_gone.is_set, timeout=5000)
+    gc.collect()
+    assert results[0]() is None
+    assert owner.findChildren(JobHandle) == []
 
 
 def test_a_callback_that_spins_the_event_loop_keeps_the_order(qtbot: Any) -> None:
