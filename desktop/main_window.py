@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.dicom.overlays import read_display_header
 from core.dicom.volume import FirstImage, load_series
 from core.errors import CancelledError, RadAssistError, UsageError, describe_error
 from core.jobs import CancelToken, Progress
@@ -94,8 +95,19 @@ def _scan_job(path: str, token: CancelToken) -> Generator[Progress, None, StudyI
 
 
 def _load_job(series: SeriesRecord, token: CancelToken) -> Generator[Any, None, Volume]:
-    volume: Volume = yield from load_series(series, token)
-    return volume
+    """Load a series; the viewport's display header is read here, not on the GUI thread."""
+    job = load_series(series, token)
+    try:
+        while True:
+            event = next(job)
+            if isinstance(event, FirstImage) and "display_header" not in event.volume.extra:
+                event.volume.extra["display_header"] = read_display_header(series)
+            yield event
+    except StopIteration as stop:
+        volume: Volume = stop.value
+        return volume
+    finally:
+        job.close()
 
 
 @dataclass(eq=False)

@@ -882,7 +882,10 @@ class DraftStore:
                 "since": _now(),
             }
             try:
-                write_atomically(lock_path, json.dumps(data).encode("utf-8"))
+                # Whole or absent, but not fsync-ed: a lock that a power cut loses is a
+                # lock nobody holds any more, and this write runs on the GUI thread as a
+                # study opens (two fsyncs there took 5-15 ms of its frame budget).
+                write_private(lock_path, json.dumps(data).encode("utf-8"), sync=False)
             except OSError as exc:
                 raise DraftStoreError(
                     f"cannot write an edit lock in {self.root}: {describe_os_error(exc)}"
