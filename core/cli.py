@@ -138,9 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     draft.add_argument("path", help="a DICOM file, folder, DICOMDIR or .zip (its first study)")
     draft.add_argument(
-        "--engine", choices=("template", "llm"), default="template", help="who writes the draft"
+        "--engine",
+        choices=("template", "llm", "endpoint"),
+        default="template",
+        help="who writes the draft: the templates, a local model (llm) or an "
+        "OpenAI-compatible server (endpoint)",
     )
-    draft.add_argument("--model", help="language-model folder (Hugging Face), for --engine llm")
+    draft.add_argument(
+        "--model",
+        help="--engine llm: the language-model folder (Hugging Face); "
+        "--engine endpoint: the model name the server serves",
+    )
+    draft.add_argument("--url", help="--engine endpoint: the server's base URL")
+    draft.add_argument("--ca-bundle", help="--engine endpoint: PEM file of CAs (default: system)")
+    draft.add_argument("--timeout", type=float, default=60.0, help="--engine endpoint: seconds")
     draft.add_argument(
         "--lang", choices=("en", "zh", "zh-CN"), default="en", help="report language (zh: zh-CN)"
     )
@@ -687,6 +698,8 @@ def _draft_with_language_model(args: argparse.Namespace, session: ReportSession)
     from core.jobs import CancelToken, Progress, run_job
     from core.report.llm import (
         DraftMode,
+        EndpointError,
+        EngineSpec,
         GenerationSettings,
         LanguageModelError,
         ModelLoadError,
@@ -698,6 +711,16 @@ def _draft_with_language_model(args: argparse.Namespace, session: ReportSession)
         settings = GenerationSettings(
             max_new_tokens=args.max_new_tokens, temperature=args.temperature
         )
+        if args.engine == "endpoint":
+            # The key: the credential store under the URL's name, or RADASSIST_LLM_API_KEY.
+            engine = EngineSpec.endpoint(
+                args.url,
+                args.model,
+                ca_bundle=args.ca_bundle or "",
+                read_timeout_s=args.timeout,
+            )
+        else:
+            engine = EngineSpec.transformers(args.model)
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -708,11 +731,11 @@ def _draft_with_language_model(args: argparse.Namespace, session: ReportSession)
     token = CancelToken()
     report = session.report
     job = draft_with_language_model(
-        args.model, report.context, DraftMode.REPORT, report.language, settings, token
+        engine, report.context, DraftMode.REPORT, report.language, settings, token
     )
     try:
         draft = run_job(job, on_event)
-    except ModelLoadError:
+    except (ModelLoadError, EndpointError):
         raise
     except LanguageModelError as error:
         raise UsageError(str(error)) from None  # the folder was refused: a bad --model
@@ -728,8 +751,27 @@ def _draft_with_language_model(args: argparse.Namespace, session: ReportSession)
             if draft.time_to_first_token != draft.time_to_first_token  # NaN: no text came
             else round(draft.time_to_first_token, 3),
             "chat_template": draft.chat_template,
+            "engine": draft.engine,
+            "dtype": draft.dtype or None,
+            "tokens_per_second": None
+            if draft.tokens_per_second != draft.tokens_per_second
+            else round(draft.tokens_per_second, 2),
+            "incomplete": draft.incomplete or None,
+            "retried": draft.retried,
+            "wrong_language": draft.wrong_language,
         }
     }
+    # What a person reading the terminal should know, on stderr (no patient data).
+    speed = info["language_model"]["tokens_per_second"]
+    weights = f", {draft.dtype}" if draft.dtype else ""
+    _say(
+        f"radassist: {draft.model_name} ({draft.engine}{weights}): {draft.new_tokens} tokens"
+        + (f", {speed} tokens/s" if speed is not None else "")
+    )
+    if draft.incomplete:
+        _say(f"radassist: the draft is incomplete: {draft.incomplete}")
+    if draft.wrong_language:
+        _say("radassist: the model wrote in the other language (asked twice)")
     session.apply_language_model_draft(draft)
     return info
 
@@ -745,6 +787,12 @@ def cmd_draft(args: argparse.Namespace) -> int:
     language = normalise_language(args.lang)
     if args.engine == "llm" and not args.model:
         raise UsageError("--engine llm needs --model DIR (a language-model folder)")
+    if args.engine == "endpoint" and not (args.url and args.model):
+        raise UsageError("--engine endpoint needs --url URL and --model NAME")
+    if args.engine != "endpoint" and (args.url or args.ca_bundle):
+        raise UsageError("--url and --ca-bundle name a server: use them with --engine endpoint")
+    if args.ca_bundle and not Path(args.ca_bundle).is_file():
+        raise UsageError(f"--ca-bundle {args.ca_bundle}: no such file")
     if args.engine == "template" and args.model:
         raise UsageError("--model names a language model: use it with --engine llm")
     if not Path(args.path).exists():
@@ -767,7 +815,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
     context = session.report.context
 
     extra: dict[str, Any] = {}
-    if args.engine == "llm":
+    if args.engine in ("llm", "endpoint"):
         try:
             extra = _draft_with_language_model(args, session)
         except KeyboardInterrupt:

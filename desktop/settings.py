@@ -18,7 +18,14 @@ from core.paths import make_private_dir, make_private_file
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LAYOUTS", "MAX_RECENT", "REPORT_ENGINES", "REPORT_LANGUAGES", "Settings"]
+__all__ = [
+    "LAYOUTS",
+    "LLM_KINDS",
+    "MAX_RECENT",
+    "REPORT_ENGINES",
+    "REPORT_LANGUAGES",
+    "Settings",
+]
 
 ORGANIZATION = "RadAssist"
 APPLICATION = "RadAssist"
@@ -29,6 +36,8 @@ LAYOUTS = ((1, 1), (1, 2), (2, 1), (2, 2))
 #: Report languages (core.report.document.LANGUAGES) and drafting engines.
 REPORT_LANGUAGES = ("en", "zh-CN")
 REPORT_ENGINES = ("template", "llm")
+#: Which language model "llm" drafts with: a local folder, or an OpenAI-compatible server.
+LLM_KINDS = ("transformers", "endpoint")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -312,6 +321,88 @@ class Settings:
         if engine not in REPORT_ENGINES:
             raise ValueError(f"engine must be one of {REPORT_ENGINES}, not {engine!r}")
         self.set_value("reporting/engine", engine)
+
+    # The language model: a local folder or a server. The server's API key is never here:
+    # it is in the OS keyring (core.report.llm.endpoint_credentials).
+
+    @property
+    def report_llm_kind(self) -> str:
+        """Which language model drafts: "transformers" (a local folder) or "endpoint"."""
+        value = self.get_str("reporting/llm_kind", "transformers")
+        return value if value in LLM_KINDS else "transformers"
+
+    @report_llm_kind.setter
+    def report_llm_kind(self, kind: str) -> None:
+        if kind not in LLM_KINDS:
+            raise ValueError(f"kind must be one of {LLM_KINDS}, not {kind!r}")
+        self.set_value("reporting/llm_kind", kind)
+
+    @property
+    def report_endpoint_url(self) -> str:
+        """The OpenAI-compatible server's base URL ("" when none)."""
+        return self.get_str("reporting/endpoint_url").strip()
+
+    @report_endpoint_url.setter
+    def report_endpoint_url(self, url: str) -> None:
+        self.set_value("reporting/endpoint_url", str(url).strip())
+
+    @property
+    def report_endpoint_model(self) -> str:
+        """The model name the server serves."""
+        return self.get_str("reporting/endpoint_model").strip()
+
+    @report_endpoint_model.setter
+    def report_endpoint_model(self, name: str) -> None:
+        self.set_value("reporting/endpoint_model", str(name).strip())
+
+    @property
+    def report_endpoint_ca_bundle(self) -> str:
+        """A PEM file of CAs to verify the server with ("": the system's store)."""
+        return self.get_str("reporting/endpoint_ca_bundle").strip()
+
+    @report_endpoint_ca_bundle.setter
+    def report_endpoint_ca_bundle(self, path: str | os.PathLike[str]) -> None:
+        self.set_value("reporting/endpoint_ca_bundle", os.fspath(path).strip())
+
+    @property
+    def report_endpoint_timeout_s(self) -> int:
+        """Seconds the server may stay silent before the draft stops with a timeout."""
+        value = self.get_int("reporting/endpoint_timeout_s", 60)
+        return value if 1 <= value <= 3600 else 60
+
+    @report_endpoint_timeout_s.setter
+    def report_endpoint_timeout_s(self, value: int) -> None:
+        if not 1 <= int(value) <= 3600:
+            raise ValueError(f"the timeout must be 1 to 3600 s, not {value!r}")
+        self.set_value("reporting/endpoint_timeout_s", int(value))
+
+    @property
+    def report_idle_release_min(self) -> int:
+        """Minutes without a draft after which the local model's memory is released."""
+        value = self.get_int("reporting/idle_release_min", 10)
+        return value if 1 <= value <= 1440 else 10
+
+    @report_idle_release_min.setter
+    def report_idle_release_min(self, value: int) -> None:
+        if not 1 <= int(value) <= 1440:
+            raise ValueError(f"the idle time must be 1 to 1440 minutes, not {value!r}")
+        self.set_value("reporting/idle_release_min", int(value))
+
+    def report_language_model(self) -> dict[str, object] | None:
+        """The chosen language model as :class:`core.report.llm.EngineSpec` fields; None
+        when it is not configured (no folder, or no server URL and model)."""
+        if self.report_llm_kind == "endpoint":
+            if not (self.report_endpoint_url and self.report_endpoint_model):
+                return None
+            return {
+                "kind": "endpoint",
+                "base_url": self.report_endpoint_url,
+                "model": self.report_endpoint_model,
+                "ca_bundle": self.report_endpoint_ca_bundle,
+                "read_timeout_s": float(self.report_endpoint_timeout_s),
+            }
+        folder = self.report_model_folder
+        return {"kind": "transformers", "path": folder} if folder else None
 
     # -- the study archive and the receiving node ------------------------------------------
 

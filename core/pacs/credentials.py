@@ -33,10 +33,20 @@ class CredentialStore:
         Called with the key when no secret is known; returns it or None.
     use_keyring : bool
         False keeps every secret in memory only (tests, a kiosk).
+    service : str
+        The keyring service the secrets are kept under (the language-model endpoint's
+        keys have their own, :mod:`core.report.llm.engines`).
     """
 
-    def __init__(self, ask: AskSecret | None = None, *, use_keyring: bool = True) -> None:
+    def __init__(
+        self,
+        ask: AskSecret | None = None,
+        *,
+        use_keyring: bool = True,
+        service: str = KEYRING_SERVICE,
+    ) -> None:
         self._ask = ask
+        self._service = service
         self._memory: dict[str, str] = {}
         self._lock = threading.Lock()
         self._backend = usable_keyring() if use_keyring else None
@@ -56,7 +66,7 @@ class CredentialStore:
             self._memory[key] = secret
         if self._backend is not None:
             try:
-                self._backend.set_password(KEYRING_SERVICE, key, secret)
+                self._backend.set_password(self._service, key, secret)
             except Exception as exc:  # any backend failure: the session keeps it
                 logger.warning("the system keyring did not keep a secret (%s)", type(exc).__name__)
 
@@ -67,7 +77,7 @@ class CredentialStore:
                 return self._memory[key]
         if self._backend is not None:
             try:
-                secret = self._backend.get_password(KEYRING_SERVICE, key)
+                secret = self._backend.get_password(self._service, key)
             except Exception as exc:  # locked, dismissed, D-Bus gone: ask instead
                 logger.info("the system keyring gave no secret (%s)", type(exc).__name__)
                 secret = None
@@ -89,6 +99,6 @@ class CredentialStore:
             self._memory.pop(key, None)
         if self._backend is not None:
             try:
-                self._backend.delete_password(KEYRING_SERVICE, key)
+                self._backend.delete_password(self._service, key)
             except Exception as exc:  # not there, or the keyring is locked
                 logger.info("the keyring kept no secret to forget (%s)", type(exc).__name__)

@@ -44,7 +44,11 @@ placed it on the right) is a *laterality* conflict; a denial on the other side
 limited to large findings ("no large pneumothorax", :mod:`core.report.consistency`).
 Labels the analysis never assessed, and reports drafted without an analysis, raise
 none of these. Clinical information (the question asked) and technique are not
-checked.
+checked for findings.
+
+What an engine may not invent — a history, a comparison with an earlier study, a
+measurement, a recommendation — with no source in the facts is "unsupported" too
+(:mod:`core.report.inventions`, with or without an analysis; its label says which).
 
 It then reads the report as a whole (:mod:`core.report.consistency`): an
 impression that says the opposite of the findings is *inconsistent* (with or
@@ -68,6 +72,7 @@ from core.report.consistency import (
     find_omissions,
 )
 from core.report.document import NOT_MENTIONED_PREFIX, FindingFact, Report, ReportContext, Section
+from core.report.inventions import INVENTION_LABELS, find_inventions
 from core.report.issues import ISSUE_KINDS, POLARITIES, GroundingIssue, Mention
 from core.report.issues import format_evidence as _numbers
 from core.report.templates import normalise_language
@@ -76,6 +81,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CHECKED_SECTIONS",
+    "INVENTION_LABELS",
     "ISSUE_KINDS",
     "LABELS",
     "POLARITIES",
@@ -852,10 +858,10 @@ def check_grounding(report: Report) -> tuple[GroundingIssue, ...]:
     -------
     tuple of GroundingIssue
         The sentences' issues in report order, one per sentence, label and kind
-        (an "inconsistent" one after the impression sentence's others); then the
-        "not mentioned" items, which belong to no sentence. See the module
-        docstring for the rules. Without an analysis only "inconsistent" issues
-        can arise.
+        (an "inconsistent" one after the impression sentence's others, then its
+        inventions); then the "not mentioned" items, which belong to no sentence. See the module
+        docstring for the rules. Without an analysis only "inconsistent" issues and
+        inventions (:func:`core.report.inventions.find_inventions`) can arise.
     """
     if not isinstance(report, Report):
         raise TypeError(f"report must be a Report, found {type(report).__name__}")
@@ -872,9 +878,11 @@ def check_grounding(report: Report) -> tuple[GroundingIssue, ...]:
         for sentence in read:
             by_sentence[sentence.sentence_id] = _sentence_issues(sentence, facts)
     names = {label: fact.label for label, fact in facts.items()}
-    for issue in find_inconsistencies(read, names):
+    for issue in (*find_inconsistencies(read, names), *find_inventions(report)):
         by_sentence.setdefault(str(issue.sentence_id), []).append(issue)
-    issues = [issue for sentence in read for issue in by_sentence.get(sentence.sentence_id, ())]
+    issues = [
+        issue for sentence in report.sentences() for issue in by_sentence.get(sentence.id, ())
+    ]
     issues.extend(find_omissions(read, facts))
     return tuple(issues)
 

@@ -9,7 +9,9 @@ same issues without importing the extractor that calls them.
 Issue kinds
 -----------
 unsupported
-    A sentence asserts (or raises) a finding the analysis did not report.
+    A sentence asserts (or raises) a finding the analysis did not report; or engine
+    text states a history, a comparison, a measurement or a recommendation with no
+    source in the facts (:mod:`core.report.inventions`; ``label`` says which).
 contradicted
     A sentence denies a finding the analysis reported.
 laterality
@@ -99,7 +101,9 @@ class GroundingIssue:
         The sentence's section (Findings for a "not mentioned" item).
     label : str
         The analysis label concerned (the extractor's label when the analysis never
-        assessed it, e.g. for two sections that contradict each other).
+        assessed it, e.g. for two sections that contradict each other); for an
+        invention, what was invented ("History", "Comparison", "Measurement",
+        "Recommendation").
     kind : str
         One of :data:`ISSUE_KINDS` (see the module docstring).
     reason : str

@@ -11,10 +11,16 @@ prompt may hold:
   grouped, HIPAA Safe Harbor 45 CFR 164.514(b)(2)(i)(C)), never the age itself;
 - the technique's measured numbers (kV, mAs, tesla, slice thickness, series count) and
   whether contrast was given, never the contrast agent's name (free text, LO);
-- the findings of the models (labels from the model package, verdicts, probabilities,
-  side and zone) and the models' names;
+- the findings of the models as words (label from the model package; present, absent or
+  possible; side and zone) and the models' names, never a probability or a threshold:
+  small models copy numbers and bracketed notes into the report;
 - in a rewrite, the text the radiologist selected, with any free-text value of the
   study (descriptions, contrast agent) that appears in it replaced by a placeholder.
+
+Clinical information, Technique and Comparison are not the model's to write: they come
+from the DICOM and the archive (the template's wording, which
+:func:`core.report.llm.apply_language_model_draft` keeps); the prompt says so, and asks
+for Findings, Impression and Recommendations only.
 
 Never: Study, Series or Protocol descriptions, comments, requested procedure, reason for
 study, names, IDs, dates, UIDs (the Study Instance UID keys the draft only) or any
@@ -32,13 +38,13 @@ from typing import Final
 from core.report.document import (
     LANGUAGES,
     SECTION_HEADINGS,
-    SECTION_ORDER,
     FindingFact,
     ReportContext,
+    Section,
     StudyContext,
 )
 
-__all__ = ["DraftMode", "build_messages", "render_plain_prompt"]
+__all__ = ["GIVEN_SECTIONS", "MODEL_SECTIONS", "DraftMode", "build_messages", "render_plain_prompt"]
 
 
 class DraftMode(StrEnum):
@@ -64,8 +70,8 @@ _SEX: Final[Mapping[str, Mapping[str, str]]] = {
 _WORDS: Final[Mapping[str, Mapping[str, str]]] = {
     "en": {
         "positive": "present",
-        "negative": "absent (pertinent negative)",
-        "indeterminate": "indeterminate (word it as possible)",
+        "negative": "absent",
+        "indeterminate": "possible",
         "right": "right",
         "left": "left",
         "upper": "upper zone",
@@ -73,9 +79,9 @@ _WORDS: Final[Mapping[str, Mapping[str, str]]] = {
         "lower": "lower zone",
     },
     "zh-CN": {
-        "positive": "阳性",
-        "negative": "阴性（需写明未见）",
-        "indeterminate": "不确定（用“可能”表述）",
+        "positive": "有",
+        "negative": "无",
+        "indeterminate": "可能",
         "right": "右肺",
         "left": "左肺",
         "upper": "上野",
@@ -87,14 +93,39 @@ _SYSTEM: Final[Mapping[str, str]] = {
     "en": (
         "You are a radiology reporting assistant. You draft text for a radiologist, who "
         "reviews every sentence. Use only the facts given; never invent findings, "
-        "measurements, comparisons or history. Write in English, in the concise style of "
-        "a radiology report."
+        "measurements, comparisons with earlier studies or history; recommend only what the "
+        "findings call for. "
+        "State a present finding, state an absent one as not seen, and word a possible one "
+        "as possible. Write in English, in the concise style of a radiology report."
     ),
     "zh-CN": (
         "你是放射科报告助手，为放射科医师起草报告文字，医师会审核每一句。只使用给出的事实，"
-        "不要编造所见、测量值、对比或病史。用简体中文书写，采用放射科报告的简洁文风。"
+        "不要编造所见、测量值、与既往检查的对比或病史；只提出所见需要的建议。有的所见直接写出，无的写“未见”，"
+        "可能的用“可能”表述。用简体中文书写，采用放射科报告的简洁文风。"
     ),
 }
+# What the model is told of the sections it does not write (never a prior's date or
+# description, never an indication: they are outside this boundary).
+_GIVEN: Final[Mapping[str, str]] = {
+    "en": (
+        "Clinical information, technique and comparison are filled in from the study "
+        "records: do not write them. No clinical history and no earlier study are given: "
+        "do not mention a history, do not compare with an earlier study, do not give "
+        "measurements."
+    ),
+    "zh-CN": (
+        "临床资料、检查技术和对比由检查记录填写，不要书写。未提供病史和既往检查："
+        "不要写病史，不要与既往检查对比，不要写测量值。"
+    ),
+}
+#: The sections a whole-report draft asks the model for.
+MODEL_SECTIONS: Final = (Section.FINDINGS, Section.IMPRESSION, Section.RECOMMENDATIONS)
+#: The sections that come from the study records (DICOM, archive), never from a model.
+GIVEN_SECTIONS: Final = (
+    Section.CLINICAL_INFORMATION,
+    Section.TECHNIQUE,
+    Section.COMPARISON,
+)
 # A Code String (PS3.5 Table 6.2-1): what Modality, Body Part and View Position must be.
 _CODE_STRING: Final = re.compile(r"[A-Z0-9_ ]{1,16}")
 # The technique facts context.describe_technique and study_context_from_record write,
@@ -161,23 +192,18 @@ def _redact(text: str, study: StudyContext) -> str:
 
 
 def _finding_line(finding: FindingFact, language: str) -> str:
+    """One finding in words: "- Nodule: present, right upper zone" (no numbers)."""
     words = _WORDS[language]
     if language == "zh-CN":
-        label = f"{finding.label}（{_ZH_LABELS.get(finding.label.lower(), finding.label)}）"
+        label = _ZH_LABELS.get(finding.label.lower(), finding.label)
         where = ""
         if finding.side or finding.zone:
             side = words[finding.side] if finding.side else "肺"
-            where = f"，位置：{side}{words[finding.zone] if finding.zone else ''}"
-        return (
-            f"- {label}：{words[finding.verdict]}（概率 {finding.probability:.2f}，"
-            f"阈值 {finding.threshold:.2f}）{where}"
-        )
+            where = f"，{side}{words[finding.zone] if finding.zone else ''}"
+        return f"- {label}：{words[finding.verdict]}{where}"
     place = " ".join(words[part] for part in (finding.side, finding.zone) if part)
-    where = f", location: {place}" if place else ""
-    return (
-        f"- {finding.label}: {words[finding.verdict]} (probability "
-        f"{finding.probability:.2f}, threshold {finding.threshold:.2f}){where}"
-    )
+    where = f", {place}" if place else ""
+    return f"- {finding.label}: {words[finding.verdict]}{where}"
 
 
 def _facts(context: ReportContext, language: str) -> list[str]:
@@ -213,7 +239,7 @@ def _facts(context: ReportContext, language: str) -> list[str]:
         return lines
     names = (" ".join(_MODEL_NAME.sub(" ", m).split())[:60] for m in context.models)
     models = ", ".join(n for n in names if n) or ("未知" if zh else "unknown")
-    lines.append(f"AI分析结果（模型：{models}）：" if zh else f"AI findings (model: {models}):")
+    lines.append(f"AI分析结果，模型 {models}：" if zh else f"AI findings, model {models}:")
     lines.extend(_finding_line(f, language) for f in context.findings)
     if not context.findings:
         lines.append("- 无" if zh else "- none reported")
@@ -231,10 +257,10 @@ def _task(mode: DraftMode, language: str, selection: str | None) -> str:
     headings = SECTION_HEADINGS[language]
     if language == "zh-CN":
         if mode is DraftMode.REPORT:
-            listed = "\n".join(f"{headings[s]}：" for s in SECTION_ORDER)
+            listed = "\n".join(f"{headings[s]}：" for s in MODEL_SECTIONS)
             return (
-                "请写出完整报告，使用以下标题，每个标题单独成行，后接该部分内容：\n"
-                f"{listed}\n没有内容的部分写“无。”"
+                f"{_GIVEN[language]}\n请只写以下三个部分，每个标题单独成行，后接该部分内容：\n"
+                f"{listed}\n没有建议时在建议下写“无。”"
             )
         if mode is DraftMode.IMPRESSION:
             return "只写诊断意见：一至三句，概括阳性所见（无阳性所见时写正常），不要标题。"
@@ -243,11 +269,11 @@ def _task(mode: DraftMode, language: str, selection: str | None) -> str:
             f"原文：\n{selection}"
         )
     if mode is DraftMode.REPORT:
-        listed = "\n".join(f"{headings[s]}:" for s in SECTION_ORDER)
+        listed = "\n".join(f"{headings[s]}:" for s in MODEL_SECTIONS)
         return (
-            "Write the whole report with exactly these headings, each on its own line "
-            f"followed by its text:\n{listed}\nWrite 'None.' under a heading with nothing to "
-            "say."
+            f"{_GIVEN[language]}\nWrite only these three sections, each heading on its own "
+            f"line followed by its text:\n{listed}\nWrite 'None.' under Recommendations when "
+            "there is nothing to recommend."
         )
     if mode is DraftMode.IMPRESSION:
         return (
@@ -290,15 +316,16 @@ def build_messages(
     """The chat messages (system, user) that ask for a draft.
 
     They hold coded facts only (see the module's docstring): modality, body part,
-    view, sex, age group, the technique's numbers, the findings and the models'
-    names; never a description, comment, name, ID, date, UID or other identifier.
+    view, sex, age group, the technique's numbers, the findings in words and the
+    models' names; never a description, comment, name, ID, date, UID or other identifier.
 
     Parameters
     ----------
     context : ReportContext
     mode : DraftMode
-        REPORT asks for every section under :data:`SECTION_HEADINGS`; IMPRESSION for
-        the impression alone; REWRITE for ``selection`` rewritten.
+        REPORT asks for the sections of :data:`MODEL_SECTIONS` under their
+        :data:`SECTION_HEADINGS` (the others come from the study records); IMPRESSION
+        for the impression alone; REWRITE for ``selection`` rewritten.
     language : {"en", "zh-CN"}
     selection : str, optional
         The text to rewrite (required for REWRITE); a free-text value of the study

@@ -157,6 +157,29 @@ def _inspect_job(folder: str, token: Any) -> Any:
     return inspect_model_folder(Path(folder))
 
 
+def _try_job(fields: dict[str, Any], key: str, token: Any) -> Any:
+    """Settings' "Test": keep a typed key, then draft one sentence with the engine."""
+    # lazy: not on the window's start-up path
+    from core.report.llm import endpoint_credentials, try_engine
+    from desktop.assistant.report_stream import engine_spec
+
+    spec = engine_spec(fields)
+    if key and spec.api_key_name:
+        endpoint_credentials().set(spec.api_key_name, key)
+    return (yield from try_engine(spec, token=token))
+
+
+def _keep_key_job(fields: dict[str, Any], key: str, token: Any) -> None:
+    """Keep the endpoint's key in the credential store (the OS keyring): never in settings."""
+    # lazy: not on the window's start-up path
+    from core.report.llm import endpoint_credentials
+    from desktop.assistant.report_stream import engine_spec
+
+    spec = engine_spec(fields)
+    if spec.api_key_name:
+        endpoint_credentials().set(spec.api_key_name, key)
+
+
 def _import_job(folder: str, token: Any) -> Any:
     # lazy: not on the window's start-up path
     from core.report.llm_models import import_language_model
@@ -166,6 +189,11 @@ def _import_job(folder: str, token: Any) -> Any:
 
 class ReportingSettingsDialog(QDialog):
     """Settings → Reporting: who signs, the language model and how it writes, the language.
+
+    The language model is a local folder (transformers) or an OpenAI-compatible server
+    (URL, model name, API key, CA bundle, timeout); the key goes to the OS keyring
+    (:func:`core.report.llm.endpoint_credentials`), never to the settings file. "Test"
+    drafts one sentence with the engine as typed and says how fast it wrote.
 
     Signals
     -------
@@ -180,6 +208,8 @@ class ReportingSettingsDialog(QDialog):
         self.setWindowTitle("Reporting settings")
         self._settings = settings
         self._check: JobHandle | None = None
+        self._test: JobHandle | None = None
+        self.key_saved: JobHandle | None = None
 
         self.signer_edit = QLineEdit(settings.report_signer)
         self.signer_edit.setObjectName("report_signer")
@@ -210,6 +240,7 @@ class ReportingSettingsDialog(QDialog):
         self.model_status = QLabel("")
         self.model_status.setObjectName("report_model_status")
         self.model_status.setWordWrap(True)
+        self._build_engine_fields(settings)
         self.length_spin = QSpinBox()
         self.length_spin.setObjectName("report_max_new_tokens")
         self.length_spin.setRange(16, 8192)
@@ -230,10 +261,20 @@ class ReportingSettingsDialog(QDialog):
         codes = [code for code, _ in LANGUAGE_CHOICES]
         self.language_combo.setCurrentIndex(codes.index(settings.report_language))
 
+        folder_form = QFormLayout(self.folder_box)
+        folder_form.setContentsMargins(0, 0, 0, 0)
+        folder_form.addRow("Language model folder:", model_row)
+        folder_form.addRow("", self.model_status)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.test_status, 1)
         form = QFormLayout()
         form.addRow("Your name (signs reports):", self.signer_edit)
-        form.addRow("Language model folder:", model_row)
-        form.addRow("", self.model_status)
+        form.addRow("Language model:", self.kind_combo)
+        form.addRow(self.folder_box)
+        form.addRow(self.endpoint_box)
+        form.addRow("", test_row)
+        form.addRow("Release the local model after:", self.idle_spin)
         form.addRow("Maximum length:", self.length_spin)
         form.addRow("Temperature:", self.temperature_spin)
         form.addRow("Default report language:", self.language_combo)
@@ -245,7 +286,124 @@ class ReportingSettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
-        self.resize(560, 280)
+        self.resize(600, 420)
+        self._on_kind_combo_changed()
+
+    def _build_engine_fields(self, settings: Settings) -> None:
+        self.kind_combo = QComboBox()
+        self.kind_combo.setObjectName("report_llm_kind")
+        self.kind_combo.addItem("A model folder on this computer", "transformers")
+        self.kind_combo.addItem("An OpenAI-compatible server", "endpoint")
+        self.kind_combo.setCurrentIndex(1 if settings.report_llm_kind == "endpoint" else 0)
+        self.kind_combo.currentIndexChanged.connect(self._on_kind_combo_changed)
+        self.folder_box = QWidget()
+        self.endpoint_box = QWidget()
+        self.url_edit = QLineEdit(settings.report_endpoint_url)
+        self.url_edit.setObjectName("report_endpoint_url")
+        self.url_edit.setPlaceholderText("e.g. https://llm.hospital.local:8000/v1")
+        self.endpoint_model_edit = QLineEdit(settings.report_endpoint_model)
+        self.endpoint_model_edit.setObjectName("report_endpoint_model")
+        self.endpoint_model_edit.setPlaceholderText("The model name the server serves")
+        self.key_edit = QLineEdit()
+        self.key_edit.setObjectName("report_endpoint_key")
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("Kept in the system keyring; empty keeps the stored one")
+        self.ca_edit = QLineEdit(settings.report_endpoint_ca_bundle)
+        self.ca_edit.setObjectName("report_endpoint_ca_bundle")
+        self.ca_edit.setPlaceholderText("Empty: the system's certificates")
+        self.timeout_spin = QSpinBox()
+        self.timeout_spin.setObjectName("report_endpoint_timeout")
+        self.timeout_spin.setRange(1, 3600)
+        self.timeout_spin.setValue(settings.report_endpoint_timeout_s)
+        self.timeout_spin.setSuffix(" s")
+        self.timeout_spin.setToolTip("How long the server may stay silent before drafting stops")
+        endpoint_form = QFormLayout(self.endpoint_box)
+        endpoint_form.setContentsMargins(0, 0, 0, 0)
+        endpoint_form.addRow("Server URL:", self.url_edit)
+        endpoint_form.addRow("Model name:", self.endpoint_model_edit)
+        endpoint_form.addRow("API key:", self.key_edit)
+        endpoint_form.addRow("CA bundle (PEM):", self.ca_edit)
+        endpoint_form.addRow("Timeout:", self.timeout_spin)
+        self.test_button = QPushButton("Test")
+        self.test_button.setObjectName("report_engine_test")
+        self.test_button.setToolTip("Draft one sentence with this language model (no patient data)")
+        self.test_button.clicked.connect(self.test_engine)
+        self.test_status = QLabel("")
+        self.test_status.setObjectName("report_engine_status")
+        self.test_status.setWordWrap(True)
+        self.idle_spin = QSpinBox()
+        self.idle_spin.setObjectName("report_idle_release")
+        self.idle_spin.setRange(1, 1440)
+        self.idle_spin.setValue(settings.report_idle_release_min)
+        self.idle_spin.setSuffix(" min idle")
+        self.idle_spin.setToolTip("A local model's memory is given back after this long unused")
+
+    @property
+    def llm_kind(self) -> str:
+        return str(self.kind_combo.currentData())
+
+    def _on_kind_combo_changed(self, _: int = 0) -> None:
+        endpoint = self.llm_kind == "endpoint"
+        self.folder_box.setVisible(not endpoint)
+        self.endpoint_box.setVisible(endpoint)
+
+    def _engine_fields(self) -> dict[str, Any] | None:
+        """The language model as typed (EngineSpec fields); None when incomplete."""
+        if self.llm_kind == "endpoint":
+            url, model = self.url_edit.text().strip(), self.endpoint_model_edit.text().strip()
+            if not (url and model):
+                return None
+            return {
+                "kind": "endpoint",
+                "base_url": url,
+                "model": model,
+                "ca_bundle": self.ca_edit.text().strip(),
+                "read_timeout_s": float(self.timeout_spin.value()),
+            }
+        folder = self.model_edit.text().strip()
+        return {"kind": "transformers", "path": folder} if folder else None
+
+    def test_engine(self) -> JobHandle | None:
+        """Draft one sentence with the engine as typed; its speed shows beside the button."""
+        fields = self._engine_fields()
+        if fields is None:
+            self._say_test("Give the model folder, or the server's URL and model name.", False)
+            return None
+        if self._test is not None and self._test.is_running:
+            self._test.cancel()
+        self.test_status.setStyleSheet("")
+        self.test_status.setText("Testing: drafting one sentence…")
+        key = self.key_edit.text()
+        handle = workers.start_job(
+            lambda token: _try_job(fields, key, token), parent=self, name="try-llm"
+        )
+        handle.succeeded.connect(self._on_test_succeeded)
+        handle.failed.connect(self._on_test_failed)
+        self._test = handle
+        return handle
+
+    def _say_test(self, text: str, ok: bool) -> None:
+        self.test_status.setStyleSheet(f"QLabel {{ color: {'#2e7d32' if ok else '#c82828'}; }}")
+        self.test_status.setText(text)
+
+    def _on_test_succeeded(self, draft: Any) -> None:
+        if not draft.text.strip():
+            self._say_test(f"{draft.model_name} answered but wrote nothing.", False)
+            return
+        first = draft.time_to_first_token
+        self._say_test(
+            f"Works: {draft.model_name} wrote {draft.new_tokens} tokens in {draft.seconds:.1f} s"
+            f" — {draft.tokens_per_second:.1f} tokens/s"
+            + (f", first after {first:.2f} s" if first == first else "")
+            + (f" ({draft.dtype})" if draft.dtype else "")
+            + ".",
+            True,
+        )
+
+    def _on_test_failed(self, error: BaseException) -> None:
+        if isinstance(error, CancelledError):
+            return
+        self._say_test(str(error) or type(error).__name__, False)
 
     def _on_browse_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(
@@ -313,6 +471,18 @@ class ReportingSettingsDialog(QDialog):
     def _on_buttons_accepted(self) -> None:
         self._settings.report_signer = self.signer_edit.text()
         self._settings.report_model_folder = self.model_edit.text()
+        self._settings.report_llm_kind = self.llm_kind
+        self._settings.report_endpoint_url = self.url_edit.text()
+        self._settings.report_endpoint_model = self.endpoint_model_edit.text()
+        self._settings.report_endpoint_ca_bundle = self.ca_edit.text()
+        self._settings.report_endpoint_timeout_s = self.timeout_spin.value()
+        self._settings.report_idle_release_min = self.idle_spin.value()
+        fields, key = self._engine_fields(), self.key_edit.text()
+        if key and fields is not None and fields["kind"] == "endpoint":
+            # The keyring may take a moment (D-Bus): off the GUI thread.
+            self.key_saved = workers.start_job(
+                lambda token: _keep_key_job(fields, key, token), name="keep-llm-key"
+            )
         self._settings.report_max_new_tokens = self.length_spin.value()
         self._settings.report_temperature = self.temperature_spin.value()
         self._settings.report_language = str(self.language_combo.currentData())

@@ -69,7 +69,12 @@ from desktop.assistant.report_findings import FindingsFeed
 from desktop.assistant.report_layout import local_time, parse_editor_text, render_report
 from desktop.assistant.report_panel_widgets import ReportPanelWidgets
 from desktop.assistant.report_saver import DraftSaver
-from desktop.assistant.report_stream import DraftStream, DraftStreamer, template_job
+from desktop.assistant.report_stream import (
+    DraftStream,
+    DraftStreamer,
+    engine_model_name,
+    template_job,
+)
 from desktop.assistant.report_texts import sentence_tooltip
 from desktop.settings import Settings
 from desktop.workers import JobSlot
@@ -685,10 +690,11 @@ class ReportPanel(ReportPanelWidgets):
     def _draft_with_language_model(self, mode: str) -> JobHandle | None:
         session = self._session
         assert session is not None
-        folder = self._settings.report_model_folder
-        if not folder:
+        engine = self._settings.report_language_model()
+        if engine is None:
             self.set_status(
-                "No language model is chosen: set its folder in Settings → Reporting.", error=True
+                "No language model is chosen: set its folder or server in Settings → Reporting.",
+                error=True,
             )
             self.draft_failed.emit("no language model folder")
             self.settings_requested.emit()
@@ -707,13 +713,14 @@ class ReportPanel(ReportPanelWidgets):
             session,
             mode,
             session.draft_language(mode, self.language),
-            folder,
+            engine,
             rewrite=rewrite,
             max_new_tokens=self._settings.report_max_new_tokens,
             temperature=self._settings.report_temperature,
+            idle_release_s=60.0 * self._settings.report_idle_release_min,
         )
         self.draft_bar.show_starting()
-        self.set_status(f"The language model {Path(folder).name} is writing…")
+        self.set_status(f"The language model {engine_model_name(engine)} is writing…")
         self._update_buttons()
         self.draft_started.emit(mode)
         return handle
@@ -725,10 +732,15 @@ class ReportPanel(ReportPanelWidgets):
     def _on_streamer_written(self, stream: DraftStream, draft: Any) -> None:
         self._finish_stream(stream, draft)
         if draft.sentences:
-            self.set_status(
+            said = (
                 f"Written by the language model {stream.model_name}: {draft.new_tokens} tokens "
                 f"in {draft.seconds:.1f} s. Review its text before signing."
             )
+            if getattr(draft, "incomplete", ""):
+                said = f"Incomplete ({draft.incomplete}): what arrived is kept. " + said
+            if getattr(draft, "wrong_language", False):
+                said = "The model wrote in the other language (asked twice). " + said
+            self.set_status(said, error=bool(draft.incomplete or draft.wrong_language))
 
     def _on_streamer_failed(self, _: DraftStream, error: BaseException) -> None:
         self.draft_bar.hide_progress()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,12 +30,49 @@ from desktop.assistant.report_editor import ReportEditor
 from desktop.assistant.report_layout import render_report
 
 if TYPE_CHECKING:
-    from core.report.llm import LanguageModelDraft
+    from core.report.llm import EngineSpec, LanguageModelDraft
     from desktop.workers import JobHandle
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DraftStream", "DraftStreamer", "language_model_job", "template_job"]
+__all__ = [
+    "DraftStream",
+    "DraftStreamer",
+    "engine_model_name",
+    "engine_spec",
+    "language_model_job",
+    "template_job",
+]
+
+#: A language model as Settings gives it (:meth:`Settings.report_language_model`), or a
+#: local model folder.
+EngineFields = Mapping[str, Any] | str
+
+
+def engine_spec(engine: EngineFields) -> EngineSpec:
+    """The core engine of ``engine``'s fields (on a job thread: it imports the engine)."""
+    # lazy: on the job thread; the engine's modules would cost the GUI thread
+    from core.report.llm import EngineSpec
+
+    if isinstance(engine, str):
+        return EngineSpec.transformers(engine)
+    if engine.get("kind") == "endpoint":
+        return EngineSpec.endpoint(
+            str(engine["base_url"]),
+            str(engine["model"]),
+            ca_bundle=str(engine.get("ca_bundle") or ""),
+            read_timeout_s=float(engine.get("read_timeout_s") or 60.0),
+        )
+    return EngineSpec.transformers(str(engine["path"]))
+
+
+def engine_model_name(engine: EngineFields) -> str:
+    """What the panel calls the model (the server's model name, or the folder's)."""
+    if isinstance(engine, str):
+        return Path(engine).name
+    if engine.get("kind") == "endpoint":
+        return str(engine.get("model", ""))
+    return Path(str(engine.get("path", ""))).name
 
 
 def template_job(context: ReportContext, language: str, token: CancelToken) -> Report:
@@ -48,7 +85,7 @@ def template_job(context: ReportContext, language: str, token: CancelToken) -> R
 
 
 def language_model_job(
-    folder: str,
+    engine: EngineFields,
     context: ReportContext,
     mode: str,
     language: str,
@@ -56,14 +93,28 @@ def language_model_job(
     temperature: float,
     selection: str | None,
     token: CancelToken,
+    idle_release_s: float | None = None,
 ) -> Generator[Any, None, Any]:
     """The draft job (on the job pool): the model's chunks, then its draft."""
     # lazy: on the job thread; the engine's modules would cost the GUI thread
-    from core.report.llm import DraftMode, GenerationSettings, draft_with_language_model
+    from core.report.llm import (
+        DraftMode,
+        GenerationSettings,
+        draft_with_language_model,
+        set_language_model_idle_release,
+    )
 
+    if idle_release_s is not None:
+        set_language_model_idle_release(idle_release_s)
     settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature)
     result = yield from draft_with_language_model(
-        Path(folder), context, DraftMode(mode), language, settings, token, selection=selection
+        engine_spec(engine),
+        context,
+        DraftMode(mode),
+        language,
+        settings,
+        token,
+        selection=selection,
     )
     return result
 
@@ -105,6 +156,14 @@ class DraftStream:
         self.tokens += tokens
         self.position = self.editor.insert_text(self.position, chunk)
         self.editor.shade_unreviewed(self.start, self.position)
+
+    def restart(self) -> None:
+        """The engine starts the draft again: what it wrote so far leaves the editor."""
+        self.editor.remove_range(self.start, self.position)
+        self.position = self.start
+        self.chunks.clear()
+        self.tokens = 0
+        self.first_chunk = None
 
     def cancel(self) -> None:
         if self.handle is not None:
@@ -170,11 +229,12 @@ class DraftStreamer(QObject):
         session: ReportSession,
         mode: str,
         language: str,
-        folder: str,
+        engine: EngineFields,
         *,
         rewrite: tuple[Section, int, int] | None = None,
         max_new_tokens: int,
         temperature: float,
+        idle_release_s: float | None = None,
     ) -> JobHandle:
         """Start the model on ``session``'s report, its text going into the editor.
 
@@ -217,7 +277,7 @@ class DraftStreamer(QObject):
             editor,
             mode=mode,
             language=language,
-            model_name=Path(folder).name,
+            model_name=engine_model_name(engine),
             position=position,
             start=position,
             section=section,
@@ -226,7 +286,15 @@ class DraftStreamer(QObject):
         context = report.context
         handle = workers.start_job(
             lambda token: language_model_job(
-                folder, context, mode, language, max_new_tokens, temperature, selection, token
+                engine,
+                context,
+                mode,
+                language,
+                max_new_tokens,
+                temperature,
+                selection,
+                token,
+                idle_release_s,
             ),
             parent=self,
             name="draft-llm",
@@ -256,6 +324,11 @@ class DraftStreamer(QObject):
             return
         if isinstance(event, Progress):
             self.progressed.emit(event)
+            return
+        if hasattr(event, "reason") and not hasattr(event, "text"):
+            # core.report.llm.DraftRestarted (checked by shape: importing the engine
+            # would cost the GUI thread): the draft is asked for again.
+            stream.restart()
             return
         chunk = getattr(event, "text", None)
         if not isinstance(chunk, str) or not chunk:

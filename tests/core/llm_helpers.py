@@ -222,3 +222,177 @@ def make_huge_model(folder: Path, *, gigabytes: int = 500) -> Path:
         folder / "model.safetensors", {"model.embed_tokens.weight": ("BF16", [rows, hidden])}
     )
     return folder
+
+
+# -- OpenAI-compatible servers on 127.0.0.1 -------------------------------------------------
+
+_REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for(url: str, process: Any, timeout_s: float) -> None:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server stopped (exit code {process.returncode})")
+        try:
+            with urllib.request.urlopen(url, timeout=1.0):
+                return
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the server did not answer at {url} within {timeout_s} s")
+
+
+def start_transformers_serve(folder: Path, log: Path, timeout_s: float = 120.0) -> tuple[Any, str]:
+    """``transformers serve`` of ``folder`` on a free port, offline; (process, base URL).
+
+    It needs ``transformers[serving]`` (fastapi, uvicorn) and accelerate. The model's
+    name on that server is the folder's path.
+    """
+    import os
+    import subprocess
+    import sys
+
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    command = [
+        str(Path(sys.executable).with_name("transformers")),
+        "serve",
+        str(folder),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--device",
+        "cpu",
+        "--log-level",
+        "warning",
+    ]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    _wait_for(f"{base}/health", process, timeout_s)
+    return process, base
+
+
+def start_fake_endpoint(mode: str, *, key: str = "", delay_s: float = 0.3) -> tuple[Any, str]:
+    """A tiny OpenAI-compatible server in a process of its own; (process, base URL).
+
+    Modes: ``"slow"`` streams a delta every ``delay_s`` seconds and never ends (kill it
+    mid-stream); ``"silent"`` answers the headers, one delta, then nothing; ``"html"``
+    answers 200 with a web page; ``"garbage"`` sends ``data:`` lines that are not JSON;
+    ``"ok"`` streams a short report then ``[DONE]``. With ``key``, any other bearer
+    token gets 401. ``GET /v1/models`` lists one model, ``fake``.
+    """
+    import subprocess
+    import sys
+
+    port = free_port()
+    code = (
+        "from tests.core.llm_helpers import serve_fake_endpoint; "
+        f"serve_fake_endpoint({port}, {mode!r}, {key!r}, {delay_s!r})"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=str(_REPO))
+    base = f"http://127.0.0.1:{port}"
+    _wait_for(f"{base}/health", process, 30.0)
+    return process, base
+
+
+def stop_server(process: Any) -> None:
+    """Kill a server process (SIGKILL: as a crash would) and reap it."""
+    if process.poll() is None:
+        process.kill()
+    process.wait(timeout=10)
+
+
+FAKE_REPORT = (
+    "Findings: There is a nodule in the right upper zone. No pleural effusion.\n"
+    "Impression: Right upper zone nodule."
+)
+
+
+def serve_fake_endpoint(port: int, mode: str, key: str, delay_s: float) -> None:
+    """Run the fake endpoint (in its own process: :func:`start_fake_endpoint`)."""
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    def event(text: str, finish: str | None = None) -> bytes:
+        choice: dict[str, Any] = {"index": 0, "delta": {"content": text} if text else {}}
+        if finish:
+            choice["finish_reason"] = finish
+        return f"data: {json.dumps({'choices': [choice]})}\n\n".encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            if self.path == "/health":
+                self._send(200, b'{"status":"ok"}', "application/json")
+            elif self.path == "/v1/models":
+                body = {"object": "list", "data": [{"id": "fake", "object": "model"}]}
+                self._send(200, json.dumps(body).encode(), "application/json")
+            else:
+                self._send(404, b'{"detail":"Not Found"}', "application/json")
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            request = json.loads(self.rfile.read(length) or b"{}")
+            if key and self.headers.get("Authorization") != f"Bearer {key}":
+                self._send(401, b'{"error":{"message":"invalid api key"}}', "application/json")
+                return
+            if request.get("model") != "fake":
+                self._send(404, b'{"error":{"message":"model not found"}}', "application/json")
+                return
+            if mode == "html":
+                page = b"<!DOCTYPE html><html><body><h1>Welcome to nginx</h1></body></html>"
+                self._send(200, page, "text/html")
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            write = self.wfile
+            if mode == "garbage":
+                write.write(b"data: this is not json\n\n")
+                write.flush()
+                return
+            if mode == "ok":
+                for word in FAKE_REPORT.split(" "):
+                    write.write(event(word + " "))
+                write.write(event("", "stop"))
+                write.write(b"data: [DONE]\n\n")
+                write.flush()
+                return
+            write.write(event("Findings: "))
+            write.flush()
+            if mode == "silent":
+                time.sleep(3600)
+            for number in range(100000):  # "slow": until killed
+                write.write(event(f"word{number} "))
+                write.flush()
+                time.sleep(delay_s)
+
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()

@@ -235,11 +235,17 @@ def test_language_model_draft_end_to_end(
     info = data["language_model"]
     assert info["model_name"] == "tiny-lm" and info["new_tokens"] == 24
     assert info["stopped"] is False and info["chat_template"] is True
-    sentences = [s for items in data["sections"].values() for s in items]
+    # The model writes findings, impression and recommendations; clinical information,
+    # technique and comparison are the study records' (the template's wording).
+    given = ("clinical_information", "technique", "comparison")
+    sentences = [s for name, items in data["sections"].items() if name not in given for s in items]
     assert sentences, "the model wrote nothing"
     for sentence in sentences:
         assert sentence["origin"] == "language_model" and sentence["reviewed"] is False
         assert sentence["source"] == "tiny-lm"
+    assert data["sections"]["comparison"][0]["text"] == "None available."
+    for name in given:
+        assert all(s["origin"] == "template" for s in data["sections"][name]), name
     assert "language_model:tiny-lm" in data["engines"]
     assert "radassist:" in err  # the loading progress went to stderr
 

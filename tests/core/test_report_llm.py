@@ -53,6 +53,7 @@ from core.report.llm import (
     shutdown_language_model_process,
 )
 from core.report.llm_models import seal_language_model
+from core.report.prompt import MODEL_SECTIONS
 from tests.core.llm_helpers import (
     make_corrupt_config_model,
     make_huge_model,
@@ -260,16 +261,28 @@ def test_prompt_holds_the_findings_and_the_task() -> None:
     messages = build_messages(context, DraftMode.REPORT, "en")
     assert [m["role"] for m in messages] == ["system", "user"]
     user = messages[1]["content"]
-    assert "Nodule: present (probability 0.81, threshold 0.50), location: right upper zone" in user
-    assert "Effusion: absent (pertinent negative)" in user
-    assert "Pneumothorax: indeterminate" in user
+    # Facts in words: nothing a small model could copy into the report as it is.
+    assert "- Nodule: present, right upper zone\n" in user
+    assert "- Effusion: absent\n" in user
+    assert "- Pneumothorax: possible\n" in user
+    for copied in ("probability", "threshold", "0.81", "0.50", "0.04", "word it as", "("):
+        assert copied not in user, copied
     assert "90 or older" in user and "93" not in user
     assert "120 kV, 2.5 mAs" in user
-    assert all(f"{h}:" in user for h in SECTION_HEADINGS["en"].values())
+    # The model writes findings, impression and recommendations; the other sections
+    # come from the study records, and the prompt says so instead of asking for them.
+    headings = SECTION_HEADINGS["en"]
+    asked = [h for s, h in headings.items() if f"\n{h}:\n" in user or user.endswith(f"{h}:")]
+    assert asked == ["Findings", "Impression", "Recommendations"]
+    assert "do not write them" in user and "do not mention a history" in user
+    for given in ("Clinical information:", "Technique:\n", "Comparison:"):
+        assert given not in user
 
     zh = build_messages(context, DraftMode.REPORT, "zh-CN")[1]["content"]
-    assert "Nodule（结节）：阳性" in zh and "位置：右肺上野" in zh and "90岁及以上" in zh
-    assert all(f"{h}：" in zh for h in SECTION_HEADINGS["zh-CN"].values())
+    assert "- 结节：有，右肺上野\n" in zh and "- 胸腔积液：无\n" in zh and "- 气胸：可能\n" in zh
+    assert "90岁及以上" in zh and "概率" not in zh and "阈值" not in zh and "（" not in zh
+    assert all(f"\n{SECTION_HEADINGS['zh-CN'][s]}：\n" in zh for s in MODEL_SECTIONS)
+    assert "\n临床资料：" not in zh and "\n对比：" not in zh and "不要书写" in zh
 
     impression = build_messages(context, DraftMode.IMPRESSION, "en")[1]["content"]
     assert "only the impression" in impression and "Findings:" not in impression
@@ -368,8 +381,15 @@ def test_a_draft_goes_into_the_report() -> None:
     report = apply_language_model_draft(new_report(_context()), draft)
     assert [s.text for s in report.sentences(Section.FINDINGS)] == ["Nodule right.", "No effusion."]
     assert report.section_text(Section.IMPRESSION) == "Nodule."
-    assert all(s.origin is Origin.LANGUAGE_MODEL and s.needs_review for s in report.sentences())
-    assert report.engines == ("language_model:tiny-lm",)
+    written = [*report.sentences(Section.FINDINGS), *report.sentences(Section.IMPRESSION)]
+    assert all(s.origin is Origin.LANGUAGE_MODEL and s.needs_review for s in written)
+    # The sections the model does not write come from the study records (the template).
+    assert report.section_text(Section.TECHNIQUE).startswith("PA chest radiograph.")
+    assert report.section_text(Section.COMPARISON) == "None available."
+    given = [*report.sentences(Section.TECHNIQUE), *report.sentences(Section.COMPARISON)]
+    assert all(s.origin is Origin.TEMPLATE for s in given)
+    assert report.engines[0] == "language_model:tiny-lm"
+    assert [e.split(":")[0] for e in report.engines] == ["language_model", "template"]
     assert draft.tokens_per_second == pytest.approx(120.0)
     rewrite = LanguageModelDraft(**{**draft.__dict__, "mode": DraftMode.REWRITE})
     with pytest.raises(ValueError, match="replace_sentence_text"):
@@ -403,6 +423,46 @@ def test_a_draft_leaves_the_comparison_the_archive_named() -> None:
     assert drafted.section_text(Section.FINDINGS) == "Nodule right."
     without = apply_language_model_draft(draft_template_report(_context(), "en"), draft)
     assert without.section_text(Section.COMPARISON) == "None available."
+
+
+def test_a_draft_keeps_the_given_facts_of_clinical_information_and_technique() -> None:
+    """What the model writes under the given sections never replaces the facts (or a
+    person's text); with nothing given, the template's wording stands."""
+    from core.report.llm import draft_sections
+    from core.report.templates import draft_template_report
+
+    text = (
+        "Clinical information: 67-year-old smoker with cough.\n"
+        "Technique: CT chest with contrast.\n"
+        "Comparison: Compared with the prior of 2023-01-05.\n"
+        "Findings: Nodule right.\nImpression: Nodule."
+    )
+    draft = LanguageModelDraft(
+        text=text,
+        sections=draft_sections(text, DraftMode.REPORT, "en", "tiny-lm"),
+        stopped=False,
+        new_tokens=12,
+        seconds=0.1,
+        time_to_first_token=0.01,
+        model_name="tiny-lm",
+    )
+    template = draft_template_report(_context(patient_age_years=67, patient_sex="F"), "en")
+    drafted = apply_language_model_draft(template, draft)
+    for section in (Section.CLINICAL_INFORMATION, Section.TECHNIQUE, Section.COMPARISON):
+        assert drafted.sections[section] == template.sections[section]
+    assert drafted.section_text(Section.CLINICAL_INFORMATION) == "67-year-old female."
+    assert "smoker" not in " ".join(s.text for s in drafted.sentences())
+
+    typed = template.with_section_text(Section.CLINICAL_INFORMATION, "Cough for 3 weeks.")
+    kept = apply_language_model_draft(typed, draft)
+    assert kept.section_text(Section.CLINICAL_INFORMATION) == "Cough for 3 weeks."
+
+    # Nothing given and no template wording (no age, no sex): the section stays empty.
+    bare = apply_language_model_draft(
+        new_report(_context(patient_age_years=None, patient_sex="")), draft
+    )
+    assert bare.section_text(Section.CLINICAL_INFORMATION) == ""
+    assert bare.section_text(Section.COMPARISON) == "None available."
 
 
 # --------------------------------------------------------------------------- drafting

@@ -36,6 +36,7 @@ from core.report.document import (
     StudyContext,
     new_report,
 )
+from core.report.prompt import GIVEN_SECTIONS, MODEL_SECTIONS
 from core.report.store import DraftStore
 from desktop.assistant.report_dialogs import (
     AddendumDialog,
@@ -936,12 +937,17 @@ def test_the_language_model_streams_into_the_editor(
     assert len(lengths) >= 5 and lengths == sorted(lengths) and lengths[-1] > lengths[0]
     assert shaded[-1].replace("\u2029", "\n") == "".join(chunks)
     report = blocker.args[0]
-    written = report.sentences()
+    # The model writes findings, impression and recommendations; the other sections
+    # are the study records' (the template's wording of them).
+    written = tuple(s for section in MODEL_SECTIONS for s in report.sentences(section))
+    given = tuple(s for section in GIVEN_SECTIONS for s in report.sentences(section))
     assert written and all(s.origin is Origin.LANGUAGE_MODEL for s in written)
+    assert given and all(s.origin is Origin.TEMPLATE for s in given)
     assert {s.source for s in written} == {"tiny-report-lm"}
     assert all(not s.reviewed for s in written)
     assert not panel.editor.isReadOnly() and not panel.stop_button.isEnabled()
-    assert set(panel.highlighted_sentences()) == {s.id for s in written}
+    # Unreviewed engine text is shaded: the model's and the template's.
+    assert set(panel.highlighted_sentences()) == {s.id for s in (*written, *given)}
     assert "tokens in" in panel.status_label.text()
     assert any(engine.startswith("language_model:") for engine in report.engines)
 
@@ -964,7 +970,8 @@ def test_stop_keeps_what_was_written_and_returns_at_once(
     assert len(finished) == 1
     assert not panel.is_drafting and not panel.editor.isReadOnly()
     report = finished[0]
-    assert report.sentences() and all(s.origin is Origin.LANGUAGE_MODEL for s in report.sentences())
+    written = tuple(s for section in MODEL_SECTIONS for s in report.sentences(section))
+    assert written and all(s.origin is Origin.LANGUAGE_MODEL for s in written)
     assert "Stopped" in panel.status_label.text()
     assert handle.wait(10.0)  # the job ends promptly too
     assert len(chunks) < 1000  # far from the 4000 tokens asked for

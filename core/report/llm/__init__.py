@@ -17,7 +17,11 @@ refused). The package is in rooms of one job each:
   (:class:`GenerationSettings`, :class:`TextChunk`);
 - :mod:`~core.report.llm.drafting`: :func:`draft_with_language_model`, the job the panel
   and the CLI run, and the shared language-model process;
-- :mod:`~core.report.llm.child`: what runs in that process, with torch and transformers.
+- :mod:`~core.report.llm.child`: what runs in that process, with torch and transformers;
+- :mod:`~core.report.llm.engines`: :class:`EngineSpec`, which engine drafts (a
+  transformers folder, an OpenAI-compatible endpoint, a GGUF file), and where an
+  endpoint's API key is kept;
+- :mod:`~core.report.llm.endpoint`: the endpoint engine (streamed chat completions).
 
 The prompt is built in :mod:`core.report.prompt` (:func:`build_messages`, re-exported
 here), from coded facts only, never from free-text DICOM fields (house rule 8).
@@ -27,11 +31,30 @@ from __future__ import annotations
 
 from core.report.document import SECTION_HEADINGS
 from core.report.llm.drafting import (
+    DEFAULT_IDLE_RELEASE_S,
     LanguageModelDraft,
     apply_language_model_draft,
     draft_with_language_model,
     get_language_model_process,
+    language_model_process_is_running,
+    set_language_model_idle_release,
     shutdown_language_model_process,
+    try_engine,
+)
+from core.report.llm.endpoint import (
+    EndpointAuthError,
+    EndpointError,
+    EndpointModelError,
+    EndpointProtocolError,
+    EndpointTimeoutError,
+    EndpointUnreachableError,
+    list_endpoint_models,
+)
+from core.report.llm.engines import (
+    API_KEY_ENVIRONMENT,
+    EngineSpec,
+    endpoint_api_key,
+    endpoint_credentials,
 )
 from core.report.llm.errors import (
     LanguageModelError,
@@ -47,12 +70,22 @@ from core.report.llm.errors import (
 )
 from core.report.llm.inspection import LanguageModelInfo, available_memory, inspect_model_folder
 from core.report.llm.parsing import draft_sections, parse_sections
-from core.report.llm.protocol import GenerationSettings, TextChunk
+from core.report.llm.protocol import DraftRestarted, GenerationSettings, TextChunk
 from core.report.prompt import DraftMode, build_messages, render_plain_prompt
 
 __all__ = [
+    "API_KEY_ENVIRONMENT",
+    "DEFAULT_IDLE_RELEASE_S",
     "SECTION_HEADINGS",
     "DraftMode",
+    "DraftRestarted",
+    "EndpointAuthError",
+    "EndpointError",
+    "EndpointModelError",
+    "EndpointProtocolError",
+    "EndpointTimeoutError",
+    "EndpointUnreachableError",
+    "EngineSpec",
     "GenerationSettings",
     "LanguageModelDraft",
     "LanguageModelError",
@@ -72,9 +105,15 @@ __all__ = [
     "build_messages",
     "draft_sections",
     "draft_with_language_model",
+    "endpoint_api_key",
+    "endpoint_credentials",
     "get_language_model_process",
     "inspect_model_folder",
+    "language_model_process_is_running",
+    "list_endpoint_models",
     "parse_sections",
     "render_plain_prompt",
+    "set_language_model_idle_release",
     "shutdown_language_model_process",
+    "try_engine",
 ]

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "DraftOutcome",
     "DraftRequest",
+    "DraftRestarted",
     "GenerationSettings",
     "GenerationStarted",
     "TextChunk",
@@ -102,9 +103,22 @@ class DraftRequest:
 
 @dataclass(frozen=True)
 class GenerationStarted:
-    """Child → caller: the model is loaded; generation begins."""
+    """Child → caller: the model is loaded (in ``dtype``); generation begins."""
 
     load_seconds: float
+    dtype: str = ""
+
+
+@dataclass(frozen=True)
+class DraftRestarted:
+    """A draft job event: the text streamed so far is discarded; the model starts again.
+
+    Sent when a complete draft came out in the other language and is asked for once
+    more (:func:`~core.report.llm.drafting.draft_with_language_model`): whoever shows
+    the stream clears what it showed. ``reason`` says why, in words.
+    """
+
+    reason: str
 
 
 @dataclass(frozen=True)

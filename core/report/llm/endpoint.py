@@ -1,0 +1,483 @@
+"""The endpoint engine: streamed chat completions from an OpenAI-compatible server.
+
+A site may run its language model on a shared server (vLLM, llama.cpp's server, Ollama,
+LM Studio, ``transformers serve``); they all speak the OpenAI chat-completions API.
+:func:`stream_chat_completion` POSTs the prompt's messages — exactly those of
+:func:`core.report.prompt.build_messages`, nothing else (house rule 8) — to
+``{base}/v1/chat/completions`` with ``stream: true`` and yields a
+:class:`~core.report.llm.protocol.TextChunk` for every delta of the server-sent events.
+
+This server is the one network destination besides PACS nodes that house rule 7 allows,
+and only when the user configured it. TLS is verified with the system's certificate
+store, or with the CA bundle the site gave; never turned off. The API key comes from the
+credential store or ``RADASSIST_LLM_API_KEY`` (:func:`~core.report.llm.engines.endpoint_api_key`)
+and goes in the ``Authorization`` header only: never logged, never in an error.
+
+The HTTP read runs on a thread of its own, so Stop and the read timeout act at once
+even while the server is silent: the job closes the connection and returns what had
+arrived. A fault after text arrived (the server killed, a timeout, garbage) never
+loses the draft: the outcome keeps the text, marked incomplete; a fault before any text
+raises one of the :class:`EndpointError` subclasses, each saying what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
+
+from core.jobs import CancelToken, Progress
+from core.report.llm.engines import EngineSpec, endpoint_api_key
+from core.report.llm.errors import LanguageModelError
+from core.report.llm.protocol import GenerationSettings, TextChunk
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "EndpointAuthError",
+    "EndpointError",
+    "EndpointModelError",
+    "EndpointOutcome",
+    "EndpointProtocolError",
+    "EndpointTimeoutError",
+    "EndpointUnreachableError",
+    "chat_completions_url",
+    "list_endpoint_models",
+    "stream_chat_completion",
+]
+
+_POLL_S: Final = 0.02
+#: How much of a server's error body a message quotes.
+_QUOTE_CHARS: Final = 160
+
+
+class EndpointError(LanguageModelError):
+    """The endpoint could not write the draft; ``source`` is the server's URL."""
+
+
+class EndpointUnreachableError(EndpointError):
+    """No server answers at the URL (refused, unknown host, TLS failed)."""
+
+
+class EndpointAuthError(EndpointError):
+    """The server refused the API key (HTTP 401 / 403)."""
+
+
+class EndpointModelError(EndpointError):
+    """The server has no model of that name."""
+
+
+class EndpointTimeoutError(EndpointError):
+    """The server was silent for longer than the timeout."""
+
+
+class EndpointProtocolError(EndpointError):
+    """The server's answer is not an OpenAI-compatible stream (an HTML page, garbage)."""
+
+
+@dataclass(frozen=True)
+class EndpointOutcome:
+    """What the server wrote.
+
+    Attributes
+    ----------
+    text : str
+    new_tokens, prompt_tokens : int
+        The server's usage counts when it sent them; else one token per delta, and 0.
+    stopped : bool
+        Not finished: cancelled, or cut off (``incomplete`` says why).
+    incomplete : str
+        Why the text is incomplete although nobody stopped it ("" when it is not).
+    seconds_to_first_token : float
+        From sending the request to the first text (NaN when none came).
+    """
+
+    text: str
+    new_tokens: int
+    prompt_tokens: int
+    stopped: bool
+    incomplete: str = ""
+    seconds_to_first_token: float = float("nan")
+
+
+def _origin(base_url: str) -> str:
+    """The base URL without user name or password (for messages)."""
+    parts = urlsplit(base_url.strip())
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def _api_root(base_url: str) -> str:
+    root = base_url.strip().rstrip("/")
+    return root[: -len("/v1")] if root.endswith("/v1") else root
+
+
+def chat_completions_url(base_url: str) -> str:
+    """``{base}/v1/chat/completions``, whether or not ``base_url`` ends in ``/v1``."""
+    return f"{_api_root(base_url)}/v1/chat/completions"
+
+
+def _headers(spec: EngineSpec, stream: bool) -> dict[str, str]:
+    headers = {"Accept": "text/event-stream" if stream else "application/json"}
+    key = endpoint_api_key(spec)
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    return headers
+
+
+def _verify(spec: EngineSpec) -> str | bool:
+    # True: the system's store (requests' default bundle); never False.
+    return spec.ca_bundle or True
+
+
+def list_endpoint_models(spec: EngineSpec, timeout_s: float = 5.0) -> list[str] | None:
+    """The model names ``GET /v1/models`` offers; None when the server does not say."""
+    # lazy: requests is only needed when an endpoint is configured and used
+    import requests
+
+    try:
+        response = requests.get(
+            f"{_api_root(spec.base_url)}/v1/models",
+            headers=_headers(spec, stream=False),
+            timeout=(spec.connect_timeout_s, timeout_s),
+            verify=_verify(spec),
+        )
+        if response.status_code != 200:
+            return None
+        data = response.json().get("data", [])
+        return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
+    except (requests.RequestException, ValueError, AttributeError, KeyError, TypeError):
+        return None
+
+
+def _request_body(
+    spec: EngineSpec, messages: list[dict[str, str]], settings: GenerationSettings
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": spec.model,
+        "messages": messages,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "max_tokens": settings.max_new_tokens,
+        "temperature": settings.temperature,
+    }
+    if not settings.greedy:
+        body["top_p"] = settings.top_p
+    return body
+
+
+def _quote(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat[:_QUOTE_CHARS] + ("…" if len(flat) > _QUOTE_CHARS else "")
+
+
+def _refusal(spec: EngineSpec, status: int, body: str, key_sent: bool) -> EndpointError:
+    """The error for an HTTP status other than 200."""
+    where = _origin(spec.base_url)
+    detail = body
+    try:
+        payload = json.loads(body)
+        if isinstance(payload, dict):
+            inner = payload.get("error", payload.get("detail", payload))
+            if isinstance(inner, dict):
+                inner = inner.get("message", inner)
+            detail = str(inner)
+    except ValueError:
+        pass
+    if status in (401, 403):
+        if not key_sent:
+            return EndpointAuthError(
+                where,
+                f"the server wants an API key (HTTP {status}) and none is set: enter it in "
+                "Settings → Reporting or set RADASSIST_LLM_API_KEY",
+            )
+        return EndpointAuthError(where, f"the server refused the API key (HTTP {status})")
+    if 400 <= status < 500:
+        offered = list_endpoint_models(spec)
+        if status == 404 or (offered is not None and spec.model not in offered):
+            if offered is not None and spec.model not in offered:
+                listing = ", ".join(offered[:10]) if offered else "none"
+                return EndpointModelError(
+                    where, f"the server has no model named {spec.model!r}; it offers: {listing}"
+                )
+            if status == 404:
+                return EndpointModelError(
+                    where,
+                    f"the server has no model named {spec.model!r} or no chat-completions "
+                    f"API at this URL (HTTP 404: {_quote(detail)})",
+                )
+    return EndpointProtocolError(
+        where, f"the server refused the request (HTTP {status}: {_quote(detail)})"
+    )
+
+
+def _read_stream(
+    spec: EngineSpec,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    inbox: queue.SimpleQueue[Any],
+    abandoned: threading.Event,
+) -> None:
+    """On the reader thread: the request, then every line of the answer, into ``inbox``."""
+    # lazy: requests is only needed when an endpoint is configured and used
+    import requests
+
+    try:
+        response = requests.post(
+            chat_completions_url(spec.base_url),
+            json=body,
+            headers=headers,
+            stream=True,
+            timeout=(spec.connect_timeout_s, spec.read_timeout_s),
+            verify=_verify(spec),
+        )
+    except BaseException as exc:  # everything goes to the job, which explains it
+        inbox.put(("error", exc))
+        return
+    inbox.put(("response", response))
+    if abandoned.is_set():  # the job ended while the request was on its way
+        response.close()
+        return
+    try:
+        if response.status_code != 200:
+            inbox.put(("status", response.status_code, response.text[:4096]))
+            return
+        for line in _lines_as_they_come(response.raw):
+            if abandoned.is_set():
+                return
+            inbox.put(("line", line))
+        inbox.put(("end", None))
+    except BaseException as exc:
+        inbox.put(("error", exc))
+    finally:
+        response.close()
+
+
+def _lines_as_they_come(raw: Any) -> Iterator[bytes]:
+    """The body's lines, each as soon as it is complete.
+
+    ``requests``' ``iter_lines`` waits for 512 bytes (or the whole body of a response
+    that is not chunked) before it yields: a slow model's tokens would arrive in lumps.
+    """
+    buffer = b""
+    while True:
+        data = raw.read1(8192)
+        if not data:
+            break
+        buffer += data
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            yield line.rstrip(b"\r")
+    if buffer:
+        yield buffer
+
+
+def _connection_error(spec: EngineSpec, exc: BaseException, waited: float) -> EndpointError:
+    """The error for what the reader thread raised."""
+    # lazy: loaded already by the reader thread
+    import requests
+    from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+    where = _origin(spec.base_url)
+    name = type(exc).__name__
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return EndpointUnreachableError(
+            where,
+            "the server's certificate could not be verified; give the site's CA bundle in "
+            f"Settings → Reporting (--ca-bundle) ({name})",
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return EndpointUnreachableError(
+            where, f"no server at {where}: no answer within {spec.connect_timeout_s:g} s"
+        )
+    if isinstance(exc, requests.exceptions.ReadTimeout | ReadTimeoutError | TimeoutError):
+        return EndpointTimeoutError(
+            where, f"the server sent nothing for {spec.read_timeout_s:g} s (read timeout)"
+        )
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | ProtocolError):
+        return EndpointUnreachableError(
+            where, "the connection ended before the model finished (the server stopped)"
+        )
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = "connection refused" if "refused" in text.lower() else name
+        return EndpointUnreachableError(where, f"no server at {where} ({reason})")
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return EndpointUnreachableError(where, f"the URL is not usable ({name})")
+    return EndpointProtocolError(where, f"the request failed ({name})")
+
+
+def stream_chat_completion(
+    spec: EngineSpec,
+    messages: list[dict[str, str]],
+    settings: GenerationSettings,
+    token: CancelToken,
+) -> Generator[Progress | TextChunk, None, EndpointOutcome]:
+    """Stream a chat completion of ``messages`` from ``spec``'s server (a job).
+
+    Yields
+    ------
+    Progress
+        Once when the request goes, once when the server answers.
+    TextChunk
+        Every delta of text, as it arrives (one token each, unless the server's usage
+        counts say otherwise at the end).
+
+    Returns
+    -------
+    EndpointOutcome
+        ``stopped`` when cancelled (what had arrived) or cut off after text arrived
+        (``incomplete`` says why).
+
+    Raises
+    ------
+    EndpointError
+        A fault before any text arrived: no server, the key refused, no such model, a
+        timeout, an answer that is not a chat-completions stream.
+    """
+    if spec.kind != "endpoint":
+        raise ValueError(f"spec must describe an endpoint, found kind {spec.kind!r}")
+    where = _origin(spec.base_url)
+    headers = _headers(spec, stream=True)
+    key_sent = "Authorization" in headers
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    abandoned = threading.Event()
+    reader = threading.Thread(
+        target=_read_stream,
+        args=(spec, _request_body(spec, messages, settings), headers, inbox, abandoned),
+        name="radassist-endpoint-reader",
+        daemon=True,
+    )
+    yield Progress(0, 2, f"Asking {where} for a draft from {spec.model}")
+    started = time.perf_counter()
+    reader.start()
+    response: Any = None
+    pieces: list[str] = []
+    deltas = 0
+    usage: dict[str, Any] = {}
+    first: float | None = None
+    finished = False
+    last_heard = started
+    # Before the answer: the connection and the first bytes; then the server's silences.
+    patience = spec.connect_timeout_s + spec.read_timeout_s
+    fault: EndpointError | None = None
+
+    def outcome(stopped: bool, incomplete: str = "") -> EndpointOutcome:
+        return EndpointOutcome(
+            "".join(pieces),
+            int(usage.get("completion_tokens") or deltas),
+            int(usage.get("prompt_tokens") or 0),
+            stopped,
+            incomplete,
+            (first - started) if first is not None else float("nan"),
+        )
+
+    try:
+        while True:
+            if token.cancelled:
+                logger.info("endpoint draft stopped after %d delta(s)", deltas)
+                return outcome(True)
+            try:
+                item = inbox.get(timeout=_POLL_S)
+            except queue.Empty:
+                if time.perf_counter() - last_heard > patience + 1.0:
+                    fault = EndpointTimeoutError(
+                        where,
+                        f"the server sent nothing for {spec.read_timeout_s:g} s (read timeout)",
+                    )
+                    break
+                continue
+            last_heard = time.perf_counter()
+            kind = item[0]
+            if kind == "response":
+                response = item[1]
+                patience = spec.read_timeout_s
+                content_type = str(response.headers.get("Content-Type", ""))
+                if response.status_code == 200 and "html" in content_type.lower():
+                    fault = EndpointProtocolError(
+                        where,
+                        "the server answered with a web page (text/html), not a "
+                        "chat-completions stream: is the URL the API's?",
+                    )
+                    break
+                if response.status_code == 200:
+                    yield Progress(1, 2, f"Writing with {spec.model} at {where}")
+                continue
+            if kind == "status":
+                fault = _refusal(spec, item[1], item[2], key_sent)
+                break
+            if kind == "error":
+                fault = _connection_error(spec, item[1], time.perf_counter() - started)
+                break
+            if kind == "end":
+                break
+            line = item[1].decode("utf-8", errors="replace").strip()
+            if not line or line.startswith(":") or line.startswith(("event:", "id:", "retry:")):
+                continue
+            if not line.startswith("data:"):
+                fault = EndpointProtocolError(
+                    where, f"the server's answer is not a server-sent event stream: {_quote(line)}"
+                )
+                break
+            data = line[len("data:") :].strip()
+            if data == "[DONE]":
+                finished = True
+                break
+            try:
+                payload = json.loads(data)
+            except ValueError:
+                fault = EndpointProtocolError(
+                    where, f"the server sent an event that is not JSON: {_quote(data)}"
+                )
+                break
+            if not isinstance(payload, dict):
+                fault = EndpointProtocolError(
+                    where, "the server sent an event that is not an object"
+                )
+                break
+            if "error" in payload:
+                error = payload["error"]
+                message = error.get("message", error) if isinstance(error, dict) else error
+                fault = EndpointProtocolError(where, f"the server failed: {_quote(str(message))}")
+                break
+            if isinstance(payload.get("usage"), dict):
+                usage = payload["usage"]
+            for choice in payload.get("choices") or ():
+                if not isinstance(choice, dict):
+                    continue
+                delta = choice.get("delta") or {}
+                text = delta.get("content") if isinstance(delta, dict) else None
+                if isinstance(text, str) and text:
+                    if first is None:
+                        first = time.perf_counter()
+                    pieces.append(text)
+                    deltas += 1
+                    yield TextChunk(text, 1)
+                if choice.get("finish_reason"):
+                    finished = True
+    finally:
+        abandoned.set()
+        if response is not None:
+            response.close()  # Stop, a fault, or the caller gone: the connection ends now
+    if fault is not None:
+        if pieces:
+            logger.info(
+                "endpoint draft cut off after %d delta(s): %s", deltas, type(fault).__name__
+            )
+            return outcome(True, fault.reason)
+        raise fault
+    if not finished:
+        if pieces:
+            return outcome(True, "the connection ended before the model finished")
+        raise EndpointUnreachableError(
+            where, "the server closed the connection before it wrote anything"
+        )
+    return outcome(False)
