@@ -55,6 +55,8 @@ logger = logging.getLogger(__name__)
 
 _NATIVE_SYNTAXES = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"})
 _READ_THREADS = 4
+#: Native frames read by one task of the reading pool.
+_FRAMES_PER_TASK = 8
 
 
 @dataclass(frozen=True)
@@ -376,25 +378,36 @@ def load_series(
             yield event
 
     if native:
+        # A few frames per task: one future per frame cost the caller's thread (and the GIL
+        # the GUI needs) more than the reads themselves.
+        size = max(1, min(_FRAMES_PER_TASK, len(native) // (4 * _READ_THREADS)))
+        chunks = [native[i : i + size] for i in range(0, len(native), size)]
+
+        def read_chunk(chunk: list[int]) -> list[tuple[int, BaseException | None]]:
+            outcomes: list[tuple[int, BaseException | None]] = []
+            for index in chunk:
+                try:
+                    _read_native_frame(frames[index], array[index])
+                    outcomes.append((index, None))
+                except (DicomError, OSError) as error:
+                    outcomes.append((index, error))
+            return outcomes
+
         with ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="radassist-read") as pool:
-            pending: dict[Future[None], int] = {}
-            queue = list(reversed(native))
+            pending: set[Future[list[tuple[int, BaseException | None]]]] = set()
+            queue = list(reversed(chunks))
             try:
                 while queue or pending:
                     token.raise_if_cancelled()
-                    while queue and len(pending) < 4 * _READ_THREADS:
-                        index = queue.pop()
-                        future = pool.submit(_read_native_frame, frames[index], array[index])
-                        pending[future] = index
+                    while queue and len(pending) < 2 * _READ_THREADS:
+                        pending.add(pool.submit(read_chunk, queue.pop()))
                     finished, _ = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        index = pending.pop(future)
-                        problem = future.exception()
-                        if problem is not None and not isinstance(problem, DicomError | OSError):
-                            raise problem
-                        record(index, problem)
-                        if done % step == 0:
-                            yield Progress(done, len(frames), "reading images")
+                        pending.discard(future)
+                        for index, problem in future.result():
+                            record(index, problem)
+                            if done % step == 0:
+                                yield Progress(done, len(frames), "reading images")
                     event = first_event()
                     if event is not None:
                         yield event
