@@ -120,6 +120,10 @@ class _Load:
     volume: Volume | None = None
 
 
+#: The progress bar shows a job's progress at most this often (milliseconds).
+PROGRESS_SHOWN_EVERY_MS = 100
+
+
 class MainWindow(QMainWindow):
     """The RadAssist reading window.
 
@@ -286,6 +290,13 @@ class MainWindow(QMainWindow):
         self.progress_bar.setObjectName("import_progress")
         self.progress_bar.setMaximumWidth(220)
         self.progress_bar.setTextVisible(True)
+        # QProgressBar.setValue repaints at once, and with it every widget waiting for a
+        # paint (the viewport filling in): progress is shown at most this often.
+        self._progress_pending: tuple[int, int, str] | None = None
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.setInterval(PROGRESS_SHOWN_EVERY_MS)
+        self._progress_timer.timeout.connect(self._show_progress)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("import_cancel")
         self.cancel_button.setToolTip("Stop reading the study")
@@ -836,6 +847,16 @@ class MainWindow(QMainWindow):
         self._update_busy()
 
     def _set_progress(self, done: int, total: int, message: str = "") -> None:
+        """Show progress: now when none was shown lately or it is the end, else a moment later."""
+        self._progress_pending = (done, total, message)
+        if (total > 0 and done >= total) or not self._progress_timer.isActive():
+            self._show_progress()
+            self._progress_timer.start()
+
+    def _show_progress(self) -> None:
+        if self._progress_pending is None:
+            return
+        (done, total, message), self._progress_pending = self._progress_pending, None
         if total > 0:
             self.progress_bar.setRange(0, total)
             self.progress_bar.setValue(min(done, total))

@@ -215,6 +215,30 @@ def test_first_image_is_on_screen_before_the_series_has_loaded(
     qtbot.waitUntil(lambda: not window.progress_bar.isVisible(), timeout=TIMEOUT_MS)
 
 
+def test_progress_is_shown_at_most_every_interval_and_the_end_at_once(
+    qtbot: Any, window: MainWindow
+) -> None:
+    # QProgressBar.setValue repaints the window at once (the viewport filling in with it):
+    # a load's twenty progress events painted the viewport twenty times as it opened.
+    bar = window.progress_bar
+    painted: list[int] = []
+    original = bar.paintEvent
+
+    def paint(event: Any) -> None:
+        painted.append(bar.value())
+        original(event)
+
+    bar.paintEvent = paint  # type: ignore[method-assign]
+    bar.show()
+    for done in range(1, 51):
+        window._set_progress(done, 100, "reading images")
+    assert bar.value() == 1 and bar.maximum() == 100  # the first at once
+    assert len(set(painted)) <= 1  # the next 49 wait for the interval
+    qtbot.waitUntil(lambda: bar.value() == 50, timeout=2000)  # the newest, a moment later
+    window._set_progress(100, 100, "loaded")
+    assert bar.value() == 100  # the end at once
+
+
 def test_cancel_stops_the_load_and_keeps_the_first_image(
     qtbot: Any, window: MainWindow, synthetic_dir: Path, slow_reads: threading.Event
 ) -> None:
