@@ -70,7 +70,7 @@ def show_nodes_dialog(window: MainWindow) -> QWidget:
     keeper = window.archive_part.keeper
 
     def create() -> NodesDialog:
-        dialog = NodesDialog(window)
+        dialog = NodesDialog(window, settings=window.settings)
         # A new AE title, port or receive switch takes effect at once: the receiver restarts.
         dialog.nodes_saved.connect(keeper.nodes_changed)
         return dialog

@@ -135,6 +135,8 @@ class NodesDialog(QDialog):
     parent : QWidget, optional
     credentials : CredentialStore, optional
         Where secrets go (default: the app's session store).
+    settings : Settings, optional
+        The window's settings (the receiver switch is kept there); default: a new one.
 
     Signals
     -------
@@ -145,7 +147,11 @@ class NodesDialog(QDialog):
     nodes_saved = Signal()
 
     def __init__(
-        self, parent: QWidget | None = None, *, credentials: CredentialStore | None = None
+        self,
+        parent: QWidget | None = None,
+        *,
+        credentials: CredentialStore | None = None,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("nodesDialog")
@@ -154,7 +160,8 @@ class NodesDialog(QDialog):
         self._credentials = credentials if credentials is not None else session_credentials()
         book, problem = read_node_book()
         self._nodes: list[Node] = list(book.all_nodes())
-        self._settings = Settings()
+        # The window's own settings object, so what this dialog saves is what it reads.
+        self._settings = settings if settings is not None else Settings()
         self._test_slot = JobSlot(self, "pacs-node-test")
         self.editor: NodeEditor | None = None
 

@@ -129,6 +129,8 @@ def test_settings_dicom_nodes_opens_the_nodes_dialog(qtbot: Any, window: MainWin
     assert dialog.isVisible()
     window.nodes_action.trigger()  # one of a kind: raised, not a second one
     assert sum(isinstance(d, NodesDialog) for d in window._dialogs) == 1
+    # It reads and writes the window's own settings: what it saves, the window sees.
+    assert dialog._settings is window.settings
 
 
 def test_query_pacs_opens_the_query_dialog_and_arrivals_open_the_study(
