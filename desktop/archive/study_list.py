@@ -460,5 +460,6 @@ class StudyListPanel(QWidget):
             self.progress_bar.setFormat(event.message)
 
     def _on_keeper_work_finished(self) -> None:
+        self.progress_bar.setMinimumWidth(0)  # a rebuild widened it for its counts
         self.progress_bar.hide()
         self.cancel_button.hide()

@@ -162,8 +162,12 @@ class ArchiveWindowPart:
         if not self.dock.isVisible():
             self.show_study_list()  # the list it rebuilds appears when it is done
         bar = self.panel.progress_bar
-        bar.setMaximumWidth(max(bar.maximumWidth(), 420))
-        bar.setFormat(rebuild_progress_text(event.done, event.total))
+        text = rebuild_progress_text(event.done, event.total)
+        # Wide enough to read the counts (the layout gave the bar its small default).
+        wide = bar.fontMetrics().horizontalAdvance(rebuild_progress_text(event.total, event.total))
+        bar.setMaximumWidth(max(bar.maximumWidth(), wide + 40))
+        bar.setMinimumWidth(max(bar.minimumWidth(), wide + 40))
+        bar.setFormat(text)
         self.panel.cancel_button.show()
 
     def _on_keeper_message(self, text: str, level: str) -> None:
