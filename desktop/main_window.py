@@ -289,6 +289,7 @@ class MainWindow(QMainWindow):
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("import_progress")
         self.progress_bar.setMaximumWidth(220)
+        self.progress_bar.setMinimumWidth(180)  # "reading images 512/512" on one line
         self.progress_bar.setTextVisible(True)
         # QProgressBar.setValue repaints at once, and with it every widget waiting for a
         # paint (the viewport filling in): progress is shown at most this often.
