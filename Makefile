@@ -71,6 +71,7 @@ evaluate: install
 bench: install
 	$(PY) bench/bench_load.py
 	$(PY) bench/bench_viewer.py
+	$(PY) bench/bench_mpr.py
 	$(PY) bench/bench_analysis.py
 	$(PY) bench/bench_report.py
 	$(PY) bench/bench_report_panel.py

@@ -48,10 +48,10 @@ _PLUGGED: Final = {
     "archive": "core.archive.commands",
     "pacs": "core.pacs.commands",
     "anonymize": "core.deid.commands",
+    "render": "core.viewing.commands",  # one frame (cmd_render below), or --plane: MPR
 }
 COMMANDS = (
     "scan",
-    "render",
     "load",
     "synth",
     "demo",
@@ -88,14 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
     scan = sub.add_parser("scan", help="index a folder, DICOMDIR or .zip")
     scan.add_argument("path")
     scan.add_argument("--json", action="store_true", help="print the index as JSON")
-
-    render = sub.add_parser("render", help="render one image through the display pipeline")
-    render.add_argument("path", help="a DICOM file (or a folder: its first image series)")
-    render.add_argument("--out", required=True, help="PNG file to write")
-    render.add_argument("--frame", type=int, default=0, help="frame number, from 0")
-    render.add_argument(
-        "--window", type=float, nargs=2, metavar=("CENTER", "WIDTH"), help="override the VOI"
-    )
 
     load = sub.add_parser("load", help="load a whole series volume and report it")
     load.add_argument("path")
@@ -347,6 +339,7 @@ def _pick_series(index: StudyIndex, wanted: str | None) -> SeriesRecord:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    """``render`` of one frame (``core.viewing.commands`` runs it when there is no --plane)."""
     import numpy as np
     from PIL import Image
 
@@ -923,7 +916,6 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 _HANDLERS = {
     "scan": cmd_scan,
-    "render": cmd_render,
     "load": cmd_load,
     "synth": cmd_synth,
     "demo": cmd_demo,
