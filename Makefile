@@ -75,6 +75,7 @@ bench: install
 	$(PY) bench/bench_analysis.py
 	$(PY) bench/bench_report.py
 	$(PY) bench/bench_report_panel.py
+	$(PY) bench/bench_engines.py
 	$(PY) bench/bench_grounding.py
 	$(PY) bench/bench_archive.py
 	$(PY) bench/bench_archive_window.py

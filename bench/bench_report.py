@@ -82,6 +82,7 @@ def measure(folder: Path, rounds: int, tokens: int) -> dict[str, Any]:
         draft_with_language_model,
         shutdown_language_model_process,
     )
+    from core.report.llm.child import model_dtype_name
 
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
@@ -90,8 +91,9 @@ def measure(folder: Path, rounds: int, tokens: int) -> dict[str, Any]:
     settings = GenerationSettings(max_new_tokens=tokens)
 
     tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    # The dtype the engine loads in (bf16 only on CPUs with native bf16): the same work.
     model = AutoModelForCausalLM.from_pretrained(
-        str(folder), local_files_only=True, use_safetensors=True, dtype="auto"
+        str(folder), local_files_only=True, use_safetensors=True, dtype=model_dtype_name()
     )
     model.eval()
     parameters = sum(p.numel() for p in model.parameters())
