@@ -39,6 +39,7 @@ from core.pacs.query import (
 )
 from core.pacs.retrieval import RetrieveResult
 from core.pacs.sinks import InstanceSink
+from core.tls import verify_setting
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +63,9 @@ def make_client(node: DicomWebNode, credentials: CredentialStore | None = None) 
 
     quiet_network_libraries()
     session = requests.Session()
-    if node.ca_bundle:
-        if not Path(node.ca_bundle).is_file():
-            raise UsageError(f"the CA bundle file {node.ca_bundle} of node {node.name} is missing")
-        session.verify = node.ca_bundle
+    if node.ca_bundle and not Path(node.ca_bundle).is_file():
+        raise UsageError(f"the CA bundle file {node.ca_bundle} of node {node.name} is missing")
+    session.verify = verify_setting(node.ca_bundle)  # the node's bundle, else the system's
     if node.auth != "none":
         secret = credentials.get(node.credential_key) if credentials is not None else None
         if not secret:

@@ -36,6 +36,7 @@ from core.jobs import CancelToken, Progress
 from core.report.llm.engines import EngineSpec, endpoint_api_key
 from core.report.llm.errors import LanguageModelError
 from core.report.llm.protocol import GenerationSettings, TextChunk
+from core.tls import verify_setting
 
 logger = logging.getLogger(__name__)
 
@@ -134,8 +135,7 @@ def _headers(spec: EngineSpec, stream: bool) -> dict[str, str]:
 
 
 def _verify(spec: EngineSpec) -> str | bool:
-    # True: the system's store (requests' default bundle); never False.
-    return spec.ca_bundle or True
+    return verify_setting(spec.ca_bundle)  # never False
 
 
 def list_endpoint_models(spec: EngineSpec, timeout_s: float = 5.0) -> list[str] | None:
