@@ -60,11 +60,15 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "PLANES",
+    "PLANE_AXIS",
     "SLAB_MODES",
     "MprVolume",
     "PlaneImage",
     "ReformatError",
     "check_reformattable",
+    "image_points_to_patient",
+    "patient_points_to_image",
+    "reference_line",
     "resample_square",
 ]
 
@@ -75,6 +79,8 @@ Vector = tuple[float, float, float]
 
 PLANES: Final = ("axial", "coronal", "sagittal")
 SLAB_MODES: Final = ("mip", "minip", "avg")
+#: The patient axis (0 x, 1 y, 2 z) along each plane's normal: its position is that coordinate.
+PLANE_AXIS: Final[dict[str, int]] = {"axial": 2, "coronal": 1, "sagittal": 0}
 
 #: Per plane: (patient axis, sign) down the image's rows, (patient axis, sign) along its
 #: columns, and the patient axis of the plane's normal (0 x, 1 y, 2 z; see the module doc).
@@ -186,6 +192,18 @@ class PlaneImage:
         row = float(offset @ row_step) / float(row_step @ row_step)
         col = float(offset @ col_step) / float(col_step @ col_step)
         return row, col
+
+    @property
+    def normal(self) -> Vector:
+        """Unit vector perpendicular to the plane (row direction × column direction)."""
+        return _vector(_unit(np.cross(np.asarray(self.col_step), np.asarray(self.row_step))))
+
+    def distance_to(self, point: Sequence[float]) -> float:
+        """How far (mm, unsigned) a patient position is from the plane (the slab's centre)."""
+        if len(point) != 3:
+            raise ValueError(f"a patient point needs 3 coordinates, found {len(point)}")
+        offset = np.asarray(point, dtype=float) - np.asarray(self.origin)
+        return abs(float(offset @ np.asarray(self.normal)))
 
 
 @dataclass(frozen=True)
@@ -349,6 +367,35 @@ class MprVolume:
         result: Array = self._voxel_to_patient(index)[:, patient]
         return result
 
+    def spacing(self, plane: str) -> float:
+        """mm between neighbouring slices of ``plane`` (the volume's spacing along its normal)."""
+        axis, _ = self._normal_axis(plane)
+        return self._axes[axis].spacing
+
+    def stack(self, plane: str) -> Array:
+        """Every slice of ``plane`` as one view of the volume, no copy: (count, rows, columns).
+
+        Slice ``i`` lies at ``positions(plane)[i]`` and is oriented as :meth:`plane` shows
+        it (its values equal ``plane(plane, positions(plane)[i]).pixels``). A viewer pages
+        through it, and measures regions on it, without reformatting the whole volume.
+        """
+        plane = _check_plane(plane)
+        (row_patient, row_sense), (col_patient, col_sense), normal = _PLANE_AXES[plane]
+        normal_axis, _ = self._axis_of_patient[normal]
+        row_axis, row_sign = self._axis_of_patient[row_patient]
+        col_axis, col_sign = self._axis_of_patient[col_patient]
+        view = np.transpose(self.volume.array, (normal_axis, row_axis, col_axis))
+        if row_sign != row_sense:
+            view = view[:, ::-1, :]
+        if col_sign != col_sense:
+            view = view[:, :, ::-1]
+        return view
+
+    def index_of(self, plane: str, position: float) -> int:
+        """The slice of ``plane`` nearest ``position`` (mm), clamped to the volume."""
+        positions = self.positions(plane)
+        return int(np.argmin(np.abs(positions - check_number("position", position))))
+
     def extent(self, plane: str) -> tuple[float, float]:
         """(lowest, highest) position (mm) of ``plane`` within the volume."""
         positions = self.positions(plane)
@@ -420,6 +467,24 @@ class MprVolume:
         pixels = self._reduce(plane, axis, first, last + 1, mode if last > first else "plane")
         slices = last - first + 1
         return self._describe(plane, pixels, (first + last) / 2, slices, mode)
+
+    def slice_geometry(self, plane: str, index: int) -> PlaneImage:
+        """Where slice ``index`` of ``plane`` lies, without reformatting it.
+
+        A :class:`PlaneImage` of that slice whose ``pixels`` are a read-only broadcast of
+        zeros of the plane's shape (no memory): for mapping points and drawing reference
+        lines, never for showing.
+        """
+        plane = _check_plane(plane)
+        if isinstance(index, bool) or not isinstance(index, int | np.integer):
+            raise TypeError(f"index must be an int, found {type(index).__name__}")
+        axis, _ = self._normal_axis(plane)
+        count = self._axes[axis].count
+        if not 0 <= int(index) < count:
+            raise ValueError(f"{plane} slice index must be 0 to {count - 1}, found {index}")
+        rows, cols = self.stack(plane).shape[1:]
+        zeros = np.broadcast_to(np.zeros((), dtype=self.volume.array.dtype), (rows, cols))
+        return self._describe(plane, zeros, float(index), 1, "mip")
 
     def _reduce(self, plane: str, axis: int, start: int, stop: int, mode: str) -> Array:
         """The plane (or the slab reduced) as an owned buffer in display orientation."""
@@ -544,3 +609,68 @@ def resample_square(image: PlaneImage) -> PlaneImage:
         col_step=_vector(step),
         origin=_vector(origin),
     )
+
+
+def image_points_to_patient(
+    image: PlaneImage, points: Sequence[Sequence[float]]
+) -> tuple[Vector, ...]:
+    """Patient positions (mm) of points drawn on ``image``, on its (slab's centre) plane.
+
+    ``points`` are (x, y) in a viewer's image coordinates (:mod:`core.dicom.measure`:
+    the top-left corner of pixel (0, 0) at (0, 0), so a pixel's centre is at +0.5),
+    which :meth:`PlaneImage.pixel_to_patient` counts from pixel centres.
+    """
+    if not isinstance(image, PlaneImage):
+        raise TypeError(f"image must be a PlaneImage, not {type(image).__name__}")
+    return tuple(image.pixel_to_patient(float(y) - 0.5, float(x) - 0.5) for x, y in points)
+
+
+def patient_points_to_image(
+    image: PlaneImage, points: Sequence[Sequence[float]], tolerance: float | None = None
+) -> tuple[tuple[float, float], ...] | None:
+    """Image points (x, y; see :func:`image_points_to_patient`) of patient positions.
+
+    Each is projected onto the plane; None when ``tolerance`` (mm) is given and a point
+    lies farther than that from the plane (the plane does not show the shape).
+    """
+    if not isinstance(image, PlaneImage):
+        raise TypeError(f"image must be a PlaneImage, not {type(image).__name__}")
+    found: list[tuple[float, float]] = []
+    for point in points:
+        if tolerance is not None and image.distance_to(point) > tolerance:
+            return None
+        row, col = image.patient_to_pixel(point)
+        found.append((col + 0.5, row + 0.5))
+    return tuple(found)
+
+
+def reference_line(
+    image: PlaneImage, other: PlaneImage
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """Where ``other``'s plane cuts ``image``: two image points (x, y) at its edges.
+
+    The line is clipped to the image's rectangle (its two ends lie on opposite edges);
+    None when the planes are parallel or the cut misses the image. Image points as in
+    :func:`image_points_to_patient`.
+    """
+    if not isinstance(image, PlaneImage) or not isinstance(other, PlaneImage):
+        raise TypeError("image and other must be PlaneImages")
+    normal = np.asarray(other.normal)
+    # Signed distance to other's plane at pixel (row, col): base + row * per_row + col * per_col.
+    base = float((np.asarray(image.origin) - np.asarray(other.origin)) @ normal)
+    per_row = float(np.asarray(image.row_step) @ normal)
+    per_col = float(np.asarray(image.col_step) @ normal)
+    rows, cols = image.pixels.shape[:2]
+    if max(abs(per_row), abs(per_col)) < 1e-9:
+        return None
+    if abs(per_col) >= abs(per_row):  # a mostly vertical line: its column at the top and bottom
+        r0, r1 = -0.5, rows - 0.5
+        c0, c1 = (-(base + per_row * r) / per_col for r in (r0, r1))
+        if max(c0, c1) < -0.5 or min(c0, c1) > cols - 0.5:
+            return None
+    else:  # a mostly horizontal line: its row at the left and right edges
+        c0, c1 = -0.5, cols - 0.5
+        r0, r1 = (-(base + per_col * c) / per_row for c in (c0, c1))
+        if max(r0, r1) < -0.5 or min(r0, r1) > rows - 0.5:
+            return None
+    return ((c0 + 0.5, r0 + 0.5), (c1 + 0.5, r1 + 0.5))

@@ -345,7 +345,12 @@ class Viewport(QWidget):
         volume = self._volume
         if volume is None or volume.is_color or not volume.loaded[self._frame]:
             return None
-        return volume.array[self._frame]
+        return self._frame_pixels()
+
+    def _frame_pixels(self) -> np.ndarray:
+        """The values shown for the frame (a reformatting viewport gives its slab here)."""
+        assert self._volume is not None
+        return self._volume.array[self._frame]
 
     # ------------------------------------------------------------------ presentation
 
@@ -593,7 +598,7 @@ class Viewport(QWidget):
         if state is not FrameState.LOADED:
             self._image = None
             return None
-        values = volume.array[self._frame]
+        values = self._frame_pixels()
         rows, columns = values.shape[0], values.shape[1]
         windowing = self._windowing
         lut = None if volume.is_color else windowing.lut(volume.array.dtype)
