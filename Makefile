@@ -22,6 +22,9 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	# torch first, pinned: the local CPU wheel (any other version pulls CUDA packages).
 	$(PY) -m pip install -q 'torch==2.13.0'
+	# llama-cpp-python compiles llama.cpp: portably (no -march=native), its CPU backend for
+	# four x86-64 levels chosen at run time, without what RadAssist does not load.
+	$(PY) scripts/build_llama_cpp.py
 	$(PY) -m pip install -q -e '.[dev,build]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
@@ -36,6 +39,7 @@ $(SYSSTAMP): | $(PY)
 	rm -f $(VENV)/.system-* && touch $(SYSSTAMP)
 
 install: $(STAMP) $(SYSSTAMP)
+	$(PY) scripts/translations.py build  # the .ts/.po catalogues compiled (no-op when current)
 
 run: install
 	$(VENV)/bin/radassist
@@ -50,7 +54,8 @@ typecheck: install
 # The bundle is rebuilt whenever anything it is made of changed, so the artefact tested is
 # always the one built from the tree under test (a fresh clone always builds it).
 BUNDLE_INPUTS := $(shell git ls-files core desktop resources packaging build.spec pyproject.toml \
-	scripts/build_bundle.py scripts/third_party_licenses.py scripts/licences 2>/dev/null)
+	scripts/build_bundle.py scripts/third_party_licenses.py scripts/licences \
+	scripts/translations.py 2>/dev/null)
 BUNDLE_INFO := dist/build-info.json
 
 $(BUNDLE_INFO): $(BUNDLE_INPUTS) | install

@@ -24,6 +24,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from core.child_processes import stop_on_interrupt
 from core.errors import DicomError, RadAssistError, UsageError, root_os_error
+from core.i18n import (
+    _,
+    install_argparse_translations,
+    language_from_environment,
+    normalize_language,
+    set_language,
+)
 from core.library_output import capture_library_output
 
 if TYPE_CHECKING:
@@ -76,53 +83,64 @@ class NothingReadableError(RadAssistError):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # one clear line, exit code 2
-        self.exit(EXIT_USAGE, f"radassist: usage error: {message}\n")
+        self.exit(EXIT_USAGE, _("radassist: usage error: {message}").format(message=message) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from core.analysis.heatmaps import METHODS  # numpy only: no torch at start-up
 
-    parser = _Parser(prog="radassist", description="RadAssist headless commands")
+    parser = _Parser(prog="radassist", description=_("RadAssist headless commands"))
+    parser.add_argument(
+        "--lang",
+        dest="interface_language",
+        metavar="LANG",
+        help=_(
+            "language of messages and help: en or zh-CN (default: RADASSIST_LANG, "
+            "Settings → Language, else the system's)"
+        ),
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    scan = sub.add_parser("scan", help="index a folder, DICOMDIR or .zip")
+    scan = sub.add_parser("scan", help=_("index a folder, DICOMDIR or .zip"))
     scan.add_argument("path")
-    scan.add_argument("--json", action="store_true", help="print the index as JSON")
+    scan.add_argument("--json", action="store_true", help=_("print the index as JSON"))
 
-    load = sub.add_parser("load", help="load a whole series volume and report it")
+    load = sub.add_parser("load", help=_("load a whole series volume and report it"))
     load.add_argument("path")
-    load.add_argument("--series", help="Series Instance UID or series key (default: largest)")
+    load.add_argument("--series", help=_("Series Instance UID or series key (default: largest)"))
     load.add_argument("--json", action="store_true")
 
-    synth = sub.add_parser("synth", help="write synthetic studies with ground truth")
+    synth = sub.add_parser("synth", help=_("write synthetic studies with ground truth"))
     synth.add_argument("out_dir")
     synth.add_argument("--kind", required=True, choices=("cxr", "ct", "mr", "multiframe", "broken"))
     synth.add_argument("--count", type=int, default=1)
     synth.add_argument("--seed", type=int, default=0)
 
-    demo = sub.add_parser("demo", help="generate the demo study (first run), scan and render it")
-    demo.add_argument("--out", help="PNG to write (default: in the export folder)")
+    demo = sub.add_parser("demo", help=_("generate the demo study (first run), scan and render it"))
+    demo.add_argument("--out", help=_("PNG to write (default: in the export folder)"))
 
-    analyze = sub.add_parser("analyze", help="run a CNN model package on images")
-    analyze.add_argument("path", help="a DICOM file, folder, DICOMDIR or .zip")
+    analyze = sub.add_parser("analyze", help=_("run a CNN model package on images"))
+    analyze.add_argument("path", help=_("a DICOM file, folder, DICOMDIR or .zip"))
     analyze.add_argument(
-        "--model", help="package name or folder (default: the best installed package)"
+        "--model", help=_("package name or folder (default: the best installed package)")
     )
-    analyze.add_argument("--json", action="store_true", help="print one JSON object per image")
+    analyze.add_argument("--json", action="store_true", help=_("print one JSON object per image"))
     analyze.add_argument(
-        "--heatmap-dir", help="write a PNG of each positive finding's heatmap over its image"
+        "--heatmap-dir", help=_("write a PNG of each positive finding's heatmap over its image")
     )
     analyze.add_argument(
         "--method",
         choices=tuple(METHODS),
         default="gradcam",
-        help="heatmap method: Grad-CAM (fast), occlusion sensitivity or Kernel SHAP "
-        "over superpixels (seconds each)",
+        help=_(
+            "heatmap method: Grad-CAM (fast), occlusion sensitivity or Kernel SHAP "
+            "over superpixels (seconds each)"
+        ),
     )
     analyze.add_argument(
         "--export",
         action="store_true",
-        help="also write a DICOM SR (TID 1500) and heatmap images to the export folder",
+        help=_("also write a DICOM SR (TID 1500) and heatmap images to the export folder"),
     )
 
     draft = sub.add_parser(
@@ -138,8 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     draft.add_argument(
         "--model",
-        help="--engine llm: the language-model folder (Hugging Face); "
-        "--engine endpoint: the model name the server serves",
+        help="--engine llm: the language-model folder (Hugging Face) or an imported "
+        "FILE.gguf (llama.cpp); --engine endpoint: the model name the server serves",
     )
     draft.add_argument("--url", help="--engine endpoint: the server's base URL")
     draft.add_argument("--ca-bundle", help="--engine endpoint: PEM file of CAs (default: system)")
@@ -164,43 +182,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser(
         "check",
-        help="check a report's text against the study's AI findings (exit 1: items to review)",
+        help=_("check a report's text against the study's AI findings (exit 1: items to review)"),
     )
-    check.add_argument("path", help="a DICOM file, folder, DICOMDIR or .zip (its first study)")
+    check.add_argument("path", help=_("a DICOM file, folder, DICOMDIR or .zip (its first study)"))
     check.add_argument(
-        "--report", required=True, help="the report as plain text, with section headings"
+        "--report", required=True, help=_("the report as plain text, with section headings")
     )
     check.add_argument(
         "--lang",
         choices=("en", "zh", "zh-CN"),
-        help="report language (default: from the text; zh: zh-CN)",
+        help=_("report language (default: from the text; zh: zh-CN)"),
     )
-    check.add_argument("--json", action="store_true", help="every item as one JSON object")
+    check.add_argument("--json", action="store_true", help=_("every item as one JSON object"))
     check.add_argument(
         "--analysis-model",
-        help="CNN package name or folder for the findings (default: the best installed)",
+        help=_("CNN package name or folder for the findings (default: the best installed)"),
     )
 
     self_test = sub.add_parser(
-        "self-test", help="check the install: resources, decoders, analysis, drafts, export"
+        "self-test", help=_("check the install: resources, decoders, analysis, drafts, export")
     )
-    self_test.add_argument("--json", action="store_true", help="print one JSON object")
-    self_test.add_argument("--llm", metavar="DIR", help="also draft with this language model")
+    self_test.add_argument("--json", action="store_true", help=_("print one JSON object"))
     self_test.add_argument(
-        "--screenshot", metavar="FILE", help="save what the window check showed (PNG)"
+        "--llm", metavar="DIR|FILE.gguf", help=_("also draft with this language model")
     )
-    self_test.add_argument("--no-window", action="store_true", help="skip the window check")
+    self_test.add_argument(
+        "--screenshot", metavar="FILE", help=_("save what the window check showed (PNG)")
+    )
+    self_test.add_argument("--no-window", action="store_true", help=_("skip the window check"))
+    self_test.add_argument(
+        "--lang", metavar="LANG", help=_("language of the self-test's lines: en or zh-CN")
+    )
 
-    models = sub.add_parser("models", help="import model folders into RadAssist")
+    models = sub.add_parser("models", help=_("import model folders into RadAssist"))
     models_sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     import_llm = models_sub.add_parser(
         "import-llm",
-        help="copy a Hugging Face language-model folder into RadAssist, hashing every file",
+        help=_(
+            "copy a Hugging Face language-model folder or a .gguf file into RadAssist, "
+            "hashing every file"
+        ),
     )
-    import_llm.add_argument("folder", metavar="DIR", help="the model folder")
-    import_llm.add_argument("--name", help="name of the imported model (default: DIR's name)")
     import_llm.add_argument(
-        "--replace", action="store_true", help="replace an imported model of that name"
+        "folder", metavar="DIR|FILE.gguf", help=_("the model folder or GGUF file")
+    )
+    import_llm.add_argument("--name", help=_("name of the imported model (default: DIR's name)"))
+    import_llm.add_argument(
+        "--replace", action="store_true", help=_("replace an imported model of that name")
     )
     for module_name in _PLUGGED.values():
         _plugged_module(module_name).add_parser(sub)
@@ -216,116 +244,28 @@ def _index_or_fail(path: str) -> StudyIndex:
     from core.dicom.index import scan
 
     if not Path(path).exists():
-        raise UsageError(f"{path}: no such file or folder")
+        raise UsageError(_("{path}: no such file or folder").format(path=path))
     index = scan(path)
     if not index.all_series() and not index.non_image:
         reasons = "; ".join(f"{u.ref}: {u.reason}" for u in index.unreadable[:3])
         raise NothingReadableError(
-            f"{path}: nothing readable"
-            + (f" ({len(index.unreadable)} unreadable: {reasons})" if reasons else " (no DICOM)")
+            _("{path}: nothing readable ({count} unreadable: {reasons})").format(
+                path=path, count=len(index.unreadable), reasons=reasons
+            )
+            if reasons
+            else _("{path}: nothing readable (no DICOM)").format(path=path)
         )
     return index
 
 
-def index_to_dict(index: StudyIndex) -> dict[str, Any]:
-    """The index as plain data (what ``scan --json`` prints)."""
-    from core.dicom.geometry import compute_geometry
-
-    def series_dict(series: SeriesRecord) -> dict[str, Any]:
-        geometry = compute_geometry(series)
-        return {
-            "key": series.key,
-            "series_instance_uid": series.series_instance_uid,
-            "number": series.series_number,
-            "modality": series.modality,
-            "description": series.description,
-            "instances": len(series.instances),
-            "frames": series.frame_count,
-            "split_reason": series.split_reason,
-            "ordered_by": geometry.ordered_by,
-            "slice_spacing": geometry.slice_spacing,
-            "pixel_spacing": list(geometry.pixel_spacing) if geometry.pixel_spacing else None,
-            "spacing_calibrated": geometry.spacing_calibrated,
-            "problems": [{"kind": p.kind, "message": p.message} for p in geometry.problems],
-        }
-
-    return {
-        "root": index.root,
-        "patients": [
-            {
-                "patient_id": patient.patient_id,
-                "patient_name": patient.patient_name,
-                "sex": patient.sex,
-                "birth_date": patient.birth_date,
-                "studies": [
-                    {
-                        "study_instance_uid": study.study_instance_uid,
-                        "date": study.study_date,
-                        "description": study.study_description,
-                        "series": [series_dict(s) for s in study.series],
-                    }
-                    for study in patient.studies
-                ],
-            }
-            for patient in index.patients
-        ],
-        "non_image": [
-            {
-                "path": item.ref.display_name,
-                "kind": item.kind.value,
-                "sop_class": item.sop_class_name,
-                "modality": item.modality,
-            }
-            for item in index.non_image
-        ],
-        "unreadable": [{"path": u.ref.display_name, "reason": u.reason} for u in index.unreadable],
-        "skipped_non_dicom": index.skipped_non_dicom,
-        "skipped": [{"path": u.ref.display_name, "reason": u.reason} for u in index.skipped],
-        "notes": [
-            {"kind": n.kind, "message": n.message, "details": list(n.details)} for n in index.notes
-        ],
-    }
-
-
-def _print_index(data: dict[str, Any]) -> None:
-    from core.dicom.person_name import format_person_name
-
-    for patient in data["patients"]:
-        name = format_person_name(patient["patient_name"]) or "(no name)"
-        print(f"Patient {name} [{patient['patient_id']}]")
-        for study in patient["studies"]:
-            print(f"  Study {study['date'] or '(no date)'} {study['description']!r}")
-            for s in study["series"]:
-                split = f", split: {s['split_reason']}" if s["split_reason"] else ""
-                print(
-                    f"    Series {s['number'] if s['number'] is not None else '-'} "
-                    f"{s['modality']} {s['description']!r}: {s['instances']} instances, "
-                    f"{s['frames']} frames{split}  [{s['key']}]"
-                )
-                for problem in s["problems"]:
-                    print(f"      ! {problem['kind']}: {problem['message']}")
-    if data["non_image"]:
-        print("Non-image objects (listed, not rendered):")
-        for item in data["non_image"]:
-            print(f"  {item['kind']}: {item['sop_class']} - {item['path']}")
-    if data["unreadable"]:
-        print("Unreadable files:")
-        for item in data["unreadable"]:
-            print(f"  {item['path']}: {item['reason']}")
-    if data["skipped"]:
-        print(f"Skipped ({len(data['skipped'])} files, not images):")
-        for item in data["skipped"]:
-            print(f"  {item['path']}: {item['reason']}")
-    for note in data["notes"]:
-        print(f"Note: {note['message']}")
-
-
 def cmd_scan(args: argparse.Namespace) -> int:
+    from core.dicom.index_listing import index_to_dict, print_index
+
     data = index_to_dict(_index_or_fail(args.path))
     if args.json:
         print(json.dumps(data, indent=2))
     else:
-        _print_index(data)
+        print_index(data)
     return EXIT_OK
 
 
@@ -443,10 +383,11 @@ def ensure_demo_study() -> Path:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from core.dicom.index_listing import index_to_dict, print_index
     from core.paths import export_dir
 
     folder = ensure_demo_study()
-    _print_index(index_to_dict(_index_or_fail(str(folder))))
+    print_index(index_to_dict(_index_or_fail(str(folder))))
     out = args.out or str(export_dir() / "demo.png")
     return cmd_render(argparse.Namespace(path=str(folder), out=out, frame=0, window=None))
 
@@ -713,7 +654,7 @@ def _draft_with_language_model(args: argparse.Namespace, session: ReportSession)
                 read_timeout_s=args.timeout,
             )
         else:
-            engine = EngineSpec.transformers(args.model)
+            engine = EngineSpec.local(args.model)  # FILE.gguf: llama.cpp; a folder: transformers
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -779,7 +720,9 @@ def cmd_draft(args: argparse.Namespace) -> int:
 
     language = normalise_language(args.lang)
     if args.engine == "llm" and not args.model:
-        raise UsageError("--engine llm needs --model DIR (a language-model folder)")
+        raise UsageError(
+            "--engine llm needs --model DIR (a language-model folder) or --model FILE.gguf"
+        )
     if args.engine == "endpoint" and not (args.url and args.model):
         raise UsageError("--engine endpoint needs --url URL and --model NAME")
     if args.engine != "endpoint" and (args.url or args.ca_bundle):
@@ -872,8 +815,10 @@ def cmd_self_test(args: argparse.Namespace) -> int:
     )
 
     llm_dir = Path(args.llm).expanduser().resolve() if args.llm else None
-    if llm_dir is not None and not llm_dir.is_dir():
-        raise UsageError(f"--llm {args.llm}: no such folder")
+    if llm_dir is not None and not (
+        llm_dir.is_dir() or (llm_dir.is_file() and llm_dir.suffix.lower() == ".gguf")
+    ):
+        raise UsageError(f"--llm {args.llm}: no such folder or .gguf file")
     screenshot = Path(args.screenshot).expanduser().resolve() if args.screenshot else None
     if screenshot is not None:
         if args.no_window:
@@ -882,7 +827,9 @@ def cmd_self_test(args: argparse.Namespace) -> int:
             raise UsageError(f"--screenshot {args.screenshot}: give a .png or .jpg file name")
     extra = list(getattr(args, "extra_checks", ()))
     if not any(check.name == WINDOW_CHECK_NAME for check in extra):
-        extra.append(placeholder_check(WINDOW_CHECK_NAME, "window check needs the desktop package"))
+        extra.append(
+            placeholder_check(WINDOW_CHECK_NAME, _("window check needs the desktop package"))
+        )
     options = SelfTestOptions(llm_dir=llm_dir, screenshot=screenshot, window=not args.no_window)
 
     def print_result(result: Any) -> None:
@@ -893,7 +840,7 @@ def cmd_self_test(args: argparse.Namespace) -> int:
             options, extra_checks=extra, on_result=None if args.json else print_result
         )
     except KeyboardInterrupt:  # the temporary folder and child processes are gone already
-        print("radassist: self-test stopped", file=sys.stderr)
+        print(_("radassist: self-test stopped"), file=sys.stderr)
         return EXIT_INTERRUPTED
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
@@ -903,10 +850,15 @@ def cmd_self_test(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    """``models import-llm DIR``: import a language model (copied, every file hashed)."""
+    """``models import-llm DIR|FILE.gguf``: import a language model (copied, hashed)."""
+    from core.report.llm.gguf import import_gguf_model
     from core.report.llm_models import import_language_model
 
     try:
+        if str(args.folder).lower().endswith(".gguf"):
+            file = import_gguf_model(args.folder, name=args.name, replace=args.replace)
+            print(f"imported {file.parent.name}: use --model {file}")
+            return EXIT_OK
         folder = import_language_model(args.folder, name=args.name, replace=args.replace)
     except ValueError as error:
         raise UsageError(str(error)) from None
@@ -938,6 +890,9 @@ def main(argv: Sequence[str] | None = None, *, extra_checks: Sequence[Any] = ())
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments and arguments[0] == SELF_TEST_FLAG:
         arguments[0] = "self-test"
+    # The language first: the help and every message are made in it.
+    set_language(_language_argument(arguments) or language_from_environment())
+    install_argparse_translations()
     args = build_parser().parse_args(arguments)
     args.extra_checks = tuple(extra_checks)
     # Ctrl+C at any moment: one line and exit 130; no child process outlives the command.
@@ -945,8 +900,25 @@ def main(argv: Sequence[str] | None = None, *, extra_checks: Sequence[Any] = ())
         try:
             return _run_command(args)
         except KeyboardInterrupt:
-            _say("radassist: stopped")
+            _say(_("radassist: stopped"))
             return EXIT_INTERRUPTED
+
+
+def _language_argument(arguments: Sequence[str]) -> str | None:
+    """The interface language asked for: ``--lang`` before the sub-command, or self-test's.
+
+    (``draft`` and ``check`` have a ``--lang`` of their own: the report's language.)
+    """
+    command_at = next((i for i, a in enumerate(arguments) if a in COMMANDS), len(arguments))
+    own = arguments[:command_at]
+    if command_at < len(arguments) and arguments[command_at] == "self-test":
+        own = arguments
+    for i, argument in enumerate(own):
+        if argument.startswith("--lang="):
+            return normalize_language(argument.partition("=")[2])
+        if argument == "--lang" and i + 1 < len(own):
+            return normalize_language(own[i + 1])
+    return None
 
 
 def _say(line: str) -> None:
@@ -961,20 +933,24 @@ def _run_command(args: argparse.Namespace) -> int:
             return int(_plugged_module(_PLUGGED[args.command]).run(args))
         return _HANDLERS[args.command](args)
     except NothingReadableError as error:
-        _say(f"radassist: {error}")
+        _say(_("radassist: {message}").format(message=error))
         return EXIT_NOTHING_READABLE
     except UsageError as error:
-        _say(f"radassist: usage error: {error}")
+        _say(_("radassist: usage error: {message}").format(message=error))
         return EXIT_USAGE
     except RadAssistError as error:
-        _say(f"radassist: {error}")
+        _say(_("radassist: {message}").format(message=error))
         return EXIT_NOTHING_READABLE
     except OSError as error:
         # Reading failures are reported per file by the commands; what reaches here is an
         # output that could not be written (a full disk, a read-only or foreign folder).
         cause = root_os_error(error)
         where = cause.filename or error.filename or "the output"
-        _say(f"radassist: could not write {where}: {cause.strerror or cause}")
+        _say(
+            _("radassist: could not write {path}: {reason}").format(
+                path=where, reason=cause.strerror or cause
+            )
+        )
         return EXIT_WRITE_FAILED
 
 

@@ -178,6 +178,28 @@ def make_deb(bundle: Path, target: Path, ver: str) -> None:
     shutil.rmtree(stage)
 
 
+SELFTEST_GGUF_DIR = ROOT / "build" / "selftest-gguf"
+
+
+def build_selftest_gguf() -> Path:
+    """The self-test's tiny GGUF model, sealed, where build.spec takes it from.
+
+    A tiny random Llama with the tests' tokenizer and chat template
+    (``tests/core/llm_helpers.py``, seeded: the same bytes every build), converted by the
+    product's own converter (:func:`core.report.llm.gguf_convert.convert_to_gguf`) and
+    hashed into its folder's ``radassist-manifest.json``: the installed bundle verifies
+    it before drafting with it, as any imported model.
+    """
+    from core.report.llm.gguf import SELFTEST_GGUF_FOLDER, SELFTEST_GGUF_NAME
+    from tests.core.llm_helpers import make_tiny_gguf
+
+    shutil.rmtree(SELFTEST_GGUF_DIR, ignore_errors=True)
+    folder = SELFTEST_GGUF_DIR / SELFTEST_GGUF_FOLDER[-1]
+    file = make_tiny_gguf(folder, output_type="f32", file_name=SELFTEST_GGUF_NAME)
+    shutil.rmtree(SELFTEST_GGUF_DIR / f"{folder.name}-hf")  # the Hugging Face original
+    return file
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-pyinstaller", action="store_true", help="package dist/ as is")
@@ -186,6 +208,11 @@ def main() -> int:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if not args.skip_pyinstaller:
+        # The compiled catalogues (.qm, .mo) build.spec carries: built from today's sources.
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "translations.py"), "build"], check=True
+        )
+        build_selftest_gguf()
         run_pyinstaller()
     timings["pyinstaller_s"] = time.perf_counter() - started
     bundle = DIST / APP

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
+from core.i18n import N_
 from core.paths import user_data_dir
 from core.selftest.checks import BUILTIN_CHECKS, SelfTestStudy, write_self_test_study
 from core.selftest.framework import (
@@ -75,7 +76,7 @@ __all__ = [
 ]
 
 #: The name of the check desktop adds (core has no window).
-WINDOW_CHECK_NAME: Final = "window"
+WINDOW_CHECK_NAME: Final = N_("window")
 _DATA_DIR_VARIABLE: Final = "RADASSIST_DATA_DIR"
 
 

@@ -27,6 +27,7 @@ from core.dicom.isolated_read import read_display_frame
 from core.dicom.records import FileRef
 from core.dicom.volume import load_series
 from core.dicom.workers import worker_count
+from core.i18n import N_, _, ngettext
 from core.install import FILE_LIST_NAME, bundle_root, verify_install
 from core.jobs import run_job
 from core.report.context import (
@@ -39,10 +40,12 @@ from core.report.export import KeyImage, export_pdf, export_sr, find_cjk_font
 from core.report.grounding import check_grounding, describe
 from core.report.llm import (
     DraftMode,
+    EngineSpec,
     GenerationSettings,
     apply_language_model_draft,
     draft_with_language_model,
 )
+from core.report.llm.gguf import bundled_gguf_model
 from core.report.templates import draft_template_report
 from core.resource_check import BUNDLED_MODEL_NAMES, check_installation
 from core.resources import resources_dir
@@ -164,14 +167,16 @@ def check_install(context: SelfTestContext) -> str:
 
     root = bundle_root()
     if root is None:
-        raise CheckSkipped("source tree, not an installed bundle")
+        raise CheckSkipped(_("source tree, not an installed bundle"))
     result = verify_install(root)
     if result.problems:
         shown = "; ".join(result.problems[:3])
         more = f" (+{len(result.problems) - 3} more)" if len(result.problems) > 3 else ""
         raise CheckFailed(f"{shown}{more} in {root}")
     size_mb = result.bytes_checked / 1e6
-    return f"{result.files_checked} files ({size_mb:.0f} MB) match {FILE_LIST_NAME}"
+    return _("{count} files ({size_mb:.0f} MB) match {file_list}").format(
+        count=result.files_checked, size_mb=size_mb, file_list=FILE_LIST_NAME
+    )
 
 
 def check_resources(context: SelfTestContext) -> str:
@@ -192,13 +197,19 @@ def check_resources(context: SelfTestContext) -> str:
     packages = [registry.get(registry.bundled_dir / name) for name in BUNDLED_MODEL_NAMES]
     context.package = packages[BUNDLED_MODEL_NAMES.index(DEMO_MODEL_NAME)]
     verified = ", ".join(f"{p.manifest.name} {p.manifest.version}" for p in packages)
-    return f"model packages verified: {verified}; report templates {', '.join(_LANGUAGES)}"
+    return _("model packages verified: {packages}; report templates {languages}").format(
+        packages=verified, languages=", ".join(_LANGUAGES)
+    )
 
 
 def check_data_folder(context: SelfTestContext) -> str:
     folder = context.real_data_dir
     if folder is None:
-        raise CheckFailed(f"the user data folder cannot be created: {context.real_data_dir_error}")
+        raise CheckFailed(
+            _("the user data folder cannot be created: {reason}").format(
+                reason=context.real_data_dir_error
+            )
+        )
     probe = folder / f"{_PROBE_NAME}-{os.getpid()}"
     payload = b"radassist self-test\n"
     try:
@@ -206,7 +217,11 @@ def check_data_folder(context: SelfTestContext) -> str:
         if probe.read_bytes() != payload:
             raise CheckFailed(f"{folder}: a file written there reads back differently")
     except OSError as error:
-        raise CheckFailed(f"{folder}: not writable ({error.strerror or error})") from None
+        raise CheckFailed(
+            _("{folder}: not writable ({reason})").format(
+                folder=folder, reason=error.strerror or error
+            )
+        ) from None
     finally:
         try:
             probe.unlink(missing_ok=True)
@@ -216,16 +231,22 @@ def check_data_folder(context: SelfTestContext) -> str:
     try:
         cipher = check_cipher()
     except (AtRestError, ImportError) as error:
-        raise CheckFailed(f"encryption at rest does not work: {error}") from None
+        raise CheckFailed(
+            _("encryption at rest does not work: {reason}").format(reason=error)
+        ) from None
     protection = describe_protection(folder)
-    state = "encrypted" if protection.enabled else "NOT encrypted (turned off in Settings)"
-    return f"{folder} is writable; stores {state}, key in {protection.key_place}; {cipher}"
+    state = _("encrypted") if protection.enabled else _("NOT encrypted (turned off in Settings)")
+    return _("{folder} is writable; stores {state}, key in {key_place}; {cipher}").format(
+        folder=folder, state=state, key_place=protection.key_place, cipher=cipher
+    )
 
 
 def check_scan(context: SelfTestContext) -> str:
 
     if context.study_dir is None:
-        raise CheckFailed(f"the test study could not be generated: {context.study_error}")
+        raise CheckFailed(
+            _("the test study could not be generated: {reason}").format(reason=context.study_error)
+        )
     index = scan(str(context.study_dir))
     studies = [study for patient in index.patients for study in patient.studies]
     series = index.all_series()
@@ -238,8 +259,11 @@ def check_scan(context: SelfTestContext) -> str:
     if index.unreadable:
         first = index.unreadable[0]
         raise CheckFailed(
-            f"{len(index.unreadable)} file(s) unreadable, e.g. {first.ref.display_name}: "
-            f"{first.reason}"
+            ngettext(
+                "{count} file unreadable, e.g. {file}: {reason}",
+                "{count} files unreadable, e.g. {file}: {reason}",
+                len(index.unreadable),
+            ).format(count=len(index.unreadable), file=first.ref.display_name, reason=first.reason)
         )
     wrong = [f"{k} {found[k]} (expected {v})" for k, v in context.expected.items() if found[k] != v]
     if wrong:
@@ -247,14 +271,22 @@ def check_scan(context: SelfTestContext) -> str:
     context.index = index
     context.cxr_series = next((s for s in series if s.modality in ("DX", "CR")), None)
     context.ct_series = next((s for s in series if s.modality == "CT"), None)
-    singular = {"patients": "patient", "studies": "study", "series": "series"}
-    return ", ".join(f"{v} {singular.get(k, k[:-1]) if v == 1 else k}" for k, v in found.items())
+    return _("{patients}, {studies}, {series}, {instances}").format(
+        patients=ngettext("{n} patient", "{n} patients", found["patients"]).format(
+            n=found["patients"]
+        ),
+        studies=ngettext("{n} study", "{n} studies", found["studies"]).format(n=found["studies"]),
+        series=ngettext("{n} series", "{n} series", found["series"]).format(n=found["series"]),
+        instances=ngettext("{n} instance", "{n} instances", found["instances"]).format(
+            n=found["instances"]
+        ),
+    )
 
 
 def check_load(context: SelfTestContext) -> str:
     import numpy as np
 
-    series: SeriesRecord = context.need(context.ct_series, "the CT series of the scan check")
+    series: SeriesRecord = context.need(context.ct_series, _("the CT series of the scan check"))
     syntax = series.instances[0].transfer_syntax_uid
     volume = run_job(load_series(series))
     if volume.failures:
@@ -269,11 +301,22 @@ def check_load(context: SelfTestContext) -> str:
     low, high = float(volume.array.min()), float(volume.array.max())
     # Air and bone: the modality LUT (stored = HU + 1024) was applied to real pixels.
     if not (low <= -900 and high >= 300):
-        raise CheckFailed(f"CT values span {low:.0f} to {high:.0f} HU; expected air and bone")
-    return (
-        f"{expected_shape[0]} slices of {expected_shape[1]}x{expected_shape[2]} "
-        f"({syntax_name(syntax)}) decoded in the worker processes ({worker_count()}); "
-        f"first image {volume.first_image_s * 1000:.0f} ms, all {volume.total_s * 1000:.0f} ms"
+        raise CheckFailed(
+            _("CT values span {low:.0f} to {high:.0f} HU; expected air and bone").format(
+                low=low, high=high
+            )
+        )
+    return _(
+        "{slices} slices of {rows}x{columns} ({syntax}) decoded in the worker processes "
+        "({workers}); first image {first_ms:.0f} ms, all {all_ms:.0f} ms"
+    ).format(
+        slices=expected_shape[0],
+        rows=expected_shape[1],
+        columns=expected_shape[2],
+        syntax=syntax_name(syntax),
+        workers=worker_count(),
+        first_ms=volume.first_image_s * 1000,
+        all_ms=volume.total_s * 1000,
     )
 
 
@@ -290,8 +333,8 @@ def check_analysis(context: SelfTestContext) -> str:
 
 def _analyze(context: SelfTestContext) -> str:
 
-    series: SeriesRecord = context.need(context.cxr_series, "the radiograph of the scan check")
-    index = context.need(context.index, "the scan check's index")
+    series: SeriesRecord = context.need(context.cxr_series, _("the radiograph of the scan check"))
+    index = context.need(context.index, _("the scan check's index"))
     package = context.package
     if package is None:  # the resources check refused it: say why, from the source
         package = verify_package(bundled_models_dir() / DEMO_MODEL_NAME, "bundled")
@@ -305,7 +348,11 @@ def _analyze(context: SelfTestContext) -> str:
         get_analysis_process().analyze(package, image, heatmaps="gradcam", use_cache=False)
     )
     if result.skipped is not None:
-        raise CheckFailed(f"{package.manifest.name} did not apply: {result.skipped}")
+        raise CheckFailed(
+            _("{model} did not apply: {reason}").format(
+                model=package.manifest.name, reason=result.skipped
+            )
+        )
     context.analysis = result
     labels = package.manifest.labels
     if len(result.findings) != len(labels):
@@ -318,9 +365,10 @@ def _analyze(context: SelfTestContext) -> str:
     if expected.heatmap is None or expected.heatmap.shape != image.values.shape[:2]:
         raise CheckFailed(f"no heatmap of the image's size for {EXPECTED_FINDING}")
     positives = [f"{f.label} {f.probability:.2f}" for f in result.positive_findings]
-    return (
-        f"{package.manifest.name} in the analysis process: {', '.join(positives)} positive, "
-        f"Grad-CAM heatmap peak at {expected.heatmap_peak}"
+    return _(
+        "{model} in the analysis process: {positives} positive, Grad-CAM heatmap peak at {peak}"
+    ).format(
+        model=package.manifest.name, positives=", ".join(positives), peak=expected.heatmap_peak
     )
 
 
@@ -328,14 +376,14 @@ def _report_context(context: SelfTestContext) -> tuple[ReportContext, str]:
     """The drafts' context: the study of the index with the analysis's findings, if any."""
     from pydicom import dcmread
 
-    index = context.need(context.index, "the scan check's index")
-    pa_path: Path = context.need(context.pa_path, "the generated radiograph")
+    index = context.need(context.index, _("the scan check's index"))
+    pa_path: Path = context.need(context.pa_path, _("the generated radiograph"))
     patient = index.patients[0]
     header = dcmread(pa_path, stop_before_pixels=True, force=True)
     study = study_context_from_record(patient.studies[0], patient, dataset=header)
     results = [context.analysis] if context.analysis is not None else []
-    why = context.analysis_error or "the analysis did not run"
-    note = "" if results else f" (without AI findings: {why})"
+    why = context.analysis_error or _("the analysis did not run")
+    note = "" if results else _(" (without AI findings: {reason})").format(reason=why)
     report_context = build_report_context(
         study, results, patient_orientation=patient_orientation_from_dataset(header)
     )
@@ -346,7 +394,9 @@ def _describe_draft(report: Report) -> str:
 
     sentences = sum(len(report.sections[section]) for section in SECTION_ORDER)
     filled = sum(bool(report.sections[section]) for section in SECTION_ORDER)
-    return f"sections: {filled}, sentences: {sentences}"
+    return _("sections: {sections}, sentences: {sentences}").format(
+        sections=filled, sentences=sentences
+    )
 
 
 def _draft(context: SelfTestContext, language: str) -> str:
@@ -362,13 +412,15 @@ def _draft(context: SelfTestContext, language: str) -> str:
         raise CheckFailed(f"the draft's {' and '.join(empty)} section is empty")
     text = report.section_text(Section.FINDINGS)
     if language == "zh-CN" and not any("\u4e00" <= ch <= "\u9fff" for ch in text):
-        raise CheckFailed("the Chinese draft's findings hold no Chinese text")
+        raise CheckFailed(_("the Chinese draft's findings hold no Chinese text"))
     issues = check_grounding(report)
     if report_context.analysed and issues:
         raise CheckFailed(f"the template draft conflicts with the findings: {describe(issues[0])}")
     context.reports[language] = report
-    grounding = "no conflicts with the findings" if report_context.analysed else "not checked"
-    return f"{_describe_draft(report)}; grounding: {grounding}{note}"
+    grounding = _("no conflicts with the findings") if report_context.analysed else _("not checked")
+    return _("{draft}; grounding: {grounding}{note}").format(
+        draft=_describe_draft(report), grounding=grounding, note=note
+    )
 
 
 def check_draft_en(context: SelfTestContext) -> str:
@@ -380,14 +432,16 @@ def check_draft_zh(context: SelfTestContext) -> str:
 
 
 def check_language_model(context: SelfTestContext) -> str:
-    folder = context.options.llm_dir
-    if folder is None:
-        raise CheckSkipped("no --llm folder given")
+    # --llm DIR|FILE.gguf, else the bundle's tiny GGUF model (llama.cpp, hash-verified).
+    model = context.options.llm_dir or bundled_gguf_model()
+    if model is None:
+        raise CheckSkipped(_("no --llm folder given"))
 
     report_context, note = _report_context(context)
     settings = GenerationSettings(max_new_tokens=_LLM_TOKENS, temperature=0.0)
+    engine = EngineSpec.local(model)
     draft = run_job(
-        draft_with_language_model(folder, report_context, DraftMode.REPORT, "en", settings)
+        draft_with_language_model(engine, report_context, DraftMode.REPORT, "en", settings)
     )
     report = apply_language_model_draft(new_report(report_context, "en"), draft)
     if not draft.new_tokens or not draft.sentences:
@@ -422,8 +476,8 @@ def _key_images(context: SelfTestContext) -> list[Any]:
 def check_export(context: SelfTestContext) -> str:
     from pydicom import dcmread
 
-    report: Report = context.need(context.reports.get("en"), "the English draft")
-    pa_path: Path = context.need(context.pa_path, "the generated radiograph")
+    report: Report = context.need(context.reports.get("en"), _("the English draft"))
+    pa_path: Path = context.need(context.pa_path, _("the generated radiograph"))
     folder = context.export_dir
     key_images = _key_images(context)
     pdf = export_pdf(report, folder, key_images=key_images)
@@ -444,29 +498,33 @@ def check_export(context: SelfTestContext) -> str:
         if not zh_pdf.read_bytes().startswith(b"%PDF-"):
             raise CheckFailed(f"{zh_pdf.name} (Chinese) is not a PDF")
         font = find_cjk_font()
-        chinese = (
-            f" and one in Chinese (font {font.name if font else 'STSong-Light, not embedded'})"
+        chinese = _(" and one in Chinese (font {font})").format(
+            font=font.name if font else _("STSong-Light, not embedded")
         )
-    return (
-        f"PDF ({len(data) // 1024} KiB, key images: {len(key_images)}){chinese}, "
-        f"DICOM SR ({len(sr.ContentSequence)} content items) read back"
+    return _(
+        "PDF ({kib} KiB, key images: {images}){chinese}, DICOM SR ({items} content items) read back"
+    ).format(
+        kib=len(data) // 1024,
+        images=len(key_images),
+        chinese=chinese,
+        items=len(sr.ContentSequence),
     )
 
 
 #: The built-in checks, in the order they run.
 BUILTIN_CHECKS: Final = (
-    Check("install", check_install),
-    Check("resources", check_resources),
-    Check("data folder", check_data_folder),
-    Check("scan", check_scan),
-    Check("load", check_load),
-    Check("decoders", check_decoders),
-    Check("analysis", check_analysis),
-    Check("draft en", check_draft_en),
-    Check("draft zh", check_draft_zh),
-    Check("language model", check_language_model),
-    Check("export", check_export),
-    Check("archive", check_archive),
-    Check("anonymize", check_anonymize),
-    Check("networking", check_networking),
+    Check(N_("install"), check_install),
+    Check(N_("resources"), check_resources),
+    Check(N_("data folder"), check_data_folder),
+    Check(N_("scan"), check_scan),
+    Check(N_("load"), check_load),
+    Check(N_("decoders"), check_decoders),
+    Check(N_("analysis"), check_analysis),
+    Check(N_("draft en"), check_draft_en),
+    Check(N_("draft zh"), check_draft_zh),
+    Check(N_("language model"), check_language_model),
+    Check(N_("export"), check_export),
+    Check(N_("archive"), check_archive),
+    Check(N_("anonymize"), check_anonymize),
+    Check(N_("networking"), check_networking),
 )

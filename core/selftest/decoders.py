@@ -30,6 +30,7 @@ from core.dicom.decode import supported_transfer_syntaxes
 from core.dicom.index import scan
 from core.dicom.volume import load_series
 from core.errors import RadAssistError
+from core.i18n import N_, _
 from core.jobs import run_job
 from core.library_output import native_stderr_dropped, quiet_gdcm
 from core.selftest.framework import (
@@ -405,22 +406,35 @@ def check_decoders(context: SelfTestContext) -> Outcome:
         decoder = decoders.get(syntax)
         if syntax in not_encoded:
             if decoder is None:
-                detail = f"no decoder installed; {not_encoded[syntax]}"
+                detail = _("no decoder installed; {reason}").format(reason=not_encoded[syntax])
                 items.append(SubResult(name, "FAIL", detail))
                 failed.append(name)
             else:
-                detail = f"{not_encoded[syntax]}; decoder {decoder} installed, not exercised"
-                items.append(SubResult(name, "not encoded", detail))
+                detail = _("{reason}; decoder {decoder} installed, not exercised").format(
+                    reason=not_encoded[syntax], decoder=decoder
+                )
+                items.append(SubResult(name, N_("not encoded"), detail))
             continue
         ok, detail = verdicts[syntax]
-        via = f"encoded by {encoder_of[syntax]}, decoded by {decoder or 'no decoder'}"
+        via = _("encoded by {encoder}, decoded by {decoder}").format(
+            encoder=encoder_of[syntax], decoder=decoder or _("no decoder")
+        )
         items.append(SubResult(name, "ok" if ok else "FAIL", f"{detail} ({via})"))
         if not ok:
             failed.append(name)
     passed = sum(item.status == "ok" for item in items)
-    summary = f"{passed} of {len(samples)} syntaxes decode as written" + (
-        f"; {len(not_encoded)} could not be encoded here" if not_encoded else ""
+    summary = _("{passed} of {count} syntaxes decode as written").format(
+        passed=passed, count=len(samples)
+    ) + (
+        _("; {count} could not be encoded here").format(count=len(not_encoded))
+        if not_encoded
+        else ""
     )
     if failed:
-        raise CheckFailed(f"{', '.join(failed)}: not decoded correctly ({summary})", items)
+        raise CheckFailed(
+            _("{syntaxes}: not decoded correctly ({summary})").format(
+                syntaxes=", ".join(failed), summary=summary
+            ),
+            items,
+        )
     return Outcome(summary, tuple(items))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from core.errors import RadAssistError
+from core.i18n import N_, _
 
 if TYPE_CHECKING:
     from core.analysis.inference import AnalysisResult
@@ -142,11 +144,27 @@ class CheckResult:
         return data
 
     def line(self, name_width: int = 15) -> str:
-        """``status  name  time  detail`` (what the text output prints)."""
-        return (
-            f"{self.status.value:<7} {self.name:<{name_width}} {_duration(self.seconds):>8}  "
-            + (self.detail)
+        """``status  name  time  detail`` (what the text output prints, in the current
+        language: the status word and the check's name are translated here, for display;
+        the JSON keeps them as they are)."""
+        status = _pad(_(STATUS_WORDS[self.status]), 7)
+        return f"{status} {_pad(_(self.name), name_width)} {_duration(self.seconds):>8}  " + (
+            self.detail
         )
+
+
+#: The status words the text output shows (marked for the catalogue; JSON keeps the values).
+STATUS_WORDS: Final = {Status.OK: N_("ok"), Status.FAIL: N_("FAIL"), Status.SKIPPED: N_("skipped")}
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (CJK) characters count two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` left-aligned in ``width`` terminal columns."""
+    return text + " " * max(0, width - display_width(text))
 
 
 def _duration(seconds: float) -> str:
@@ -185,14 +203,18 @@ class SelfTestReport:
         """The final line: passed with the count and time, or the first failure."""
         failure = self.first_failure
         if failure is not None:
-            return f"self-test FAILED: first failure: {failure.name}: {failure.detail}"
+            return _("self-test FAILED: first failure: {name}: {detail}").format(
+                name=_(failure.name), detail=failure.detail
+            )
         skipped = sum(c.status is Status.SKIPPED for c in self.checks)
-        note = f" ({skipped} skipped)" if skipped else ""
-        return f"self-test passed: {len(self.checks)} checks in {self.seconds:.1f} s{note}"
+        note = _(" ({count} skipped)").format(count=skipped) if skipped else ""
+        return _("self-test passed: {count} checks in {seconds:.1f} s{note}").format(
+            count=len(self.checks), seconds=self.seconds, note=note
+        )
 
     def lines(self) -> list[str]:
         """The text output: one line per check (sub-results indented under it), the summary."""
-        width = max([15, *(len(c.name) for c in self.checks)])
+        width = max([15, *(display_width(_(c.name)) for c in self.checks)])
         out: list[str] = []
         for check in self.checks:
             out.extend(format_check(check, width))
@@ -216,7 +238,9 @@ def format_check(check: CheckResult, name_width: int = 15) -> list[str]:
     """A check's line and, indented under it, a line per sub-result."""
     lines = [check.line(name_width)]
     indent = " " * 8
-    lines.extend(f"{indent}{item.status:<11} {item.name}: {item.detail}" for item in check.items)
+    lines.extend(
+        f"{indent}{_pad(_(item.status), 11)} {item.name}: {item.detail}" for item in check.items
+    )
     return lines
 
 
@@ -276,7 +300,7 @@ class SelfTestContext:
     def need(self, value: Any, what: str) -> Any:
         """``value``, or :class:`CheckSkipped` saying that ``what`` is missing."""
         if value is None:
-            raise CheckSkipped(f"not run: needs {what}")
+            raise CheckSkipped(_("not run: needs {what}").format(what=what))
         return value
 
 

@@ -17,6 +17,7 @@ import pydicom
 
 from core.archive import Archive
 from core.deid import DeidOptions, export_job
+from core.i18n import _, ngettext
 from core.jobs import run_job
 from core.pacs.contexts import propose_get_contexts
 from core.selftest.framework import CheckFailed, SelfTestContext
@@ -28,15 +29,20 @@ logger = logging.getLogger(__name__)
 
 def check_archive(context: SelfTestContext) -> str:
     """The generated study stored in an archive, listed, and opened from its index."""
-    study_dir = context.need(context.study_dir, "the generated study")
+    study_dir = context.need(context.study_dir, _("the generated study"))
     expected = context.expected.get("instances")
     with Archive(context.work_dir / "archive") as archive:
         imported = run_job(archive.import_folder(study_dir, copy=True, source="self-test"))
         if imported.failed:
             first = imported.failed[0]
             raise CheckFailed(
-                f"{len(imported.failed)} file(s) not stored, e.g. {first.ref.display_name}: "
-                f"{first.reason}"
+                ngettext(
+                    "{count} file not stored, e.g. {file}: {reason}",
+                    "{count} files not stored, e.g. {file}: {reason}",
+                    len(imported.failed),
+                ).format(
+                    count=len(imported.failed), file=first.ref.display_name, reason=first.reason
+                )
             )
         rows = archive.search()
         opened = 0
@@ -45,21 +51,27 @@ def check_archive(context: SelfTestContext) -> str:
             opened += sum(len(series.instances) for series in index.all_series())
     listed = sum(row.instance_count for row in rows)
     if expected is not None and opened != expected:
-        raise CheckFailed(f"{opened} images opened from the archive's index, {expected} stored")
-    return (
-        f"{imported.added} objects stored by UID, {len(rows)} "
-        f"{'study' if len(rows) == 1 else 'studies'} listed "
-        f"({listed} objects), {opened} images opened from the index"
-    )
+        raise CheckFailed(
+            _("{opened} images opened from the archive's index, {expected} stored").format(
+                opened=opened, expected=expected
+            )
+        )
+    return ngettext(
+        "{added} objects stored by UID, {count} study listed "
+        "({listed} objects), {opened} images opened from the index",
+        "{added} objects stored by UID, {count} studies listed "
+        "({listed} objects), {opened} images opened from the index",
+        len(rows),
+    ).format(added=imported.added, count=len(rows), listed=listed, opened=opened)
 
 
 def check_anonymize(context: SelfTestContext) -> str:
     """The generated study exported de-identified (PS3.15 Basic profile) with a DICOMDIR."""
-    study_dir = context.need(context.study_dir, "the generated study")
+    study_dir = context.need(context.study_dir, _("the generated study"))
     out = context.work_dir / "anonymized"
     result = run_job(export_job(study_dir, out, deidentify=DeidOptions(), dicomdir=True))
     if not result.exported:
-        raise CheckFailed("nothing was exported")
+        raise CheckFailed(_("nothing was exported"))
     original = {
         str(pydicom.dcmread(path, stop_before_pixels=True).PatientID) for path in _dicom(study_dir)
     }
@@ -69,11 +81,17 @@ def check_anonymize(context: SelfTestContext) -> str:
         if str(ds.get("PatientIdentityRemoved", "")) != "YES" or str(ds.PatientID) in original:
             leaked.append(item.path)
     if leaked:
-        raise CheckFailed(f"{len(leaked)} exported file(s) still identify the patient")
-    return (
-        f"{len(result.exported)} objects de-identified (Basic profile), DICOMDIR read back, "
-        f"{len(result.flagged)} flagged for burned-in text"
-    )
+        raise CheckFailed(
+            ngettext(
+                "{count} exported file still identifies the patient",
+                "{count} exported files still identify the patient",
+                len(leaked),
+            ).format(count=len(leaked))
+        )
+    return _(
+        "{exported} objects de-identified (Basic profile), DICOMDIR read back, "
+        "{flagged} flagged for burned-in text"
+    ).format(exported=len(result.exported), flagged=len(result.flagged))
 
 
 def check_networking(context: SelfTestContext) -> str:
@@ -85,10 +103,14 @@ def check_networking(context: SelfTestContext) -> str:
 
     ae: Any = pynetdicom.AE(ae_title="RADASSIST")
     roles = propose_get_contexts(ae)
-    return (
-        f"pynetdicom {pynetdicom.__version__} ({len(ae.requested_contexts)} presentation "
-        f"contexts, {len(roles)} storage roles for C-GET), dicomweb-client "
-        f"{getattr(dicomweb_client, '__version__', 'present')}; no connection made"
+    return _(
+        "pynetdicom {pynetdicom} ({contexts} presentation contexts, {roles} storage roles "
+        "for C-GET), dicomweb-client {dicomweb_client}; no connection made"
+    ).format(
+        pynetdicom=pynetdicom.__version__,
+        contexts=len(ae.requested_contexts),
+        roles=len(roles),
+        dicomweb_client=getattr(dicomweb_client, "__version__", _("present")),
     )
 
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import CancelledError
 from desktop import workers
+from desktop.number_format import decimal
 
 if TYPE_CHECKING:
     from desktop.settings import Settings
@@ -60,12 +61,14 @@ class SigningBlockedDialog(QDialog):
     def __init__(self, blockers: Sequence[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sign_blocked_dialog")
-        self.setWindowTitle("Signing needs review")
+        self.setWindowTitle(self.tr("Signing needs review"))
         self.blockers = tuple(blockers)
         intro = QLabel(
-            f"{len(self.blockers)} item(s) need review before the report can be signed. "
-            "Review them in the editor (Mark reviewed, Resolve), or sign anyway: the reason "
-            "and these items are recorded with your signature."
+            self.tr(
+                "{count} item(s) need review before the report can be signed. "
+                "Review them in the editor (Mark reviewed, Resolve), or sign anyway: the reason "
+                "and these items are recorded with your signature."
+            ).format(count=len(self.blockers))
         )
         intro.setWordWrap(True)
         self.blocker_list = QListWidget()
@@ -74,13 +77,13 @@ class SigningBlockedDialog(QDialog):
         self.blocker_list.addItems(list(self.blockers))
         self.reason_edit = QLineEdit()
         self.reason_edit.setObjectName("override_reason")
-        self.reason_edit.setPlaceholderText("Reason for signing without review (required)")
+        self.reason_edit.setPlaceholderText(self.tr("Reason for signing without review (required)"))
         self.reason_edit.textChanged.connect(self._on_reason_edit_changed)
-        self.sign_anyway_button = QPushButton("Sign anyway")
+        self.sign_anyway_button = QPushButton(self.tr("Sign anyway"))
         self.sign_anyway_button.setObjectName("sign_anyway")
         self.sign_anyway_button.setEnabled(False)
         self.sign_anyway_button.clicked.connect(self._on_sign_anyway_clicked)
-        self.review_button = QPushButton("Review first")
+        self.review_button = QPushButton(self.tr("Review first"))
         self.review_button.setObjectName("review_first")
         self.review_button.setDefault(True)
         self.review_button.clicked.connect(self.reject)
@@ -91,7 +94,7 @@ class SigningBlockedDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.blocker_list, 1)
-        layout.addWidget(QLabel("Override:"))
+        layout.addWidget(QLabel(self.tr("Override:")))
         layout.addWidget(self.reason_edit)
         layout.addLayout(buttons)
         self.resize(520, 360)
@@ -120,9 +123,12 @@ class AddendumDialog(QDialog):
     def __init__(self, signer: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("addendum_dialog")
-        self.setWindowTitle("Addendum")
+        self.setWindowTitle(self.tr("Addendum"))
         note = QLabel(
-            f"The signed report does not change; this addendum is added to it, signed by {signer}."
+            self.tr(
+                "The signed report does not change; this addendum is added to it, "
+                "signed by {signer}."
+            ).format(signer=signer)
         )
         note.setWordWrap(True)
         self.text_edit = QPlainTextEdit()
@@ -131,7 +137,7 @@ class AddendumDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText("Sign addendum")
+        ok.setText(self.tr("Sign addendum"))
         ok.setEnabled(False)
         self.text_edit.textChanged.connect(
             lambda: ok.setEnabled(bool(self.text_edit.toPlainText().strip()))
@@ -151,10 +157,17 @@ class AddendumDialog(QDialog):
             self.addendum_written.emit(text)
 
 
-def _inspect_job(folder: str, token: Any) -> Any:
-    from core.report.llm import inspect_model_folder  # lazy: not on the window's start-up path
+def _is_gguf(path: str) -> bool:
+    return path.lower().endswith(".gguf")
 
-    return inspect_model_folder(Path(folder))
+
+def _inspect_job(folder: str, token: Any) -> Any:
+    # lazy: not on the window's start-up path
+    from core.report.llm import inspect_gguf_file, inspect_model_folder
+
+    return (
+        inspect_gguf_file(Path(folder)) if _is_gguf(folder) else inspect_model_folder(Path(folder))
+    )
 
 
 def _try_job(fields: dict[str, Any], key: str, token: Any) -> Any:
@@ -182,18 +195,22 @@ def _keep_key_job(fields: dict[str, Any], key: str, token: Any) -> None:
 
 def _import_job(folder: str, token: Any) -> Any:
     # lazy: not on the window's start-up path
+    from core.report.llm import import_gguf_model
     from core.report.llm_models import import_language_model
 
+    if _is_gguf(folder):
+        return import_gguf_model(Path(folder))
     return import_language_model(Path(folder))
 
 
 class ReportingSettingsDialog(QDialog):
     """Settings → Reporting: who signs, the language model and how it writes, the language.
 
-    The language model is a local folder (transformers) or an OpenAI-compatible server
-    (URL, model name, API key, CA bundle, timeout); the key goes to the OS keyring
-    (:func:`core.report.llm.endpoint_credentials`), never to the settings file. "Test"
-    drafts one sentence with the engine as typed and says how fast it wrote.
+    The language model is a local folder (transformers), a local GGUF file (llama.cpp)
+    or an OpenAI-compatible server (URL, model name, API key, CA bundle, timeout); the
+    key goes to the OS keyring (:func:`core.report.llm.endpoint_credentials`), never to
+    the settings file. "Test" drafts one sentence with the engine as typed and says how
+    fast it wrote.
 
     Signals
     -------
@@ -205,7 +222,7 @@ class ReportingSettingsDialog(QDialog):
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("reporting_settings")
-        self.setWindowTitle("Reporting settings")
+        self.setWindowTitle(self.tr("Reporting settings"))
         self._settings = settings
         self._check: JobHandle | None = None
         self._test: JobHandle | None = None
@@ -213,23 +230,27 @@ class ReportingSettingsDialog(QDialog):
 
         self.signer_edit = QLineEdit(settings.report_signer)
         self.signer_edit.setObjectName("report_signer")
-        self.signer_edit.setPlaceholderText("e.g. Dr A. Example")
+        self.signer_edit.setPlaceholderText(self.tr("e.g. Dr A. Example"))
         self.model_edit = QLineEdit(settings.report_model_folder)
         self.model_edit.setObjectName("report_model_folder")
-        self.model_edit.setPlaceholderText("A Hugging Face causal-LM folder on this computer")
-        browse = QPushButton("Browse…")
+        self.model_edit.setPlaceholderText(
+            self.tr("A Hugging Face causal-LM folder on this computer")
+        )
+        browse = QPushButton(self.tr("Browse…"))
         browse.clicked.connect(self._on_browse_clicked)
-        self.check_button = QPushButton("Check")
+        self.check_button = QPushButton(self.tr("Check"))
         self.check_button.setObjectName("report_model_check")
         self.check_button.setToolTip(
-            "Read the folder (config, weights, tokenizer) without loading it"
+            self.tr("Read the folder (config, weights, tokenizer) without loading it")
         )
         self.check_button.clicked.connect(self.check_model_folder)
-        self.import_button = QPushButton("Import")
+        self.import_button = QPushButton(self.tr("Import"))
         self.import_button.setObjectName("report_model_import")
         self.import_button.setToolTip(
-            "Copy the folder into RadAssist's models folder, hashing every file "
-            "(a model is verified against these hashes before every load)"
+            self.tr(
+                "Copy the folder into RadAssist's models folder, hashing every file "
+                "(a model is verified against these hashes before every load)"
+            )
         )
         self.import_button.clicked.connect(self.import_model_folder)
         model_row = QHBoxLayout()
@@ -246,14 +267,14 @@ class ReportingSettingsDialog(QDialog):
         self.length_spin.setRange(16, 8192)
         self.length_spin.setSingleStep(64)
         self.length_spin.setValue(settings.report_max_new_tokens)
-        self.length_spin.setSuffix(" tokens")
+        self.length_spin.setSuffix(self.tr(" tokens"))
         self.temperature_spin = QDoubleSpinBox()
         self.temperature_spin.setObjectName("report_temperature")
         self.temperature_spin.setRange(0.0, 2.0)
         self.temperature_spin.setSingleStep(0.1)
         self.temperature_spin.setDecimals(2)
         self.temperature_spin.setValue(settings.report_temperature)
-        self.temperature_spin.setToolTip("0 = greedy (the same text every time)")
+        self.temperature_spin.setToolTip(self.tr("0 = greedy (the same text every time)"))
         self.language_combo = QComboBox()
         self.language_combo.setObjectName("report_default_language")
         for code, text in LANGUAGE_CHOICES:
@@ -263,21 +284,22 @@ class ReportingSettingsDialog(QDialog):
 
         folder_form = QFormLayout(self.folder_box)
         folder_form.setContentsMargins(0, 0, 0, 0)
-        folder_form.addRow("Language model folder:", model_row)
+        self.model_label = QLabel(self.tr("Language model folder:"))
+        folder_form.addRow(self.model_label, model_row)
         folder_form.addRow("", self.model_status)
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.test_status, 1)
         form = QFormLayout()
-        form.addRow("Your name (signs reports):", self.signer_edit)
-        form.addRow("Language model:", self.kind_combo)
+        form.addRow(self.tr("Your name (signs reports):"), self.signer_edit)
+        form.addRow(self.tr("Language model:"), self.kind_combo)
         form.addRow(self.folder_box)
         form.addRow(self.endpoint_box)
         form.addRow("", test_row)
-        form.addRow("Release the local model after:", self.idle_spin)
-        form.addRow("Maximum length:", self.length_spin)
-        form.addRow("Temperature:", self.temperature_spin)
-        form.addRow("Default report language:", self.language_combo)
+        form.addRow(self.tr("Release the local model after:"), self.idle_spin)
+        form.addRow(self.tr("Maximum length:"), self.length_spin)
+        form.addRow(self.tr("Temperature:"), self.temperature_spin)
+        form.addRow(self.tr("Default report language:"), self.language_combo)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -292,41 +314,52 @@ class ReportingSettingsDialog(QDialog):
     def _build_engine_fields(self, settings: Settings) -> None:
         self.kind_combo = QComboBox()
         self.kind_combo.setObjectName("report_llm_kind")
-        self.kind_combo.addItem("A model folder on this computer", "transformers")
-        self.kind_combo.addItem("An OpenAI-compatible server", "endpoint")
-        self.kind_combo.setCurrentIndex(1 if settings.report_llm_kind == "endpoint" else 0)
+        self.kind_combo.addItem(self.tr("A model folder on this computer"), "transformers")
+        self.kind_combo.addItem(self.tr("A GGUF file on this computer (llama.cpp)"), "gguf")
+        self.kind_combo.addItem(self.tr("An OpenAI-compatible server"), "endpoint")
+        # Settings keep a GGUF file as the local model's path: its suffix says the engine.
+        kind = settings.report_llm_kind
+        if kind != "endpoint" and _is_gguf(settings.report_model_folder):
+            kind = "gguf"
+        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(kind)))
         self.kind_combo.currentIndexChanged.connect(self._on_kind_combo_changed)
         self.folder_box = QWidget()
         self.endpoint_box = QWidget()
         self.url_edit = QLineEdit(settings.report_endpoint_url)
         self.url_edit.setObjectName("report_endpoint_url")
-        self.url_edit.setPlaceholderText("e.g. https://llm.hospital.local:8000/v1")
+        self.url_edit.setPlaceholderText(self.tr("e.g. https://llm.hospital.local:8000/v1"))
         self.endpoint_model_edit = QLineEdit(settings.report_endpoint_model)
         self.endpoint_model_edit.setObjectName("report_endpoint_model")
-        self.endpoint_model_edit.setPlaceholderText("The model name the server serves")
+        self.endpoint_model_edit.setPlaceholderText(self.tr("The model name the server serves"))
         self.key_edit = QLineEdit()
         self.key_edit.setObjectName("report_endpoint_key")
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setPlaceholderText("Kept in the system keyring; empty keeps the stored one")
+        self.key_edit.setPlaceholderText(
+            self.tr("Kept in the system keyring; empty keeps the stored one")
+        )
         self.ca_edit = QLineEdit(settings.report_endpoint_ca_bundle)
         self.ca_edit.setObjectName("report_endpoint_ca_bundle")
-        self.ca_edit.setPlaceholderText("Empty: the system's certificates")
+        self.ca_edit.setPlaceholderText(self.tr("Empty: the system's certificates"))
         self.timeout_spin = QSpinBox()
         self.timeout_spin.setObjectName("report_endpoint_timeout")
         self.timeout_spin.setRange(1, 3600)
         self.timeout_spin.setValue(settings.report_endpoint_timeout_s)
-        self.timeout_spin.setSuffix(" s")
-        self.timeout_spin.setToolTip("How long the server may stay silent before drafting stops")
+        self.timeout_spin.setSuffix(self.tr(" s"))
+        self.timeout_spin.setToolTip(
+            self.tr("How long the server may stay silent before drafting stops")
+        )
         endpoint_form = QFormLayout(self.endpoint_box)
         endpoint_form.setContentsMargins(0, 0, 0, 0)
-        endpoint_form.addRow("Server URL:", self.url_edit)
-        endpoint_form.addRow("Model name:", self.endpoint_model_edit)
-        endpoint_form.addRow("API key:", self.key_edit)
-        endpoint_form.addRow("CA bundle (PEM):", self.ca_edit)
-        endpoint_form.addRow("Timeout:", self.timeout_spin)
-        self.test_button = QPushButton("Test")
+        endpoint_form.addRow(self.tr("Server URL:"), self.url_edit)
+        endpoint_form.addRow(self.tr("Model name:"), self.endpoint_model_edit)
+        endpoint_form.addRow(self.tr("API key:"), self.key_edit)
+        endpoint_form.addRow(self.tr("CA bundle (PEM):"), self.ca_edit)
+        endpoint_form.addRow(self.tr("Timeout:"), self.timeout_spin)
+        self.test_button = QPushButton(self.tr("Test"))
         self.test_button.setObjectName("report_engine_test")
-        self.test_button.setToolTip("Draft one sentence with this language model (no patient data)")
+        self.test_button.setToolTip(
+            self.tr("Draft one sentence with this language model (no patient data)")
+        )
         self.test_button.clicked.connect(self.test_engine)
         self.test_status = QLabel("")
         self.test_status.setObjectName("report_engine_status")
@@ -335,8 +368,10 @@ class ReportingSettingsDialog(QDialog):
         self.idle_spin.setObjectName("report_idle_release")
         self.idle_spin.setRange(1, 1440)
         self.idle_spin.setValue(settings.report_idle_release_min)
-        self.idle_spin.setSuffix(" min idle")
-        self.idle_spin.setToolTip("A local model's memory is given back after this long unused")
+        self.idle_spin.setSuffix(self.tr(" min idle"))
+        self.idle_spin.setToolTip(
+            self.tr("A local model's memory is given back after this long unused")
+        )
 
     @property
     def llm_kind(self) -> str:
@@ -346,6 +381,14 @@ class ReportingSettingsDialog(QDialog):
         endpoint = self.llm_kind == "endpoint"
         self.folder_box.setVisible(not endpoint)
         self.endpoint_box.setVisible(endpoint)
+        if self.llm_kind == "gguf":
+            self.model_label.setText(self.tr("GGUF file:"))
+            self.model_edit.setPlaceholderText(self.tr("A .gguf model file on this computer"))
+        else:
+            self.model_label.setText(self.tr("Language model folder:"))
+            self.model_edit.setPlaceholderText(
+                self.tr("A Hugging Face causal-LM folder on this computer")
+            )
 
     def _engine_fields(self) -> dict[str, Any] | None:
         """The language model as typed (EngineSpec fields); None when incomplete."""
@@ -361,18 +404,23 @@ class ReportingSettingsDialog(QDialog):
                 "read_timeout_s": float(self.timeout_spin.value()),
             }
         folder = self.model_edit.text().strip()
-        return {"kind": "transformers", "path": folder} if folder else None
+        if not folder:
+            return None
+        return {"kind": "gguf" if _is_gguf(folder) else "transformers", "path": folder}
 
     def test_engine(self) -> JobHandle | None:
         """Draft one sentence with the engine as typed; its speed shows beside the button."""
         fields = self._engine_fields()
         if fields is None:
-            self._say_test("Give the model folder, or the server's URL and model name.", False)
+            self._say_test(
+                self.tr("Give the model folder or GGUF file, or the server's URL and model name."),
+                False,
+            )
             return None
         if self._test is not None and self._test.is_running:
             self._test.cancel()
         self.test_status.setStyleSheet("")
-        self.test_status.setText("Testing: drafting one sentence…")
+        self.test_status.setText(self.tr("Testing: drafting one sentence…"))
         key = self.key_edit.text()
         handle = workers.start_job(
             lambda token: _try_job(fields, key, token), parent=self, name="try-llm"
@@ -388,17 +436,20 @@ class ReportingSettingsDialog(QDialog):
 
     def _on_test_succeeded(self, draft: Any) -> None:
         if not draft.text.strip():
-            self._say_test(f"{draft.model_name} answered but wrote nothing.", False)
+            said = self.tr("{model} answered but wrote nothing.").format(model=draft.model_name)
+            self._say_test(said, False)
             return
         first = draft.time_to_first_token
-        self._say_test(
-            f"Works: {draft.model_name} wrote {draft.new_tokens} tokens in {draft.seconds:.1f} s"
-            f" — {draft.tokens_per_second:.1f} tokens/s"
-            + (f", first after {first:.2f} s" if first == first else "")
-            + (f" ({draft.dtype})" if draft.dtype else "")
-            + ".",
-            True,
+        said = self.tr("Works: {model} wrote {tokens} tokens in {seconds} s — {rate} tokens/s")
+        said = said.format(
+            model=draft.model_name,
+            tokens=draft.new_tokens,
+            seconds=decimal(float(draft.seconds), 1),
+            rate=decimal(float(draft.tokens_per_second), 1),
         )
+        if first == first:  # not NaN
+            said += self.tr(", first after {seconds} s").format(seconds=decimal(first, 2))
+        self._say_test(said + (f" ({draft.dtype})" if draft.dtype else "") + ".", True)
 
     def _on_test_failed(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
@@ -406,9 +457,17 @@ class ReportingSettingsDialog(QDialog):
         self._say_test(str(error) or type(error).__name__, False)
 
     def _on_browse_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self, "Language model folder", self.model_edit.text()
-        )
+        if self.llm_kind == "gguf":
+            folder, _ = QFileDialog.getOpenFileName(
+                self,
+                self.tr("GGUF model file"),
+                self.model_edit.text(),
+                self.tr("GGUF models (*.gguf)"),
+            )
+        else:
+            folder = QFileDialog.getExistingDirectory(
+                self, self.tr("Language model folder"), self.model_edit.text()
+            )
         if folder:
             self.model_edit.setText(folder)
             self.check_model_folder()
@@ -417,12 +476,12 @@ class ReportingSettingsDialog(QDialog):
         """Read the folder in the background; the engine's verdict shows below it."""
         folder = self.model_edit.text().strip()
         if not folder:
-            self.model_status.setText("No folder: drafting uses the templates only.")
+            self.model_status.setText(self.tr("No folder: drafting uses the templates only."))
             return None
         if self._check is not None and self._check.is_running:
             self._check.cancel()
         self.model_status.setStyleSheet("")
-        self.model_status.setText("Checking…")
+        self.model_status.setText(self.tr("Checking…"))
         handle = workers.start_job(
             lambda token: _inspect_job(folder, token), parent=self, name="inspect-llm"
         )
@@ -439,7 +498,7 @@ class ReportingSettingsDialog(QDialog):
         if self._check is not None and self._check.is_running:
             self._check.cancel()
         self.model_status.setStyleSheet("")
-        self.model_status.setText("Importing (copying and hashing every file)…")
+        self.model_status.setText(self.tr("Importing (copying and hashing every file)…"))
         handle = workers.start_job(
             lambda token: _import_job(folder, token), parent=self, name="import-llm"
         )
@@ -454,11 +513,24 @@ class ReportingSettingsDialog(QDialog):
 
     def _on_check_succeeded(self, info: Any) -> None:
         self.model_status.setStyleSheet("QLabel { color: #2e7d32; }")
-        template = "its chat template" if info.has_chat_template else "a plain prompt"
+        said = (
+            self.tr(
+                "Usable: {model}, {parameters} M parameters, needs {needed} GiB of {available} GiB "
+                "available; prompts use its chat template."
+            )
+            if info.has_chat_template
+            else self.tr(
+                "Usable: {model}, {parameters} M parameters, needs {needed} GiB of {available} GiB "
+                "available; prompts use a plain prompt."
+            )
+        )
         self.model_status.setText(
-            f"Usable: {info.name}, {info.parameters / 1e6:.1f} M parameters, needs "
-            f"{info.memory_needed / 2**30:.2f} GiB of {info.memory_available / 2**30:.1f} GiB "
-            f"available; prompts use {template}."
+            said.format(
+                model=info.name,
+                parameters=decimal(info.parameters / 1e6, 1),
+                needed=decimal(info.memory_needed / 2**30, 2),
+                available=decimal(info.memory_available / 2**30, 1),
+            )
         )
 
     def _on_check_failed(self, error: BaseException) -> None:
@@ -471,7 +543,10 @@ class ReportingSettingsDialog(QDialog):
     def _on_buttons_accepted(self) -> None:
         self._settings.report_signer = self.signer_edit.text()
         self._settings.report_model_folder = self.model_edit.text()
-        self._settings.report_llm_kind = self.llm_kind
+        # A GGUF file is the local model's path (its suffix says the engine).
+        self._settings.report_llm_kind = (
+            "endpoint" if self.llm_kind == "endpoint" else "transformers"
+        )
         self._settings.report_endpoint_url = self.url_edit.text()
         self._settings.report_endpoint_model = self.endpoint_model_edit.text()
         self._settings.report_endpoint_ca_bundle = self.ca_edit.text()

@@ -55,7 +55,7 @@ def engine_spec(engine: EngineFields) -> EngineSpec:
     from core.report.llm import EngineSpec
 
     if isinstance(engine, str):
-        return EngineSpec.transformers(engine)
+        return EngineSpec.local(engine)  # a .gguf file: llama.cpp; a folder: transformers
     if engine.get("kind") == "endpoint":
         return EngineSpec.endpoint(
             str(engine["base_url"]),
@@ -63,7 +63,7 @@ def engine_spec(engine: EngineFields) -> EngineSpec:
             ca_bundle=str(engine.get("ca_bundle") or ""),
             read_timeout_s=float(engine.get("read_timeout_s") or 60.0),
         )
-    return EngineSpec.transformers(str(engine["path"]))
+    return EngineSpec.local(str(engine["path"]))
 
 
 def engine_model_name(engine: EngineFields) -> str:

@@ -42,6 +42,16 @@ KNOWN_LICENCES: Final[dict[str, tuple[str, str]]] = {
         "sboms/tokenizers-python.cyclonedx.json in its dist-info: the tokenizers crate is "
         "Apache-2.0 (the wheel ships no licence file)",
     ),
+    # The GGUF engine. Its bindings and the llama.cpp/ggml it compiles into
+    # llama_cpp/lib (libllama, libggml, libggml-base, every libggml-cpu-<variant>) are
+    # MIT: LICENSE.md of the sdist and vendor/llama.cpp/LICENSE.
+    "llama-cpp-python": (
+        "MIT",
+        "LICENSE.md in its sdist, and vendor/llama.cpp/LICENSE for the compiled llama.cpp "
+        "and ggml libraries it installs",
+    ),
+    # llama.cpp's gguf-py (the GGUF reader and writer): LICENSE in its dist-info.
+    "gguf": ("MIT", "LICENSE in its dist-info (llama.cpp's gguf-py)"),
 }
 
 #: Debian binary packages (regular expressions on the name) whose copyright file is not

@@ -97,6 +97,15 @@ def test_the_plain_self_test_names_every_check_in_lines(installed: Path, sandbox
     assert any("window" in line and "skipped" in line.lower() for line in lines), lines
 
 
+def test_the_frozen_self_test_speaks_chinese_when_asked(installed: Path, sandbox: Sandbox) -> None:
+    """``--lang zh-CN``: the bundle's compiled catalogue (core.mo) gives every line in Chinese."""
+    result = sandbox.run([str(installed), "--self-test", "--no-window", "--lang", "zh-CN"])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1].startswith("自检通过："), lines[-1]
+    assert any(line.startswith("通过") and "扫描" in line for line in lines), lines
+
+
 def test_the_installed_tree_stays_read_only_and_untouched(
     installed: Path, sandbox: Sandbox, study: Path
 ) -> None:

@@ -44,6 +44,8 @@ def test_the_bundle_holds_what_the_app_needs_and_nothing_it_does_not(tarball: Pa
         "_internal/resources/report_templates/en.json",
         "_internal/resources/report_templates/zh-CN.json",
         "_internal/resources/icons/radassist.png",
+        "_internal/resources/translations/radassist_zh_CN.qm",  # scripts/translations.py build
+        "_internal/resources/translations/zh_CN/core.mo",
         "_internal/torch/bin/torch_shm_manager",
     ):
         assert needed in inside, f"{needed} is missing from the bundle"

@@ -42,6 +42,32 @@ CHAT_TEMPLATE = (
 )
 
 
+#: SentencePiece-style byte-fallback tokens: what a character outside the vocabulary
+#: becomes (llama.cpp's ``llama`` tokenizer needs them; without them it aborts).
+BYTE_TOKENS = tuple(f"<0x{value:02X}>" for value in range(256))
+
+
+def _with_byte_fallback(trained: Any) -> Any:
+    """``trained`` with the 256 byte tokens after its own, falling back to them as Llama 2."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    data = json.loads(trained.to_str())
+    vocab: dict[str, int] = dict(data["model"]["vocab"])
+    for token in BYTE_TOKENS:
+        vocab.setdefault(token, len(vocab))
+    merges: list[tuple[str, str]] = []
+    for merge in data["model"]["merges"]:
+        left, right = merge.split(" ", 1) if isinstance(merge, str) else merge
+        merges.append((left, right))
+    tokenizer = Tokenizer(
+        models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", byte_fallback=True)
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace()])
+    tokenizer.add_special_tokens(list(SPECIAL_TOKENS))
+    return tokenizer
+
+
 def _train_tokenizer(vocab_size: int) -> Any:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
@@ -59,12 +85,19 @@ def _train_tokenizer(vocab_size: int) -> Any:
     return tokenizer
 
 
-def save_tiny_tokenizer(folder: Path, *, chat_template: bool = True, vocab_size: int = 400) -> Any:
-    """Train and save the tokenizer (and chat template); returns the fast tokenizer."""
+def save_tiny_tokenizer(
+    folder: Path, *, chat_template: bool = True, vocab_size: int = 400, byte_fallback: bool = False
+) -> Any:
+    """Train and save the tokenizer (and chat template); returns the fast tokenizer.
+
+    ``byte_fallback`` adds the 256 byte tokens (:data:`BYTE_TOKENS`) a character outside
+    the vocabulary falls back to, as Llama 2's tokenizer does (the GGUF models need it).
+    """
     from transformers import PreTrainedTokenizerFast
 
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=_train_tokenizer(vocab_size),
+    trained = _train_tokenizer(vocab_size)
+    tokenizer = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
+        tokenizer_object=_with_byte_fallback(trained) if byte_fallback else trained,
         unk_token="<unk>",
         bos_token="<s>",
         eos_token="</s>",
@@ -88,6 +121,7 @@ def make_tiny_causal_lm(
     max_positions: int = 4096,
     vocab_size: int = 400,
     seed: int = 0,
+    byte_fallback: bool = False,
 ) -> Path:
     """Save a random Llama causal LM with its tokenizer in ``folder``; returns ``folder``.
 
@@ -97,7 +131,9 @@ def make_tiny_causal_lm(
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    tokenizer = save_tiny_tokenizer(folder, chat_template=chat_template, vocab_size=vocab_size)
+    tokenizer = save_tiny_tokenizer(
+        folder, chat_template=chat_template, vocab_size=vocab_size, byte_fallback=byte_fallback
+    )
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=hidden_size,
@@ -121,6 +157,10 @@ def make_tiny_causal_lm(
             if parameter.dim() > 1:
                 parameter.normal_(0.0, 0.5)
         for token_id in tokenizer.all_special_ids:
+            model.lm_head.weight[token_id] = 0.0
+        # Nor does it write byte-fallback tokens: random bytes are rarely UTF-8, and
+        # engines may mark a broken sequence differently (both with U+FFFD).
+        for token_id in tokenizer.convert_tokens_to_ids(list(BYTE_TOKENS) if byte_fallback else []):
             model.lm_head.weight[token_id] = 0.0
     model.save_pretrained(str(folder), safe_serialization=True)
     # Sealed as an import does (house rule 7: every file hashed, verified when loaded).
@@ -396,3 +436,59 @@ def serve_fake_endpoint(port: int, mode: str, key: str, delay_s: float) -> None:
                 time.sleep(delay_s)
 
     ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+# -- GGUF ---------------------------------------------------------------------------------
+
+
+def make_tiny_gguf(
+    folder: Path, *, output_type: str = "f32", file_name: str = "tiny.gguf", **model: Any
+) -> Path:
+    """A tiny random Llama converted to GGUF, sealed as an import does; returns the file.
+
+    The Hugging Face model (:func:`make_tiny_causal_lm`, ``model`` passes its options)
+    is built beside ``folder`` and converted by the product's converter
+    (:func:`core.report.llm.gguf_convert.convert_to_gguf`): tensor names, the q/k
+    permutation, the tokenizer (as GGUF's ``llama`` tokenizer) and the chat template.
+    ``folder`` ends up holding the ``.gguf`` file and its ``radassist-manifest.json``.
+    """
+    from core.report.llm.gguf_convert import convert_to_gguf
+    from core.report.llm_models import seal_language_model
+
+    source = folder.parent / f"{folder.name}-hf"
+    model.setdefault("byte_fallback", True)  # llama.cpp's SentencePiece-style tokenizer
+    make_tiny_causal_lm(source, **model)
+    folder.mkdir(parents=True, exist_ok=True)
+    file = convert_to_gguf(source, folder / file_name, output_type=output_type)  # type: ignore[arg-type]
+    seal_language_model(folder)
+    return file
+
+
+def start_llama_cpp_server(
+    model: Path, log: Path, *, alias: str = "tiny-gguf", timeout_s: float = 60.0
+) -> tuple[Any, str]:
+    """``python -m llama_cpp.server`` of a GGUF file on a free port; (process, base URL).
+
+    The server is llama-cpp-python's own (its ``server`` extra: fastapi, uvicorn,
+    sse-starlette, starlette-context, pydantic-settings), started through its ``main``
+    after the CPU backends were loaded from llama_cpp's folder as the engine loads them
+    (:func:`core.report.llm.gguf_child.load_cpu_backends`): a variant build finds no
+    backend beside the Python executable. The model's name there is ``alias``.
+    """
+    import subprocess
+    import sys
+
+    port = free_port()
+    launcher = (
+        "import sys; from core.report.llm.gguf_child import load_cpu_backends; "
+        "load_cpu_backends(); sys.argv[0] = 'llama_cpp.server'; "
+        "from llama_cpp.server.__main__ import main; main()"
+    )
+    command = [sys.executable, "-c", launcher, "--model", str(model), "--model_alias", alias]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"]
+    command += ["--n_threads", "1", "--verbose", "False"]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=str(_REPO))
+    base = f"http://127.0.0.1:{port}"
+    _wait_for(f"{base}/v1/models", process, timeout_s)
+    return process, base

@@ -21,7 +21,11 @@ refused). The package is in rooms of one job each:
 - :mod:`~core.report.llm.engines`: :class:`EngineSpec`, which engine drafts (a
   transformers folder, an OpenAI-compatible endpoint, a GGUF file), and where an
   endpoint's API key is kept;
-- :mod:`~core.report.llm.endpoint`: the endpoint engine (streamed chat completions).
+- :mod:`~core.report.llm.endpoint`: the endpoint engine (streamed chat completions);
+- :mod:`~core.report.llm.gguf`: the GGUF engine's checks (:func:`inspect_gguf_file`,
+  :func:`import_gguf_model`, the report grammar); :mod:`~core.report.llm.gguf_child`:
+  what llama.cpp runs in the language-model process; :mod:`~core.report.llm.gguf_convert`:
+  a Hugging Face Llama-family folder as one GGUF file.
 
 The prompt is built in :mod:`core.report.prompt` (:func:`build_messages`, re-exported
 here), from coded facts only, never from free-text DICOM fields (house rule 8).
@@ -68,6 +72,7 @@ from core.report.llm.errors import (
     RemoteCodeError,
     UnsafeModelError,
 )
+from core.report.llm.gguf import GgufModelInfo, import_gguf_model, inspect_gguf_file
 from core.report.llm.inspection import LanguageModelInfo, available_memory, inspect_model_folder
 from core.report.llm.parsing import draft_sections, parse_sections
 from core.report.llm.protocol import DraftRestarted, GenerationSettings, TextChunk
@@ -87,6 +92,7 @@ __all__ = [
     "EndpointUnreachableError",
     "EngineSpec",
     "GenerationSettings",
+    "GgufModelInfo",
     "LanguageModelDraft",
     "LanguageModelError",
     "LanguageModelInfo",
@@ -108,6 +114,8 @@ __all__ = [
     "endpoint_api_key",
     "endpoint_credentials",
     "get_language_model_process",
+    "import_gguf_model",
+    "inspect_gguf_file",
     "inspect_model_folder",
     "language_model_process_is_running",
     "list_endpoint_models",

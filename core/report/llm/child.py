@@ -4,7 +4,9 @@
 (module level, so it travels to the child by reference). It sets the Hugging Face
 offline variables before transformers is imported, then serves draft requests with one
 cached model: loaded ``local_files_only``, safetensors only, never ``trust_remote_code``
-(house rule 7), reloaded when the folder's fingerprint changes. Generation streams
+(house rule 7), reloaded when the folder's fingerprint changes. A request for a GGUF
+file is served the same way by llama.cpp (:mod:`core.report.llm.gguf_child`); one
+model is loaded at a time, whichever engine runs it. Generation streams
 :class:`~core.report.llm.protocol.TextChunk` events (incremental detokenisation) and
 stops at the next token once the caller cancels.
 
@@ -28,6 +30,8 @@ from typing import Any, Final
 
 from core.jobs import CancelToken, Progress
 from core.report.llm.errors import LanguageModelError, ModelLoadError
+from core.report.llm.gguf import GgufModelInfo
+from core.report.llm.gguf_child import LoadedGguf, generate_gguf, load_gguf
 from core.report.llm.inspection import LanguageModelInfo
 from core.report.llm.protocol import DraftOutcome, DraftRequest, GenerationStarted, TextChunk
 from core.report.prompt import render_plain_prompt
@@ -95,23 +99,39 @@ class _Loaded:
 def make_draft_handler() -> Handler:
     """Runs once in the child: offline before transformers is imported; one cached model."""
     os.environ.update(_OFFLINE_ENVIRONMENT)
-    cache: list[_Loaded] = []
+    cache: list[_Loaded | LoadedGguf] = []
 
     def handle(request: DraftRequest, token: CancelToken, emit: Emit) -> DraftOutcome:
         info = request.info
-        key = (str(info.folder), info.fingerprint)
+        where = info.path if isinstance(info, GgufModelInfo) else info.folder
+        key = (str(where), info.fingerprint)
         load_seconds = 0.0
         if not cache or cache[0].key != key:
-            cache.clear()  # the old model's memory first
+            _release(cache)  # the old model's memory first
             start = time.perf_counter()
-            cache.append(_load(info, key, emit))
+            if isinstance(info, GgufModelInfo):
+                cache.append(load_gguf(info, key, emit))
+            else:
+                cache.append(_load(info, key, emit))
             load_seconds = time.perf_counter() - start
         if token.cancelled:
             return DraftOutcome("", 0, 0, False, True)
-        emit(GenerationStarted(load_seconds, cache[0].dtype))
-        return _generate(cache[0], request, token, emit)
+        loaded = cache[0]
+        if isinstance(loaded, LoadedGguf):
+            emit(GenerationStarted(load_seconds, getattr(info, "quantization", "")))
+            return generate_gguf(loaded, request, token, emit)
+        emit(GenerationStarted(load_seconds, loaded.dtype))
+        return _generate(loaded, request, token, emit)
 
     return handle
+
+
+def _release(cache: list[_Loaded | LoadedGguf]) -> None:
+    for loaded in cache:
+        if isinstance(loaded, LoadedGguf):
+            loaded.close()
+    cache.clear()
+    gc.collect()
 
 
 def _short(error: BaseException) -> str:
@@ -272,6 +292,8 @@ def _generate(
     from transformers import StoppingCriteriaList
 
     info, settings = request.info, request.settings
+    if not isinstance(info, LanguageModelInfo):
+        raise TypeError(f"a transformers draft needs a model folder, found {type(info).__name__}")
     folder = str(info.folder)
     tokenizer, model = loaded.tokenizer, loaded.model
     try:

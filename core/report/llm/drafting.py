@@ -37,7 +37,8 @@ from core.report.document import (
 from core.report.llm.child import make_draft_handler
 from core.report.llm.endpoint import stream_chat_completion
 from core.report.llm.engines import EngineSpec
-from core.report.llm.errors import LanguageModelError, LanguageModelProcessError
+from core.report.llm.errors import LanguageModelProcessError
+from core.report.llm.gguf import GgufModelInfo, inspect_gguf_file, report_grammar
 from core.report.llm.inspection import LanguageModelInfo, available_memory, inspect_model_folder
 from core.report.llm.parsing import draft_sections, wrong_language
 from core.report.llm.protocol import (
@@ -120,7 +121,8 @@ class LanguageModelDraft:
         The engine that wrote it (:class:`~core.report.llm.engines.EngineSpec`).
     dtype : str
         The transformers engine's weights' dtype ("bfloat16" only on a CPU with native
-        bf16, else "float32"); "" for other engines.
+        bf16, else "float32"); the GGUF engine's weights' type ("F16", "Q8_0",
+        "Q4_K_M"...); "" for an endpoint.
     incomplete : str
         Why the text ends early although nobody stopped it (the endpoint's connection
         ended, timed out or sent garbage mid-stream); ``stopped`` is True then. "" when
@@ -222,7 +224,7 @@ _shared: WorkerProcess | None = None
 _shared_lock = threading.Lock()
 # The model loaded in the shared process: its memory is in use already (the same model
 # needs no more) or comes back before another one loads.
-_resident: LanguageModelInfo | None = None
+_resident: LanguageModelInfo | GgufModelInfo | None = None
 #: Seconds the model process may sit idle before it is released (None: never).
 DEFAULT_IDLE_RELEASE_S: Final = 600.0
 _idle_release_s: float | None = DEFAULT_IDLE_RELEASE_S
@@ -345,8 +347,10 @@ def draft_with_language_model(
 
     Arguments are checked at once (TypeError / ValueError); a model folder is inspected
     (:func:`inspect_model_folder`) when the job starts, so its refusals come out of the
-    job. A transformers model loads in the language-model process (cached there for the
-    next draft, released after the idle time: :func:`set_language_model_idle_release`);
+    job. A transformers model (a folder) or a GGUF model (a ``.gguf`` file, run by
+    llama.cpp and held to the report's grammar: :func:`~core.report.llm.gguf.report_grammar`)
+    loads in the language-model process (cached there for the next draft, released after
+    the idle time: :func:`set_language_model_idle_release`);
     an endpoint is asked over HTTP(S) (:mod:`core.report.llm.endpoint`), and the model
     process is released when it was up.
 
@@ -435,7 +439,15 @@ def try_engine(
         )
     settings = GenerationSettings(max_new_tokens=max_new_tokens)
     messages = [dict(message) for message in _TRY_MESSAGES]
-    return _draft_once(spec, messages, DraftMode.REPORT, "en", settings, token or CancelToken())
+    return _draft_once(
+        spec,
+        messages,
+        DraftMode.REPORT,
+        "en",
+        settings,
+        token or CancelToken(),
+        constrained=False,  # one sentence, not the report's sections
+    )
 
 
 def _draft_checked(
@@ -467,15 +479,20 @@ def _draft_once(
     language: str,
     settings: GenerationSettings,
     token: CancelToken,
+    *,
+    constrained: bool = True,
 ) -> Generator[Any, None, LanguageModelDraft]:
     if spec.kind == "endpoint":
         _release_for_switch()
         return (yield from _draft_at_endpoint(spec, messages, mode, language, settings, token))
-    if spec.kind == "gguf":
-        raise LanguageModelError(spec.path, "the GGUF engine (llama.cpp) is not available yet")
+    # llama.cpp holds the text to the sections' grammar; transformers has no such
+    # option here (stop at the end and the strict parser do that job for both).
+    grammar = report_grammar(mode, language) if spec.kind == "gguf" and constrained else ""
     _draft_began()
     try:
-        return (yield from _draft_in_process(spec, messages, mode, language, settings, token))
+        return (
+            yield from _draft_in_process(spec, messages, mode, language, settings, token, grammar)
+        )
     finally:
         _draft_ended()
 
@@ -515,20 +532,21 @@ def _draft_in_process(
     language: str,
     settings: GenerationSettings,
     token: CancelToken,
+    grammar: str = "",
 ) -> Generator[Any, None, LanguageModelDraft]:
     global _resident
     process = get_language_model_process()
     resident = _resident if process.is_alive else None
     usable = available_memory() if resident is not None else -1
-    info = inspect_model_folder(
-        spec.path,
-        available_memory_bytes=usable + resident.memory_needed
-        if resident is not None and usable >= 0
-        else None,
-    )
-    request = DraftRequest(info, messages, settings)
-    if resident is not None and (resident.folder, resident.fingerprint) != (
-        info.folder,
+    planned = usable + resident.memory_needed if resident is not None and usable >= 0 else None
+    info: LanguageModelInfo | GgufModelInfo
+    if spec.kind == "gguf":
+        info = inspect_gguf_file(spec.path, available_memory_bytes=planned)
+    else:
+        info = inspect_model_folder(spec.path, available_memory_bytes=planned)
+    request = DraftRequest(info, messages, settings, grammar)
+    if resident is not None and (_where(resident), resident.fingerprint) != (
+        _where(info),
         info.fingerprint,
     ):
         _resident = None  # the child lets the old model go before it loads this one
@@ -583,6 +601,10 @@ def _draft_in_process(
         chat_template=outcome.chat_template,
         generate_seconds=outcome.generate_seconds,
         streaming_seconds=outcome.streaming_seconds,
-        engine="transformers",
+        engine=spec.kind,
         dtype=dtype,
     )
+
+
+def _where(info: LanguageModelInfo | GgufModelInfo) -> object:
+    return info.path if isinstance(info, GgufModelInfo) else info.folder

@@ -8,8 +8,9 @@ Three kinds of engine write the same drafts through one job
 - ``"endpoint"``: an OpenAI-compatible server the site configured (vLLM, llama.cpp's
   server, Ollama, LM Studio, ``transformers serve``), over HTTP(S)
   (:mod:`core.report.llm.endpoint`);
-- ``"gguf"``: a ``.gguf`` file run by llama.cpp in the language-model process (described
-  here so that settings and the command line can name it; not built yet).
+- ``"gguf"``: a ``.gguf`` file run by llama.cpp (llama-cpp-python) in the same
+  language-model process (:mod:`core.report.llm.gguf_child`); imported and hashed like
+  a folder (:func:`~core.report.llm.gguf.import_gguf_model`).
 
 An endpoint's API key never enters a settings file, a log or an :class:`EngineSpec`:
 the spec names where the key is (:attr:`EngineSpec.api_key_name`), and
@@ -115,8 +116,24 @@ class EngineSpec:
 
     @classmethod
     def gguf(cls, file: str | PathLike[str]) -> EngineSpec:
-        """A ``.gguf`` file run with llama.cpp (not built yet)."""
+        """An imported ``.gguf`` file run with llama.cpp (its hash is checked on load)."""
+        if not isinstance(file, str | PathLike):
+            raise TypeError(f"file must be a str or PathLike, found {type(file).__name__}")
         return cls("gguf", path=os.fspath(file))
+
+    @classmethod
+    def local(cls, path: str | PathLike[str]) -> EngineSpec:
+        """The in-process engine for ``path``: a ``.gguf`` file (GGUF), else a folder.
+
+        The one owner of that choice (the command line, Settings and the self-test ask
+        here): a path ending in ``.gguf`` is run by llama.cpp, anything else is a
+        Hugging Face folder run by transformers.
+        """
+        if not isinstance(path, str | PathLike):
+            raise TypeError(f"path must be a str or PathLike, found {type(path).__name__}")
+        if os.fspath(path).lower().endswith(".gguf"):
+            return cls.gguf(path)
+        return cls.transformers(path)
 
     @classmethod
     def endpoint(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from core.report.llm.gguf import GgufModelInfo
 from core.report.llm.inspection import LanguageModelInfo
 
 logger = logging.getLogger(__name__)
@@ -94,11 +95,17 @@ class TextChunk:
 
 @dataclass(frozen=True)
 class DraftRequest:
-    """Caller → child: draft with this model from these messages."""
+    """Caller → child: draft with this model from these messages.
 
-    info: LanguageModelInfo
+    ``info`` says which engine runs it: a Hugging Face folder (transformers) or a GGUF
+    file (llama.cpp). ``grammar`` is the GBNF grammar the text is held to (GGUF only;
+    "" for none: :func:`~core.report.llm.gguf.report_grammar`).
+    """
+
+    info: LanguageModelInfo | GgufModelInfo
     messages: list[dict[str, str]] = field(repr=False)
     settings: GenerationSettings
+    grammar: str = ""
 
 
 @dataclass(frozen=True)
