@@ -7,6 +7,13 @@ changes with sorting and splitting. Points are image coordinates as in
 pixel at ``(0, 0)``), which is also the convention of a presentation state's PIXEL
 annotation units (PS3.3 C.10.5.1.2), so nothing is converted on export.
 
+A measurement drawn on a reformatted plane (MPR) lies in no one image: it also keeps
+``patient_points``, its points in patient millimetres (LPS, PS3.3 C.7.6.2.1.1), and is
+filed under the acquired image nearest to it (``points`` then are its projection on that
+image; :mod:`core.viewing.placement` decides both). The field came with format 2; a
+file without such measurements is still written as format 1, so an older version
+reads it; format 1 files load as they are.
+
 Kinds: ``distance`` (2 points), ``angle`` (first, vertex, second), ``rectangle`` and
 ``ellipse`` (two opposite corners of the bounding box) are measurements a person drew;
 ``polyline`` (2 or more points, ``closed`` or not), ``points`` (1 or more) and
@@ -57,8 +64,9 @@ __all__ = [
     "annotations_to_json",
 ]
 
-#: Version of the JSON layout.
-ANNOTATION_FORMAT: Final = 1
+#: Version of the JSON layout (2 added ``patient_points``).
+ANNOTATION_FORMAT: Final = 2
+_FORMAT_WITHOUT_PATIENT_POINTS: Final = 1
 #: Kinds a person draws (and the store keeps).
 MEASUREMENT_KINDS: Final = ("distance", "angle", "rectangle", "ellipse")
 #: Kinds read from presentation states as they are.
@@ -86,6 +94,19 @@ def _check_point(point: Any) -> tuple[float, float]:
     return values[0], values[1]
 
 
+def _check_patient_point(point: Any) -> tuple[float, float, float]:
+    if isinstance(point, str | bytes) or not isinstance(point, Sequence) or len(point) != 3:
+        raise TypeError(f"a patient point must be an (x, y, z) triple, found {point!r}")
+    values = []
+    for value in point:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"a patient point must hold numbers, found {point!r}")
+        if not math.isfinite(float(value)):
+            raise ValueError(f"a patient point must be finite, found {point!r}")
+        values.append(float(value))
+    return values[0], values[1], values[2]
+
+
 @dataclass(frozen=True)
 class Annotation:
     """One measurement or annotation on one frame of one image.
@@ -107,6 +128,9 @@ class Annotation:
         A ``polyline`` that closes on itself.
     origin : str
         ``"user"`` or ``"presentation state"``.
+    patient_points : tuple of (float, float, float)
+        For a measurement drawn on a reformatted plane: its points in patient mm, one
+        per point of ``points`` (see the module notes); () for the others.
     """
 
     kind: str
@@ -116,6 +140,7 @@ class Annotation:
     text: str = ""
     closed: bool = False
     origin: str = ORIGIN_USER
+    patient_points: tuple[tuple[float, float, float], ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in MEASUREMENT_KINDS + _SHAPE_KINDS:
@@ -129,6 +154,12 @@ class Annotation:
             raise ValueError(f"frame must be an int >= 0 or None, found {self.frame!r}")
         points = tuple(_check_point(p) for p in self.points)
         object.__setattr__(self, "points", points)
+        patient = tuple(_check_patient_point(p) for p in self.patient_points)
+        if patient and len(patient) != len(points):
+            raise ValueError(
+                f"patient_points must match points one for one: {len(patient)} for {len(points)}"
+            )
+        object.__setattr__(self, "patient_points", patient)
         needed = _POINTS_NEEDED.get(self.kind)
         if needed is not None and len(points) != needed:
             raise ValueError(f"a {self.kind} needs {needed} points, found {len(points)}")
@@ -165,6 +196,8 @@ class Annotation:
             data["closed"] = True
         if self.origin != ORIGIN_USER:
             data["origin"] = self.origin
+        if self.patient_points:
+            data["patient_points"] = [list(p) for p in self.patient_points]
         return data
 
     @classmethod
@@ -182,6 +215,9 @@ class Annotation:
             points = data["points"]
             if not isinstance(points, list):
                 raise ValueError("points must be a list")
+            patient = data.get("patient_points", [])
+            if not isinstance(patient, list):
+                raise ValueError("patient_points must be a list")
             return cls(
                 kind=str(data["kind"]),
                 sop_instance_uid=str(data["sop_instance_uid"]),
@@ -190,6 +226,7 @@ class Annotation:
                 text=str(data.get("text", "")),
                 closed=bool(data.get("closed", False)),
                 origin=str(data.get("origin", ORIGIN_USER)),
+                patient_points=tuple(tuple(p) for p in patient),
             )
         except KeyError as exc:
             raise ValueError(f"an annotation lacks {exc.args[0]!r}") from exc
@@ -206,8 +243,10 @@ def annotations_to_json(study_uid: str, annotations: Iterable[Annotation]) -> by
         if not isinstance(item, Annotation):
             raise TypeError(f"annotations must be Annotation, found {type(item).__name__}")
         items.append(item.to_json())
+    # Format 1 while nothing needs patient points: a version before them reads the file.
+    needed = any("patient_points" in item for item in items)
     document = {
-        "format": ANNOTATION_FORMAT,
+        "format": ANNOTATION_FORMAT if needed else _FORMAT_WITHOUT_PATIENT_POINTS,
         "study_instance_uid": study_uid.strip(),
         "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "annotations": items,

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from core.errors import UsageError
+from core.i18n import _
 
 PLANE_CHOICES = ("axial", "coronal", "sagittal")
 MODE_CHOICES = ("mip", "minip", "avg")
@@ -29,26 +30,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     """Add the ``render`` command to ``core.cli``'s parser."""
     render = sub.add_parser(
         "render",
-        help="render one image, or a reformatted plane or slab, to a PNG",
-        description="Render one frame through the display pipeline, or (with --plane) an "
-        "axial, coronal or sagittal plane or slab of the largest series, in patient mm.",
+        help=_("render one image, or a reformatted plane or slab, to a PNG"),
+        description=_(
+            "Render one frame through the display pipeline, or (with --plane) an "
+            "axial, coronal or sagittal plane or slab of the largest series, in patient mm."
+        ),
     )
-    render.add_argument("path", help="a DICOM file (or a folder: its first image series)")
-    render.add_argument("--out", required=True, help="PNG file to write")
-    render.add_argument("--frame", type=int, default=0, help="frame number, from 0")
+    render.add_argument("path", help=_("a DICOM file (or a folder: its first image series)"))
+    render.add_argument("--out", required=True, help=_("PNG file to write"))
+    render.add_argument("--frame", type=int, default=0, help=_("frame number, from 0"))
     render.add_argument(
-        "--window", type=float, nargs=2, metavar=("CENTER", "WIDTH"), help="override the VOI"
+        "--window", type=float, nargs=2, metavar=("CENTER", "WIDTH"), help=_("override the VOI")
     )
-    mpr = render.add_argument_group("reformatting (the largest series of PATH)")
-    mpr.add_argument("--plane", choices=PLANE_CHOICES, help="reformat into this patient plane")
+    mpr = render.add_argument_group(_("reformatting (the largest series of PATH)"))
+    mpr.add_argument("--plane", choices=PLANE_CHOICES, help=_("reformat into this patient plane"))
     mpr.add_argument(
         "--position",
         type=float,
         metavar="MM",
-        help="the plane's patient coordinate in mm (z, y or x; default: the middle)",
+        help=_("the plane's patient coordinate in mm (z, y or x; default: the middle)"),
     )
-    mpr.add_argument("--slab", type=float, metavar="MM", help="slab thickness in mm")
-    mpr.add_argument("--mode", choices=MODE_CHOICES, help="slab projection (default: mip)")
+    mpr.add_argument("--slab", type=float, metavar="MM", help=_("slab thickness in mm"))
+    mpr.add_argument("--mode", choices=MODE_CHOICES, help=_("slab projection (default: mip)"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -323,6 +323,7 @@ class MprVolume:
         self._axes = _axes_of(geometry, volume.array.shape)
         assert geometry.origin is not None
         self._origin = np.asarray(geometry.origin, dtype=float)  # centre of voxel (0, 0, 0)
+        self._lowest: float | None = None
         # Which volume axis runs along each patient axis, and in which sense.
         self._axis_of_patient: dict[int, tuple[int, int]] = {}
         taken: set[int] = set()
@@ -342,6 +343,18 @@ class MprVolume:
         """The volume array's shape (slices, rows, columns)."""
         slices, rows, columns = self.volume.array.shape[:3]
         return slices, rows, columns
+
+    def voxel_frame(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(origin, steps): patient mm of voxel index ``v`` (slice, row, column) is
+        ``origin + v @ steps``; ``steps[i]`` is the patient step of one voxel along axis ``i``."""
+        steps = np.stack([axis.direction * axis.spacing for axis in self._axes])
+        return self._origin.copy(), steps
+
+    def lowest(self) -> float:
+        """The lowest value in the volume (what a reformat shows outside it); computed once."""
+        if self._lowest is None:
+            self._lowest = float(np.min(self.volume.array))
+        return self._lowest
 
     def _voxel_to_patient(self, index: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         steps = np.stack([axis.direction * axis.spacing for axis in self._axes])

@@ -15,6 +15,14 @@ The :class:`AnnotationKeeper` sits between the viewports and core's annotation m
 
 Two viewports showing the same series show the same measurements: a change in one is
 saved and drawn in the other.
+
+Measurements drawn in the MPR layout are kept in patient millimetres
+(:attr:`Annotation.patient_points`; :mod:`core.viewing.placement` files them under the
+nearest acquired image): :meth:`AnnotationKeeper.save_reformatted` saves them with the
+study, :meth:`AnnotationKeeper.annotations_of_series` gives them back when MPR opens
+again, and an acquired-plane viewport shows one (read-only) on the slice that holds it.
+A grid viewport showing a reformatted plane (a hanging protocol's coronal view) saves
+what is drawn on it the same way, and shows the saved ones its slices hold, read-only.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ from core.dicom.annotations import (
 from core.dicom.records import FileRef, StudyIndex, UnreadableFile
 from core.errors import CancelledError, RadAssistError
 from core.jobs import CancelToken
+from core.viewing.mpr import MprVolume, image_points_to_patient, patient_points_to_image
+from core.viewing.placement import anchor_annotation, patient_points_of, place_annotation
 from desktop import workers
 from desktop.viewer.measurements import Measurement
 from desktop.workers import JobSlot
@@ -64,12 +74,28 @@ def annotation_of(m: Measurement, volume: Volume) -> Annotation:
 
 
 def measurements_for(annotations: Sequence[Annotation], volume: Volume) -> list[Measurement]:
-    """The measurements to draw on ``volume`` for the annotations on its images."""
+    """The measurements to draw on ``volume`` for the annotations on its images.
+
+    A measurement drawn in MPR (with patient points) shows, read-only, on the frames
+    whose plane holds it; on a reformatted plane (:func:`_reformat_of`) every saved
+    measurement shows, read-only, on the slice that holds it.
+    """
+    reformat = _reformat_of(volume)
+    if reformat is not None:
+        return _on_reformat(annotations, volume, *reformat)
+    if volume.extra.get("mpr_plane") is not None:
+        return []
     where: dict[tuple[str, int], int] = {}
     for index, frame in enumerate(volume.geometry.frames):
         where[(frame.instance.sop_instance_uid, frame.frame)] = index
     found: list[Measurement] = []
     for a in annotations:
+        if a.patient_points:
+            for index, points in place_annotation(a, volume):
+                m = Measurement(a.kind, index, list(points), series_key=volume.series.key)
+                m.extra.update(readonly=True, mirrored=True, patient_points=a.patient_points)
+                found.append(m)
+            continue
         if a.frame is None:  # every frame of that image
             indexes = [i for (uid, _), i in where.items() if uid == a.sop_instance_uid]
         else:
@@ -79,6 +105,32 @@ def measurements_for(annotations: Sequence[Annotation], volume: Volume) -> list[
             m = Measurement(a.kind, index, list(a.points), series_key=volume.series.key)
             if a.kind not in MEASUREMENT_KINDS or not a.is_measurement:
                 m.extra.update(readonly=True, text=a.text, closed=a.closed)
+            found.append(m)
+    return found
+
+
+def _reformat_of(volume: Volume) -> tuple[MprVolume, str] | None:
+    """(the reformat, its plane) of a volume that is a reformatted plane; None otherwise."""
+    mpr, plane = volume.extra.get("mpr"), volume.extra.get("mpr_plane")
+    return (mpr, plane) if isinstance(mpr, MprVolume) and isinstance(plane, str) else None
+
+
+def _on_reformat(
+    annotations: Sequence[Annotation], volume: Volume, mpr: MprVolume, plane: str
+) -> list[Measurement]:
+    """The saved measurements a reformatted plane's slices hold, read-only."""
+    found = []
+    axis = {"axial": 2, "coronal": 1, "sagittal": 0}[plane]
+    for a in annotations:
+        points = patient_points_of(a, mpr.volume) if a.kind in MEASUREMENT_KINDS else None
+        if not points:
+            continue
+        index = mpr.index_of(plane, sum(p[axis] for p in points) / len(points))
+        image = mpr.slice_geometry(plane, index)
+        shown = patient_points_to_image(image, points, tolerance=mpr.spacing(plane) / 2)
+        if shown is not None:
+            m = Measurement(a.kind, index, list(shown), series_key=volume.series.key)
+            m.extra.update(readonly=True, mirrored=True, patient_points=points)
             found.append(m)
     return found
 
@@ -118,6 +170,8 @@ class AnnotationKeeper(QObject):
         self._states_note = ""  # what the status bar says about them
         self._presented: set[tuple[int, str]] = set()  # (viewport id, series key) done
         self._watched: set[int] = set()
+        #: What each viewport showing a reformatted plane added to the saved list.
+        self._from_reformat: dict[int, list[Annotation]] = {}
         self._states_slot = JobSlot(self, name="presentation states")
 
     # ------------------------------------------------------------------ study
@@ -129,6 +183,42 @@ class AnnotationKeeper(QObject):
     def saved_annotations(self, study_uid: str) -> list[Annotation]:
         """The measurements kept for a study (what the store holds)."""
         return list(self._saved.get(study_uid, []))
+
+    def annotations_of_series(self, volume: Volume) -> list[Annotation]:
+        """The saved measurements on ``volume``'s images (drawn on them or in its MPR)."""
+        study = self._study_of_volume(volume)
+        mine = {inst.sop_instance_uid for inst in volume.series.instances}
+        saved = self._saved.get(study, []) if study else []
+        return [a for a in saved if a.sop_instance_uid in mine]
+
+    def save_reformatted(self, volume: Volume, annotations: Sequence[Annotation]) -> None:
+        """Keep ``annotations`` as the measurements drawn in ``volume``'s MPR, and save.
+
+        They replace the series' earlier MPR measurements (those with patient points);
+        the viewports showing the series draw the ones their slices hold.
+        """
+        study = self._study_of_volume(volume)
+        if study is None:
+            return
+        mine = {inst.sop_instance_uid for inst in volume.series.instances}
+        kept = [
+            a
+            for a in self._saved.get(study, [])
+            if not (a.patient_points and a.sop_instance_uid in mine)
+        ]
+        self._saved[study] = kept + [a for a in annotations if a.sop_instance_uid in mine]
+        self._write(study)
+        for viewport in self._grid.viewports:
+            if viewport.volume is not None and viewport.volume.series.key == volume.series.key:
+                self.show_on(viewport)
+
+    def _write(self, study: str) -> None:
+        store = self._open_store()
+        if store is not None and study not in self._unreadable:
+            try:
+                store.save(study, self._saved[study])
+            except AnnotationStoreError as exc:
+                self.failed.emit(str(exc), ())
 
     def open_study(self, index: StudyIndex) -> JobHandle | None:
         """Read the study's saved measurements; start reading its presentation states."""
@@ -149,7 +239,8 @@ class AnnotationKeeper(QObject):
                     except AnnotationStoreError as exc:
                         # Saving now would replace measurements that could not be read.
                         self._unreadable.add(study.study_instance_uid)
-                        self.failed.emit(f"{exc}; new measurements will not be saved", ())
+                        note = self.tr("{error}; new measurements will not be saved")
+                        self.failed.emit(note.format(error=exc), ())
         # lazy: not on the window's start-up path
         from core.dicom.presentation import list_presentation_states
 
@@ -175,6 +266,7 @@ class AnnotationKeeper(QObject):
         self._states = ()
         self._states_note = ""
         self._presented.clear()
+        self._from_reformat.clear()
 
     def _open_store(self) -> AnnotationStore | None:
         if self._store is None:
@@ -199,7 +291,8 @@ class AnnotationKeeper(QObject):
         saved = self._saved.get(study, []) if study else []
         shapes = [a for s in self._states for a in s.annotations]
         viewport.replace_measurements(measurements_for(saved + shapes, volume))
-        self._present(viewport, volume)
+        if _reformat_of(volume) is None:  # a reformatted slice is no one image
+            self._present(viewport, volume)
 
     def remeasure(self, volume: Volume) -> None:
         """The values under the ROIs arrived (the series finished loading): measure again."""
@@ -253,19 +346,42 @@ class AnnotationKeeper(QObject):
         study = self._study_of_volume(volume)
         if study is None:
             return
+        reformat = _reformat_of(volume)
+        if reformat is not None:
+            self._save_from_reformat(viewport, study, *reformat)
+            return
         mine = {inst.sop_instance_uid for inst in volume.series.instances}
         drawn = [annotation_of(m, volume) for m in viewport.measurements if not m.readonly]
-        kept = [a for a in self._saved.get(study, []) if a.sop_instance_uid not in mine]
+        kept = [
+            a
+            for a in self._saved.get(study, [])
+            if a.sop_instance_uid not in mine or a.patient_points  # MPR's: its own to change
+        ]
         self._saved[study] = kept + drawn
-        store = self._open_store()
-        if store is not None and study not in self._unreadable:
-            try:
-                store.save(study, self._saved[study])
-            except AnnotationStoreError as exc:
-                self.failed.emit(str(exc), ())
+        self._write(study)
         for other in self._grid.viewports:  # the same series elsewhere shows the same
             shows = other.volume.series.key if other.volume is not None else None
             if other is not viewport and shows == volume.series.key:
+                self.show_on(other)
+
+    def _save_from_reformat(
+        self, viewport: Viewport, study: str, mpr: MprVolume, plane: str
+    ) -> None:
+        """What is drawn on a reformatted plane, kept in patient mm (as MPR keeps it)."""
+        drawn = []
+        for m in viewport.measurements:
+            if m.readonly:
+                continue
+            points = image_points_to_patient(mpr.slice_geometry(plane, m.frame), m.points)
+            drawn.append(anchor_annotation(m.kind, points, mpr.volume, "\n".join(m.label_lines)))
+        before = self._from_reformat.get(id(viewport), [])
+        kept = [a for a in self._saved.get(study, []) if a not in before]
+        self._from_reformat[id(viewport)] = drawn
+        self._saved[study] = kept + drawn
+        self._write(study)
+        for other in self._grid.viewports:  # the acquired series shows those its slices hold
+            shows = other.volume.series.key if other.volume is not None else None
+            if other is not viewport and shows == mpr.volume.series.key:
                 self.show_on(other)
 
     # ------------------------------------------------------------------ presentation states
@@ -276,17 +392,27 @@ class AnnotationKeeper(QObject):
         states, failures = outcome
         self._states = tuple(states)
         if failures:
-            self.failed.emit(
-                f"{len(failures)} presentation state(s) could not be read", tuple(failures)
+            count = len(failures)
+            note = (
+                self.tr("1 presentation state could not be read")
+                if count == 1
+                else self.tr("{count} presentation states could not be read")
             )
+            self.failed.emit(note.format(count=count), tuple(failures))
         if states:
             graphics = sum(len(s.annotations) for s in states)
             images = len({uid for s in states for uid in s.referenced})
             names = ", ".join(f'"{s.label}"' for s in states if s.label)
+            what = (
+                self.tr("{graphics} annotations on 1 image")
+                if images == 1
+                else self.tr("{graphics} annotations on {images} images")
+            ).format(graphics=graphics, images=images)
             self._states_note = (
-                f"Presentation state {names or ''} applied: {graphics} annotations on "
-                f"{images} image{'s' if images != 1 else ''}".replace("  ", " ")
-            )
+                self.tr("Presentation state {names} applied: {what}")
+                if names
+                else self.tr("Presentation state applied: {what}")
+            ).format(names=names, what=what)
             self.message.emit(self._states_note)
             for viewport in self._grid.viewports:
                 self.show_on(viewport)
@@ -294,7 +420,8 @@ class AnnotationKeeper(QObject):
 
     def _on_job_error(self, error: BaseException) -> None:
         if not isinstance(error, CancelledError):
-            self.failed.emit(f"The presentation states could not be read: {error}", ())
+            note = self.tr("The presentation states could not be read: {error}")
+            self.failed.emit(note.format(error=error), ())
 
     def export_presentation_state(self) -> JobHandle | None:
         """File → Export Annotations as GSPS: one file per series, in the export folder.
@@ -304,7 +431,7 @@ class AnnotationKeeper(QObject):
         # lazy: not on the window's start-up path
         from core.dicom.presentation import ShownImage, export_presentation_states
 
-        active = self._grid.active_viewport
+        active = self._grid.grid_viewport  # not an MPR pane: no one image
         views = [active] + [v for v in self._grid.viewports if v is not active]
         shown: list[ShownImage] = []
         study: str | None = None
@@ -323,7 +450,7 @@ class AnnotationKeeper(QObject):
             )
         annotations = self._saved.get(study, []) if study else []
         if not shown:
-            self.message.emit("There is no image to export annotations from")
+            self.message.emit(self.tr("There is no image to export annotations from"))
             return None
         refs = dict(self._refs)
 
@@ -343,16 +470,22 @@ class AnnotationKeeper(QObject):
         if result.paths:
             folder = result.paths[0].parent
             count = len(result.paths)
+            states = (
+                self.tr("1 presentation state (GSPS)")
+                if count == 1
+                else self.tr("{count} presentation states (GSPS)")
+            ).format(count=count)
+            said = self.tr("Exported {annotations} annotations as {states} to {folder}")
             self.message.emit(
-                f"Exported {result.annotation_count} annotations as "
-                f"{count} presentation state{'s' if count != 1 else ''} (GSPS) to {folder}"
+                said.format(annotations=result.annotation_count, states=states, folder=folder)
             )
         for note in result.skipped:
-            self.failed.emit(f"Not exported: {note}", ())
+            self.failed.emit(self.tr("Not exported: {reason}").format(reason=note), ())
         self.exported.emit(result)
 
     def _on_export_error(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
             return
         text = str(error) if isinstance(error, RadAssistError) else type(error).__name__
-        self.failed.emit(f"The annotations could not be exported: {text}", ())
+        note = self.tr("The annotations could not be exported: {error}")
+        self.failed.emit(note.format(error=text), ())

@@ -3,7 +3,14 @@
 Two viewports are kept in step when their series have the same Frame of Reference
 UID (0020,0052) — the same patient coordinate system, PS3.3 C.7.4.1 — and parallel
 slice normals: the other one shows the slice nearest to the same position along
-the normal (:meth:`Viewport.show_position`).
+the normal (:meth:`Viewport.show_position`). Where their planes cross, each draws the
+other's slice as a reference line (:mod:`desktop.viewer.reference_lines`).
+
+While another view replaces the grid on screen (the MPR layout), its focused pane
+*stands in* for the active viewport (:meth:`ViewerGrid.set_stand_in`): the window's
+keys and menus (Invert, Fit, W/L presets, Undo...) act on what is shown, through
+:attr:`ViewerGrid.active_viewport`; :attr:`ViewerGrid.grid_viewport` stays the grid's
+own (where a series is loaded, and what analysis reads).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
 
+from desktop.viewer.reference_lines import ReferenceLines
 from desktop.viewer.viewport import Viewport
 
 logger = logging.getLogger(__name__)
@@ -26,11 +34,20 @@ _PARALLEL = 0.999  # |cos| between normals above which slices are parallel
 
 
 class ViewerGrid(QWidget):
-    """A grid of :class:`Viewport`; one of them is active (the one keys and menus act on)."""
+    """A grid of :class:`Viewport`; one of them is active (the one keys and menus act on).
+
+    Signals
+    -------
+    active_viewport_changed(object)
+        The grid's active viewport changed (not a stand-in's focus).
+    stand_in_changed(object)
+        The stand-in viewport changed (None: the grid's own again).
+    """
 
     active_viewport_changed = Signal(object)
     series_dropped = Signal(object, str)
     layout_changed = Signal(int, int)
+    stand_in_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,8 +58,10 @@ class ViewerGrid(QWidget):
         self._shown: list[Viewport] = []  # the visible ones, row by row
         self._rows, self._cols = 0, 0
         self._active: Viewport | None = None
+        self._stand_in: Viewport | None = None
         self._sync = True
         self._syncing = False
+        self.reference_lines = ReferenceLines(self)  # before the first layout: it follows them
         self.set_layout(1, 1)
 
     @property
@@ -55,9 +74,36 @@ class ViewerGrid(QWidget):
         return list(self._shown)
 
     @property
+    def all_viewports(self) -> list[Viewport]:
+        """Every viewport made so far (hidden ones keep their series)."""
+        return list(self._pool)
+
+    @property
     def active_viewport(self) -> Viewport:
+        """The viewport keys and menus act on: the stand-in while one is set, else the grid's."""
+        if self._stand_in is not None:
+            return self._stand_in
         assert self._active is not None
         return self._active
+
+    @property
+    def grid_viewport(self) -> Viewport:
+        """The grid's own active viewport (whatever stands in for it)."""
+        assert self._active is not None
+        return self._active
+
+    @property
+    def stand_in(self) -> Viewport | None:
+        return self._stand_in
+
+    def set_stand_in(self, viewport: Viewport | None) -> None:
+        """Let ``viewport`` (not in the grid) be the active one; None: the grid's again."""
+        if viewport is not None and not isinstance(viewport, Viewport):
+            raise TypeError(f"viewport must be a Viewport or None, found {type(viewport).__name__}")
+        if viewport is self._stand_in:
+            return
+        self._stand_in = viewport
+        self.stand_in_changed.emit(viewport)
 
     def set_layout(self, rows: int, cols: int) -> None:
         """Show ``rows`` × ``cols`` viewports (1 to 4 each); hidden ones keep their series.

@@ -18,6 +18,19 @@ Measurements drawn on a pane are kept in patient coordinates too
 pane whose plane contains them within half a slice
 (:func:`core.viewing.mpr.patient_points_to_image`): a distance drawn on the coronal
 view is the same length, at the same patient points, on the axial view at its level.
+:meth:`MprView.annotations` gives them as annotations to save with the study (filed
+under the nearest acquired image, :func:`core.viewing.placement.anchor_annotation`), and
+:meth:`MprView.show_annotations` puts saved ones back: one drawn in MPR on the pane that
+contains it (editable), one drawn on an acquired image read-only on the panes that
+contain it. :attr:`MprView.measurements_edited` says when a person changed them.
+
+Oblique planes: Ctrl-drag on a reference line turns that plane about the crosshair, in
+the plane of the pane dragged on (:meth:`MprView.turn_plane`); the turned pane shows
+the oblique plane (:mod:`core.viewing.oblique`), its reference lines in the other panes
+turn with it, scrolling it moves along its own normal. "Reset planes" (the button, and
+View → Layout → Reset MPR Planes) turns every pane back. A measurement drawn on a
+turned plane is kept in patient mm too; once no pane holds it (the plane was turned
+again) it is shown read-only where a plane holds it, and still saved.
 
 A series that cannot be reformatted shows the reason
 (:class:`core.viewing.mpr.ReformatError`) in a notice in place of the panes, never a
@@ -28,8 +41,10 @@ that could not be read) shows them above the panes.
 from __future__ import annotations
 
 import logging
+import math
 from functools import partial
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,10 +52,12 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from core.dicom.annotations import Annotation
 from core.dicom.overlays import DisplayHeader
 from core.dicom.volume import Volume
 from core.viewing.measurements import Measurement
@@ -52,6 +69,8 @@ from core.viewing.mpr import (
     image_points_to_patient,
     patient_points_to_image,
 )
+from core.viewing.oblique import PlaneMotion
+from core.viewing.placement import anchor_annotation, patient_points_of
 from desktop.viewer.mpr_viewport import PLANE_COLOURS, SLAB_OFF, MprViewport
 
 logger = logging.getLogger(__name__)
@@ -75,9 +94,15 @@ class MprView(QWidget):
     -------
     point_changed(object)
         The crosshair moved: the patient point (x, y, z mm).
+    measurements_edited()
+        A person drew, moved or deleted a measurement on a pane.
+    active_pane_changed(object)
+        Another pane took the focus (the one the window's keys and menus act on).
     """
 
     point_changed = Signal(object)
+    measurements_edited = Signal()
+    active_pane_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +112,10 @@ class MprView(QWidget):
         self._point: tuple[float, float, float] | None = None
         self._layout_name = "1x3"
         self._syncing = False
+        #: Shapes drawn on the acquired images, shown read-only where a plane holds them.
+        self._foreign: list[Measurement] = []
+        #: Shapes drawn in MPR that no pane holds now (its plane turned): shown, and saved.
+        self._kept: list[Measurement] = []
 
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -120,6 +149,13 @@ class MprView(QWidget):
         bar.addWidget(self.slab_thickness_combo)
         bar.addWidget(self.slab_custom)
         bar.addStretch(1)
+        self.reset_button = QPushButton(self.tr("Reset planes"))
+        self.reset_button.setObjectName("mpr_reset_planes")
+        self.reset_button.setToolTip(
+            self.tr("Turn oblique planes back to axial, coronal, sagittal")
+        )
+        self.reset_button.clicked.connect(self.reset_planes)
+        bar.addWidget(self.reset_button)
         column.addLayout(bar)
 
         self.notice = QLabel()
@@ -144,7 +180,8 @@ class MprView(QWidget):
             pane.window_changed.connect(partial(self._on_pane_window_changed, pane))
             pane.point_picked.connect(self.centre_on)
             pane.plane_dragged.connect(self._on_pane_plane_dragged)
-            pane.measurements_changed.connect(self._sync_measurements)
+            pane.line_turned.connect(partial(self._on_pane_line_turned, pane))
+            pane.measurements_changed.connect(self._on_pane_measurements_changed)
             pane.activated.connect(partial(self.set_active_pane, pane))
             self._panes[name] = pane
         self._panes["slab"].set_slab(*_FOURTH_SLAB)
@@ -249,17 +286,23 @@ class MprView(QWidget):
         self._mpr = None
         self._volume = None
         self._point = None
+        self._foreign = []
+        self._kept = []
         for pane in self._panes.values():
             pane.clear()
+            pane.set_motion(PlaneMotion())
         self.notice.hide()
 
     def set_active_pane(self, pane: MprViewport) -> None:
         """The pane the slab controls (and the window's keys) act on."""
-        if pane is not self._active:
+        changed = pane is not self._active
+        if changed:
             self._active.set_active(False)
         self._active = pane
         pane.set_active(True)
         self._show_slab_of(pane)
+        if changed:
+            self.active_pane_changed.emit(pane)
 
     def set_tool(self, tool: str) -> None:
         for pane in self._panes.values():
@@ -275,10 +318,33 @@ class MprView(QWidget):
         self._syncing = True
         try:
             for pane in self._panes.values():
-                pane.show_position(self._point[PLANE_AXIS[pane.plane]])
+                pane.show_point(self._point)
         finally:
             self._syncing = False
         self._snap_point()
+
+    def turn_plane(self, name: str, axis: object, degrees: float) -> None:
+        """Turn pane ``name``'s plane by ``degrees`` about ``axis`` through the crosshair."""
+        pane = self._panes[name]
+        if self._mpr is None or self._point is None:
+            return
+        self._let_go_of_shapes(pane)
+        pane.set_motion(pane.motion.then_rotate(axis, degrees, self._point))  # type: ignore[arg-type]
+        pane.show_point(self._point)
+        self._adopt_kept()
+        self._refresh_references()
+
+    def reset_planes(self) -> None:
+        """Every pane back to its plain plane, through the crosshair."""
+        if self._mpr is None:
+            return
+        for pane in self._panes.values():
+            if pane.is_oblique:
+                self._let_go_of_shapes(pane)
+                pane.set_motion(PlaneMotion())
+        self._adopt_kept()
+        if self._point is not None:
+            self.centre_on(self._point)
 
     def move_plane(self, plane: str, position: float) -> None:
         """Show the slice of ``plane`` nearest ``position`` (mm along its normal axis)."""
@@ -302,13 +368,13 @@ class MprView(QWidget):
         """The crosshair at the slices shown (the nearest to what was asked), then repaint."""
         if self._point is None:
             return
-        point = list(self._point)
+        point = np.asarray(self._point, dtype=float)
         for name in ("axial", "coronal", "sagittal"):
-            pane = self._panes[name]
-            position = pane.position
-            if position is not None:
-                point[PLANE_AXIS[pane.plane]] = position
-        self._point = (point[0], point[1], point[2])
+            image = self._panes[name].slice_geometry()
+            if image is not None:  # onto the slice shown, along its normal
+                normal = np.asarray(image.normal)
+                point -= normal * float((point - np.asarray(image.origin)) @ normal)
+        self._point = (float(point[0]), float(point[1]), float(point[2]))
         self._refresh_references()
         self.point_changed.emit(self._point)
 
@@ -322,20 +388,44 @@ class MprView(QWidget):
             other = self._panes[name]
             if other.plane == pane.plane:
                 continue
-            image = other.plane_image()
+            image = other.slice_geometry()  # where it lies: no need to sample it
             if image is not None:
-                found.append((other.plane, image))
+                found.append((name, image))
         return found
 
     def _on_pane_frame_changed(self, pane: MprViewport, _index: int) -> None:
         if self._syncing or self._point is None:
             return
-        position = pane.position
-        if position is not None:
-            self.move_plane(pane.plane, position)
+        image = pane.slice_geometry()
+        if image is not None:
+            self.centre_on(_onto(self._point, image))
 
-    def _on_pane_plane_dragged(self, plane: str, point: object) -> None:
-        self.move_plane(plane, float(point[PLANE_AXIS[plane]]))  # type: ignore[index]
+    def _on_pane_plane_dragged(self, name: str, point: object) -> None:
+        image = self._panes[name].slice_geometry()
+        if image is None or self._point is None:
+            return
+        # The crosshair moves along that plane's normal until the plane passes the point.
+        normal = np.asarray(image.normal)
+        offset = float((np.asarray(point, dtype=float) - np.asarray(self._point)) @ normal)
+        self.centre_on(tuple(np.asarray(self._point) + offset * normal))
+
+    def _on_pane_line_turned(
+        self, source: MprViewport, name: str, start: object, end: object
+    ) -> None:
+        """A reference line Ctrl-dragged in ``source``: turn plane ``name`` as the mouse turned."""
+        image = source.slice_geometry()
+        if image is None or self._point is None:
+            return
+        normal = np.asarray(image.normal)
+        pivot = np.asarray(self._point)
+        a = np.asarray(start, dtype=float) - pivot
+        b = np.asarray(end, dtype=float) - pivot
+        a -= normal * float(a @ normal)
+        b -= normal * float(b @ normal)
+        if min(float(np.linalg.norm(a)), float(np.linalg.norm(b))) < 1e-6:
+            return  # at the pivot: no direction to turn by
+        degrees = math.degrees(math.atan2(float(np.cross(a, b) @ normal), float(a @ b)))
+        self.turn_plane(name, tuple(normal), degrees)
 
     def _on_pane_window_changed(self, source: MprViewport, center: float, width: float) -> None:
         if self._syncing:
@@ -378,6 +468,109 @@ class MprView(QWidget):
 
     # ------------------------------------------------------------------ measurements
 
+    def annotations(self) -> list[Annotation]:
+        """The measurements drawn on the panes, in patient mm, as the study saves them."""
+        volume = self._volume
+        if self._mpr is None or volume is None:
+            return []
+        found = []
+        for pane in self._panes.values():
+            for m in pane.measurements:
+                points = m.extra.get("patient_points")
+                if m.readonly or not isinstance(points, tuple) or not points:
+                    continue
+                text = "\n".join(m.label_lines)
+                found.append(anchor_annotation(m.kind, points, volume, text))
+        for m in self._kept:
+            kept = m.extra["patient_points"]
+            assert isinstance(kept, tuple)
+            found.append(anchor_annotation(m.kind, kept, volume, str(m.extra.get("text", ""))))
+        return found
+
+    def show_annotations(self, annotations: list[Annotation]) -> None:
+        """Show saved measurements of the series (see the module notes); the others go."""
+        mpr, volume = self._mpr, self._volume
+        if mpr is None or volume is None:
+            return
+        own: dict[str, list[Measurement]] = {name: [] for name in self._panes}
+        self._foreign = []
+        self._kept = []
+        for a in annotations:
+            points = patient_points_of(a, volume)
+            if points is None or a.kind not in ("distance", "angle", "rectangle", "ellipse"):
+                continue
+            placed = self._place(a.kind, points) if a.patient_points else None
+            if placed is not None:
+                own[placed[0]].append(placed[1])
+                continue
+            m = Measurement(a.kind, -1, list(a.points))
+            m.extra.update(patient_points=points, text=a.text)
+            # Drawn on an acquired image: edited there. Drawn in MPR: kept, and saved.
+            (self._kept if a.patient_points else self._foreign).append(m)
+        for name, pane in self._panes.items():
+            pane.replace_measurements(own[name])
+        self._sync_measurements()
+
+    def _place(
+        self, kind: str, points: tuple[tuple[float, float, float], ...]
+    ) -> tuple[str, Measurement] | None:
+        """The pane whose plane holds ``points`` (the flattest along its normal), and the shape."""
+        mpr = self._mpr
+        assert mpr is not None
+        spread = {}
+        for name, _ in _PANES[:3]:
+            image = self._panes[name].slice_geometry()
+            if image is not None:
+                levels = [float(np.asarray(p) @ np.asarray(image.normal)) for p in points]
+                spread[name] = max(levels) - min(levels)
+        if not spread:
+            return None
+        name = min(spread, key=spread.__getitem__)
+        pane = self._panes[name]
+        index = pane.index_at(np.mean(np.asarray(points), axis=0))
+        image = pane.slice_geometry(index)
+        assert image is not None
+        found = patient_points_to_image(image, points, tolerance=mpr.spacing(pane.plane) / 2)
+        if found is None:
+            return None
+        m = Measurement(kind, index, list(found))
+        m.extra["patient_points"] = points
+        return name, m
+
+    def _let_go_of_shapes(self, pane: MprViewport) -> None:
+        """Before ``pane``'s plane turns: its own shapes are kept in patient mm only."""
+        own = [m for m in pane.measurements if not m.extra.get("mirrored")]
+        for m in own:
+            points = m.extra.get("patient_points")
+            if isinstance(points, tuple) and points:
+                kept = Measurement(m.kind, -1, list(m.points))
+                kept.extra.update(patient_points=points, text="\n".join(m.label_lines))
+                self._kept.append(kept)
+        pane.replace_measurements([])
+
+    def _adopt_kept(self) -> None:
+        """Give the kept shapes back to the panes that hold them now (editable again)."""
+        adopted: dict[str, list[Measurement]] = {}
+        still = []
+        for m in self._kept:
+            points = m.extra["patient_points"]
+            assert isinstance(points, tuple)
+            placed = self._place(m.kind, points)
+            if placed is None:
+                still.append(m)
+            else:
+                adopted.setdefault(placed[0], []).append(placed[1])
+        self._kept = still
+        for name, shapes in adopted.items():
+            pane = self._panes[name]
+            own = [m for m in pane.measurements if not m.extra.get("mirrored")]
+            pane.replace_measurements(own + shapes)
+        self._sync_measurements()
+
+    def _on_pane_measurements_changed(self) -> None:
+        self._sync_measurements()
+        self.measurements_edited.emit()
+
     def _sync_measurements(self) -> None:
         """Keep every pane's own shapes in patient mm; show them on the panes that contain them."""
         mpr = self._mpr
@@ -387,8 +580,9 @@ class MprView(QWidget):
         for name, pane in self._panes.items():
             own[name] = [m for m in pane.measurements if not m.extra.get("mirrored")]
             for m in own[name]:
-                image = mpr.slice_geometry(pane.plane, m.frame)
-                m.extra["patient_points"] = image_points_to_patient(image, m.points)
+                image = pane.slice_geometry(m.frame)
+                if image is not None:
+                    m.extra["patient_points"] = image_points_to_patient(image, m.points)
         for name, pane in self._panes.items():
             mirrored = []
             for source, shapes in own.items():
@@ -398,6 +592,10 @@ class MprView(QWidget):
                     shown = self._shown_on(pane, m)
                     if shown is not None:
                         mirrored.append(shown)
+            for m in self._foreign + self._kept:
+                shown = self._shown_on(pane, m)
+                if shown is not None:
+                    mirrored.append(shown)
             pane.replace_measurements(own[name] + mirrored)
 
     def _shown_on(self, pane: MprViewport, m: Measurement) -> Measurement | None:
@@ -406,13 +604,21 @@ class MprView(QWidget):
         points = m.extra.get("patient_points")
         if mpr is None or not isinstance(points, tuple) or not points:
             return None
-        axis = PLANE_AXIS[pane.plane]
-        level = sum(float(p[axis]) for p in points) / len(points)
-        index = mpr.index_of(pane.plane, level)
-        image = mpr.slice_geometry(pane.plane, index)
+        index = pane.index_at(np.mean(np.asarray(points), axis=0))
+        image = pane.slice_geometry(index)
+        if image is None:
+            return None
         found = patient_points_to_image(image, points, tolerance=mpr.spacing(pane.plane) / 2)
         if found is None:
             return None
         copy = Measurement(m.kind, index, list(found))
         copy.extra.update(readonly=True, mirrored=True, patient_points=points)
         return copy
+
+
+def _onto(point: tuple[float, float, float], image: PlaneImage) -> tuple[float, float, float]:
+    """``point`` moved along ``image``'s normal onto its plane."""
+    normal = np.asarray(image.normal)
+    at = np.asarray(point, dtype=float)
+    at -= normal * float((at - np.asarray(image.origin)) @ normal)
+    return (float(at[0]), float(at[1]), float(at[2]))

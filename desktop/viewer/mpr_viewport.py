@@ -13,8 +13,15 @@ The pane draws where the other planes cut it (:func:`core.viewing.mpr.reference_
 in their colours (:data:`PLANE_COLOURS`, its own frame in its own colour). With the
 pointer tool, a left-drag that starts on a reference line moves that plane
 (:attr:`MprViewport.plane_dragged`); Shift-click (and Shift-drag) puts the crosshair on a
-point (:attr:`MprViewport.point_picked`). The layout (:mod:`desktop.viewer.mpr_layout`)
-turns both into positions for every pane.
+point (:attr:`MprViewport.point_picked`); a Ctrl+left-drag that starts on a reference
+line turns that plane about the crosshair (:attr:`MprViewport.line_turned`). The layout
+(:mod:`desktop.viewer.mpr_layout`) turns these into positions and planes for every pane.
+
+A turned pane shows an oblique plane: its slices are its plane's slices moved by a
+:class:`core.viewing.oblique.PlaneMotion` (:meth:`MprViewport.set_motion`), sampled from
+the volume (:func:`core.viewing.oblique.sample_plane`), with markers for their
+directions ("RA", "HL"...) and "Oblique" with the angle in the overlay. (ROI values on a
+turned pane are those of the unturned slice: distances and angles are exact.)
 """
 
 from __future__ import annotations
@@ -25,11 +32,11 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
-from core.dicom.overlays import DisplayHeader, OverlayText
+from core.dicom.overlays import DisplayHeader, OrientationLabels, OverlayText
 from core.dicom.reading_order import ReadingOrder
 from core.dicom.records import SeriesGeometry
 from core.dicom.volume import Volume
@@ -40,6 +47,8 @@ from core.viewing.mpr import (
     image_points_to_patient,
     reference_line,
 )
+from core.viewing.oblique import PlaneMotion, move_plane, sample_plane
+from desktop.number_format import decimal
 from desktop.viewer.viewport import Viewport
 
 logger = logging.getLogger(__name__)
@@ -54,7 +63,11 @@ PLANE_COLOURS: dict[str, QColor] = {
 }
 #: The slab mode of a pane that shows one plane.
 SLAB_OFF = "off"
-_MODE_NAMES = {"mip": "MIP", "minip": "MinIP", "avg": "Avg"}
+_MODE_NAMES = {  # as the slab's corner line names them (English sources)
+    "mip": QT_TRANSLATE_NOOP("MprViewport", "MIP"),
+    "minip": QT_TRANSLATE_NOOP("MprViewport", "MinIP"),
+    "avg": QT_TRANSLATE_NOOP("MprViewport", "Avg"),
+}
 _LINE_HIT_PX = 6.0  # how near (screen pixels) a press must be to take a reference line
 #: Display order: axial superior first, coronal anterior first, sagittal right first
 #: (as :mod:`core.dicom.reading_order` orders acquired stacks).
@@ -108,6 +121,8 @@ def plane_volume(mpr: MprVolume, plane: str) -> Volume:
     if isinstance(header, DisplayHeader):
         volume.extra["display_header"] = header
     volume.extra["mpr_plane"] = plane
+    volume.extra["mpr_source"] = source  # the acquired series (saved measurements name it)
+    volume.extra["mpr"] = mpr  # where each of its slices lies (reference lines)
     return volume
 
 
@@ -120,10 +135,14 @@ class MprViewport(Viewport):
         Shift-click or Shift-drag: the patient point (x, y, z mm) under the mouse.
     plane_dragged(str, object)
         A reference line dragged: its plane, and the patient point it was dragged to.
+    line_turned(str, object, object)
+        A reference line turned (Ctrl-drag): its plane, and the patient points the mouse
+        moved from and to (on this pane's plane).
     """
 
     point_picked = Signal(object)
     plane_dragged = Signal(str, object)
+    line_turned = Signal(str, object, object)
 
     def __init__(self, name: str, plane: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,8 +154,12 @@ class MprViewport(Viewport):
         self._mpr: MprVolume | None = None
         self._slab_mode = SLAB_OFF
         self._slab_mm = 10.0
-        self._plane_key: tuple[int, str, float] | None = None
+        self._plane_key: tuple[int, str, float, PlaneMotion] | None = None
         self._plane_image: PlaneImage | None = None
+        self._motion = PlaneMotion()
+        self._geometry: dict[int, PlaneImage] = {}  # slice index -> where it lies (turned)
+        self._line_turn: str | None = None
+        self._turn_from: tuple[float, float, float] | None = None
         #: The other planes to draw here: (plane, where it lies), given by the layout.
         self.references: Callable[[], list[tuple[str, PlaneImage]]] = list
         self._line_drag: str | None = None
@@ -154,6 +177,7 @@ class MprViewport(Viewport):
             raise TypeError(f"mpr must be an MprVolume, found {type(mpr).__name__}")
         self._mpr = mpr
         self._plane_key = None
+        self._geometry.clear()
         volume = plane_volume(mpr, self.plane)
         self.set_volume(volume, header)
         positions = mpr.positions(self.plane)
@@ -193,19 +217,80 @@ class MprViewport(Viewport):
         self.update()
         self.view_changed.emit()
 
+    @property
+    def motion(self) -> PlaneMotion:
+        """How this pane's plane is turned (identity: the plain plane)."""
+        return self._motion
+
+    @property
+    def is_oblique(self) -> bool:
+        return not self._motion.is_identity
+
+    def set_motion(self, motion: PlaneMotion) -> None:
+        """Turn this pane's plane (see the module notes); ``PlaneMotion()`` resets it."""
+        if not isinstance(motion, PlaneMotion):
+            raise TypeError(f"motion must be a PlaneMotion, found {type(motion).__name__}")
+        self._motion = motion
+        self._geometry.clear()
+        self._invalidate_image()
+        self.update()
+        self.view_changed.emit()
+
+    def slice_geometry(self, index: int | None = None) -> PlaneImage | None:
+        """Where slice ``index`` (default the one shown) lies, turned; not sampled."""
+        mpr = self._mpr
+        if mpr is None or self.volume is None:
+            return None
+        at = self.frame_index if index is None else int(index)
+        image = self._geometry.get(at)
+        if image is None:  # asked on every repaint of every pane: kept, a few at a time
+            if len(self._geometry) > 16:
+                self._geometry.clear()
+            image = move_plane(mpr.slice_geometry(self.plane, at), self._motion)
+            self._geometry[at] = image
+        return image
+
+    def index_at(self, point: object) -> int:
+        """The slice whose (turned) plane passes nearest the patient ``point``."""
+        first, second = self.slice_geometry(0), self.slice_geometry(min(1, self.frame_count - 1))
+        if first is None or second is None:
+            return 0
+        normal = np.asarray(first.normal)
+        offset = float((np.asarray(point, dtype=float) - np.asarray(first.origin)) @ normal)
+        step = float((np.asarray(second.origin) - np.asarray(first.origin)) @ normal)
+        if abs(step) < 1e-9:
+            return 0
+        return int(min(self.frame_count - 1, max(0, round(offset / step))))
+
+    def show_point(self, point: object) -> None:
+        """Show the slice through the patient ``point`` (as near as the slices go)."""
+        self.set_frame(self.index_at(point))
+
     def plane_image(self) -> PlaneImage | None:
         """The plane (or slab) shown now, with where its pixels lie in the patient."""
         mpr = self._mpr
         if mpr is None or self.volume is None:
             return None
         slab = 0.0 if self._slab_mode == SLAB_OFF else self._slab_mm
-        key = (self.frame_index, self._slab_mode, slab)
+        key = (self.frame_index, self._slab_mode, slab, self._motion)
         if key != self._plane_key or self._plane_image is None:
-            position = float(mpr.positions(self.plane)[self.frame_index])
             mode = "mip" if self._slab_mode == SLAB_OFF else self._slab_mode
-            self._plane_image = mpr.plane(self.plane, position, slab=slab, mode=mode)
+            if self.is_oblique:
+                geometry = self.slice_geometry()
+                assert geometry is not None
+                self._plane_image = sample_plane(mpr, geometry, slab=slab, mode=mode)
+            else:
+                position = float(mpr.positions(self.plane)[self.frame_index])
+                self._plane_image = mpr.plane(self.plane, position, slab=slab, mode=mode)
             self._plane_key = key
         return self._plane_image
+
+    def orientation_labels(self) -> OrientationLabels:
+        """The markers of the plane shown (a turned plane's own directions)."""
+        image = self.slice_geometry() if self.is_oblique else None
+        if image is None:
+            return super().orientation_labels()
+        return self._view.orientation_labels(image.orientation)
 
     def _frame_pixels(self) -> np.ndarray:
         image = self.plane_image()
@@ -222,6 +307,7 @@ class MprViewport(Viewport):
 
     def clear(self) -> None:
         self._mpr = None
+        self._geometry.clear()
         self._plane_image = None
         self._plane_key = None
         super().clear()
@@ -234,18 +320,22 @@ class MprViewport(Viewport):
         image = self.plane_image()
         if image is None:
             return text
+        name = _plane_name(self.plane)
+        if self.is_oblique:
+            name = self.tr("Oblique ({plane} {angle}°)").format(
+                plane=name, angle=f"{self._motion.degrees:.0f}"
+            )
         lines = [
-            _plane_name(self.plane),
+            name,
             self.tr("Im {number}/{count}").format(
                 number=self.display_position + 1, count=self.frame_count
             ),
-            self.tr("Pos {position} mm").format(position=f"{image.position:.1f}"),
+            self.tr("Pos {position} mm").format(position=decimal(image.position, 1)),
         ]
         if self._slab_mode != SLAB_OFF:
+            mode = QCoreApplication.translate("MprViewport", str(_MODE_NAMES[self._slab_mode]))
             lines.append(
-                self.tr("{mode} {thickness} mm").format(
-                    mode=_MODE_NAMES[self._slab_mode], thickness=f"{self._slab_mm:g}"
-                )
+                self.tr("{mode} {thickness} mm").format(mode=mode, thickness=f"{self._slab_mm:g}")
             )
         return replace(text, bottom_left=tuple(lines))
 
@@ -304,7 +394,15 @@ class MprViewport(Viewport):
         if event.button() == Qt.MouseButton.LeftButton and self.volume is not None:
             pos = event.position()
             shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
             line = None if shift or self.tool != "none" else self.line_at(pos)
+            if ctrl and line is not None:
+                self.setFocus(Qt.FocusReason.MouseFocusReason)
+                self.activated.emit()
+                self._line_turn = line
+                self._turn_from = self.patient_point_at(pos)
+                event.accept()
+                return
             if shift or line is not None:
                 self.setFocus(Qt.FocusReason.MouseFocusReason)
                 self.activated.emit()
@@ -316,6 +414,13 @@ class MprViewport(Viewport):
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if self._line_turn is not None:
+            point = self.patient_point_at(event.position())
+            if point is not None and self._turn_from is not None:
+                self.line_turned.emit(self._line_turn, self._turn_from, point)
+            self._turn_from = point
+            event.accept()
+            return
         if self._picking or self._line_drag is not None:
             self._follow_mouse(event.position())
             event.accept()
@@ -324,6 +429,8 @@ class MprViewport(Viewport):
             line = self.line_at(event.position())
             if line is None:
                 self.unsetCursor()
+            elif event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self.setCursor(Qt.CursorShape.CrossCursor)  # Ctrl: turn the line
             else:
                 vertical = self._line_is_vertical(line)
                 shape = Qt.CursorShape.SizeHorCursor if vertical else Qt.CursorShape.SizeVerCursor
@@ -331,6 +438,11 @@ class MprViewport(Viewport):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if self._line_turn is not None:
+            self._line_turn = None
+            self._turn_from = None
+            event.accept()
+            return
         if self._picking or self._line_drag is not None:
             self._picking = False
             self._line_drag = None

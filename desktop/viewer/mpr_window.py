@@ -9,7 +9,15 @@ grid's layouts, Ctrl+M is free) and to the View → Layout menu, and switches:
   when its load ends (the notice says so meanwhile);
 * choosing a grid layout (Ctrl+1…4) goes back to the grid, which kept its series;
 * the measuring tool chosen in the window applies to the panes too;
-* opening another study leaves MPR and lets the volume go.
+* opening another study leaves MPR and lets the volume go, and so does a series
+  loaded into the grid meanwhile (from the browser, the series keys, a prior);
+* while MPR is shown its focused pane stands in for the grid's active viewport
+  (:meth:`~desktop.viewer.grid.ViewerGrid.set_stand_in`), so the window's View and
+  Tools actions (Invert, Fit, W/L presets, Undo...) act on it; Overlays applies to
+  every pane;
+* measurements drawn on the panes are saved with the study's other annotations
+  (:meth:`~desktop.viewer.annotation_keeper.AnnotationKeeper.save_reformatted`) and
+  shown again when MPR opens on the series again.
 """
 
 from __future__ import annotations
@@ -43,6 +51,8 @@ class MprMode(QObject):
     view : MprView
     actions : dict of str to QAction
         "1x3" and "2x2".
+    reset_action : QAction
+        View → Layout → Reset MPR Planes (oblique planes back to the plain ones).
     """
 
     def __init__(self, window: MainWindow) -> None:
@@ -69,16 +79,25 @@ class MprMode(QObject):
             action.triggered.connect(lambda _=False, n=name: self.enter(n))
             window.addAction(action)
             self.actions[name] = action
+        self.reset_action = QAction(self.tr("Reset MPR Planes"), window)
+        self.reset_action.setObjectName("mpr_reset_planes")
+        self.reset_action.setStatusTip(self.tr("Turn oblique MPR planes back to the plain planes"))
+        self.reset_action.triggered.connect(self.view.reset_planes)
         menu = _layout_menu(window)
         if menu is not None:
             menu.addSeparator()
             for action in self.actions.values():
                 menu.addAction(action)
+            menu.addAction(self.reset_action)
         window.layout_group.triggered.connect(lambda _action: self.leave())
         for action in window.tool_actions.values():  # toggled: set_tool checks it too
             action.toggled.connect(self._on_window_tool_toggled)
         window.series_loaded.connect(self._on_window_series_loaded)
         window.study_opened.connect(lambda _index: self.leave(clear=True))
+        self.view.measurements_edited.connect(self._on_view_measurements_edited)
+        self.view.active_pane_changed.connect(self._on_view_active_pane_changed)
+        window.first_image_shown.connect(self._on_window_first_image_shown)
+        window.overlays_action.toggled.connect(self._on_window_overlays_toggled)
 
     @property
     def active(self) -> bool:
@@ -88,7 +107,10 @@ class MprMode(QObject):
     def enter(self, layout: str = "1x3") -> bool:
         """Show the active viewport's series in the MPR layout; False when there is none."""
         window = self._window
-        volume = window.grid.active_viewport.volume
+        volume = window.grid.grid_viewport.volume  # never a pane of MPR itself
+        source = volume.extra.get("mpr_source") if volume is not None else None
+        if isinstance(source, Volume):  # a reformatted plane (a hanging protocol's): its series
+            volume = source
         if volume is None:
             self._check(None)
             window.status_label.setText(self.tr("Open a CT or MR series first, then choose MPR"))
@@ -97,15 +119,18 @@ class MprMode(QObject):
         self.view.set_layout(layout)
         window.grid.hide()
         self.view.show()
-        header = window.grid.active_viewport.header
+        self._on_window_overlays_toggled(window.overlays_action.isChecked())
+        header = window.grid.grid_viewport.header
         if volume.total_s == 0 and not volume.loaded.all():
             self._waiting = volume
             self.view.clear()
             self.view.show_notice(self.tr("The series is still loading: MPR follows when it ends"))
         else:
             self._waiting = None
-            self.view.set_volume(volume, header)
+            if self.view.set_volume(volume, header):
+                self._show_saved()
         self._on_window_tool_changed()
+        window.grid.set_stand_in(self.view.active_pane)
         self.view.active_pane.setFocus(Qt.FocusReason.OtherFocusReason)
         return True
 
@@ -113,6 +138,7 @@ class MprMode(QObject):
         """Back to the grid (``clear``: and let the volume go)."""
         self._check(None)
         self._waiting = None
+        self._window.grid.set_stand_in(None)
         if clear:
             self.view.clear()
         if self.view.isVisible():
@@ -126,7 +152,30 @@ class MprMode(QObject):
     def _on_window_series_loaded(self, volume: Volume) -> None:
         if volume is self._waiting:
             self._waiting = None
-            self.view.set_volume(volume)
+            if self.view.set_volume(volume):
+                self._show_saved()
+
+    def _on_view_active_pane_changed(self, pane: object) -> None:
+        if self.view.isVisible():
+            self._window.grid.set_stand_in(self.view.active_pane)
+
+    def _on_window_first_image_shown(self, viewport: object) -> None:
+        if self.view.isVisible() and viewport in self._window.grid.viewports:
+            self.leave()  # a series asked for in the grid: show it
+
+    def _on_window_overlays_toggled(self, visible: bool) -> None:
+        for pane in self.view.panes.values():
+            pane.set_overlays_visible(bool(visible))
+
+    def _show_saved(self) -> None:
+        volume = self.view.volume
+        if volume is not None:
+            self.view.show_annotations(self._window.annotations.annotations_of_series(volume))
+
+    def _on_view_measurements_edited(self) -> None:
+        volume = self.view.volume
+        if volume is not None:
+            self._window.annotations.save_reformatted(volume, self.view.annotations())
 
     def _on_window_tool_toggled(self, checked: bool) -> None:
         if checked:

@@ -2,10 +2,12 @@
 
     python tests/e2e/mpr_scenario.py CT_FOLDER OUT_DIR
 
-Needs a display (QT_QPA_PLATFORM=xcb, DISPLAY). Opens the CT, presses Ctrl+M (MPR 1 × 3),
-Shift-clicks on the coronal pane (the crosshair moves), drags the axial line on the
-sagittal pane, draws a distance on the coronal pane, turns on a 10 mm MIP on it and
-shows the 2 × 2 layout. Screenshots of the real window go to OUT_DIR/screenshots;
+Needs a display (QT_QPA_PLATFORM=xcb, DISPLAY). Opens the CT (the chest-CT hanging
+protocol lays the grid out: axial lung and mediastinal windows, a coronal reformat),
+presses Ctrl+M (MPR 1 × 3), Shift-clicks on the coronal pane (the crosshair moves), drags
+the axial line on the sagittal pane, draws a distance on the coronal pane, turns on a
+10 mm MIP on it, turns the coronal line 30° on the axial pane (Ctrl-drag: an oblique
+plane), and shows the 2 × 2 layout. Screenshots of the real window go to OUT_DIR/screenshots;
 OUT_DIR/checks.json holds what was checked.
 """
 
@@ -78,6 +80,34 @@ def _run(ct_folder: Path, shots: Path, result: dict[str, Any]) -> None:
     window.activateWindow()
     settle(0.5)
 
+    # The chest-CT hanging protocol: lung and mediastinal windows, and a coronal reformat.
+    grid = window.grid
+
+    def hung() -> bool:
+        viewports = grid.viewports
+        return (
+            len(viewports) == 3
+            and all(v.volume is not None for v in viewports)
+            and (
+                viewports[2].volume.extra.get("mpr_plane") == "coronal"  # type: ignore[union-attr]
+            )
+        )
+
+    hung_ok = wait_until(hung, 20)
+    current = window.hanging.current
+    details["hanging"] = {
+        "protocol": current.name if current else None,
+        "layout": list(grid.layout_shape),
+        "windows": [list(v.window) for v in grid.viewports],
+    }
+    checks["hanging_protocol_chest_ct"] = (
+        hung_ok
+        and current is not None
+        and current.name == "Chest CT"
+        and [v.window for v in grid.viewports] == [(-600, 1500), (40, 400), (-600, 1500)]
+    )
+    shoot("mpr-00-hanging-protocol")
+
     window.grid.active_viewport.setFocus()
     QTest.keyClick(window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
     view = window.mpr.view
@@ -104,10 +134,14 @@ def _run(ct_folder: Path, shots: Path, result: dict[str, Any]) -> None:
 
     # Drag the axial (blue) line on the sagittal pane 40 px down: the axial plane moves.
     ends = [(a, b) for plane, a, b in sagittal.reference_lines() if plane == "axial"]
+    details["sagittal_lines"] = [
+        [plane, a.x(), a.y(), b.x(), b.y()] for plane, a, b in sagittal.reference_lines()
+    ]
     before = axial.position or 0.0
     if ends:
         a, b = ends[0]
-        start = QPoint(round((a.x() + b.x()) / 2), round(a.y()))
+        # A quarter along the line: its middle is where the coronal line crosses it.
+        start = QPoint(round(a.x() + (b.x() - a.x()) / 4), round(a.y()))
         end = start + QPoint(0, 40)
         QTest.mousePress(sagittal, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
         for step in range(1, 9):
@@ -155,10 +189,52 @@ def _run(ct_folder: Path, shots: Path, result: dict[str, Any]) -> None:
     checks["overlay_says_mip_10"] = "MIP 10 mm" in coronal.overlay_text().bottom_left
     shoot("mpr-04-coronal-mip")
 
+    # Oblique: slab off, then Ctrl-drag the coronal (green) line on the axial pane 30°
+    # clockwise about the crosshair: the coronal pane shows the turned plane.
+    view.slab_mode_combo.setCurrentIndex(view.slab_mode_combo.findData("off"))
+    window.set_tool("none")  # lines are taken with the pointer, not a measuring tool
+    settle(0.2)
+    image = axial.plane_image()
+    lines = [(a, b) for plane, a, b in axial.reference_lines() if plane == "coronal"]
+    if image is not None and lines and view.point is not None:
+        row, col = image.patient_to_pixel(view.point)
+        pivot = axial.image_to_widget(col + 0.5, row + 0.5)
+        a, b = lines[0]
+        tip = b if b.x() > a.x() else a
+        radius = 0.7 * math.dist((tip.x(), tip.y()), (pivot.x(), pivot.y()))
+        ctrl = Qt.KeyboardModifier.ControlModifier
+
+        def at(degrees: float) -> QPoint:
+            angle = math.radians(degrees)
+            return QPoint(
+                round(pivot.x() + radius * math.cos(angle)),
+                round(pivot.y() + radius * math.sin(angle)),
+            )
+
+        QTest.mousePress(axial, Qt.MouseButton.LeftButton, ctrl, at(0))
+        for step in range(1, 11):
+            QTest.mouseMove(axial, at(3.0 * step))
+            qapp.processEvents()
+        QTest.mouseRelease(axial, Qt.MouseButton.LeftButton, ctrl, at(30))
+        settle(0.3)
+    labels = coronal.orientation_labels()
+    details["oblique"] = {
+        "degrees": coronal.motion.degrees,
+        "labels": [labels.left, labels.right, labels.top, labels.bottom],
+        "overlay": list(coronal.overlay_text().bottom_left),
+    }
+    checks["oblique_coronal"] = (
+        coronal.is_oblique
+        and abs(coronal.motion.degrees - 30.0) <= 3.0
+        and coronal.overlay_text().bottom_left[0].startswith("Oblique")
+        and (labels.left, labels.right) == ("RA", "LP")
+    )
+    shoot("mpr-05-oblique")
+
     window.mpr.actions["2x2"].trigger()
     settle(0.3)
     checks["two_by_two"] = len(view.visible_panes) == 4 and view.panes["slab"].isVisible()
-    shoot("mpr-05-two-by-two")
+    shoot("mpr-06-two-by-two")
     window.close()
     settle(0.3)
 

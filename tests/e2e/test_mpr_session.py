@@ -1,8 +1,9 @@
 """End to end: MPR in the real window on a real X server (Xvfb), on the demo CT.
 
 The session runs in a child interpreter (tests/e2e/mpr_scenario.py) with the xcb
-platform, as for a person: Ctrl+M, a Shift-click, a dragged reference line, a distance
-drawn on the coronal view, a 10 mm MIP, the 2 × 2 layout. Its screenshots are kept in
+platform, as for a person: the chest-CT hanging protocol, Ctrl+M, a Shift-click, a
+dragged reference line, a distance drawn on the coronal view, a 10 mm MIP, an oblique
+coronal plane (Ctrl-drag), the 2 × 2 layout. Its screenshots are kept in
 test-artifacts/screenshots/ (mpr-*.png) for a person to look at.
 """
 
@@ -70,7 +71,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 def test_every_step_of_the_mpr_session_did_what_a_reader_expects(session: dict[str, Any]) -> None:
     failed = [name for name, ok in session["checks"].items() if not ok]
     assert not failed, f"{failed}: {json.dumps(session['details'], indent=1)}"
-    assert len(session["checks"]) == 7
+    assert len(session["checks"]) == 9
 
 
 def test_the_screenshots_show_three_planes_with_coloured_lines(session: dict[str, Any]) -> None:
