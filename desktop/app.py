@@ -22,6 +22,8 @@ from core.jobs import CancelToken, Progress
 from core.library_output import capture_library_output
 from core.resources import resource_path
 from desktop import workers
+from desktop.i18n import apply_interface_language
+from desktop.language_menu import start_again_if_asked
 from desktop.main_window import MainWindow
 from desktop.quit_signals import quit_on_signals
 from desktop.settings import APPLICATION, ORGANIZATION, Settings
@@ -147,7 +149,10 @@ def run_app(path: str | os.PathLike[str] | None = None) -> int:
         print(f"radassist: {path}: no such file or folder", file=sys.stderr)
         return 2
     app = create_application()
-    window = start_window(path)
+    settings = Settings()
+    # Before any window: Settings → Language's catalogues, locale, core's messages, a CJK font.
+    apply_interface_language(app, settings.interface_language)
+    window = start_window(path, settings=settings)
     probe = os.environ.get("RADASSIST_STARTUP_PROBE")
     if probe:
         _quit_when_shown(app, window, probe)
@@ -160,3 +165,4 @@ def run_app(path: str | os.PathLike[str] | None = None) -> int:
         del window
         shutdown()
         undo_signals()
+        start_again_if_asked()  # Settings → Language → Restart Now

@@ -114,8 +114,9 @@ class InstallStatus(QObject):
             return
         logger.error("the install check failed: %s", error, exc_info=error)
         self._notifications.notify(
-            f"The installation could not be checked ({type(error).__name__}: {error}) — run "
-            "radassist --self-test.",
+            self.tr(
+                "The installation could not be checked ({error}) — run radassist --self-test."
+            ).format(error=f"{type(error).__name__}: {error}"),
             level="warning",
             persistent=True,
         )

@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -60,6 +60,8 @@ from desktop.settings import LAYOUTS, Settings
 from desktop.study_opening import accept_drag, open_dropped, open_recent, rebuild_recent_menu
 from desktop.viewer.annotation_keeper import AnnotationKeeper
 from desktop.viewer.grid import ViewerGrid
+from desktop.viewer.hanging_window import install_hanging
+from desktop.viewer.mpr_window import install_mpr
 from desktop.viewer.viewport import Viewport
 from desktop.window_actions import TOOLS, build_actions, build_menus, list_shortcuts
 from desktop.window_dialogs import DialogKeeper
@@ -230,6 +232,8 @@ class MainWindow(QMainWindow):
         self.report_panel.archive_provider = lambda: self.archive_part.keeper.archive
         build_actions(self)
         build_menus(self)
+        self.mpr = install_mpr(self)  # View → Layout → MPR 1×3 / 2×2
+        self.hanging = install_hanging(self)  # View → Hanging Protocol
         self._restore_settings()
         self._apply_view_state()
         # A missing or damaged bundled model or template: found on a worker, said once.
@@ -252,7 +256,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.browser = StudyBrowser(self)
-        self.browser_dock = QDockWidget("Study", self)
+        self.browser_dock = QDockWidget(self.tr("Study", "dock title"), self)
         self.browser_dock.setObjectName("browser_dock")
         self.browser_dock.setWidget(self.browser)
         self.browser_dock.setAllowedAreas(
@@ -262,7 +266,7 @@ class MainWindow(QMainWindow):
 
         # AI findings on the right; its model list is read on a job thread.
         self.ai_panel = AIPanel(self, settings=self.settings)
-        self.ai_dock = QDockWidget("AI Findings", self)
+        self.ai_dock = QDockWidget(self.tr("AI Findings"), self)
         self.ai_dock.setObjectName("ai_dock")
         self.ai_dock.setWidget(self.ai_panel)
         self.ai_dock.setAllowedAreas(
@@ -273,7 +277,7 @@ class MainWindow(QMainWindow):
 
         # The report, tabbed with the AI findings: the study's draft opens with the study.
         self.report_panel = ReportPanel(self, settings=self.settings)
-        self.report_dock = QDockWidget("Report", self)
+        self.report_dock = QDockWidget(self.tr("Report", "dock title"), self)
         self.report_dock.setObjectName("report_dock")
         self.report_dock.setWidget(self.report_panel)
         self.report_dock.setAllowedAreas(
@@ -298,9 +302,9 @@ class MainWindow(QMainWindow):
         self._progress_timer.setSingleShot(True)
         self._progress_timer.setInterval(PROGRESS_SHOWN_EVERY_MS)
         self._progress_timer.timeout.connect(self._show_progress)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setObjectName("import_cancel")
-        self.cancel_button.setToolTip("Stop reading the study")
+        self.cancel_button.setToolTip(self.tr("Stop reading the study"))
         self.cancel_button.clicked.connect(self.cancel_import)
         status = self.statusBar()
         status.addWidget(self.status_label, 1)
@@ -386,7 +390,9 @@ class MainWindow(QMainWindow):
             raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
         target = os.path.abspath(os.fspath(path))
         if not os.path.exists(target):
-            self.notifications.notify(f"{target}: no such file or folder", level="error")
+            self.notifications.notify(
+                self.tr("{path}: no such file or folder").format(path=target), level="error"
+            )
             return None
         title = os.path.basename(target.rstrip(os.sep)) or target
         return self.open_index(lambda token: _scan_job(target, token), title, path=target)
@@ -408,8 +414,8 @@ class MainWindow(QMainWindow):
         self._cancel_requested = False
         self.study_path = path
         self._remember_study = path is not None
-        self.setWindowTitle(f"RadAssist — {title}")
-        self.status_label.setText(f"Reading {title}…")
+        self.setWindowTitle(self.tr("RadAssist — {title}").format(title=title))
+        self.status_label.setText(self.tr("Reading {title}…").format(title=title))
         handle = self._scan_slot.start(
             factory,
             on_event=self._on_scan_event,
@@ -423,10 +429,10 @@ class MainWindow(QMainWindow):
 
     def open_demo(self) -> JobHandle:
         """Open the bundled demo study, generating it first when it is missing."""
-        self.status_label.setText("Preparing the demo study…")
+        self.status_label.setText(self.tr("Preparing the demo study…"))
 
         def demo_job(token: CancelToken) -> Generator[Progress, None, Path]:
-            yield Progress(0, 0, "preparing the demo study")
+            yield Progress(0, 0, self.tr("preparing the demo study"))
             # Local: core.cli brings the worker-process machinery, not needed to show the window.
             from core.cli import ensure_demo_study  # lazy: not on the window's start-up path
 
@@ -435,7 +441,9 @@ class MainWindow(QMainWindow):
         def on_error(error: BaseException) -> None:
             if not isinstance(error, CancelledError):
                 self.notifications.notify(
-                    f"The demo study could not be prepared in {demo_study_dir()}: {error}",
+                    self.tr("The demo study could not be prepared in {folder}: {error}").format(
+                        folder=demo_study_dir(), error=error
+                    ),
                     level="error",
                 )
 
@@ -494,16 +502,17 @@ class MainWindow(QMainWindow):
         Returns the load's job handle, or None when the volume was already loaded (or
         is loading: the viewport then joins that load).
         """
-        viewport = viewport if viewport is not None else self.grid.active_viewport
+        viewport = viewport if viewport is not None else self.grid.grid_viewport
         self._detach(viewport, keep=series.key)
-        self._follow_report(series)
         loaded = self._volumes.get(series.key)
         if loaded is not None:
+            self._follow_report(series)
             viewport.set_volume(loaded)
             self.first_image_shown.emit(viewport)
             return None
         load = self._loads.get(series.key)
         if load is not None:
+            self._follow_report(series)
             if viewport not in load.viewports:
                 load.viewports.append(viewport)
                 if load.volume is not None:
@@ -523,7 +532,10 @@ class MainWindow(QMainWindow):
             parent=self,
             name="load",
         )
-        self.status_label.setText(f"Loading {_describe_series(series)}…")
+        self._follow_report(series)  # after the readers started: the panel's work overlaps them
+        self.status_label.setText(
+            self.tr("Loading {series}…").format(series=_describe_series(series))
+        )
         self._update_busy()
         return load.handle
 
@@ -599,7 +611,9 @@ class MainWindow(QMainWindow):
         """
         viewport = self.grid.active_viewport
         if viewport.volume is None:
-            self.notifications.notify("There is no image to export.", level="info", timeout_ms=4000)
+            self.notifications.notify(
+                self.tr("There is no image to export."), level="info", timeout_ms=4000
+            )
             return None
         target = Path(path) if path is not None else _unique(export_dir() / _export_name())
         if target.suffix.lower() != ".png":
@@ -614,9 +628,11 @@ class MainWindow(QMainWindow):
             return None
         image = viewport.grab_view()
         if image.isNull() or not image.save(str(target)):  # PNG, from the suffix
-            self.notifications.notify(f"The view could not be saved to {target}.", level="error")
+            self.notifications.notify(
+                self.tr("The view could not be saved to {path}.").format(path=target), level="error"
+            )
             return None
-        self.status_label.setText(f"Exported the view to {target}")
+        self.status_label.setText(self.tr("Exported the view to {path}").format(path=target))
         logger.info("exported a view (%dx%d)", image.width(), image.height())
         return target
 
@@ -626,7 +642,9 @@ class MainWindow(QMainWindow):
             self.export_view()  # says there is nothing to export
             return
         suggested = str(_unique(export_dir() / _export_name()))
-        path, _ = QFileDialog.getSaveFileName(self, "Export View as PNG", suggested, "PNG (*.png)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Export View as PNG"), suggested, self.tr("PNG images (*.png)")
+        )
         if path:
             self.export_view(path)
 
@@ -646,7 +664,7 @@ class MainWindow(QMainWindow):
         ref = ref if ref is not None else self.current_file_ref()
         if ref is None:
             self.notifications.notify(
-                "Open an image to see its tags.", level="info", timeout_ms=4000
+                self.tr("Open an image to see its tags."), level="info", timeout_ms=4000
             )
             return None
         from desktop.dialogs.tag_browser import TagBrowserDialog  # lazy: when first opened
@@ -661,7 +679,7 @@ class MainWindow(QMainWindow):
         """
         self.ai_dock.show()
         self.ai_dock.raise_()
-        self.ai_panel.set_viewport(self.grid.active_viewport)
+        self.ai_panel.set_viewport(self.grid.grid_viewport)  # never a reformatted plane
         return self.ai_panel.analyze()
 
     def show_models_dialog(self) -> ModelsDialog:
@@ -765,6 +783,12 @@ class MainWindow(QMainWindow):
 
     def _on_scan_succeeded(self, index: StudyIndex) -> None:
         self.index = index
+        series = index.all_series()
+        # The largest series starts loading first: filling the panels below then overlaps
+        # its readers instead of delaying them (an archive open is ~0.2 s in all).
+        largest = max(series, key=lambda s: s.frame_count) if series else None  # first of equals
+        if largest is not None:
+            self.load_series(largest)
         self.ai_panel.set_study_index(index)
         self.browser.set_index(index)
         if self.study_path is None:
@@ -775,35 +799,36 @@ class MainWindow(QMainWindow):
         self.notifications.notify_unreadable(index.unreadable)
         for note in index.notes:  # e.g. a stale DICOMDIR: said, not the result
             self.notifications.notify(note.message, note.details, "info")
-        series = index.all_series()
         if not series:
-            what = (
-                f"{len(index.non_image)} non-image objects and no images"
-                if index.non_image
-                else "no DICOM images"
-            )
-            self.notifications.notify(f"{index.root} holds {what}.", level="warning")
-            self.status_label.setText("No images to show")
+            if index.non_image:
+                said = self.tr("{folder} holds {count} non-image objects and no images.").format(
+                    folder=index.root, count=len(index.non_image)
+                )
+            else:
+                said = self.tr("{folder} holds no DICOM images.").format(folder=index.root)
+            self.notifications.notify(said, level="warning")
+            self.status_label.setText(self.tr("No images to show"))
         else:
             self.status_label.setText(
-                f"{len(series)} series, {sum(s.frame_count for s in series)} images"
+                self.tr("{series} series, {images} images").format(
+                    series=len(series), images=sum(s.frame_count for s in series)
+                )
             )
         self.annotations.open_study(index)  # saved measurements; presentation states
         self.study_opened.emit(index)
-        if series:
-            largest = max(series, key=lambda s: s.frame_count)  # the first of equals
+        if largest is not None:
             self.browser.select_series(largest.key)
-            self.load_series(largest)
 
     def _on_scan_failed(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
             if self._cancel_requested:
-                self.status_label.setText("Reading the study was cancelled")
+                self.status_label.setText(self.tr("Reading the study was cancelled"))
             return
         self.notifications.notify(
-            f"The study could not be read: {describe_error(error)}", level="error"
+            self.tr("The study could not be read: {reason}").format(reason=describe_error(error)),
+            level="error",
         )
-        self.status_label.setText("The study could not be read")
+        self.status_label.setText(self.tr("The study could not be read"))
 
     def _on_load_event(self, load: _Load, event: object) -> None:
         if isinstance(event, FirstImage):
@@ -828,17 +853,21 @@ class MainWindow(QMainWindow):
         if volume.failures:
             self.notifications.notify_unreadable(volume.failures, what="image")
         self.status_label.setText(
-            f"Loaded {_describe_series(load.series)}: {volume.array.shape[0]} images"
+            self.tr("Loaded {series}: {images} images").format(
+                series=_describe_series(load.series), images=volume.array.shape[0]
+            )
         )
         self.series_loaded.emit(volume)
 
     def _on_load_failed(self, load: _Load, error: BaseException) -> None:
         if isinstance(error, CancelledError):
             if self._cancel_requested:  # not when a newer load replaced this one
-                self.status_label.setText("Loading was cancelled")
+                self.status_label.setText(self.tr("Loading was cancelled"))
             return
         self.notifications.notify(
-            f"{_describe_series(load.series)} could not be loaded: {describe_error(error)}",
+            self.tr("{series} could not be loaded: {reason}").format(
+                series=_describe_series(load.series), reason=describe_error(error)
+            ),
             level="error",
         )
 
@@ -917,9 +946,16 @@ class MainWindow(QMainWindow):
 
 
 def _describe_series(series: SeriesRecord) -> str:
-    number = f"series {series.series_number}" if series.series_number is not None else "series"
-    description = f" ({series.description})" if series.description else ""
-    return f"{series.modality} {number}{description}"
+    """ "CT series 3 (Chest)", in the interface language (modality and description as stored)."""
+    if series.series_number is not None:
+        text = QCoreApplication.translate("MainWindow", "{modality} series {number}").format(
+            modality=series.modality, number=series.series_number
+        )
+    else:
+        text = QCoreApplication.translate("MainWindow", "{modality} series").format(
+            modality=series.modality
+        )
+    return f"{text} ({series.description})" if series.description else text
 
 
 def _export_name() -> str:

@@ -12,7 +12,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -45,22 +45,41 @@ def summarize_unreadable(
     """A one-line summary ("3 files could not be read: 2 truncated...") and detail lines.
 
     Reasons are grouped by their text after the file name, most frequent first, so the
-    summary says why without listing every file.
+    summary says why without listing every file. ``what`` is "file" or "image"; the summary
+    is in the interface language (the reasons as core gives them).
     """
     count = len(unreadable)
-    noun = what if count == 1 else f"{what}s"
     reasons = Counter(_short_reason(u.reason) for u in unreadable)
     common = ", ".join(
         f"{reason} ({n})" if n > 1 else reason for reason, n in reasons.most_common(3)
     )
-    more = f", and {len(reasons) - 3} other reasons" if len(reasons) > 3 else ""
-    summary = f"{count} {noun} could not be read: {common}{more}"
+    if len(reasons) > 3:
+        common += QCoreApplication.translate("Notifications", ", and {count} other reasons").format(
+            count=len(reasons) - 3
+        )
+    if what == "image":
+        if count == 1:
+            summary = QCoreApplication.translate(
+                "Notifications", "1 image could not be read: {reasons}"
+            )
+        else:
+            summary = QCoreApplication.translate(
+                "Notifications", "{count} images could not be read: {reasons}"
+            )
+    elif count == 1:
+        summary = QCoreApplication.translate("Notifications", "1 file could not be read: {reasons}")
+    else:
+        summary = QCoreApplication.translate(
+            "Notifications", "{count} files could not be read: {reasons}"
+        )
+    summary = summary.format(count=count, reasons=common)
     details = [f"{u.ref.display_name}: {u.reason}" for u in unreadable]
     return summary, details
 
 
 def _short_reason(reason: str) -> str:
-    first = reason.strip().splitlines()[0] if reason.strip() else "unknown reason"
+    unknown = QCoreApplication.translate("Notifications", "unknown reason")
+    first = reason.strip().splitlines()[0] if reason.strip() else unknown
     return first if len(first) <= 80 else first[:77] + "..."
 
 
@@ -96,19 +115,20 @@ class Notification(QFrame):
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details_button = QToolButton()
-        self.details_button.setText("Details")
+        self.details_button.setText(self.tr("Details"))
         self.details_button.setCheckable(True)
         self.details_button.setVisible(bool(details))
         self.close_button = QToolButton()
         self.close_button.setText("✕")
-        self.close_button.setToolTip("Dismiss")
+        self.close_button.setToolTip(self.tr("Dismiss"))
         self.close_button.setAutoRaise(True)
 
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         lines = list(details)
         if len(lines) > _MAX_DETAIL_LINES:
-            lines = [*lines[:_MAX_DETAIL_LINES], f"... and {len(lines) - _MAX_DETAIL_LINES} more"]
+            more = self.tr("... and {count} more").format(count=len(lines) - _MAX_DETAIL_LINES)
+            lines = [*lines[:_MAX_DETAIL_LINES], more]
         self.details.setPlainText("\n".join(lines))
         self.details.setMaximumHeight(160)
         self.details.setVisible(False)
@@ -149,7 +169,7 @@ class Notification(QFrame):
 
     def _on_details_toggled(self, checked: bool) -> None:
         self.details.setVisible(checked)
-        self.details_button.setText("Hide details" if checked else "Details")
+        self.details_button.setText(self.tr("Hide details") if checked else self.tr("Details"))
 
 
 class NotificationArea(QWidget):

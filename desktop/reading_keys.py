@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -40,21 +40,33 @@ __all__ = [
     "BROWSER_FOCUS_KEYS",
     "NEXT_SERIES_KEYS",
     "PREVIOUS_SERIES_KEYS",
-    "READING_SHORTCUTS",
     "ReadingKeys",
+    "reading_shortcuts",
 ]
 
 NEXT_SERIES_KEYS = "Ctrl+PgDown"
 PREVIOUS_SERIES_KEYS = "Ctrl+PgUp"
 BROWSER_FOCUS_KEYS = "Ctrl+Shift+B"
-#: Keys that belong to no menu action, for Help → Keyboard Shortcuts: (group, keys, action).
-READING_SHORTCUTS: list[tuple[str, str, str]] = [
-    ("Study browser", "Up / Down", "Move between series"),
-    ("Study browser", "Enter", "Open the series and go back to the image"),
-    ("Study browser", "Esc", "Back to the image"),
-    ("Dialogs", "Esc", "Close the dialog"),
-]
 _TYPING = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)
+
+
+def reading_shortcuts() -> list[tuple[str, str, str]]:
+    """Keys that belong to no menu action, for Help → Keyboard Shortcuts: (group, keys, action)."""
+    browser = QCoreApplication.translate("ReadingKeys", "Study browser")
+    return [
+        (browser, "Up / Down", QCoreApplication.translate("ReadingKeys", "Move between series")),
+        (
+            browser,
+            "Enter",
+            QCoreApplication.translate("ReadingKeys", "Open the series and go back to the image"),
+        ),
+        (browser, "Esc", QCoreApplication.translate("ReadingKeys", "Back to the image")),
+        (
+            QCoreApplication.translate("ReadingKeys", "Dialogs"),
+            "Esc",
+            QCoreApplication.translate("ReadingKeys", "Close the dialog"),
+        ),
+    ]
 
 
 def _is_typing(widget: QWidget | None) -> bool:
@@ -108,7 +120,9 @@ class ReadingKeys(QObject):
             target = keys.index(current.key) + (1 if step > 0 else -1)
         if not 0 <= target < len(series):
             window.status_label.setText(
-                "This is the last series" if step > 0 else "This is the first series"
+                self.tr("This is the last series")
+                if step > 0
+                else self.tr("This is the first series")
             )
             return None
         window.browser.select_series(series[target].key)

@@ -15,10 +15,12 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from core.paths import make_private_dir, make_private_file
+from desktop.i18n import installed_language
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "INTERFACE_LANGUAGES",
     "LAYOUTS",
     "LLM_KINDS",
     "MAX_RECENT",
@@ -35,6 +37,9 @@ MAX_RECENT = 10
 LAYOUTS = ((1, 1), (1, 2), (2, 1), (2, 2))
 #: Report languages (core.report.document.LANGUAGES) and drafting engines.
 REPORT_LANGUAGES = ("en", "zh-CN")
+#: Settings → Language: the system's, English or Simplified Chinese (core.i18n reads the
+#: same key for the command line: core.i18n.SETTINGS_KEY).
+INTERFACE_LANGUAGES = ("system", "en", "zh-CN")
 REPORT_ENGINES = ("template", "llm")
 #: Which language model "llm" drafts with: a local folder, or an OpenAI-compatible server.
 LLM_KINDS = ("transformers", "endpoint")
@@ -299,10 +304,24 @@ class Settings:
         self.set_value("reporting/temperature", float(value))
 
     @property
+    def interface_language(self) -> str:
+        """Settings → Language: "system" (the default), "en" or "zh-CN" (from the next start)."""
+        value = self.get_str("interface/language", "system")
+        return value if value in INTERFACE_LANGUAGES else "system"
+
+    @interface_language.setter
+    def interface_language(self, language: str) -> None:
+        if language not in INTERFACE_LANGUAGES:
+            raise ValueError(f"language must be one of {INTERFACE_LANGUAGES}, not {language!r}")
+        self.set_value("interface/language", language)
+
+    @property
     def report_language(self) -> str:
-        """Default language of new reports: "en" or "zh-CN"."""
-        value = self.get_str("reporting/language", "en")
-        return value if value in REPORT_LANGUAGES else "en"
+        """Default language of new reports: "en" or "zh-CN"; until chosen, the language the
+        interface runs in."""
+        default = installed_language()
+        value = self.get_str("reporting/language", default)
+        return value if value in REPORT_LANGUAGES else default
 
     @report_language.setter
     def report_language(self, language: str) -> None:

@@ -11,6 +11,7 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog
 
@@ -34,7 +35,8 @@ __all__ = [
 
 def ask_and_open_folder(window: MainWindow) -> None:
     """File → Open Folder: ask for a folder, remember where, open it."""
-    folder = QFileDialog.getExistingDirectory(window, "Open Folder", window.settings.last_folder)
+    title = QCoreApplication.translate("StudyOpening", "Open Folder")
+    folder = QFileDialog.getExistingDirectory(window, title, window.settings.last_folder)
     if folder:
         window.settings.last_folder = folder
         window.open_path(folder)
@@ -44,9 +46,11 @@ def ask_and_open_file(window: MainWindow) -> None:
     """File → Open DICOMDIR or ZIP: ask for the file, remember its folder, open it."""
     path, _ = QFileDialog.getOpenFileName(
         window,
-        "Open DICOMDIR or ZIP",
+        QCoreApplication.translate("StudyOpening", "Open DICOMDIR or ZIP"),
         window.settings.last_folder,
-        "DICOMDIR or ZIP (DICOMDIR dicomdir *.zip);;All files (*)",
+        QCoreApplication.translate(
+            "StudyOpening", "DICOMDIR or ZIP (DICOMDIR dicomdir *.zip);;All files (*)"
+        ),
     )
     if path:
         window.settings.last_folder = os.path.dirname(path)
@@ -78,7 +82,9 @@ def open_dropped(window: MainWindow, event: QDropEvent) -> None:
     event.acceptProposedAction()
     if len(paths) > 1:
         window.notifications.notify(
-            f"{len(paths)} items were dropped; opening the first, {paths[0]}.",
+            QCoreApplication.translate(
+                "StudyOpening", "{count} items were dropped; opening the first, {path}."
+            ).format(count=len(paths), path=paths[0]),
             level="info",
             timeout_ms=6000,
         )
@@ -91,7 +97,9 @@ def open_recent(window: MainWindow, path: str) -> JobHandle | None:
         window.settings.remove_recent_study(path)
         rebuild_recent_menu(window)
         window.notifications.notify(
-            f"{path} is no longer there; it was removed from the recent studies.",
+            QCoreApplication.translate(
+                "StudyOpening", "{path} is no longer there; it was removed from the recent studies."
+            ).format(path=path),
             level="warning",
         )
         return None

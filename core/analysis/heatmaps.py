@@ -81,12 +81,13 @@ def describe_heatmap(method: str | None, faithfulness: Faithfulness | None = Non
     """How every shown or exported heatmap names itself: its method and faithfulness.
 
     ``"Grad-CAM heatmap; masking the top 10 % of the map: p 0.62 → 0.21"`` -- the
-    overlay caption, the PDF key image, the DICOM heatmap's description and the
-    self-test all say it this way.
+    DICOM heatmap's description and the self-test's key image say it this way, in
+    English (what a derived object records); a screen words the faithfulness in the
+    interface language (:meth:`Faithfulness.describe`).
     """
     text = f"{METHODS.get(method or '', 'AI')} heatmap"
     if faithfulness is not None:
-        text += f"; {faithfulness.describe()}"
+        text += f"; {faithfulness.describe(translate=False)}"
     return text
 
 

@@ -92,14 +92,17 @@ from core.analysis.errors import (
     UnsafeWeightsError,
     WeightsMismatchError,
 )
+from core.i18n import N_, _, ngettext
 from core.model_files import has_refused_suffix, is_pickle_file, scan_model_folder
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 
-#: Shown wherever a demo model's output appears (house rule 9).
-DEMO_BANNER = "Demo model trained on synthetic images — not for clinical use"
+#: Shown wherever a demo model's output appears (house rule 9). The English text, as
+#: exports, JSON outputs and the demo package's manifest write it; a screen shows it in
+#: the interface language with :func:`demo_banner`.
+DEMO_BANNER = N_("Demo model trained on synthetic images — not for clinical use")
 
 TASKS: tuple[str, ...] = ("classification",)
 PREPROCESSINGS: tuple[str, ...] = ("xrv", "imagenet")
@@ -246,7 +249,7 @@ class _Checker:
         self.source = source
 
     def fail(self, reason: str) -> ManifestError:
-        return ManifestError(self.source, f"broken manifest: {reason}")
+        return ManifestError(self.source, _broken_manifest(reason))
 
     def mapping(
         self, data: Mapping[str, Any], key: str, required: bool = True
@@ -255,7 +258,9 @@ class _Checker:
         if value is None and not required:
             return {}
         if not isinstance(value, Mapping):
-            raise self.fail(f"{key!r} must be an object, found {_kind(value)}")
+            raise self.fail(
+                _("{key!r} must be an object, found {found}").format(key=key, found=_kind(value))
+            )
         return value
 
     def text(self, data: Mapping[str, Any], key: str, required: bool = True) -> str:
@@ -263,7 +268,11 @@ class _Checker:
         if value is None and not required:
             return ""
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(f"{key!r} must be a non-empty string, found {_kind(value)}")
+            raise self.fail(
+                _("{key!r} must be a non-empty string, found {found}").format(
+                    key=key, found=_kind(value)
+                )
+            )
         return value.strip()
 
     def choice(
@@ -271,23 +280,39 @@ class _Checker:
     ) -> str:
         value = data.get(key, default)
         if value not in choices:
-            raise self.fail(f"{key!r} must be one of {', '.join(choices)}, found {value!r}")
+            raise self.fail(
+                _("{key!r} must be one of {choices}, found {value!r}").format(
+                    key=key, choices=", ".join(choices), value=value
+                )
+            )
         return str(value)
 
     def integer(self, data: Mapping[str, Any], key: str, low: int, high: int, default: int) -> int:
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(f"{key!r} must be an integer, found {_kind(value)}")
+            raise self.fail(
+                _("{key!r} must be an integer, found {found}").format(key=key, found=_kind(value))
+            )
         if not low <= value <= high:
-            raise self.fail(f"{key!r} must be {low}..{high}, found {value}")
+            raise self.fail(
+                _("{key!r} must be {low}..{high}, found {value}").format(
+                    key=key, low=low, high=high, value=value
+                )
+            )
         return value
 
     def number(self, value: object, what: str, low: float, high: float) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(f"{what} must be a number, found {_kind(value)}")
+            raise self.fail(
+                _("{what} must be a number, found {found}").format(what=what, found=_kind(value))
+            )
         number = float(value)
         if not math.isfinite(number) or not low <= number <= high:
-            raise self.fail(f"{what} must be in [{low:g}, {high:g}], found {value}")
+            raise self.fail(
+                _("{what} must be in [{low:g}, {high:g}], found {value}").format(
+                    what=what, low=low, high=high, value=value
+                )
+            )
         return number
 
     def strings(self, data: Mapping[str, Any], key: str, upper: bool = False) -> tuple[str, ...]:
@@ -295,19 +320,31 @@ class _Checker:
         if value is None:
             return ()
         if isinstance(value, str) or not isinstance(value, Sequence):
-            raise self.fail(f"{key!r} must be a list of strings, found {_kind(value)}")
+            raise self.fail(
+                _("{key!r} must be a list of strings, found {found}").format(
+                    key=key, found=_kind(value)
+                )
+            )
         items = []
         for item in value:
             if not isinstance(item, str) or not item.strip():
-                raise self.fail(f"{key!r} must hold non-empty strings, found {item!r}")
+                raise self.fail(
+                    _("{key!r} must hold non-empty strings, found {item!r}").format(
+                        key=key, item=item
+                    )
+                )
             items.append(item.strip().upper() if upper else item.strip())
         if len(set(items)) != len(items):
-            raise self.fail(f"{key!r} lists an entry twice")
+            raise self.fail(_("{key!r} lists an entry twice").format(key=key))
         return tuple(items)
 
     def relative_path(self, value: object, what: str) -> str:
         if not isinstance(value, str) or not value:
-            raise self.fail(f"{what} must be a relative path, found {_kind(value)}")
+            raise self.fail(
+                _("{what} must be a relative path, found {found}").format(
+                    what=what, found=_kind(value)
+                )
+            )
         path = PurePosixPath(value)
         if (
             "\\" in value
@@ -317,19 +354,32 @@ class _Checker:
             or re.match(r"^[A-Za-z]:", value)
         ):
             raise self.fail(
-                f"{what} must be a relative '/' path inside the package, found {value!r}"
+                _("{what} must be a relative '/' path inside the package, found {value!r}").format(
+                    what=what, value=value
+                )
             )
         if path.as_posix() == MANIFEST_NAME:
-            raise self.fail(f"{what}: manifest.json does not list itself")
+            raise self.fail(_("{what}: manifest.json does not list itself").format(what=what))
         return path.as_posix()
 
 
+def demo_banner() -> str:
+    """:data:`DEMO_BANNER` in the current language: what a screen shows over a demo's output."""
+    return _(DEMO_BANNER)
+
+
 def _kind(value: object) -> str:
+    """What a wrong JSON value is, for a refusal ("nothing", "string 'x'", "int")."""
     if value is None:
-        return "nothing"
+        return _("nothing")
     if isinstance(value, str):
-        return f"string {value[:40]!r}"
+        return _("string {text!r}").format(text=value[:40])
     return type(value).__name__
+
+
+def _broken_manifest(reason: str) -> str:
+    """The reason a manifest is refused, as a refusal says it."""
+    return _("broken manifest: {reason}").format(reason=reason)
 
 
 def parse_manifest(data: object, source: str = MANIFEST_NAME) -> ModelManifest:
@@ -351,11 +401,15 @@ def parse_manifest(data: object, source: str = MANIFEST_NAME) -> ModelManifest:
     """
     check = _Checker(source)
     if not isinstance(data, Mapping):
-        raise check.fail(f"the top level must be a JSON object, found {_kind(data)}")
+        raise check.fail(
+            _("the top level must be a JSON object, found {found}").format(found=_kind(data))
+        )
     name = check.text(data, "name")
     if not _NAME_RE.match(name):
         raise check.fail(
-            f"'name' may hold letters, digits, '.', '_' and '-' (at most 100), found {name!r}"
+            _(
+                "'name' may hold letters, digits, '.', '_' and '-' (at most 100), found {name!r}"
+            ).format(name=name)
         )
     version = check.text(data, "version")
     task = check.choice(data, "task", TASKS, default="")
@@ -364,7 +418,7 @@ def parse_manifest(data: object, source: str = MANIFEST_NAME) -> ModelManifest:
     try:
         check_architecture_options(architecture, raw_options)
     except (TypeError, ValueError) as exc:
-        raise check.fail(f"'architecture_options': {exc}") from exc
+        raise check.fail(_("'architecture_options': {problem}").format(problem=exc)) from exc
     options = {
         key: tuple(value) if isinstance(value, list) else value
         for key, value in raw_options.items()
@@ -378,15 +432,15 @@ def parse_manifest(data: object, source: str = MANIFEST_NAME) -> ModelManifest:
         crop=check.choice(raw_input, "crop", CROPS, default="center"),
     )
     if spec.channels == 2:
-        raise check.fail("'channels' must be 1 or 3, found 2")
+        raise check.fail(_("'channels' must be 1 or 3, found 2"))
 
     labels = check.strings(data, "labels")
     if not labels:
-        raise check.fail("'labels' must list at least one label")
+        raise check.fail(_("'labels' must list at least one label"))
     known = set(labels)
 
     if "hidden_labels" in data and "trained_labels" in data:
-        raise check.fail("give 'hidden_labels' or 'trained_labels', not both")
+        raise check.fail(_("give 'hidden_labels' or 'trained_labels', not both"))
     if "trained_labels" in data:
         trained = check.strings(data, "trained_labels")
         _check_subset(check, "trained_labels", trained, known)
@@ -396,7 +450,7 @@ def parse_manifest(data: object, source: str = MANIFEST_NAME) -> ModelManifest:
         _check_subset(check, "hidden_labels", hidden, known)
     visible = [label for label in labels if label not in set(hidden)]
     if not visible:
-        raise check.fail("every label is hidden; at least one must be trained")
+        raise check.fail(_("every label is hidden; at least one must be trained"))
 
     raw_thresholds = check.mapping(data, "thresholds")
     _check_subset(check, "thresholds", tuple(raw_thresholds), known)
@@ -404,13 +458,17 @@ def parse_manifest(data: object, source: str = MANIFEST_NAME) -> ModelManifest:
     for label in labels:
         if label in raw_thresholds and raw_thresholds[label] is not None:
             thresholds[label] = check.number(
-                raw_thresholds[label], f"threshold of {label!r}", 0.0, 1.0
+                raw_thresholds[label], _("threshold of {label!r}").format(label=label), 0.0, 1.0
             )
         elif label not in hidden:
-            raise check.fail(f"'thresholds' has no operating threshold for {label!r}")
+            raise check.fail(
+                _("'thresholds' has no operating threshold for {label!r}").format(label=label)
+            )
     margin = check.number(data.get("indeterminate_margin", 0.0), "'indeterminate_margin'", 0, 1)
     if margin >= 1.0:
-        raise check.fail(f"'indeterminate_margin' must be below 1, found {margin}")
+        raise check.fail(
+            _("'indeterminate_margin' must be below 1, found {margin}").format(margin=margin)
+        )
 
     raw_applies = check.mapping(data, "applies_to", required=False)
     min_age = raw_applies.get("min_age_years")
@@ -426,25 +484,29 @@ def parse_manifest(data: object, source: str = MANIFEST_NAME) -> ModelManifest:
     intended_use = check.text(data, "intended_use")
     demo = data.get("demo", False)
     if not isinstance(demo, bool):
-        raise check.fail(f"'demo' must be true or false, found {_kind(demo)}")
+        raise check.fail(_("'demo' must be true or false, found {found}").format(found=_kind(demo)))
 
     raw_files = check.mapping(data, "files")
     if not raw_files:
-        raise check.fail("'files' must list the weights and every other file with its SHA-256")
+        raise check.fail(_("'files' must list the weights and every other file with its SHA-256"))
     files: dict[str, str] = {}
     for rel, digest in raw_files.items():
-        path = check.relative_path(rel, f"'files' entry {rel!r}")
+        path = check.relative_path(rel, _("'files' entry {path!r}").format(path=rel))
         if not isinstance(digest, str) or not _SHA256_RE.match(digest.lower()):
             raise check.fail(
-                f"'files' entry {rel!r} needs a 64-digit hex SHA-256, found {digest!r}"
+                _("'files' entry {path!r} needs a 64-digit hex SHA-256, found {digest!r}").format(
+                    path=rel, digest=digest
+                )
             )
         files[path] = digest.lower()
     pickled = sorted(p for p in files if has_refused_suffix(p))
     if pickled:
         raise UnsafeWeightsError(
             source,
-            f"pickle-based weights are never loaded: {', '.join(pickled)}; convert them to "
-            "safetensors (see the README)",
+            _(
+                "pickle-based weights are never loaded: {files}; convert them to "
+                "safetensors (see the README)"
+            ).format(files=", ".join(pickled)),
         )
 
     if "weights" in data:
@@ -453,20 +515,33 @@ def parse_manifest(data: object, source: str = MANIFEST_NAME) -> ModelManifest:
         candidates = [p for p in files if p.endswith(".safetensors")]
         if len(candidates) != 1:
             raise check.fail(
-                f"'weights' is not given and 'files' lists {len(candidates)} .safetensors files"
+                ngettext(
+                    "'weights' is not given and 'files' lists {count} .safetensors file",
+                    "'weights' is not given and 'files' lists {count} .safetensors files",
+                    len(candidates),
+                ).format(count=len(candidates))
             )
         weights = candidates[0]
     if weights not in files:
-        raise check.fail(f"'weights' names {weights!r}, which 'files' does not list")
+        raise check.fail(
+            _("'weights' names {weights!r}, which 'files' does not list").format(weights=weights)
+        )
     if not weights.endswith(".safetensors"):
         raise UnsafeWeightsError(
-            source, f"weights must be .safetensors, found {PurePosixPath(weights).name!r}"
+            source,
+            _("weights must be .safetensors, found {name!r}").format(
+                name=PurePosixPath(weights).name
+            ),
         )
     model_card = None
     if data.get("model_card") is not None:
         model_card = check.relative_path(data["model_card"], "'model_card'")
         if model_card not in files:
-            raise check.fail(f"'model_card' names {model_card!r}, which 'files' does not list")
+            raise check.fail(
+                _("'model_card' names {card!r}, which 'files' does not list").format(
+                    card=model_card
+                )
+            )
 
     return ModelManifest(
         name=name,
@@ -492,7 +567,11 @@ def parse_manifest(data: object, source: str = MANIFEST_NAME) -> ModelManifest:
 def _check_subset(check: _Checker, key: str, items: Sequence[str], known: set[str]) -> None:
     unknown = [item for item in items if item not in known]
     if unknown:
-        raise check.fail(f"{key!r} names label(s) not in 'labels': {', '.join(unknown)}")
+        raise check.fail(
+            _("{key!r} names label(s) not in 'labels': {labels}").format(
+                key=key, labels=", ".join(unknown)
+            )
+        )
 
 
 # -- reading and verifying packages ---------------------------------------------
@@ -503,7 +582,7 @@ def _folder(folder: str | PathLike[str]) -> Path:
         raise TypeError(f"folder must be a path, found {type(folder).__name__}")
     path = Path(folder)
     if not path.is_dir():
-        raise ModelPackageError(str(path), "not a folder (a model package is a folder)")
+        raise ModelPackageError(str(path), _("not a folder (a model package is a folder)"))
     return path
 
 
@@ -511,12 +590,15 @@ def _read_manifest_bytes(folder: Path) -> bytes:
     path = folder / MANIFEST_NAME
     if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
         raise ManifestError(
-            str(path), "broken manifest: a symbolic link pointing outside the package"
+            str(path), _broken_manifest(_("a symbolic link pointing outside the package"))
         )
     if not path.is_file():
-        raise ManifestError(str(folder), f"broken manifest: no {MANIFEST_NAME} in the folder")
+        raise ManifestError(
+            str(folder),
+            _broken_manifest(_("no {name} in the folder").format(name=MANIFEST_NAME)),
+        )
     if path.stat().st_size > _MAX_MANIFEST_BYTES:
-        raise ManifestError(str(path), "broken manifest: larger than 1 MiB")
+        raise ManifestError(str(path), _broken_manifest(_("larger than 1 MiB")))
     return path.read_bytes()
 
 
@@ -524,10 +606,15 @@ def _parse_bytes(raw: bytes, source: str) -> ModelManifest:
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise ManifestError(source, f"broken manifest: not UTF-8 ({exc.reason})") from exc
+        raise ManifestError(
+            source, _broken_manifest(_("not UTF-8 ({reason})").format(reason=exc.reason))
+        ) from exc
     except json.JSONDecodeError as exc:
         raise ManifestError(
-            source, f"broken manifest: not JSON ({exc.msg} at line {exc.lineno})"
+            source,
+            _broken_manifest(
+                _("not JSON ({problem} at line {line})").format(problem=exc.msg, line=exc.lineno)
+            ),
         ) from exc
     return parse_manifest(data, source)
 
@@ -578,30 +665,35 @@ def read_safetensors_header(path: str | PathLike[str]) -> dict[str, tuple[str, t
     source = str(path)
     if is_pickle_file(path):
         raise UnsafeWeightsError(
-            source, "weights are a pickle/zip archive (torch.save), not safetensors"
+            source, _("weights are a pickle/zip archive (torch.save), not safetensors")
         )
     with open(path, "rb") as handle:
         head = handle.read(8)
         if len(head) < 8:
-            raise ModelPackageError(source, "not a safetensors file (shorter than 8 bytes)")
+            raise ModelPackageError(source, _("not a safetensors file (shorter than 8 bytes)"))
         (length,) = struct.unpack("<Q", head)
         if length > _MAX_SAFETENSORS_HEADER or length < 2:
             raise ModelPackageError(
-                source, f"not a safetensors file (header length {length} is implausible)"
+                source,
+                _("not a safetensors file (header length {length} is implausible)").format(
+                    length=length
+                ),
             )
         raw = handle.read(length)
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelPackageError(source, "not a safetensors file (header is not JSON)") from exc
+        raise ModelPackageError(source, _("not a safetensors file (header is not JSON)")) from exc
     if not isinstance(header, dict):
-        raise ModelPackageError(source, "not a safetensors file (header is not an object)")
+        raise ModelPackageError(source, _("not a safetensors file (header is not an object)"))
     tensors: dict[str, tuple[str, tuple[int, ...]]] = {}
     for key, info in header.items():
         if key == "__metadata__":
             continue
         if not isinstance(info, dict) or not isinstance(info.get("shape"), list):
-            raise ModelPackageError(source, f"not a safetensors file (entry {key!r} has no shape)")
+            raise ModelPackageError(
+                source, _("not a safetensors file (entry {key!r} has no shape)").format(key=key)
+            )
         tensors[key] = (str(info.get("dtype", "")), tuple(int(n) for n in info["shape"]))
     return tensors
 
@@ -636,28 +728,36 @@ def verify_folder_files(
     if scan.outside_links:
         raise HashMismatchError(
             str(root),
-            f"{', '.join(scan.outside_links[:5])} points outside the package (a symbolic "
-            "link out of a model folder is never followed)",
+            _(
+                "{links} points outside the package (a symbolic link out of a model folder "
+                "is never followed)"
+            ).format(links=", ".join(scan.outside_links[:5])),
         )
     if scan.pickles:
         raise UnsafeWeightsError(
             str(root),
-            f"the package holds pickle-based files ({', '.join(scan.pickles[:5])}), which are "
-            "never loaded; convert the weights to safetensors (see the README)",
+            _(
+                "the package holds pickle-based files ({files}), which are never loaded; "
+                "convert the weights to safetensors (see the README)"
+            ).format(files=", ".join(scan.pickles[:5])),
         )
     resolved_root = root.resolve()
     for rel, expected in files.items():
         path = root / rel
         if not path.is_file():
-            raise HashMismatchError(str(root), f"listed file {rel} is missing")
+            raise HashMismatchError(str(root), _("listed file {path} is missing").format(path=rel))
         if not path.resolve().is_relative_to(resolved_root):
-            raise HashMismatchError(str(root), f"listed file {rel} points outside the package")
+            raise HashMismatchError(
+                str(root), _("listed file {path} points outside the package").format(path=rel)
+            )
         actual = compute_sha256(path)
         if actual != expected:
             raise HashMismatchError(
                 str(root),
-                f"SHA-256 of {rel} is {actual[:16]}…, the manifest says {expected[:16]}… "
-                "(the file changed or is corrupt)",
+                _(
+                    "SHA-256 of {path} is {actual}…, the manifest says {expected}… "
+                    "(the file changed or is corrupt)"
+                ).format(path=rel, actual=actual[:16], expected=expected[:16]),
             )
     present = [
         rel for rel in scan.files if not any(part.startswith(".") for part in rel.split("/"))
@@ -666,7 +766,9 @@ def verify_folder_files(
     if unlisted:
         raise HashMismatchError(
             str(root),
-            f"file(s) not listed in the manifest, so without a SHA-256: {', '.join(unlisted[:5])}",
+            _("file(s) not listed in the manifest, so without a SHA-256: {files}").format(
+                files=", ".join(unlisted[:5])
+            ),
         )
 
 
@@ -715,14 +817,18 @@ def _check_weights_header(package: ModelPackage) -> None:
     if key not in tensors:
         raise WeightsMismatchError(
             str(weights),
-            f"no {key} tensor: these weights are not a {manifest.architecture} classifier",
+            _("no {key} tensor: these weights are not a {architecture} classifier").format(
+                key=key, architecture=manifest.architecture
+            ),
         )
     outputs = tensors[key][1][0] if tensors[key][1] else 0
     if outputs != len(manifest.labels):
         raise WeightsMismatchError(
             str(weights),
-            f"label count mismatch: the network has {outputs} outputs ({key} "
-            f"{tensors[key][1]}) but the manifest lists {len(manifest.labels)} labels",
+            _(
+                "label count mismatch: the network has {outputs} outputs ({key} {shape}) "
+                "but the manifest lists {count} labels"
+            ).format(outputs=outputs, key=key, shape=tensors[key][1], count=len(manifest.labels)),
         )
     conv = FIRST_CONV_WEIGHT[manifest.architecture]
     if (
@@ -732,8 +838,10 @@ def _check_weights_header(package: ModelPackage) -> None:
     ):
         raise WeightsMismatchError(
             str(weights),
-            f"the first convolution takes {tensors[conv][1][1]} channel(s) but the manifest's "
-            f"input has {manifest.input.channels}",
+            _(
+                "the first convolution takes {found} channel(s) but the manifest's input has "
+                "{expected}"
+            ).format(found=tensors[conv][1][1], expected=manifest.input.channels),
         )
 
 

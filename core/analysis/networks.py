@@ -48,6 +48,7 @@ from core.analysis.architectures import (
     check_positive_int,
 )
 from core.analysis.errors import ModelPackageError, UnsafeWeightsError, WeightsMismatchError
+from core.i18n import _
 from core.model_files import PICKLE_SUFFIXES
 
 if TYPE_CHECKING:
@@ -265,7 +266,7 @@ def _network_classes() -> dict[str, type[nn.Module]]:
                 )
             layers = [_Bottleneck(self.inplanes, planes, stride, downsample)]
             self.inplanes = planes * _Bottleneck.expansion
-            layers += [_Bottleneck(self.inplanes, planes, 1, None) for _ in range(1, blocks)]
+            layers += [_Bottleneck(self.inplanes, planes, 1, None) for _block in range(1, blocks)]
             return nn.Sequential(*layers)
 
         def forward_features(self, x: Tensor) -> Tensor:
@@ -384,18 +385,22 @@ def load_weights(module: nn.Module, path: str | PathLike[str]) -> None:
     if suffix in PICKLE_SUFFIXES or suffix != ".safetensors":
         raise UnsafeWeightsError(
             str(path),
-            f"weights must be .safetensors, found {suffix or 'no suffix'}; pickle-based "
-            "weights are never loaded (convert them, see the README)",
+            _(
+                "weights must be .safetensors, found {suffix}; pickle-based weights are never "
+                "loaded (convert them, see the README)"
+            ).format(suffix=suffix or _("no suffix")),
         )
     if not path.is_file():
-        raise ModelPackageError(str(path), "weights file not found")
+        raise ModelPackageError(str(path), _("weights file not found"))
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     try:
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
-        raise ModelPackageError(str(path), f"not a readable safetensors file ({exc})") from exc
+        raise ModelPackageError(
+            str(path), _("not a readable safetensors file ({problem})").format(problem=exc)
+        ) from exc
     expected = module.state_dict()
     architecture = getattr(module, "architecture", None)
     classifier_key = CLASSIFIER_WEIGHT.get(architecture) if isinstance(architecture, str) else None
@@ -405,34 +410,53 @@ def load_weights(module: nn.Module, path: str | PathLike[str]) -> None:
         if found_labels != want_labels:
             raise WeightsMismatchError(
                 str(path),
-                f"label count mismatch: the weights have {found_labels} outputs "
-                f"({classifier_key} {tuple(tensors[classifier_key].shape)}) but the network "
-                f"has {want_labels} labels",
+                _(
+                    "label count mismatch: the weights have {found} outputs ({key} {shape}) "
+                    "but the network has {count} labels"
+                ).format(
+                    found=found_labels,
+                    key=classifier_key,
+                    shape=tuple(tensors[classifier_key].shape),
+                    count=want_labels,
+                ),
             )
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     wrong_shape = sorted(
-        f"{key} {tuple(tensors[key].shape)} (network {tuple(expected[key].shape)})"
+        _("{key} {shape} (network {expected})").format(
+            key=key, shape=tuple(tensors[key].shape), expected=tuple(expected[key].shape)
+        )
         for key in set(expected) & set(tensors)
         if tensors[key].shape != expected[key].shape
     )
     if missing or unexpected or wrong_shape:
         parts = []
         if missing:
-            parts.append(f"{len(missing)} missing tensor(s): {_first(missing)}")
+            parts.append(
+                _("{count} missing tensor(s): {names}").format(
+                    count=len(missing), names=_first(missing)
+                )
+            )
         if unexpected:
-            parts.append(f"{len(unexpected)} unexpected tensor(s): {_first(unexpected)}")
+            parts.append(
+                _("{count} unexpected tensor(s): {names}").format(
+                    count=len(unexpected), names=_first(unexpected)
+                )
+            )
         if wrong_shape:
-            parts.append(f"{len(wrong_shape)} tensor(s) of another shape: {_first(wrong_shape)}")
-        hint = ""
+            parts.append(
+                _("{count} tensor(s) of another shape: {names}").format(
+                    count=len(wrong_shape), names=_first(wrong_shape)
+                )
+            )
         prefixes = {key.split(".", 1)[0] for key in unexpected}
         if prefixes & {"model", "module"}:
-            hint = "; strip the 'model.'/'module.' prefix when converting (see the README)"
+            parts.append(_("strip the 'model.'/'module.' prefix when converting (see the README)"))
         raise WeightsMismatchError(
             str(path),
-            f"weights do not fit {architecture or type(module).__name__}: "
-            + "; ".join(parts)
-            + hint,
+            _("weights do not fit {network}: {problems}").format(
+                network=architecture or type(module).__name__, problems="; ".join(parts)
+            ),
         )
     module.load_state_dict(tensors, strict=True)
     logger.debug("loaded %d tensors into %s", len(tensors), architecture)

@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.analysis.preprocess import CropResize, map_heatmap_to_image
+from core.i18n import N_, _
 
 if TYPE_CHECKING:
     import torch
@@ -65,6 +66,8 @@ DELETION_FRACTION: Final = 0.10
 BASELINE_SIGMA_FRACTION: Final = 1 / 16
 #: A plateau at >= 90 % of the maximum over more than this share of the input is flat.
 _PLATEAU_SHARE: Final = 0.5
+#: The faithfulness line ("masking the top 10% of the map: p 0.62 → 0.21").
+_MASKING: Final = N_("masking the top {percent} of the map: p {before} → {after}")
 
 
 @dataclass(frozen=True)
@@ -90,11 +93,17 @@ class Faithfulness:
         """``probability - masked_probability`` (positive: the map found what mattered)."""
         return self.probability - self.masked_probability
 
-    def describe(self) -> str:
-        """One line for overlays, captions and the CLI."""
-        return (
-            f"masking the top {self.fraction:.0%} of the map: "
-            f"p {self.probability:.2f} \N{RIGHTWARDS ARROW} {self.masked_probability:.2f}"
+    def describe(self, *, translate: bool = True) -> str:
+        """One line for overlays, captions and the CLI, in the current language.
+
+        ``translate=False`` gives the English line that derived DICOM objects and the
+        self-test's key images write (:func:`core.analysis.heatmaps.describe_heatmap`).
+        """
+        text = _(_MASKING) if translate else _MASKING
+        return text.format(
+            percent=f"{self.fraction:.0%}",
+            before=f"{self.probability:.2f}",
+            after=f"{self.masked_probability:.2f}",
         )
 
     def to_json(self) -> dict[str, float]:
@@ -281,8 +290,12 @@ def find_flat_reason(raw: npt.ArrayLike, floor: float, method: str) -> str | Non
     array = np.where(np.isfinite(array), array, 0.0)
     top = float(array.max()) if array.size else 0.0
     if not top > floor:
-        return f"no explanation: no region of the image raised the probability ({method})"
+        return _("no explanation: no region of the image raised the probability ({method})").format(
+            method=method
+        )
     plateau = float(np.mean(array >= 0.9 * top))
     if plateau > _PLATEAU_SHARE:
-        return f"no explanation: the {method} map is flat over {plateau:.0%} of the image"
+        return _("no explanation: the {method} map is flat over {share} of the image").format(
+            method=method, share=f"{plateau:.0%}"
+        )
     return None

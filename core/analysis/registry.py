@@ -21,10 +21,14 @@ from pathlib import Path
 
 from core.analysis.errors import ModelNotFoundError, ModelPackageError
 from core.analysis.manifest import MANIFEST_NAME, ModelPackage, read_package, verify_package
+from core.i18n import N_, _
 from core.paths import user_data_dir
 from core.resources import resource_path
 
 logger = logging.getLogger(__name__)
+
+#: Where an installed package came from (``ModelPackage.origin``), as a refusal names it.
+_ORIGINS = {"bundled": N_("bundled"), "user": N_("user"), "folder": N_("folder")}
 
 
 def bundled_models_dir() -> Path:
@@ -153,7 +157,7 @@ class ModelRegistry:
         ):
             folder = Path(name_or_dir)
             if not folder.is_dir():
-                raise ModelNotFoundError(str(folder), "no such model package folder")
+                raise ModelNotFoundError(str(folder), _("no such model package folder"))
             return self._verify(folder, self._origin_of(folder))
         if not isinstance(name_or_dir, str):
             raise TypeError(
@@ -167,7 +171,10 @@ class ModelRegistry:
             known = sorted({p.manifest.display_name for p in packages})
             wanted = name_or_dir if version is None else f"{name_or_dir} {version}"
             raise ModelNotFoundError(
-                wanted, f"no such model package; known: {', '.join(known) or 'none'}"
+                wanted,
+                _("no such model package; known: {names}").format(
+                    names=", ".join(known) or _("none")
+                ),
             )
         best = matches[-1]
         return self._verify(best.folder, best.origin)
@@ -223,14 +230,22 @@ class ModelRegistry:
             if same:
                 raise ModelPackageError(
                     str(source.folder),
-                    f"another package named {manifest.name} version {manifest.version} is "
-                    f"already installed ({installed.origin}) with other files; give this one "
-                    "a new version",
+                    _(
+                        "another package named {name} version {version} is already installed "
+                        "({origin}) with other files; give this one a new version"
+                    ).format(
+                        name=manifest.name,
+                        version=manifest.version,
+                        origin=_(_ORIGINS.get(installed.origin, installed.origin)),
+                    ),
                 )
         target = self.user_dir / f"{manifest.name}-{manifest.version}"
         if target.exists():
             raise ModelPackageError(
-                str(source.folder), f"the folder {target.name} already exists in the user's models"
+                str(source.folder),
+                _("the folder {folder} already exists in the user's models").format(
+                    folder=target.name
+                ),
             )
         staging = Path(tempfile.mkdtemp(prefix=".import-", dir=self.user_dir))
         try:
@@ -251,7 +266,7 @@ class ModelRegistry:
         folder = package.folder.resolve()
         if not folder.is_relative_to(self.user_dir.resolve()) or folder == self.user_dir.resolve():
             raise ModelPackageError(
-                str(package.folder), "only packages in the user's models folder can be removed"
+                str(package.folder), _("only packages in the user's models folder can be removed")
             )
         shutil.rmtree(folder)
         self._verified.pop(package.folder, None)

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from core.errors import UsageError
+from core.i18n import _
 
 #: Exit code when the remote node failed or refused (not used by the archive commands).
 EXIT_REMOTE_FAILED = 5
@@ -23,33 +24,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     common.add_argument(
         "--archive",
         metavar="DIR",
-        help="the archive folder (default: the archive in the user data folder)",
+        help=_("the archive folder (default: the archive in the user data folder)"),
     )
-    common.add_argument("--json", action="store_true", help="print one JSON document")
+    common.add_argument("--json", action="store_true", help=_("print one JSON document"))
     parser = sub.add_parser(
         "archive",
-        help="the local study archive: list, import, delete, rebuild",
-        description="The local study archive (studies stored by UID, with an SQLite index).",
+        help=_("the local study archive: list, import, delete, rebuild"),
+        description=_("The local study archive (studies stored by UID, with an SQLite index)."),
     )
     actions = parser.add_subparsers(dest="archive_command", metavar="ACTION")
     actions.required = True
-    listing = actions.add_parser("list", parents=[common], help="list the archived studies")
-    listing.add_argument("--search", default="", metavar="TEXT", help="name, ID, accession...")
-    listing.add_argument("--limit", type=int, default=200, help="at most this many (200)")
+    listing = actions.add_parser("list", parents=[common], help=_("list the archived studies"))
+    listing.add_argument("--search", default="", metavar="TEXT", help=_("name, ID, accession..."))
+    listing.add_argument("--limit", type=int, default=200, help=_("at most this many (200)"))
     importing = actions.add_parser(
-        "import", parents=[common], help="import a folder, DICOMDIR, .zip or file"
+        "import", parents=[common], help=_("import a folder, DICOMDIR, .zip or file")
     )
     importing.add_argument("path", metavar="PATH")
     importing.add_argument(
         "--reference",
         action="store_true",
-        help="index the files where they are instead of copying them",
+        help=_("index the files where they are instead of copying them"),
     )
     deleting = actions.add_parser(
-        "delete", parents=[common], help="delete a study (files and rows)"
+        "delete", parents=[common], help=_("delete a study (files and rows)")
     )
-    deleting.add_argument("--study", required=True, metavar="UID", help="Study Instance UID")
-    actions.add_parser("rebuild", parents=[common], help="rebuild the index from the stored files")
+    deleting.add_argument("--study", required=True, metavar="UID", help=_("Study Instance UID"))
+    actions.add_parser(
+        "rebuild", parents=[common], help=_("rebuild the index from the stored files")
+    )
 
 
 def run(args: argparse.Namespace) -> int:

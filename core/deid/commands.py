@@ -15,6 +15,7 @@ import argparse
 from typing import Any
 
 from core.errors import UsageError
+from core.i18n import _
 
 #: The retained options, by command-line name (core.deid.options.RetainOption's values;
 #: repeated here so that building the parser imports no engine module).
@@ -32,8 +33,8 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     """Add the ``anonymize`` sub-command to core.cli's parser."""
     parser = sub.add_parser(
         "anonymize",
-        help="export a study de-identified (DICOM PS3.15 Basic profile), or to media",
-        description=(
+        help=_("export a study de-identified (DICOM PS3.15 Basic profile), or to media"),
+        description=_(
             "Export the DICOM objects under PATH (file, folder, DICOMDIR or .zip) into the new "
             "folder DIR, de-identified per DICOM PS3.15 Annex E (Basic Application Level "
             "Confidentiality Profile, with the retained options chosen). Images that may show "
@@ -41,12 +42,12 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
             "--include-burned-in is given."
         ),
     )
-    parser.add_argument("path", metavar="PATH", help="file, folder, DICOMDIR or .zip to export")
+    parser.add_argument("path", metavar="PATH", help=_("file, folder, DICOMDIR or .zip to export"))
     parser.add_argument(
-        "--out", required=True, metavar="DIR", help="new or empty folder to export into"
+        "--out", required=True, metavar="DIR", help=_("new or empty folder to export into")
     )
     parser.add_argument(
-        "--profile", default="basic", choices=("basic",), help="confidentiality profile"
+        "--profile", default="basic", choices=("basic",), help=_("confidentiality profile")
     )
     parser.add_argument(
         "--retain",
@@ -54,22 +55,22 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
         default=[],
         choices=RETAIN_CHOICES,
         metavar="OPTION",
-        help="retain option (repeatable): " + ", ".join(RETAIN_CHOICES),
+        help=_("retain option (repeatable): {choices}").format(choices=", ".join(RETAIN_CHOICES)),
     )
     parser.add_argument(
-        "--dicomdir", action="store_true", help="write a DICOMDIR File-set (for CD or USB media)"
+        "--dicomdir", action="store_true", help=_("write a DICOMDIR File-set (for CD or USB media)")
     )
     parser.add_argument(
         "--include-burned-in",
         action="store_true",
-        help="export images flagged for burned-in annotation too (they are still listed)",
+        help=_("export images flagged for burned-in annotation too (they are still listed)"),
     )
     parser.add_argument(
         "--no-deidentify",
         action="store_true",
-        help="copy the objects unchanged (a plain media export; use with --dicomdir)",
+        help=_("copy the objects unchanged (a plain media export; use with --dicomdir)"),
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--json", action="store_true", help=_("print one JSON document"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -70,6 +70,7 @@ from core.dicom.pixel_header import (
     transfer_syntax_of,
 )
 from core.errors import PixelDataError, UnsupportedTransferSyntaxError
+from core.i18n import _
 from core.library_output import native_stderr_dropped, quiet_gdcm
 
 logger = logging.getLogger(__name__)
@@ -287,9 +288,18 @@ def check_native_length(
     if length < expected:
         raise PixelDataError(
             source,
-            f"pixel data is {length} bytes, expected {expected} "
-            f"({rows} rows x {columns} columns x {samples} samples x {frames} frames x "
-            f"{bits_allocated} bits)",
+            _(
+                "pixel data is {length} bytes, expected {expected} ({rows} rows x {columns} "
+                "columns x {samples} samples x {frames} frames x {bits} bits)"
+            ).format(
+                length=length,
+                expected=expected,
+                rows=rows,
+                columns=columns,
+                samples=samples,
+                frames=frames,
+                bits=bits_allocated,
+            ),
         )
 
 

@@ -27,6 +27,7 @@ from core.dicom.lut import skips_modality_lut
 from core.dicom.person_name import decode_person_name
 from core.dicom.records import FileRef, FrameInfo, InstanceRecord, VoiWindow
 from core.errors import DicomError
+from core.i18n import _
 
 logger = logging.getLogger(__name__)
 
@@ -310,8 +311,10 @@ def read_instance(
             if value_offset + length > size:
                 raise DicomError(
                     source,
-                    f"Pixel Data holds {length} bytes but the file ends "
-                    f"{max(size - value_offset, 0)} bytes after it starts (truncated file)",
+                    _(
+                        "Pixel Data holds {length} bytes but the file ends {left} bytes after "
+                        "it starts (truncated file)"
+                    ).format(length=length, left=max(size - value_offset, 0)),
                 )
             uid_native = syntax in _NATIVE_SYNTAXES or syntax == ""
             if uid_native and pixel_tag == _PIXEL_DATA:

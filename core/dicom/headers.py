@@ -33,6 +33,7 @@ from core.dicom.pixel_header import transfer_syntax_of
 from core.dicom.records import FileRef, InstanceRecord, NonImageRecord, ObjectKind, UnreadableFile
 from core.dicom.workers import run_isolated, worker_count
 from core.errors import DicomError, PixelDataError, library_reason
+from core.i18n import _
 from core.jobs import CancelToken
 
 logger = logging.getLogger(__name__)
@@ -179,10 +180,10 @@ def read_all_headers(
 
 def _reason_from_error(error: BaseException | None) -> str:
     if isinstance(error, PixelDataError) and "worker process died" in error.reason:
-        return "reading the header crashed its worker process"
+        return _("reading the header crashed its worker process")
     if isinstance(error, DicomError):
         return error.reason
-    return f"reading the header failed ({describe_read_error(error)})"
+    return _("reading the header failed ({reason})").format(reason=describe_read_error(error))
 
 
 def read_headers(refs: tuple[FileRef, ...]) -> list[Header]:
@@ -229,22 +230,28 @@ def _read_one(ref: FileRef, archives: dict[str, zipfile.ZipFile]) -> Header:
             size = archive.getinfo(ref.member).file_size
             stream = archive.open(ref.member)
     except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, NotImplementedError) as error:
-        return UnreadableFile(ref, f"the file could not be opened ({describe_read_error(error)})")
+        return UnreadableFile(
+            ref,
+            _("the file could not be opened ({reason})").format(reason=describe_read_error(error)),
+        )
     try:
         with stream:
             return _parse(ref, stream, size)
     except DicomError as error:
         return UnreadableFile(ref, error.reason)
     except Exception as error:  # anything pydicom or a broken file throws costs this file only
-        return UnreadableFile(ref, f"the header could not be read ({describe_read_error(error)})")
+        return UnreadableFile(
+            ref,
+            _("the header could not be read ({reason})").format(reason=describe_read_error(error)),
+        )
 
 
 def describe_read_error(error: BaseException | None) -> str:
     """Why reading failed, in words that never quote a value (truncation, or the error's type)."""
     if error is None:
-        return "no result"
+        return _("no result")
     if isinstance(error, EOFError | struct.error):
-        return "the file ends inside a data element (truncated)"
+        return _("the file ends inside a data element (truncated)")
     return library_reason(error)
 
 
@@ -267,10 +274,10 @@ def _looks_like_raw_dicom(head: bytes) -> bool:
 def _parse(ref: FileRef, stream: IO[bytes], size: int) -> Header:
     head = stream.read(132)
     if not head:
-        return SkippedFile(ref, "not DICOM: an empty file")
+        return SkippedFile(ref, _("not DICOM: an empty file"))
     has_preamble = len(head) == 132 and head[128:132] == b"DICM"
     if not has_preamble and not _looks_like_raw_dicom(head):
-        return SkippedFile(ref, "not DICOM: no DICM prefix and no DICOM element at the start")
+        return SkippedFile(ref, _("not DICOM: no DICM prefix and no DICOM element at the start"))
     stream.seek(0)
     deflated_pixel_tag: int | None = None
     try:
@@ -282,12 +289,13 @@ def _parse(ref: FileRef, stream: IO[bytes], size: int) -> Header:
         raise
     except Exception:
         if not has_preamble:
-            return SkippedFile(ref, "not DICOM: raw data that does not parse as DICOM")
+            return SkippedFile(ref, _("not DICOM: raw data that does not parse as DICOM"))
         raise
     meta_class = str(ds.file_meta.get("MediaStorageSOPClassUID", "") or "").strip()
     if meta_class == _DICOMDIR_CLASS:
         return SkippedFile(
-            ref, "a DICOMDIR (a directory of files, not an image); the files are indexed themselves"
+            ref,
+            _("a DICOMDIR (a directory of files, not an image); the files are indexed themselves"),
         )
     syntax = transfer_syntax_of(ds)
     truncated: str | None = None
@@ -300,16 +308,18 @@ def _parse(ref: FileRef, stream: IO[bytes], size: int) -> Header:
         pixel_tag, pixel_header = _peek_pixel_element(stream, ds)
     if len(ds) == 0:
         if not has_preamble:
-            return SkippedFile(ref, "not DICOM: raw data that does not parse as DICOM")
+            return SkippedFile(ref, _("not DICOM: raw data that does not parse as DICOM"))
         raise DicomError(
             ref.display_name,
-            "the file ends before any data element after the File Meta Information "
-            "(truncated, or an empty data set)",
+            _(
+                "the file ends before any data element after the File Meta Information "
+                "(truncated, or an empty data set)"
+            ),
         )
     sop_class = read_text(ds, "SOPClassUID") or meta_class
     has_pixels = pixel_tag is not None
     if not has_preamble and not sop_class and not has_pixels:
-        return SkippedFile(ref, "not DICOM: raw data without SOP Class UID or Pixel Data")
+        return SkippedFile(ref, _("not DICOM: raw data without SOP Class UID or Pixel Data"))
     if truncated is not None and not has_pixels:
         raise DicomError(ref.display_name, truncated)
     context = read_context(ds, ref)
@@ -317,7 +327,7 @@ def _parse(ref: FileRef, stream: IO[bytes], size: int) -> Header:
     if (kind is ObjectKind.IMAGE and not has_pixels) or (
         kind is ObjectKind.OTHER and sop_class and _is_image_storage_class(sop_class)
     ):
-        raise DicomError(ref.display_name, "image object without Pixel Data (7FE0,0010)")
+        raise DicomError(ref.display_name, _("image object without Pixel Data (7FE0,0010)"))
     if kind is not ObjectKind.IMAGE:
         if not sop_class:
             raise DicomError(
@@ -361,10 +371,10 @@ def find_truncation(ds: Any, size: int) -> str | None:
     start, end, tag = last
     where = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
     if end > size:
-        return (
-            f"element {where} claims {end - start} bytes but only {max(size - start, 0)} "
-            "remain in the file (truncated file or corrupt length)"
-        )
+        return _(
+            "element {tag} claims {claimed} bytes but only {left} remain in the file "
+            "(truncated file or corrupt length)"
+        ).format(tag=where, claimed=end - start, left=max(size - start, 0))
     return None
 
 
@@ -378,7 +388,7 @@ def _peek_pixel_element(stream: IO[bytes], ds: Any) -> tuple[int | None, tuple[i
     header = stream.read(12)
     if len(header) < 8:
         return None, (start, None)
-    _, little = getattr(ds, "original_encoding", (True, True))
+    _explicit, little = getattr(ds, "original_encoding", (True, True))
     endian = "<" if little else ">"
     group, element = struct.unpack(endian + "HH", header[:4])
     tag = group << 16 | element

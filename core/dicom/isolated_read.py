@@ -32,6 +32,7 @@ from core.errors import (
     library_reason,
     redact_values,
 )
+from core.i18n import _
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -74,7 +75,7 @@ def describe_failure(error: BaseException) -> str:
     text = redact_values(str(error))[:_REASON_CHARS]
     kind = type(error).__name__
     if isinstance(error, MemoryError):
-        return TOO_LARGE
+        return _(TOO_LARGE)
     if isinstance(error, RecursionError):
         return "its data elements are nested too deep to read (RecursionError)"
     if isinstance(error, zlib.error):
@@ -259,7 +260,9 @@ def read_header(ref: FileRef) -> tuple[Dataset, bool]:
     except DicomError:
         raise
     except Exception as error:
-        raise DicomReadError(source, f"not readable as DICOM ({describe_failure(error)})") from None
+        raise DicomReadError(
+            source, _("not readable as DICOM ({reason})").format(reason=describe_failure(error))
+        ) from None
 
 
 def _drop_unreadable_elements(dataset: Dataset, source: str) -> Dataset:
@@ -278,6 +281,6 @@ def _at_pixel_data(head: bytes, dataset: Dataset) -> bool:
     """Whether the 4 bytes where a header read stopped are a pixel data element's tag."""
     if len(head) < 4:
         return False
-    _, little = getattr(dataset, "original_encoding", (True, True))
+    _explicit, little = getattr(dataset, "original_encoding", (True, True))
     group, element = struct.unpack(("<" if little is not False else ">") + "HH", head)
     return (group << 16 | element) in _PIXEL_TAGS

@@ -37,9 +37,10 @@ from pydicom.filereader import read_dataset as _read_dataset
 from pydicom.tag import BaseTag
 
 from core.errors import PixelDataError
+from core.i18n import N_, _
 
 #: The words every refusal for size uses.
-TOO_LARGE: Final = "too large to decode safely"
+TOO_LARGE: Final = N_("too large to decode safely")
 
 _MIB: Final = 1 << 20
 _GIB: Final = 1 << 30
@@ -61,7 +62,7 @@ _CHUNK: Final = 1 * _MIB
 
 def too_large(source: str, detail: str) -> PixelDataError:
     """The error for a size refusal: ``"too large to decode safely (<detail>)"``."""
-    return PixelDataError(source, f"{TOO_LARGE} ({detail})")
+    return PixelDataError(source, f"{_(TOO_LARGE)} ({detail})")
 
 
 def expected_pixel_bytes(
@@ -331,7 +332,7 @@ def limit_worker_memory() -> None:
     except ImportError:  # Windows
         return
     try:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))

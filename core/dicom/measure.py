@@ -14,6 +14,10 @@ see :func:`core.dicom.geometry.resolve_pixel_spacing`.
 
 ROI statistics are computed on the values given: modality values (HU on CT)
 straight from :class:`core.dicom.volume.Volume`, never on displayed greys.
+
+Labels ("Mean … SD …", "Area …", "(uncalibrated)") are made in the current language
+(:mod:`core.i18n`) each time they are read: the screen, a saved annotation and an
+exported presentation state say them in the interface's language.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from core.i18n import _
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +49,17 @@ __all__ = [
     "measure_distance",
     "measure_ellipse",
     "measure_rectangle",
+    "note_uncalibrated",
 ]
+
+
+def note_uncalibrated(text: str) -> str:
+    """``text`` noted as not in patient mm: ``"12.5 px (uncalibrated)"``.
+
+    The one wording of "uncalibrated" for measurement labels and the scale bar.
+    """
+    # TRANSLATORS: a length or area whose pixel spacing does not apply in the patient.
+    return _("{value} (uncalibrated)").format(value=text)
 
 
 # --------------------------------------------------------------------------- validation
@@ -129,8 +145,8 @@ class DistanceMeasurement:
         """``"23.4 mm"``; says "uncalibrated" when the length is not in patient mm."""
         text = f"{self.length:.1f} {self.unit}"
         if self.unit == "px":
-            return f"{text} (uncalibrated)"
-        return text if self.calibrated else f"{text} (uncalibrated)"
+            return note_uncalibrated(text)
+        return text if self.calibrated else note_uncalibrated(text)
 
 
 @dataclass(frozen=True)
@@ -187,13 +203,18 @@ class RoiStatistics:
         unit = f" {self.value_unit}" if self.value_unit else ""
         lines = []
         if self.mean is not None and self.std is not None:
-            lines.append(f"Mean {self.mean:.1f}{unit}  SD {self.std:.1f}")
-            lines.append(f"Min {self.minimum:.1f}  Max {self.maximum:.1f}")
+            # TRANSLATORS: ROI statistics; SD is the standard deviation.
+            mean_line = _("Mean {mean}{unit}  SD {sd}")
+            lines.append(mean_line.format(mean=f"{self.mean:.1f}", unit=unit, sd=f"{self.std:.1f}"))
+            extremes = _("Min {minimum}  Max {maximum}")
+            lines.append(
+                extremes.format(minimum=f"{self.minimum:.1f}", maximum=f"{self.maximum:.1f}")
+            )
         else:
-            lines.append("No pixel inside")
-        area = f"Area {self.area:.1f} {self.area_unit}"
+            lines.append(_("No pixel inside"))
+        area = _("Area {area} {unit}").format(area=f"{self.area:.1f}", unit=self.area_unit)
         calibrated = self.calibrated and self.area_unit == "mm²"
-        lines.append(area if calibrated else f"{area} (uncalibrated)")
+        lines.append(area if calibrated else note_uncalibrated(area))
         return tuple(lines)
 
 

@@ -8,6 +8,11 @@ four corner texts (:func:`compose_overlay`, with the window as
 scale bar (:func:`choose_scale_bar`). (These are the viewer's overlays, not DICOM
 Overlay Planes, 60xx.) How the picture itself is made is :mod:`core.dicom.display`.
 
+The words of the corners and of the scale bar ("Im", "Se", "W … L …", "Zoom",
+"(uncalibrated)", a geometry problem's name) are made here in the current language
+(:mod:`core.i18n`), so the viewport and ``radassist render`` say them alike; numbers,
+units and what DICOM says (patient, descriptions, modality) are left as they are.
+
 Patient data read here (name, ID) is for display only; it is never logged or
 put into an error message (house rule 8).
 """
@@ -24,9 +29,11 @@ from typing import Any, Final
 import numpy as np
 
 from core.dicom.limits import read_dataset_bounded
+from core.dicom.measure import note_uncalibrated
 from core.dicom.person_name import format_person_name_of
 from core.dicom.pixel_header import check_number
 from core.dicom.records import SeriesGeometry, SeriesRecord
+from core.i18n import N_, _
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +49,7 @@ __all__ = [
     "format_window",
     "modality_unit",
     "read_display_header",
+    "sex_word",
 ]
 
 
@@ -243,17 +251,53 @@ def _format_date(value: str) -> str:
     return text
 
 
-def _format_mm(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".") + " mm"
+def _format_millimetres(value: float) -> str:
+    """A length in mm with at most 2 decimals, trailing zeros dropped (``"1.25"``, ``"2"``)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+#: Patient's Sex (0010,0040) as a person reads it (the top-left corner).
+_SEX_WORDS: Final = {
+    # TRANSLATORS: patient sex: male (a one-letter DICOM code in English)
+    "M": N_("M"),
+    # TRANSLATORS: patient sex: female
+    "F": N_("F"),
+    # TRANSLATORS: patient sex: other
+    "O": N_("O"),
+}
+
+
+def sex_word(code: str) -> str:
+    """Patient's Sex (``M``, ``F``, ``O``) in the current language (男, 女, 其他 in
+    Chinese, as the study browser says it); another value as it stands."""
+    message = _SEX_WORDS.get(code.strip().upper())
+    word = _(message) if message is not None else code
+    return code if word == message else word
+
+
+#: Core's geometry problem kinds (``GeometryProblem.kind``, :mod:`core.dicom.geometry`),
+#: as the bottom-left corner names the first one.
+_PROBLEM_NAMES: Final = {
+    "mixed orientation": N_("mixed orientation"),
+    "missing position": N_("missing position"),
+    "mixed size": N_("mixed size"),
+    "duplicate position": N_("duplicate position"),
+    "non-uniform spacing": N_("non-uniform spacing"),
+    "gap": N_("gap"),
+    "gantry tilt": N_("gantry tilt"),
+}
 
 
 def format_window(center: float, width: float) -> str:
     """``"W 400 L 40"`` as a workstation shows it; 3 significant digits below 1 (float maps)."""
     if width < 1:
-        return f"W {width:.3g} L {center:.3g}"
-    if width < 10:
-        return f"W {width:.2f} L {center:.2f}"
-    return f"W {width:.0f} L {center:.0f}"
+        values = {"width": f"{width:.3g}", "level": f"{center:.3g}"}
+    elif width < 10:
+        values = {"width": f"{width:.2f}", "level": f"{center:.2f}"}
+    else:
+        values = {"width": f"{width:.0f}", "level": f"{center:.0f}"}
+    # TRANSLATORS: the window in a viewport's corner (W = window width, L = level).
+    return _("W {width} L {level}").format(**values)
 
 
 def compose_overlay(
@@ -312,7 +356,7 @@ def compose_overlay(
 
     top_left = [line for line in (header.patient_name, header.patient_id) if line]
     if header.patient_sex and top_left:
-        top_left[-1] = f"{top_left[-1]}  {header.patient_sex}"
+        top_left[-1] = f"{top_left[-1]}  {sex_word(header.patient_sex)}"
 
     top_right = []
     study = " ".join(x for x in (_format_date(header.study_date), header.study_description) if x)
@@ -320,33 +364,49 @@ def compose_overlay(
         top_right.append(study)
     series_label = header.series_description
     if header.series_number is not None:
-        series_label = f"Se {header.series_number}" + (f": {series_label}" if series_label else "")
+        series_label = (
+            _("Se {number}: {description}").format(
+                number=header.series_number, description=series_label
+            )
+            if series_label
+            else _("Se {number}").format(number=header.series_number)
+        )
     if series_label:
         top_right.append(series_label)
     if header.modality:
         top_right.append(header.modality)
 
     number = frame_index + 1 if image_number is None else int(image_number)
-    bottom_left = [f"Im {number}/{count}"]
+    # TRANSLATORS: "Im" is the image number in a viewport's corner ("Im 3/120").
+    bottom_left = [_("Im {number}/{count}").format(number=number, count=count)]
     if count:
         ref = geometry.frames[frame_index]
         positions = geometry.slice_positions
         if positions is not None and len(positions) == count:
-            bottom_left.append(f"Pos {_format_mm(positions[frame_index])}")
+            position = _format_millimetres(positions[frame_index])
+            # TRANSLATORS: the slice position along the slice normal.
+            bottom_left.append(_("Pos {position} mm").format(position=position))
         thickness = ref.info.slice_thickness
         if thickness is not None and thickness > 0:
-            bottom_left.append(f"Th {_format_mm(thickness)}")
+            thickness_text = _format_millimetres(thickness)
+            # TRANSLATORS: the slice thickness.
+            bottom_left.append(_("Th {thickness} mm").format(thickness=thickness_text))
     if frame_state == "loading":
-        bottom_left.append("Loading…")
+        bottom_left.append(_("Loading…"))
     elif frame_state == "failed":
-        bottom_left.append("Image could not be read")
+        bottom_left.append(_("Image could not be read"))
     if geometry.problems:
-        bottom_left.append(f"⚠ {geometry.problems[0].kind}")
+        kind = geometry.problems[0].kind
+        name = _(_PROBLEM_NAMES[kind]) if kind in _PROBLEM_NAMES else kind
+        bottom_left.append(f"⚠ {name}")
 
-    bottom_right = [format_window(center, width) + ("  inverted" if inverted else "")]
-    bottom_right.append(f"Zoom {zoom * 100:.0f}%")
+    window_text = format_window(center, width)
+    if inverted:
+        # TRANSLATORS: the window, noted as shown with inverted greys.
+        window_text = _("{window}  inverted").format(window=window_text)
+    bottom_right = [window_text, _("Zoom {percent}%").format(percent=f"{zoom * 100:.0f}")]
     if cine_fps is not None:
-        bottom_right.append(f"Cine {cine_fps:.0f} fps")
+        bottom_right.append(_("Cine {fps} fps").format(fps=f"{cine_fps:.0f}"))
     return OverlayText(
         top_left=tuple(top_left),
         top_right=tuple(top_right),
@@ -484,7 +544,8 @@ def choose_scale_bar(
     max_length_px : float
         Longest bar allowed, in screen pixels.
     calibrated : bool, optional
-        False adds "(uncalibrated)" to the label: the spacing is at the detector.
+        False notes the label as uncalibrated
+        (:func:`~core.dicom.measure.note_uncalibrated`): the spacing is at the detector.
 
     Returns
     -------
@@ -512,5 +573,5 @@ def choose_scale_bar(
         return None
     label = f"{best / 10:g} cm" if best >= 10 else f"{best:g} mm"
     if not calibrated:
-        label += " (uncalibrated)"
+        label = note_uncalibrated(label)
     return ScaleBar(length_mm=best, length_px=best / mm_per_px, label=label)

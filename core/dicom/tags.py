@@ -32,6 +32,7 @@ from core.dicom.limits import is_deflated, read_dataset_bounded
 from core.dicom.person_name import decode_person_name
 from core.dicom.records import FileRef
 from core.errors import DicomReadError, NotDicomError
+from core.i18n import _
 from core.jobs import CancelToken, Progress
 
 logger = logging.getLogger(__name__)
@@ -417,12 +418,16 @@ def read_tag_rows(
                         stream, source=ref.display_name, stop_before_pixels=is_deflated(stream)
                     )
     except OSError as exc:
-        raise DicomReadError(ref.display_name, f"cannot open the file ({exc.strerror})") from None
+        raise DicomReadError(
+            ref.display_name, _("cannot open the file ({reason})").format(reason=exc.strerror)
+        ) from None
     except Exception as exc:
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise DicomReadError(ref.display_name, f"cannot parse the header: {detail}") from None
+        raise DicomReadError(
+            ref.display_name, _("cannot parse the header: {detail}").format(detail=detail)
+        ) from None
     if len(ds) == 0 and len(getattr(ds, "file_meta", None) or ()) == 0:
-        raise NotDicomError(ref.display_name, "no DICOM elements found")
+        raise NotDicomError(ref.display_name, _("no DICOM elements found"))
     token.raise_if_cancelled()
     rows = dataset_rows(ds)
     yield Progress(1, 1, "header read")

@@ -25,6 +25,7 @@ from typing import Generic, TypeVar
 from core.child_processes import child_context
 from core.dicom.limits import TOO_LARGE, limit_worker_memory
 from core.errors import PixelDataError
+from core.i18n import _
 from core.jobs import CancelToken
 from core.library_output import silence_native_stderr
 
@@ -82,7 +83,7 @@ def _noop() -> int:
 def warm_up() -> None:
     """Start the pool and its workers now (e.g. while the window opens), not on first use."""
     pool = get_pool()
-    for future in [pool.submit(_noop) for _ in range(worker_count())]:
+    for future in [pool.submit(_noop) for _worker in range(worker_count())]:
         future.result()
 
 
@@ -181,7 +182,7 @@ def run_isolated(
                     # only when it is really in flight, or it would be lost.
                     future = pool.submit(fn, items[todo[-1]])
                     in_flight[future] = todo.pop()
-                done, _ = wait(in_flight, timeout=0.05, return_when=FIRST_COMPLETED)
+                done, _pending = wait(in_flight, timeout=0.05, return_when=FIRST_COMPLETED)
                 if token is not None and token.cancelled:
                     for future in in_flight:
                         future.cancel()
@@ -192,7 +193,7 @@ def run_isolated(
                         raise error
                     index = in_flight.pop(future)
                     if isinstance(error, MemoryError):  # hit the worker's address-space limit
-                        error = PixelDataError(describe(items[index]), TOO_LARGE)
+                        error = PixelDataError(describe(items[index]), _(TOO_LARGE))
                     if error is not None:
                         yield Outcome(index, error=error)
                     else:
@@ -216,10 +217,12 @@ def _run_alone(
             index,
             error=PixelDataError(
                 describe(items[index]),
+                # English on purpose: core.dicom.headers recognises a crash by these words
+                # (it says so in the reader's language itself).
                 f"the decoder crashed on this file (worker process died; it may be {TOO_LARGE})",
             ),
         )
     except MemoryError:
-        yield Outcome(index, error=PixelDataError(describe(items[index]), TOO_LARGE))
+        yield Outcome(index, error=PixelDataError(describe(items[index]), _(TOO_LARGE)))
     except Exception as error:
         yield Outcome(index, error=error)

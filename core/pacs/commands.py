@@ -22,6 +22,7 @@ import sys
 from typing import Any, Final
 
 from core.errors import UsageError
+from core.i18n import _
 
 EXIT_OK: Final = 0
 #: The remote node failed or refused (or a retrieval/send did not complete).
@@ -32,68 +33,68 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     """Add ``pacs`` and its sub-commands to ``radassist``'s parser."""
     pacs = sub.add_parser(
         "pacs",
-        help="talk to a PACS: echo, find, retrieve, send (DIMSE or DICOMweb)",
-        description="Query, retrieve from and send to DICOM nodes (DIMSE or DICOMweb).",
+        help=_("talk to a PACS: echo, find, retrieve, send (DIMSE or DICOMweb)"),
+        description=_("Query, retrieve from and send to DICOM nodes (DIMSE or DICOMweb)."),
     )
     actions = pacs.add_subparsers(dest="pacs_command", required=True, metavar="ACTION")
 
-    echo = actions.add_parser("echo", help="test a node (C-ECHO, or a QIDO-RS search)")
+    echo = actions.add_parser("echo", help=_("test a node (C-ECHO, or a QIDO-RS search)"))
     _node_options(echo)
 
-    find = actions.add_parser("find", help="search studies (or, with --study, its series)")
+    find = actions.add_parser("find", help=_("search studies (or, with --study, its series)"))
     _node_options(find)
-    find.add_argument("--patient-name", default="", help="wildcards * and ? allowed")
+    find.add_argument("--patient-name", default="", help=_("wildcards * and ? allowed"))
     find.add_argument("--patient-id", default="")
-    find.add_argument("--accession", default="", help="accession number")
-    find.add_argument("--date-from", type=_date, help="first study date (YYYYMMDD)")
-    find.add_argument("--date-to", type=_date, help="last study date (YYYYMMDD)")
-    find.add_argument("--modality", default="", help="a modality in the study (CT, MR...)")
-    find.add_argument("--description", default="", help="study description, wildcards allowed")
-    find.add_argument("--study", default="", help="list the series of this study")
-    find.add_argument("--limit", type=int, default=200, help="at most this many studies")
+    find.add_argument("--accession", default="", help=_("accession number"))
+    find.add_argument("--date-from", type=_date, help=_("first study date (YYYYMMDD)"))
+    find.add_argument("--date-to", type=_date, help=_("last study date (YYYYMMDD)"))
+    find.add_argument("--modality", default="", help=_("a modality in the study (CT, MR...)"))
+    find.add_argument("--description", default="", help=_("study description, wildcards allowed"))
+    find.add_argument("--study", default="", help=_("list the series of this study"))
+    find.add_argument("--limit", type=int, default=200, help=_("at most this many studies"))
 
-    retrieve = actions.add_parser("retrieve", help="fetch a study or chosen series")
+    retrieve = actions.add_parser("retrieve", help=_("fetch a study or chosen series"))
     _node_options(retrieve)
-    retrieve.add_argument("--study", required=True, help="Study Instance UID")
+    retrieve.add_argument("--study", required=True, help=_("Study Instance UID"))
     retrieve.add_argument(
-        "--series", action="append", default=[], help="only this series (repeatable)"
+        "--series", action="append", default=[], help=_("only this series (repeatable)")
     )
-    retrieve.add_argument("--method", choices=("get", "move"), help="default: the node's")
+    retrieve.add_argument("--method", choices=("get", "move"), help=_("default: the node's"))
     retrieve.add_argument(
-        "--listen-port", type=int, help="C-MOVE: our storage SCP listens here for the duration"
+        "--listen-port", type=int, help=_("C-MOVE: our storage SCP listens here for the duration")
     )
     retrieve.add_argument(
-        "--out", help="write the instances into this folder as <SOPInstanceUID>.dcm"
+        "--out", help=_("write the instances into this folder as <SOPInstanceUID>.dcm")
     )
     retrieve.add_argument(
         "--archive",
         metavar="DIR",
-        help="the archive the instances go into (default: the archive in the user data folder)",
+        help=_("the archive the instances go into (default: the archive in the user data folder)"),
     )
 
-    send = actions.add_parser("send", help="send files (C-STORE, or STOW-RS)")
+    send = actions.add_parser("send", help=_("send files (C-STORE, or STOW-RS)"))
     _node_options(send)
-    send.add_argument("files", nargs="+", help="DICOM files to send")
+    send.add_argument("files", nargs="+", help=_("DICOM files to send"))
 
 
 def _node_options(parser: argparse.ArgumentParser) -> None:
-    where = parser.add_argument_group("the node (from the settings, or given here)")
-    where.add_argument("--node", help="a node configured in Settings → DICOM nodes")
-    where.add_argument("--host", help="DIMSE: host name or address")
-    where.add_argument("--port", type=int, help="DIMSE: port")
-    where.add_argument("--aet", help="DIMSE: the node's (called) AE title")
-    where.add_argument("--calling-aet", help="our AE title (default: the settings')")
-    where.add_argument("--url", help="DICOMweb: base URL (http(s)://host/dicom-web)")
-    where.add_argument("--user", help="DICOMweb: user name (basic authentication)")
+    where = parser.add_argument_group(_("the node (from the settings, or given here)"))
+    where.add_argument("--node", help=_("a node configured in Settings → DICOM nodes"))
+    where.add_argument("--host", help=_("DIMSE: host name or address"))
+    where.add_argument("--port", type=int, help=_("DIMSE: port"))
+    where.add_argument("--aet", help=_("DIMSE: the node's (called) AE title"))
+    where.add_argument("--calling-aet", help=_("our AE title (default: the settings')"))
+    where.add_argument("--url", help=_("DICOMweb: base URL (http(s)://host/dicom-web)"))
+    where.add_argument("--user", help=_("DICOMweb: user name (basic authentication)"))
     where.add_argument(
-        "--password-stdin", action="store_true", help="DICOMweb: read the password from stdin"
+        "--password-stdin", action="store_true", help=_("DICOMweb: read the password from stdin")
     )
     where.add_argument(
-        "--token-stdin", action="store_true", help="DICOMweb: read a bearer token from stdin"
+        "--token-stdin", action="store_true", help=_("DICOMweb: read a bearer token from stdin")
     )
-    where.add_argument("--ca-bundle", help="DICOMweb: trust this CA bundle file for TLS")
-    where.add_argument("--timeout", type=float, help="seconds to wait for the node")
-    parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    where.add_argument("--ca-bundle", help=_("DICOMweb: trust this CA bundle file for TLS"))
+    where.add_argument("--timeout", type=float, help=_("seconds to wait for the node"))
+    parser.add_argument("--json", action="store_true", help=_("one JSON document on stdout"))
 
 
 def _date(text: str) -> dt.date:

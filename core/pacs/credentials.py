@@ -52,6 +52,11 @@ class CredentialStore:
         self._backend = usable_keyring() if use_keyring else None
 
     @property
+    def uses_keyring(self) -> bool:
+        """True when secrets go to the system keyring (not only to this session's memory)."""
+        return self._backend is not None
+
+    @property
     def where(self) -> str:
         """Where secrets are kept, in words (for Settings)."""
         if self._backend is None:

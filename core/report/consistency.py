@@ -31,8 +31,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from core.analysis.labels import label_name
+from core.i18n import _
 from core.report.document import FindingFact, Section
-from core.report.issues import NOT_MENTIONED, GroundingIssue, Mention, format_evidence
+from core.report.issues import NOT_MENTIONED, GroundingIssue, Mention, format_evidence, place_word
 
 logger = logging.getLogger(__name__)
 
@@ -155,14 +157,18 @@ def _opposite(
                 if _clash_with_denial(mention.side, denial.side) and _denies(
                     other, denial, impression
                 ):
-                    reason = f"asserts {name}; the findings deny it: {_quote(other.text)}"
+                    reason = _("asserts {name}; the findings deny it: {quote}").format(
+                        name=name, quote=_quote(other.text)
+                    )
                     return mention, other, reason
         for mention in i_absent:
             for stated in f_present:
                 if _clash_with_denial(stated.side, mention.side) and _denies(
                     impression, mention, other
                 ):
-                    reason = f"denies {name}; the findings state it: {_quote(other.text)}"
+                    reason = _("denies {name}; the findings state it: {quote}").format(
+                        name=name, quote=_quote(other.text)
+                    )
                     return mention, other, reason
     # Both state it, on opposite sides (and the findings never on the impression's side).
     f_sides = [
@@ -171,15 +177,22 @@ def _opposite(
         for m in other.mentions
         if m.label == label and m.polarity != "absent"
     ]
-    if i_sided and f_sides and all(side in _SIDES for side, _ in f_sides):
+    if i_sided and f_sides and all(side in _SIDES for side, _other in f_sides):
         for mention in i_sided:
-            if all(side != mention.side for side, _ in f_sides):
+            if all(side != mention.side for side, _other in f_sides):
                 side, other = f_sides[0]
                 return (
                     mention,
                     other,
-                    f"places {name} on the {mention.side}; the findings place it on the "
-                    f"{side}: {_quote(other.text)}",
+                    _(
+                        "places {name} on the {side}; the findings place it on the "
+                        "{other_side}: {quote}"
+                    ).format(
+                        name=name,
+                        side=place_word(mention.side),
+                        other_side=place_word(side),
+                        quote=_quote(other.text),
+                    ),
                 )
     return None
 
@@ -214,7 +227,7 @@ def find_inconsistencies(
             continue
         for label in dict.fromkeys(m.label for m in sentence.mentions):
             name = names.get(label, label)
-            found = _opposite(sentence, findings, label, name)
+            found = _opposite(sentence, findings, label, label_name(name))  # words, not the key
             if found is None:
                 continue
             mention, other, reason = found
@@ -237,11 +250,13 @@ def find_inconsistencies(
 
 def _where(fact: FindingFact) -> str:
     if fact.side and fact.zone:
-        return f" in the {fact.side} {fact.zone} zone"
+        return _(" in the {side} {zone} zone").format(
+            side=place_word(fact.side), zone=place_word(fact.zone)
+        )
     if fact.side:
-        return f" on the {fact.side}"
+        return _(" on the {side}").format(side=place_word(fact.side))
     if fact.zone:
-        return f" in the {fact.zone} zone"
+        return _(" in the {zone} zone").format(zone=place_word(fact.zone))
     return ""
 
 
@@ -274,9 +289,11 @@ def find_omissions(
             section=Section.FINDINGS,
             label=fact.label,
             kind=NOT_MENTIONED,
-            reason=(
-                f"the analysis found {fact.label} positive{_where(fact)} "
-                f"({format_evidence(fact)}); the report neither states nor denies it"
+            reason=_(
+                "the analysis found {label} positive{where} ({evidence}); "
+                "the report neither states nor denies it"
+            ).format(
+                label=label_name(fact.label), where=_where(fact), evidence=format_evidence(fact)
             ),
         )
         for label, fact in facts.items()

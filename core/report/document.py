@@ -33,13 +33,13 @@ from enum import StrEnum
 from typing import Any, Final
 
 from core.errors import RadAssistError
+from core.i18n import N_, _
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "FORMAT_VERSION",
     "LANGUAGES",
-    "NOT_MENTIONED_PREFIX",
     "SECTION_HEADINGS",
     "SECTION_HEADING_ALIASES",
     "SECTION_ORDER",
@@ -51,6 +51,7 @@ __all__ = [
     "ReportContext",
     "ReportState",
     "ReportStateError",
+    "ReviewLine",
     "Section",
     "Sentence",
     "Signature",
@@ -66,9 +67,23 @@ __all__ = [
 FORMAT_VERSION: Final = 1
 #: Report languages: English and simplified Chinese.
 LANGUAGES: Final = ("en", "zh-CN")
-#: How the grounding check's line for a finding the report leaves out begins (it is
-#: listed for review at sign-off as it is, not as a conflict).
-NOT_MENTIONED_PREFIX: Final = "not mentioned: "
+
+
+class ReviewLine(str):
+    """A grounding issue as sign-off lists it: the line for the user, and whether it is
+    a conflict (``core.report.grounding.describe`` makes them).
+
+    Sign-off tells a conflict from a finding the report leaves out by ``conflict``,
+    never by the words of the line (they are in the interface's language). A plain
+    ``str`` passed as a conflict is a conflict.
+    """
+
+    conflict: bool
+
+    def __new__(cls, text: str, conflict: bool = True) -> ReviewLine:
+        line = super().__new__(cls, text)
+        line.conflict = bool(conflict)
+        return line
 
 
 class ReportStateError(RadAssistError):
@@ -87,8 +102,9 @@ class SigningBlockedError(ReportStateError):
     def __init__(self, outstanding: Sequence[str]) -> None:
         self.outstanding = tuple(outstanding)
         super().__init__(
-            f"cannot sign: {len(self.outstanding)} item(s) need review: "
-            + "; ".join(self.outstanding)
+            _("cannot sign: {count} item(s) need review: {items}").format(
+                count=len(self.outstanding), items="; ".join(self.outstanding)
+            )
         )
 
     def __reduce__(self) -> tuple[type[SigningBlockedError], tuple[tuple[str, ...]]]:
@@ -212,6 +228,14 @@ class Origin(StrEnum):
     TEMPLATE = "template"
     LANGUAGE_MODEL = "language_model"
     PERSON = "person"
+
+
+#: Who wrote an unreviewed sentence, as sign-off names it.
+_ORIGIN_NAMES: Final = {
+    Origin.TEMPLATE: N_("template"),
+    Origin.LANGUAGE_MODEL: N_("language model"),
+    Origin.PERSON: N_("person"),
+}
 
 
 class ReportState(StrEnum):
@@ -790,25 +814,30 @@ class Report:
     # ------------------------------------------------------------------ signing
 
     def signing_blockers(self, conflicts: Sequence[str] = ()) -> tuple[str, ...]:
-        """What stands in the way of signing, one line each.
+        """What stands in the way of signing, one line each (in the current language).
 
         Parameters
         ----------
         conflicts : sequence of str
             The grounding check's unresolved issues, as lines for the user
             (``core.report.grounding.describe``). Each is listed as a conflict,
-            except a finding the report leaves out (a line that begins with
-            :data:`NOT_MENTIONED_PREFIX`), which is listed as it is.
+            except a finding the report leaves out (a :class:`ReviewLine` whose
+            ``conflict`` is False), which is listed as it is.
         """
         lines = [
-            f"unreviewed {s.origin.value.replace('_', ' ')} text: {s.text!r}"
+            _("unreviewed {origin} text: {text!r}").format(
+                origin=_(_ORIGIN_NAMES[s.origin]), text=s.text
+            )
             for s in self.unreviewed()
         ]
         lines.extend(
-            c if c.startswith(NOT_MENTIONED_PREFIX) else f"conflict: {c}" for c in conflicts
+            c
+            if isinstance(c, ReviewLine) and not c.conflict
+            else _("conflict: {line}").format(line=c)
+            for c in conflicts
         )
         if self.is_empty:
-            lines.append("the report is empty")
+            lines.append(_("the report is empty"))
         return tuple(lines)
 
     def sign(
@@ -840,9 +869,9 @@ class Report:
         """
         self._check_draft("sign")
         if not signer or not signer.strip():
-            raise ReportStateError("cannot sign: no user name is set (Settings → Reporting)")
+            raise ReportStateError(_("cannot sign: no user name is set (Settings → Reporting)"))
         if self.is_empty:
-            raise ReportStateError("cannot sign: the report is empty")
+            raise ReportStateError(_("cannot sign: the report is empty"))
         blockers = self.signing_blockers(conflicts)
         if blockers and not (override_reason and override_reason.strip()):
             raise SigningBlockedError(blockers)
@@ -857,11 +886,11 @@ class Report:
     def add_addendum(self, text: str, author: str, *, signed_at: str | None = None) -> Report:
         """The final report with an addendum (the report itself never changes)."""
         if not self.is_final:
-            raise ReportStateError("an addendum is added to a signed report; edit the draft")
+            raise ReportStateError(_("an addendum is added to a signed report; edit the draft"))
         if not text.strip():
-            raise ReportStateError("an addendum needs text")
+            raise ReportStateError(_("an addendum needs text"))
         if not author.strip():
-            raise ReportStateError("cannot sign the addendum: no user name is set")
+            raise ReportStateError(_("cannot sign the addendum: no user name is set"))
         addendum = Addendum(text=text.strip(), author=author.strip(), signed_at=signed_at or _now())
         return self._changed(addenda=(*self.addenda, addendum))
 

@@ -65,15 +65,24 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from core.analysis.labels import label_name
+from core.i18n import _, current_language
 from core.report.consistency import (
     ReadSentence,
     denies_only_large,
     find_inconsistencies,
     find_omissions,
 )
-from core.report.document import NOT_MENTIONED_PREFIX, FindingFact, Report, ReportContext, Section
+from core.report.document import (
+    SECTION_HEADINGS,
+    FindingFact,
+    Report,
+    ReportContext,
+    ReviewLine,
+    Section,
+)
 from core.report.inventions import INVENTION_LABELS, find_inventions
-from core.report.issues import ISSUE_KINDS, POLARITIES, GroundingIssue, Mention
+from core.report.issues import ISSUE_KINDS, POLARITIES, GroundingIssue, Mention, place_word
 from core.report.issues import format_evidence as _numbers
 from core.report.templates import normalise_language
 
@@ -752,41 +761,64 @@ def _fact_for(context: ReportContext, label: str) -> FindingFact | None:
 
 def _judge(mention: Mention, fact: FindingFact) -> tuple[str, str] | None:
     """The issue a mention raises against a finding: (kind, reason), or None."""
-    label = mention.label
+    label = label_name(mention.label)  # the reason's words; the issue keeps the key
     if fact.verdict == "positive":
         if mention.polarity == "absent":
             if mention.side in ("right", "left") and fact.side and mention.side != fact.side:
                 return None  # denies the other side
-            where = f" on the {mention.side}" if mention.side in ("right", "left") else ""
-            return (
-                "contradicted",
-                f"denies {label}{where}; the analysis found it positive ({_numbers(fact)})",
-            )
+            if mention.side in ("right", "left"):
+                reason = _(
+                    "denies {label} on the {side}; the analysis found it positive ({evidence})"
+                ).format(label=label, side=place_word(mention.side), evidence=_numbers(fact))
+            else:
+                reason = _("denies {label}; the analysis found it positive ({evidence})").format(
+                    label=label, evidence=_numbers(fact)
+                )
+            return ("contradicted", reason)
         if mention.side in ("right", "left") and fact.side and mention.side != fact.side:
-            hedged = "possible " if mention.polarity == "uncertain" else ""
+            if mention.polarity == "uncertain":
+                placed = _(
+                    "places possible {label} on the {side}; the analysis found it on the "
+                    "{found} ({evidence})"
+                )
+            else:
+                placed = _(
+                    "places {label} on the {side}; the analysis found it on the {found} "
+                    "({evidence})"
+                )
             return (
                 "laterality",
-                f"places {hedged}{label} on the {mention.side}; the analysis found it on the "
-                f"{fact.side} ({_numbers(fact)})",
+                placed.format(
+                    label=label,
+                    side=place_word(mention.side),
+                    found=place_word(fact.side),
+                    evidence=_numbers(fact),
+                ),
             )
         return None
     if fact.verdict == "indeterminate":
         if mention.polarity == "present":
             return (
                 "unsupported",
-                f"asserts {label}; the analysis was only indeterminate ({_numbers(fact)}), "
-                "so hedged wording fits it better",
+                _(
+                    "asserts {label}; the analysis was only indeterminate ({evidence}), "
+                    "so hedged wording fits it better"
+                ).format(label=label, evidence=_numbers(fact)),
             )
         return None
     if mention.polarity == "present":
         return (
             "unsupported",
-            f"asserts {label}; the analysis found it negative ({_numbers(fact)})",
+            _("asserts {label}; the analysis found it negative ({evidence})").format(
+                label=label, evidence=_numbers(fact)
+            ),
         )
     if mention.polarity == "uncertain":
         return (
             "unsupported",
-            f"raises possible {label}; the analysis found it negative ({_numbers(fact)})",
+            _("raises possible {label}; the analysis found it negative ({evidence})").format(
+                label=label, evidence=_numbers(fact)
+            ),
         )
     return None
 
@@ -893,9 +925,12 @@ def unresolved_issues(report: Report) -> tuple[GroundingIssue, ...]:
     return tuple(issue for issue in check_grounding(report) if issue.key not in dismissed)
 
 
-def describe(issue: GroundingIssue) -> str:
+def describe(issue: GroundingIssue, language: str | None = None) -> str:
     """One line for the user (and for :meth:`Report.sign`'s ``conflicts``).
 
+    In the interface language (:mod:`core.i18n`), the section named by its heading in
+    ``language`` (the report's: the heading the editor shows,
+    :data:`~core.report.document.SECTION_HEADINGS`; default the interface language).
     A "not mentioned" item, which has no sentence, reads
     ``"not mentioned: the analysis found Nodule positive ..."``.
 
@@ -909,11 +944,25 @@ def describe(issue: GroundingIssue) -> str:
     if not isinstance(issue, GroundingIssue):
         raise TypeError(f"issue must be a GroundingIssue, found {type(issue).__name__}")
     if issue.sentence_id is None:
-        # No sentence to quote; the prefix tells sign-off it is not a conflict.
-        return NOT_MENTIONED_PREFIX + " ".join(issue.reason.split())
-    heading = issue.section.value.replace("_", " ").capitalize()
+        # No sentence to quote; sign-off lists it as it is, not as a conflict.
+        reason = " ".join(issue.reason.split())
+        return ReviewLine(_("not mentioned: {reason}").format(reason=reason), conflict=False)
+    headings = SECTION_HEADINGS.get(_heading_language(language), SECTION_HEADINGS["en"])
+    heading = headings[issue.section]
     text = " ".join(issue.text.split())
     if len(text) > 80:
         text = text[:79] + "…"
     reason = " ".join(issue.reason.split())
-    return f'{heading}: "{text}" {reason}' if text else f"{heading}: {reason}"
+    if not text:
+        return _("{heading}: {reason}").format(heading=heading, reason=reason)
+    return _('{heading}: "{text}" {reason}').format(heading=heading, text=text, reason=reason)
+
+
+def _heading_language(language: str | None) -> str:
+    """The language of the section headings (the interface's for None or an unknown one)."""
+    if language is not None:
+        try:
+            return normalise_language(language)
+        except ValueError:
+            pass
+    return current_language()

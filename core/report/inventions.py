@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from core.i18n import _
 from core.report.document import SECTION_ORDER, Origin, Report, Section, Sentence
 from core.report.issues import GroundingIssue
 
@@ -303,33 +304,36 @@ def _sentence_inventions(
     if not sources.history and section is not Section.TECHNIQUE:
         match = _claim(cues[HISTORY], text)
         if match is not None:
-            reason = f'states a history ("{match.group(0)}"); no clinical information was given'
+            reason = _('states a history ("{text}"); no clinical information was given').format(
+                text=match.group(0)
+            )
             issues.append(_issue(sentence, section, HISTORY, reason, match.span()))
     if not sources.comparison:
         match = _claim(cues[COMPARISON], text)
         if match is not None:
-            reason = (
-                f'compares with an earlier study ("{match.group(0)}"); the archive named no '
-                "prior study"
-            )
+            reason = _(
+                'compares with an earlier study ("{text}"); the archive named no prior study'
+            ).format(text=match.group(0))
             issues.append(_issue(sentence, section, COMPARISON, reason, match.span()))
     for match in _MEASUREMENT.finditer(text):
         if not measurements_in(match.group(0)) <= sources.measurements:
-            reason = (
-                f'gives a measurement ("{match.group(0)}") that neither the study records nor '
+            reason = _(
+                'gives a measurement ("{text}") that neither the study records nor '
                 "a person's text holds"
-            )
+            ).format(text=match.group(0))
             issues.append(_issue(sentence, section, MEASUREMENT, reason, match.span()))
             break
     if not sources.recommendation:
         match = _claim(cues[RECOMMENDATION], text)
         if match is not None:
-            why = (
-                "the analysis found nothing positive or possible"
-                if sources.analysed
-                else "no analysis ran"
-            )
-            reason = f'recommends ("{match.group(0)}") although {why}'
+            if sources.analysed:
+                reason = _(
+                    'recommends ("{text}") although the analysis found nothing positive or possible'
+                ).format(text=match.group(0))
+            else:
+                reason = _('recommends ("{text}") although no analysis ran').format(
+                    text=match.group(0)
+                )
             issues.append(_issue(sentence, section, RECOMMENDATION, reason, match.span()))
     return issues
 

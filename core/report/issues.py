@@ -31,6 +31,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Final
 
+from core.i18n import N_, _
 from core.report.document import FindingFact, Section
 
 logger = logging.getLogger(__name__)
@@ -167,8 +168,25 @@ class GroundingIssue:
         }
 
 
+#: A finding's side and lung zone as the reasons write them (translated where written).
+PLACE_WORDS: Final = {
+    "right": N_("right"),
+    "left": N_("left"),
+    "upper": N_("upper"),
+    "middle": N_("middle"),
+    "lower": N_("lower"),
+}
+
+
+def place_word(value: str | None) -> str:
+    """A side or zone (``"right"``, ``"upper"``) in the current language ("" for None)."""
+    if value is None:
+        return ""
+    return _(PLACE_WORDS[value]) if value in PLACE_WORDS else value
+
+
 def format_evidence(fact: FindingFact) -> str:
     """``"p=0.81, threshold 0.29"``: the numbers behind a verdict, for a reason."""
     p = fact.probability
     shown = f"{p:.2f}" if p >= 0.01 or p == 0 else "<0.01"
-    return f"p={shown}, threshold {fact.threshold:.2f}"
+    return _("p={p}, threshold {threshold:.2f}").format(p=shown, threshold=fact.threshold)

@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Final
 
+from core.analysis.labels import label_name
 from core.report.document import (
     LANGUAGES,
     SECTION_HEADINGS,
@@ -55,14 +56,6 @@ class DraftMode(StrEnum):
     IMPRESSION = "impression"  # the impression, from the findings
 
 
-_ZH_LABELS: Final[Mapping[str, str]] = {
-    "nodule": "结节",
-    "mass": "肿块",
-    "effusion": "胸腔积液",
-    "pneumothorax": "气胸",
-    "cardiomegaly": "心影增大",
-    "consolidation": "实变",
-}
 _SEX: Final[Mapping[str, Mapping[str, str]]] = {
     "en": {"M": "male", "F": "female", "O": "other"},
     "zh-CN": {"M": "男", "F": "女", "O": "其他"},
@@ -195,7 +188,7 @@ def _finding_line(finding: FindingFact, language: str) -> str:
     """One finding in words: "- Nodule: present, right upper zone" (no numbers)."""
     words = _WORDS[language]
     if language == "zh-CN":
-        label = _ZH_LABELS.get(finding.label.lower(), finding.label)
+        label = label_name(finding.label, language)  # the one owner of display names
         where = ""
         if finding.side or finding.zone:
             side = words[finding.side] if finding.side else "肺"

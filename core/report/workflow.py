@@ -243,7 +243,7 @@ class ReportSession:
             return []
         from core.report.grounding import describe  # lazy: not on the window's start-up path
 
-        return [describe(issue) for issue in self._issues]
+        return [describe(issue, self._report.language) for issue in self._issues]
 
     def signing_blockers(self) -> tuple[str, ...]:
         """What stands in the way of signing now, one line each."""

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -37,6 +37,7 @@ from core.deid.options import RetainOption
 from core.errors import CancelledError, describe_error
 from core.jobs import CancelToken, Progress
 from core.paths import export_dir
+from desktop.browser.formatting import format_count
 from desktop.workers import JobHandle, JobSlot
 
 if TYPE_CHECKING:
@@ -45,19 +46,49 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RETAIN_EXPLANATIONS", "StudyExportDialog"]
+__all__ = ["RETAIN_EXPLANATIONS", "RETAIN_TITLES", "StudyExportDialog", "describe_export"]
 
-#: One line for each retained option of PS3.15 E.3 (RetainOption), shown beside it.
+#: One line for each retained option of PS3.15 E.3 (RetainOption), shown beside it
+#: (English sources, shown translated: context "StudyExportDialog").
 RETAIN_EXPLANATIONS: Final = {
-    RetainOption.FULL_DATES: "Keep the real dates and times (for follow-up across studies).",
-    RetainOption.MODIFIED_DATES: "Shift dates consistently: intervals between studies stay true.",
-    RetainOption.PATIENT_CHARACTERISTICS: "Keep age, sex, size, weight and smoking status.",
-    RetainOption.DEVICE_IDENTITY: "Keep the scanner's make, model and serial numbers.",
-    RetainOption.INSTITUTION_IDENTITY: "Keep the hospital's name and address.",
-    RetainOption.CLEAN_DESCRIPTORS: (
-        "Keep study and series descriptions, cleaned, instead of removing them."
+    RetainOption.FULL_DATES: QT_TRANSLATE_NOOP(
+        "StudyExportDialog", "Keep the real dates and times (for follow-up across studies)."
+    ),
+    RetainOption.MODIFIED_DATES: QT_TRANSLATE_NOOP(
+        "StudyExportDialog", "Shift dates consistently: intervals between studies stay true."
+    ),
+    RetainOption.PATIENT_CHARACTERISTICS: QT_TRANSLATE_NOOP(
+        "StudyExportDialog", "Keep age, sex, size, weight and smoking status."
+    ),
+    RetainOption.DEVICE_IDENTITY: QT_TRANSLATE_NOOP(
+        "StudyExportDialog", "Keep the scanner's make, model and serial numbers."
+    ),
+    RetainOption.INSTITUTION_IDENTITY: QT_TRANSLATE_NOOP(
+        "StudyExportDialog", "Keep the hospital's name and address."
+    ),
+    RetainOption.CLEAN_DESCRIPTORS: QT_TRANSLATE_NOOP(
+        "StudyExportDialog",
+        "Keep study and series descriptions, cleaned, instead of removing them.",
     ),
 }
+#: The name of each retained option as the dialog shows it (English sources).
+RETAIN_TITLES: Final = {
+    RetainOption.FULL_DATES: QT_TRANSLATE_NOOP("StudyExportDialog", "Full dates"),
+    RetainOption.MODIFIED_DATES: QT_TRANSLATE_NOOP("StudyExportDialog", "Modified dates"),
+    RetainOption.PATIENT_CHARACTERISTICS: QT_TRANSLATE_NOOP(
+        "StudyExportDialog", "Patient characteristics"
+    ),
+    RetainOption.DEVICE_IDENTITY: QT_TRANSLATE_NOOP("StudyExportDialog", "Device identity"),
+    RetainOption.INSTITUTION_IDENTITY: QT_TRANSLATE_NOOP(
+        "StudyExportDialog", "Institution identity"
+    ),
+    RetainOption.CLEAN_DESCRIPTORS: QT_TRANSLATE_NOOP("StudyExportDialog", "Clean descriptors"),
+}
+
+
+def _tr(text: object, disambiguation: str | None = None) -> str:
+    """``text`` (a source, or a QT_TRANSLATE_NOOP-marked constant) in the interface's language."""
+    return QCoreApplication.translate("StudyExportDialog", str(text), disambiguation)
 
 
 def _default_folder(kind: str) -> str:
@@ -95,37 +126,45 @@ class StudyExportDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("study_export_dialog")
-        self.setWindowTitle("Export Anonymised Study" if deidentify else "Export Study to Media")
+        self.setWindowTitle(
+            self.tr("Export Anonymised Study") if deidentify else self.tr("Export Study to Media")
+        )
         self.source = source
         self.export_result: ExportResult | None = None
         self._slot = JobSlot(self, name="study-export")
 
         self.deidentify_check = QCheckBox(
-            "De-identify (DICOM PS3.15 Basic Application Level Confidentiality Profile)"
+            self.tr("De-identify (DICOM PS3.15 Basic Application Level Confidentiality Profile)")
         )
+        self.deidentify_check.setObjectName("deidentify")
         self.deidentify_check.setChecked(deidentify)
-        self.options_box = QGroupBox("Keep (retained options)")
+        self.options_box = QGroupBox(self.tr("Keep (retained options)"))
         options = QVBoxLayout(self.options_box)
         self.option_checks: dict[RetainOption, QCheckBox] = {}
         for option, says in RETAIN_EXPLANATIONS.items():
-            check = QCheckBox(f"{option.value.replace('-', ' ').capitalize()}: {says}")
+            label = self.tr("{option}: {explanation}").format(
+                option=_tr(RETAIN_TITLES[option]), explanation=_tr(says)
+            )
+            check = QCheckBox(label)
             check.setObjectName(f"retain_{option.value}")
             check.toggled.connect(lambda on, o=option: self._on_option_toggled(o, on))
             options.addWidget(check)
             self.option_checks[option] = check
         self.include_flagged_check = QCheckBox(
-            "Include flagged images (their pixels may show the patient's name or ID)"
+            self.tr("Include flagged images (their pixels may show the patient's name or ID)")
         )
         self.include_flagged_check.setObjectName("include_flagged")
         self.include_flagged_check.setChecked(False)
-        self.dicomdir_check = QCheckBox("Write a DICOMDIR (for a CD or USB stick)")
+        self.dicomdir_check = QCheckBox(self.tr("Write a DICOMDIR (for a CD or USB stick)"))
+        self.dicomdir_check.setObjectName("write_dicomdir")
         self.dicomdir_check.setChecked(dicomdir)
         self.folder_field = QLineEdit(_default_folder("anonymised" if deidentify else "media"))
         self.folder_field.setObjectName("export_folder")
-        browse = QPushButton("Browse…")
+        browse = QPushButton(self.tr("Browse…"))
+        browse.setObjectName("export_browse")
         browse.clicked.connect(self._on_browse_clicked)
         folder_row = QHBoxLayout()
-        folder_row.addWidget(QLabel("Export to (a new or empty folder):"))
+        folder_row.addWidget(QLabel(self.tr("Export to (a new or empty folder):")))
         folder_row.addWidget(self.folder_field, 1)
         folder_row.addWidget(browse)
 
@@ -135,11 +174,14 @@ class StudyExportDialog(QDialog):
         self.report = QPlainTextEdit()
         self.report.setObjectName("export_report")
         self.report.setReadOnly(True)
-        self.report.setPlaceholderText("What was exported, and every flagged image, shows here.")
+        self.report.setPlaceholderText(
+            self.tr("What was exported, and every flagged image, shows here.")
+        )
         self.buttons = QDialogButtonBox()
         self.export_button = self.buttons.addButton(
-            "Export", QDialogButtonBox.ButtonRole.AcceptRole
+            self.tr("Export"), QDialogButtonBox.ButtonRole.AcceptRole
         )
+        self.export_button.setObjectName("export_start")
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.export_button.clicked.connect(self.start_export)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
@@ -173,7 +215,7 @@ class StudyExportDialog(QDialog):
         self.include_flagged_check.setEnabled(on)
 
     def _on_browse_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export to", str(export_dir()))
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Export to"), str(export_dir()))
         if folder:
             self.folder_field.setText(folder)
 
@@ -188,7 +230,7 @@ class StudyExportDialog(QDialog):
         """Run the export with the choices made (a job; progress and Cancel)."""
         folder = self.folder_field.text().strip()
         if not folder:
-            self.report.setPlainText("Choose the folder to export to.")
+            self.report.setPlainText(self.tr("Choose the folder to export to."))
             return None
         deidentify = (
             core.deid.DeidOptions(retain=self.chosen_options())
@@ -210,10 +252,10 @@ class StudyExportDialog(QDialog):
             )
 
         self.export_button.setEnabled(False)
-        self.cancel_button.setText("Cancel")
+        self.cancel_button.setText(self.tr("Cancel"))
         self.progress_bar.setRange(0, 0)
         self.progress_bar.show()
-        self.report.setPlainText("Exporting…")
+        self.report.setPlainText(self.tr("Exporting…"))
         return self._slot.start(
             export,
             on_event=self._on_export_event,
@@ -226,7 +268,8 @@ class StudyExportDialog(QDialog):
         if isinstance(event, Progress) and event.total > 0:
             self.progress_bar.setRange(0, event.total)
             self.progress_bar.setValue(min(event.done, event.total))
-            self.progress_bar.setFormat(f"{event.message} %v/%m" if event.message else "%v/%m")
+            counted = f"{event.message} %v/%m" if event.message else "%v/%m"
+            self.progress_bar.setFormat(counted)
 
     def _on_export_succeeded(self, result: ExportResult) -> None:
         self.export_result = result
@@ -235,14 +278,15 @@ class StudyExportDialog(QDialog):
 
     def _on_export_failed(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
-            self.report.setPlainText("The export was cancelled; nothing was written.")
+            self.report.setPlainText(self.tr("The export was cancelled; nothing was written."))
         else:
-            self.report.setPlainText(f"The study was not exported: {describe_error(error)}")
+            said = self.tr("The study was not exported: {reason}")
+            self.report.setPlainText(said.format(reason=describe_error(error)))
 
     def _on_export_finished(self) -> None:
         self.progress_bar.hide()
         self.export_button.setEnabled(True)
-        self.cancel_button.setText("Close")
+        self.cancel_button.setText(self.tr("Close"))
         self.folder_field.setText(
             _default_folder("anonymised" if self.deidentify_check.isChecked() else "media")
             if self.export_result is not None
@@ -262,32 +306,77 @@ class StudyExportDialog(QDialog):
 
 def describe_export(result: ExportResult) -> list[str]:
     """The lines the dialog shows after an export: what was written, flagged, skipped."""
-    how = "de-identified (PS3.15 Basic profile" + (
-        f"; kept: {', '.join(result.retained)})" if result.retained else ")"
+    if len(result.studies) == 1:
+        exported = QCoreApplication.translate(
+            "StudyExportDialog", "Exported {objects} objects of 1 study to {folder}"
+        )
+    else:
+        exported = QCoreApplication.translate(
+            "StudyExportDialog", "Exported {objects} objects of {count} studies to {folder}"
+        )
+    exported = exported.format(
+        objects=format_count(len(result.exported)),
+        count=format_count(len(result.studies)),
+        folder=result.out_dir,
     )
-    lines = [
-        f"Exported {len(result.exported)} objects of {len(result.studies)} "
-        f"{'study' if len(result.studies) == 1 else 'studies'} to {result.out_dir}, "
-        + (how if result.deidentified else "unchanged")
-        + (", with a DICOMDIR." if result.dicomdir else "."),
-    ]
+    if not result.deidentified:
+        how = QCoreApplication.translate("StudyExportDialog", "unchanged")
+    elif result.retained:
+        how = QCoreApplication.translate(
+            "StudyExportDialog", "de-identified (PS3.15 Basic profile; kept: {options})"
+        ).format(options=", ".join(result.retained))
+    else:
+        how = QCoreApplication.translate(
+            "StudyExportDialog", "de-identified (PS3.15 Basic profile)"
+        )
+    if result.dicomdir:
+        first = QCoreApplication.translate(
+            "StudyExportDialog", "{exported}, {how}, with a DICOMDIR."
+        )
+    else:
+        first = QCoreApplication.translate("StudyExportDialog", "{exported}, {how}.")
+    lines = [first.format(exported=exported, how=how)]
     if result.flagged:
         lines.append("")
         count = len(result.flagged)
-        lines.append(f"{count} {'image' if count == 1 else 'images'} flagged for burned-in text:")
+        if count == 1:
+            lines.append(
+                QCoreApplication.translate(
+                    "StudyExportDialog", "1 image flagged for burned-in text:"
+                )
+            )
+        else:
+            flagged_words = QCoreApplication.translate(
+                "StudyExportDialog", "{count} images flagged for burned-in text:"
+            )
+            lines.append(flagged_words.format(count=format_count(count)))
         for flagged in result.flagged:
-            verdict = "INCLUDED on request" if flagged.included else "left out"
-            lines.append(f"  {Path(flagged.source).name}: {flagged.reason} ({verdict})")
+            if flagged.included:
+                verdict = QCoreApplication.translate(
+                    "StudyExportDialog", "{file}: {reason} (INCLUDED on request)"
+                )
+            else:
+                verdict = QCoreApplication.translate(
+                    "StudyExportDialog", "{file}: {reason} (left out)"
+                )
+            lines.append(
+                "  " + verdict.format(file=Path(flagged.source).name, reason=flagged.reason)
+            )
         if not all(flagged.included for flagged in result.flagged):
             lines.append(
-                '  To export them anyway, tick "Include flagged images" and export again '
-                "to a new folder."
+                "  "
+                + QCoreApplication.translate(
+                    "StudyExportDialog",
+                    'To export them anyway, tick "Include flagged images" and export again '
+                    "to a new folder.",
+                )
             )
     if result.skipped:
         lines.append("")
-        lines.append(f"{len(result.skipped)} files not exported:")
+        skipped = QCoreApplication.translate("StudyExportDialog", "{count} files not exported:")
+        lines.append(skipped.format(count=format_count(len(result.skipped))))
         lines.extend(f"  {Path(s.source).name}: {s.reason}" for s in result.skipped)
     lines.append("")
-    lines.append("Files:")
+    lines.append(QCoreApplication.translate("StudyExportDialog", "Files:"))
     lines.extend(f"  {f.path}" for f in result.exported)
     return lines

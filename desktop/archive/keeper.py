@@ -22,12 +22,13 @@ from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTimer, Signal
 
 import core.archive
 import core.pacs
 from core.errors import CancelledError, describe_error
 from core.jobs import CancelToken, Progress
+from desktop.browser.formatting import format_count, format_number
 from desktop.settings import Settings
 from desktop.workers import JobHandle, JobSlot
 
@@ -38,11 +39,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "OPENING_MESSAGE",
     "REBUILD_MESSAGE",
     "REFRESH_INTERVAL_MS",
     "RETENTION_QUIET_MS",
     "ArchiveKeeper",
     "ReceiverState",
+    "progress_words",
     "rebuild_progress_text",
 ]
 
@@ -51,15 +54,37 @@ REFRESH_INTERVAL_MS: Final = 500
 #: Retention runs once the receiving node has been quiet this long.
 RETENTION_QUIET_MS: Final = 3000
 _GB: Final = 1_000_000_000
-#: The message of the :class:`~core.jobs.Progress` an opening's index rebuild emits.
-REBUILD_MESSAGE: Final = "Rebuilding the archive's index"
+#: The message of the :class:`~core.jobs.Progress` an opening's index rebuild emits
+#: (a key: compared, and shown through :func:`progress_words`).
+REBUILD_MESSAGE: Final = str(QT_TRANSLATE_NOOP("ArchiveKeeper", "Rebuilding the archive's index"))
+#: The message of the Progress an opening emits first.
+OPENING_MESSAGE: Final = str(QT_TRANSLATE_NOOP("ArchiveKeeper", "Opening the study archive"))
+
+
+def _tr(text: object, disambiguation: str | None = None) -> str:
+    """``text`` (a source, or a QT_TRANSLATE_NOOP-marked constant) in the interface's language."""
+    return QCoreApplication.translate("ArchiveKeeper", str(text), disambiguation)
+
+
+def progress_words(message: str) -> str:
+    """A Progress message as shown: the keeper's own messages translated, the core's as
+    they come (core translates its own)."""
+    if message in (REBUILD_MESSAGE, OPENING_MESSAGE):
+        return _tr(message)
+    return message
 
 
 def rebuild_progress_text(done: int, total: int) -> str:
     """ "Rebuilding the archive's index: 1,234 of 5,000 files" (the progress bar's text)."""
     if total <= 0:
-        return f"{REBUILD_MESSAGE}…"
-    return f"{REBUILD_MESSAGE}: {done:,} of {total:,} file{'s' if total != 1 else ''}"
+        return QCoreApplication.translate("ArchiveKeeper", "Rebuilding the archive's index…")
+    if total == 1:
+        return QCoreApplication.translate(
+            "ArchiveKeeper", "Rebuilding the archive's index: {done} of 1 file"
+        ).format(done=format_count(done))
+    return QCoreApplication.translate(
+        "ArchiveKeeper", "Rebuilding the archive's index: {done} of {total} files"
+    ).format(done=format_count(done), total=format_count(total))
 
 
 class ReceiverState:
@@ -74,11 +99,20 @@ class ReceiverState:
     def text(self) -> str:
         """ "Receiving on AE X port N · k received", or why it is off."""
         if self.error:
-            return f"Not receiving: {self.error}"
+            return QCoreApplication.translate("ReceiverState", "Not receiving: {reason}").format(
+                reason=self.error
+            )
         if self.port is None:
             return ""
-        count = f"{self.received} instance{'s' if self.received != 1 else ''}"
-        return f"Receiving on AE {self.ae_title} port {self.port} · {count} received"
+        if self.received == 1:
+            count = QCoreApplication.translate("ReceiverState", "1 instance")
+        else:
+            count = QCoreApplication.translate("ReceiverState", "{count} instances").format(
+                count=format_count(self.received)
+            )
+        return QCoreApplication.translate(
+            "ReceiverState", "Receiving on AE {ae_title} port {port} · {count} received"
+        ).format(ae_title=self.ae_title, port=self.port, count=count)
 
 
 class ArchiveKeeper(QObject):
@@ -186,7 +220,7 @@ class ArchiveKeeper(QObject):
             # lazy: the archive brings pydicom; imported on the job thread, not at start-up
             from core.archive.archive import Archive, default_archive_dir
 
-            yield Progress(0, 0, "Opening the study archive")
+            yield Progress(0, 0, OPENING_MESSAGE)
             archive = Archive(root if root is not None else default_archive_dir(), rebuild=False)
             if not archive.needs_rebuild:
                 return archive, ""
@@ -234,14 +268,15 @@ class ArchiveKeeper(QObject):
             if not rebuilding:
                 return
             self.message.emit(
-                "Rebuilding the study archive's index was cancelled; it is rebuilt the next "
-                "time the study archive opens.",
+                self.tr(
+                    "Rebuilding the study archive's index was cancelled; it is rebuilt the next "
+                    "time the study archive opens."
+                ),
                 "warning",
             )
         else:
-            self.message.emit(
-                f"The study archive could not be opened: {describe_error(error)}", "error"
-            )
+            said = self.tr("The study archive could not be opened: {reason}")
+            self.message.emit(said.format(reason=describe_error(error)), "error")
 
     def close(self) -> None:
         """Stop the receiver and the archive's jobs and close it (the window is closing)."""
@@ -278,7 +313,7 @@ class ArchiveKeeper(QObject):
             if on_error is not None:
                 on_error(error)
             elif isinstance(error, CancelledError):
-                self.message.emit("Cancelled.", "info")
+                self.message.emit(self.tr("Cancelled."), "info")
             else:
                 self.message.emit(describe_error(error), "error")
 
@@ -323,7 +358,9 @@ class ArchiveKeeper(QObject):
             retention_job,
             on_result=lambda result: self._on_retention_done(result, limit_gb),
             on_error=lambda error: self.message.emit(
-                f"The archive could not be kept under its limit: {describe_error(error)}",
+                self.tr("The archive could not be kept under its limit: {reason}").format(
+                    reason=describe_error(error)
+                ),
                 "warning",
             ),
         )
@@ -331,20 +368,30 @@ class ArchiveKeeper(QObject):
     def _on_retention_done(self, result: RetentionResult, limit_gb: float) -> None:
         if result.removed:
             count = len(result.removed)
-            self.message.emit(
-                f"{count} least recently opened {'study was' if count == 1 else 'studies were'} "
-                f"removed to keep the archive under {limit_gb:g} GB.",
-                "info",
-            )
+            if count == 1:
+                said = self.tr(
+                    "1 least recently opened study was removed to keep the archive under "
+                    "{limit} GB."
+                )
+            else:
+                said = self.tr(
+                    "{count} least recently opened studies were removed to keep the archive "
+                    "under {limit} GB."
+                )
+            said = said.format(count=format_count(count), limit=format_number(limit_gb))
+            self.message.emit(said, "info")
             self.studies_changed.emit(set(result.removed))
         if result.protected and result.size_bytes > limit_gb * _GB:
-            self.message.emit(
-                f"The archive holds {result.size_bytes / _GB:.1f} GB, over its "
-                f"{limit_gb:g} GB limit: {len(result.protected)} studies with an unsigned "
-                "report draft (or open now) are kept. Sign or discard their drafts, or "
-                "raise the limit in Settings → Study Archive.",
-                "warning",
+            said = self.tr(
+                "The archive holds {size} GB, over its {limit} GB limit: {count} studies with "
+                "an unsigned report draft (or open now) are kept. Sign or discard their "
+                "drafts, or raise the limit in Settings → Study Archive."
+            ).format(
+                size=format_number(result.size_bytes / _GB, 1),
+                limit=format_number(limit_gb),
+                count=format_count(len(result.protected)),
             )
+            self.message.emit(said, "warning")
 
     # -- the standing receiver -------------------------------------------------------------
 
@@ -393,10 +440,8 @@ class ArchiveKeeper(QObject):
             return
         self.receiver_state.error = describe_error(error)
         self.receiver_changed.emit(self.receiver_state.text())
-        self.message.emit(
-            f"Studies pushed to this workstation cannot be received: {describe_error(error)}",
-            "error",
-        )
+        said = self.tr("Studies pushed to this workstation cannot be received: {reason}")
+        self.message.emit(said.format(reason=describe_error(error)), "error")
 
     def stop_receiver(self) -> None:
         """Stop listening (a push in progress is ended)."""

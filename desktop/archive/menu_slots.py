@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QWidget
 
 from core.errors import CancelledError, describe_error
@@ -91,7 +92,11 @@ def show_archive_settings(window: MainWindow) -> QWidget:
 def show_export_dialog(window: MainWindow, *, media: bool) -> QWidget | None:
     """File → Export → Anonymised Study… (``media`` False) or Study to CD/USB folder."""
     if window.index is None:
-        window.notifications.notify("Open a study to export it.", level="info", timeout_ms=5000)
+        window.notifications.notify(
+            QCoreApplication.translate("ArchiveMenus", "Open a study to export it."),
+            level="info",
+            timeout_ms=5000,
+        )
         return None
     from desktop.archive.export_dialog import StudyExportDialog  # lazy: when first opened
 
@@ -132,15 +137,20 @@ def send_to_pacs(window: MainWindow) -> JobHandle | None:
     uids = study_uids_of(window.index)
     if not uids:
         window.notifications.notify(
-            "Open a study to send its results.", level="info", timeout_ms=5000
+            QCoreApplication.translate("ArchiveMenus", "Open a study to send its results."),
+            level="info",
+            timeout_ms=5000,
         )
         return None
 
     def on_result(files: list[Path]) -> None:
         if not files:
             window.notifications.notify(
-                "There is nothing to send yet: sign and export the report (DICOM SR), export "
-                "the AI results or the annotations (GSPS) first.",
+                QCoreApplication.translate(
+                    "ArchiveMenus",
+                    "There is nothing to send yet: sign and export the report (DICOM SR), "
+                    "export the AI results or the annotations (GSPS) first.",
+                ),
                 level="info",
                 timeout_ms=8000,
             )
@@ -151,9 +161,10 @@ def send_to_pacs(window: MainWindow) -> JobHandle | None:
 
     def on_error(error: BaseException) -> None:
         if not isinstance(error, CancelledError):
-            window.notifications.notify(
-                f"The results could not be gathered: {describe_error(error)}", level="error"
+            said = QCoreApplication.translate(
+                "ArchiveMenus", "The results could not be gathered: {reason}"
             )
+            window.notifications.notify(said.format(reason=describe_error(error)), level="error")
 
     def gather(token: CancelToken) -> list[Path]:
         return find_results_to_send(uids)

@@ -28,6 +28,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -42,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import CancelledError, describe_error
 from core.jobs import CancelToken
-from desktop.browser.study_browser import format_date
+from desktop.browser.formatting import format_count, format_date
 from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
@@ -128,7 +129,9 @@ def find_pacs_prior(
     problems: list[str] = []
     key = node.credential_key if isinstance(node, DicomWebNode) and node.auth != "none" else None
     if key is not None and (credentials is None or credentials.get(key) is None):
-        problem = f"the password or token of {node.name} was not given this session"
+        problem = QCoreApplication.translate(
+            "PriorOffer", "the password or token of {node} was not given this session"
+        ).format(node=node.name)
         return PacsPrior(None, None, local, problem)
 
     def remote(patient_id: str, issuer: str) -> list[StudyRow]:
@@ -166,22 +169,23 @@ class PriorBanner(QFrame):
             " QLabel, QCheckBox { color: #202020; }"
         )
         self.label = QLabel(text)
-        self.compare_button = QPushButton("Compare")
+        self.compare_button = QPushButton(self.tr("Compare"))
         self.compare_button.setObjectName("prior_compare")
-        self.sync_check = QCheckBox("Scroll together by stack position")
+        self.sync_check = QCheckBox(self.tr("Scroll together by stack position"))
         self.sync_check.setObjectName("prior_sync")
         self.sync_check.hide()
         self.sync_label = QLabel("")
         self.sync_label.setObjectName("prior_sync_label")
         self.close_button = QToolButton()
-        self.close_button.setText("✕")
-        self.close_button.setToolTip("Dismiss")
+        self.close_button.setObjectName("prior_dismiss")
+        self.close_button.setText(self.tr("✕", "the banner's close button"))
+        self.close_button.setToolTip(self.tr("Dismiss"))
         self.close_button.setAutoRaise(True)
         self.progress = QProgressBar()
         self.progress.setObjectName("prior_progress")
         self.progress.setMaximumWidth(220)
         self.progress.hide()
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setObjectName("prior_cancel")
         self.cancel_button.hide()
         top = QHBoxLayout()
@@ -304,7 +308,9 @@ class PriorOffer:
         self._local = answer.local
         prior = answer.prior
         if answer.problem and self.banner is not None and self.pacs_node is None:
-            said = f"The PACS could not be asked: {answer.problem}"
+            said = QCoreApplication.translate(
+                "PriorOffer", "The PACS could not be asked: {reason}"
+            ).format(reason=answer.problem)
             before = self.banner.label.toolTip()
             self.banner.label.setToolTip(f"{before}\n{said}" if before else said)
         comparing = (  # the offered prior is loading, retrieving or shown: it stays
@@ -325,13 +331,22 @@ class PriorOffer:
         self.prior = row
         self.pacs_node = pacs_node
         self._complete_series = ()
-        where = "Prior on PACS" if pacs_node is not None else "Prior"
-        banner = PriorBanner(f"{where}: {describe_prior(row)}", self.window)
+        where = (
+            QCoreApplication.translate("PriorOffer", "Prior on PACS: {prior}")
+            if pacs_node is not None
+            else QCoreApplication.translate("PriorOffer", "Prior: {prior}")
+        )
+        banner = PriorBanner(where.format(prior=describe_prior(row)), self.window)
         if pacs_node is not None:
-            banner.compare_button.setText("Retrieve and compare")
+            banner.compare_button.setText(
+                QCoreApplication.translate("PriorOffer", "Retrieve and compare")
+            )
             banner.compare_button.setToolTip(
-                f"Retrieve the study from {pacs_node.name} into the study archive, then "
-                "show it beside this one"
+                QCoreApplication.translate(
+                    "PriorOffer",
+                    "Retrieve the study from {node} into the study archive, then show it "
+                    "beside this one",
+                ).format(node=pacs_node.name)
             )
         if reason:
             banner.label.setToolTip(reason)
@@ -361,7 +376,9 @@ class PriorOffer:
         selected = self.window.browser.selected_series()
         modality = selected.modality if selected is not None else ""
         self.banner.compare_button.setEnabled(False)
-        self.banner.sync_label.setText("Loading the prior…")
+        self.banner.sync_label.setText(
+            QCoreApplication.translate("PriorOffer", "Loading the prior…")
+        )
         uid = row.study_uid
 
         def index_job(token: CancelToken) -> StudyIndex:
@@ -371,7 +388,9 @@ class PriorOffer:
 
         def on_error(error: BaseException) -> None:
             if self.banner is not None and not isinstance(error, CancelledError):
-                said = f"The prior could not be opened: {describe_error(error)}"
+                said = QCoreApplication.translate(
+                    "PriorOffer", "The prior could not be opened: {reason}"
+                ).format(reason=describe_error(error))
                 self.banner.sync_label.setText(said)
                 self.banner.compare_button.setEnabled(True)
 
@@ -394,7 +413,11 @@ class PriorOffer:
 
         credentials = session_credentials() if isinstance(node, DicomWebNode) else None
         if credentials is not None and not ensure_secret(node, credentials, self.window):
-            banner.sync_label.setText("Not retrieved: the password or token was not given.")
+            banner.sync_label.setText(
+                QCoreApplication.translate(
+                    "PriorOffer", "Not retrieved: the password or token was not given."
+                )
+            )
             return
         study = self._study
         uid, skip = row.study_uid, self._complete_series
@@ -403,7 +426,11 @@ class PriorOffer:
         banner.progress.setFormat("%v/%m")
         banner.progress.show()
         banner.cancel_button.show()
-        banner.sync_label.setText(f"Retrieving the prior from {node.name}…")
+        banner.sync_label.setText(
+            QCoreApplication.translate("PriorOffer", "Retrieving the prior from {node}…").format(
+                node=node.name
+            )
+        )
 
         def retrieve_job(token: CancelToken) -> Generator[Any, None, tuple[Any, ...]]:
             # lazy: pynetdicom and the retrieval machinery load when a prior is retrieved
@@ -438,8 +465,19 @@ class PriorOffer:
             total = max(event.expected, event.received, 1)
             banner.progress.setRange(0, total)
             banner.progress.setValue(event.received)
-            of = f" of {event.expected}" if event.expected else ""
-            banner.sync_label.setText(f"Retrieving the prior: {event.received}{of} images")
+            if event.expected:
+                said = QCoreApplication.translate(
+                    "PriorOffer", "Retrieving the prior: {received} of {expected} images"
+                )
+            else:
+                said = QCoreApplication.translate(
+                    "PriorOffer", "Retrieving the prior: {received} images"
+                )
+            banner.sync_label.setText(
+                said.format(
+                    received=format_count(event.received), expected=format_count(event.expected)
+                )
+            )
 
     def _end_retrieval(self, said: str) -> None:
         banner = self.banner
@@ -458,32 +496,66 @@ class PriorOffer:
         if stored is None:
             self._complete_series = outcome.complete_series
             got = outcome.arrived + outcome.already_present
-            why = outcome.problem or f"{outcome.failed} images could not be stored"
-            kept = ""
-            if got:
-                of = f" of {outcome.expected}" if outcome.expected else ""
-                kept = f" ({got}{of} images arrived and are kept)"
-            banner.compare_button.setText("Retrieve again")
-            self._end_retrieval(f"The prior could not be retrieved: {why}{kept}")
+            why = outcome.problem or QCoreApplication.translate(
+                "PriorOffer", "{count} images could not be stored"
+            ).format(count=format_count(outcome.failed))
+            if got and outcome.expected:
+                said = QCoreApplication.translate(
+                    "PriorOffer",
+                    "The prior could not be retrieved: {reason} ({got} of {expected} images "
+                    "arrived and are kept)",
+                )
+            elif got:
+                said = QCoreApplication.translate(
+                    "PriorOffer",
+                    "The prior could not be retrieved: {reason} ({got} images arrived and are "
+                    "kept)",
+                )
+            else:
+                said = QCoreApplication.translate(
+                    "PriorOffer", "The prior could not be retrieved: {reason}"
+                )
+            banner.compare_button.setText(
+                QCoreApplication.translate("PriorOffer", "Retrieve again")
+            )
+            self._end_retrieval(
+                said.format(
+                    reason=why, got=format_count(got), expected=format_count(outcome.expected)
+                )
+            )
             return
         self.prior, self.pacs_node = stored, None
-        banner.label.setText(f"Prior: {describe_prior(stored)}")
-        banner.compare_button.setText("Compare")
-        self._end_retrieval("Retrieved into the study archive.")
+        banner.label.setText(
+            QCoreApplication.translate("PriorOffer", "Prior: {prior}").format(
+                prior=describe_prior(stored)
+            )
+        )
+        banner.compare_button.setText(QCoreApplication.translate("PriorOffer", "Compare"))
+        self._end_retrieval(
+            QCoreApplication.translate("PriorOffer", "Retrieved into the study archive.")
+        )
         self._name_in_report(comparison)
         self.compare()
 
     def _on_retrieve_failed(self, error: BaseException) -> None:
         if self.banner is None:
             return
-        self.banner.compare_button.setText("Retrieve again")
+        self.banner.compare_button.setText(
+            QCoreApplication.translate("PriorOffer", "Retrieve again")
+        )
         if isinstance(error, CancelledError):
             self._end_retrieval(
-                "Retrieval cancelled: what arrived is kept in the archive; Retrieve again to "
-                "fetch the rest."
+                QCoreApplication.translate(
+                    "PriorOffer",
+                    "Retrieval cancelled: what arrived is kept in the archive; Retrieve again "
+                    "to fetch the rest.",
+                )
             )
         else:
-            self._end_retrieval(f"The prior could not be retrieved: {describe_error(error)}")
+            said = QCoreApplication.translate(
+                "PriorOffer", "The prior could not be retrieved: {reason}"
+            )
+            self._end_retrieval(said.format(reason=describe_error(error)))
 
     def _name_in_report(self, comparison: PriorComparison | None) -> None:
         """The report of the open study names the retrieved prior from now on."""
@@ -498,7 +570,9 @@ class PriorOffer:
         series = matching_series(index, modality)
         if series is None or self.banner is None:
             if self.banner is not None:
-                self.banner.sync_label.setText("The prior has no images to show.")
+                self.banner.sync_label.setText(
+                    QCoreApplication.translate("PriorOffer", "The prior has no images to show.")
+                )
             return
         window = self.window
         if len(window.grid.viewports) < 2:
@@ -520,10 +594,16 @@ class PriorOffer:
         if same_frame:
             self.window.set_sync_scrolling(True)
             banner.sync_check.hide()
-            banner.sync_label.setText("Scrolling in step (same frame of reference)")
+            banner.sync_label.setText(
+                QCoreApplication.translate(
+                    "PriorOffer", "Scrolling in step (same frame of reference)"
+                )
+            )
         else:
             banner.sync_check.show()
-            banner.sync_label.setText("Different frames of reference")
+            banner.sync_label.setText(
+                QCoreApplication.translate("PriorOffer", "Different frames of reference")
+            )
         self._link(current, viewport)
 
     # -- scrolling together without a shared frame of reference -------------------------
@@ -543,8 +623,15 @@ class PriorOffer:
 
     def _on_banner_sync_toggled(self, checked: bool) -> None:
         if self.banner is not None:
-            said = "linked by stack position" if checked else "not linked"
-            self.banner.sync_label.setText(f"Different frames of reference: {said}")
+            if checked:
+                said = QCoreApplication.translate(
+                    "PriorOffer", "Different frames of reference: linked by stack position"
+                )
+            else:
+                said = QCoreApplication.translate(
+                    "PriorOffer", "Different frames of reference: not linked"
+                )
+            self.banner.sync_label.setText(said)
 
     def _on_linked_frame_changed(self, _index: int) -> None:
         if (

@@ -48,7 +48,7 @@ class ArchiveSettingsDialog(QDialog):
     def __init__(self, keeper: ArchiveKeeper, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("archive_settings_dialog")
-        self.setWindowTitle("Study Archive")
+        self.setWindowTitle(self.tr("Study Archive"))
         self.keeper = keeper
         settings = keeper.settings
         self.limit_field = QDoubleSpinBox()
@@ -56,17 +56,19 @@ class ArchiveSettingsDialog(QDialog):
         self.limit_field.setRange(0.0, 100_000.0)
         self.limit_field.setDecimals(1)
         self.limit_field.setSuffix(" GB")
-        self.limit_field.setSpecialValueText("no limit")
+        self.limit_field.setSpecialValueText(self.tr("no limit"))
         self.limit_field.setValue(settings.archive_limit_gb)
         limit_note = QLabel(
-            "Over the limit, the least recently opened studies are removed after each "
-            "import or reception; a study with an unsigned report draft is always kept."
+            self.tr(
+                "Over the limit, the least recently opened studies are removed after each "
+                "import or reception; a study with an unsigned report draft is always kept."
+            )
         )
         limit_note.setWordWrap(True)
-        self.receive_check = QCheckBox("Receive studies pushed to this workstation")
+        self.receive_check = QCheckBox(self.tr("Receive studies pushed to this workstation"))
         self.receive_check.setObjectName("receiver_enabled")
         self.receive_check.setChecked(settings.receiver_enabled)
-        self.node_label = QLabel("Reading our node…")
+        self.node_label = QLabel(self.tr("Reading our node…"))
         self.node_label.setObjectName("local_node")
         self.node_label.setWordWrap(True)
         buttons = QDialogButtonBox(
@@ -75,10 +77,10 @@ class ArchiveSettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout()
-        form.addRow("Size limit:", self.limit_field)
+        form.addRow(self.tr("Size limit:"), self.limit_field)
         form.addRow("", limit_note)
         form.addRow("", self.receive_check)
-        form.addRow("Our node:", self.node_label)
+        form.addRow(self.tr("Our node:"), self.node_label)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
@@ -91,12 +93,12 @@ class ArchiveSettingsDialog(QDialog):
 
     def _on_node_read(self, local: LocalNode) -> None:
         if local.port is None:
-            self.node_label.setText(
-                f"AE {local.ae_title}, no listening port: set one in Settings → DICOM Nodes "
-                "to receive."
+            said = self.tr(
+                "AE {ae_title}, no listening port: set one in Settings → DICOM Nodes to receive."
             )
         else:
-            self.node_label.setText(f"AE {local.ae_title}, port {local.port}")
+            said = self.tr("AE {ae_title}, port {port}")
+        self.node_label.setText(said.format(ae_title=local.ae_title, port=local.port))
 
     def _on_node_failed(self, error: BaseException) -> None:
         if not isinstance(error, CancelledError):

@@ -17,7 +17,14 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,7 +44,7 @@ from PySide6.QtWidgets import (
 import core.archive
 from core.errors import CancelledError, describe_error
 from core.jobs import CancelToken, Progress
-from desktop.archive.keeper import ArchiveKeeper
+from desktop.archive.keeper import ArchiveKeeper, progress_words
 from desktop.archive.study_model import (
     COL_DATE,
     COL_NAME,
@@ -45,7 +52,7 @@ from desktop.archive.study_model import (
     UID_ROLE,
     StudyTableModel,
 )
-from desktop.browser.study_browser import format_date
+from desktop.browser.formatting import format_count, format_date, format_number
 from desktop.workers import JobHandle, JobSlot
 
 if TYPE_CHECKING:
@@ -61,19 +68,31 @@ SEARCH_DELAY_MS: Final = 150
 SEARCH_LIMIT: Final = 1000
 _GB: Final = 1_000_000_000
 
-#: One sentence for each way of importing (File → Study Archive → Import Folder…).
+#: One sentence for each way of importing (File → Study Archive → Import Folder…);
+#: English sources, shown translated (context "StudyListPanel").
 IMPORT_CHOICES: Final = (
     (
-        "Copy into the archive",
-        "The files are copied into the archive: the study stays available after the "
-        "folder, disc or stick is gone.",
+        QT_TRANSLATE_NOOP("StudyListPanel", "Copy into the archive"),
+        QT_TRANSLATE_NOOP(
+            "StudyListPanel",
+            "The files are copied into the archive: the study stays available after the "
+            "folder, disc or stick is gone.",
+        ),
     ),
     (
-        "Index in place",
-        "Only the index points at the files where they are: no space is used, but the "
-        "study cannot be opened once they move or the medium is removed.",
+        QT_TRANSLATE_NOOP("StudyListPanel", "Index in place"),
+        QT_TRANSLATE_NOOP(
+            "StudyListPanel",
+            "Only the index points at the files where they are: no space is used, but the "
+            "study cannot be opened once they move or the medium is removed.",
+        ),
     ),
 )
+
+
+def _tr(text: object, disambiguation: str | None = None) -> str:
+    """``text`` (a source, or a QT_TRANSLATE_NOOP-marked constant) in the interface's language."""
+    return QCoreApplication.translate("StudyListPanel", str(text), disambiguation)
 
 
 def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
@@ -90,13 +109,16 @@ def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
 
 def describe_study(row: StudyRow) -> str:
     """ "Study date, modalities, description" for confirmations (shown, never logged)."""
-    parts = [format_date(row.study_date) or "undated", "/".join(row.modalities), row.description]
+    date = format_date(row.study_date) or QCoreApplication.translate("StudyListPanel", "undated")
+    parts = [date, "/".join(row.modalities), row.description]
     return " ".join(part for part in parts if part)
 
 
 def format_size(size: int) -> str:
-    """Bytes as MB below a GB, else GB."""
-    return f"{size / 1e6:.1f} MB" if size < _GB else f"{size / _GB:.2f} GB"
+    """Bytes as MB below a GB, else GB, the number in the interface's locale."""
+    if size < _GB:
+        return f"{format_number(size / 1e6, 1)} MB"
+    return f"{format_number(size / _GB, 2)} GB"
 
 
 class _SearchField(QLineEdit):
@@ -165,7 +187,7 @@ class StudyListPanel(QWidget):
         self.search_field = _SearchField(self)
         self.search_field.setObjectName("study_search")
         self.search_field.setPlaceholderText(
-            "Search: patient name, patient ID, accession, description, modality"
+            self.tr("Search: patient name, patient ID, accession, description, modality")
         )
         self.search_field.setClearButtonEnabled(True)
         self.model = StudyTableModel(self)
@@ -186,11 +208,17 @@ class StudyListPanel(QWidget):
         for column, width in enumerate((190, 110, 95, 70, 220, 100, 60, 110)):
             header.resizeSection(column, width)
 
-        self.open_button = QPushButton("&Open")
-        self.import_button = QPushButton("&Import Folder…")
-        self.delete_button = QPushButton("&Delete Study")
-        self.rebuild_button = QPushButton("Re&build Index")
-        self.rebuild_button.setToolTip("Read every file of the archive again and rebuild its index")
+        self.open_button = QPushButton(self.tr("&Open"))
+        self.open_button.setObjectName("archive_open")
+        self.import_button = QPushButton(self.tr("&Import Folder…"))
+        self.import_button.setObjectName("archive_import")
+        self.delete_button = QPushButton(self.tr("&Delete Study"))
+        self.delete_button.setObjectName("archive_delete")
+        self.rebuild_button = QPushButton(self.tr("Re&build Index"))
+        self.rebuild_button.setObjectName("archive_rebuild")
+        self.rebuild_button.setToolTip(
+            self.tr("Read every file of the archive again and rebuild its index")
+        )
         self.summary_label = QLabel("")
         self.summary_label.setObjectName("archive_summary")
         #: What the last import, delete or rebuild did (or why it was refused).
@@ -200,7 +228,7 @@ class StudyListPanel(QWidget):
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("archive_progress")
         self.progress_bar.setMaximumWidth(240)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setObjectName("archive_cancel")
         self.progress_bar.hide()
         self.cancel_button.hide()
@@ -281,16 +309,25 @@ class StudyListPanel(QWidget):
 
     def _on_search_failed(self, error: BaseException) -> None:
         if not isinstance(error, CancelledError):
-            self.summary_label.setText(f"The search failed: {describe_error(error)}")
+            said = self.tr("The search failed: {reason}").format(reason=describe_error(error))
+            self.summary_label.setText(said)
 
     def _show_summary(self, size: int) -> None:
         count = self.model.rowCount()
-        shown = f"{count} {'study' if count == 1 else 'studies'}"
+        shown = self.tr("1 study") if count == 1 else self.tr("{count} studies")
         if self._more:
-            shown = f"the first {count} studies (type to narrow)"
+            shown = self.tr("the first {count} studies (type to narrow)")
+        shown = shown.format(count=format_count(count))
         limit = self.keeper.settings.archive_limit_gb
-        room = f" of {limit:g} GB" if limit > 0 else ""
-        self.summary_label.setText(f"{shown} · archive {format_size(size)}{room}")
+        if limit > 0:
+            summary = self.tr("{shown} · archive {size} of {limit} GB").format(
+                shown=shown, size=format_size(size), limit=format_number(limit)
+            )
+        else:
+            summary = self.tr("{shown} · archive {size}").format(
+                shown=shown, size=format_size(size)
+            )
+        self.summary_label.setText(summary)
 
     # -- choosing --------------------------------------------------------------------------
 
@@ -332,16 +369,25 @@ class StudyListPanel(QWidget):
     def ask_and_import(self) -> None:
         """Import Folder…: ask for the folder, then copy or index in place."""
         folder = QFileDialog.getExistingDirectory(
-            self, "Import Folder into the Study Archive", self.keeper.settings.last_folder
+            self, self.tr("Import Folder into the Study Archive"), self.keeper.settings.last_folder
         )
         if not folder:
             return
         box = QMessageBox(self)
-        box.setWindowTitle("Import Folder")
-        box.setText("How should the studies in this folder join the archive?")
-        box.setInformativeText("\n\n".join(f"{title}: {says}" for title, says in IMPORT_CHOICES))
-        copy_button = box.addButton(IMPORT_CHOICES[0][0], QMessageBox.ButtonRole.AcceptRole)
-        refer_button = box.addButton(IMPORT_CHOICES[1][0], QMessageBox.ButtonRole.AcceptRole)
+        box.setObjectName("archive_import_choice")
+        box.setWindowTitle(self.tr("Import Folder"))
+        box.setText(self.tr("How should the studies in this folder join the archive?"))
+        choices = [(_tr(title), _tr(says)) for title, says in IMPORT_CHOICES]
+        box.setInformativeText(
+            "\n\n".join(
+                self.tr("{choice}: {explanation}").format(choice=title, explanation=says)
+                for title, says in choices
+            )
+        )
+        copy_button = box.addButton(choices[0][0], QMessageBox.ButtonRole.AcceptRole)
+        copy_button.setObjectName("import_copy")
+        refer_button = box.addButton(choices[1][0], QMessageBox.ButtonRole.AcceptRole)
+        refer_button.setObjectName("import_in_place")
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         if box.clickedButton() in (copy_button, refer_button):
@@ -354,23 +400,29 @@ class StudyListPanel(QWidget):
         def work(archive: Archive, token: CancelToken) -> Any:
             return archive.import_folder(folder, copy=copy, token=token)
 
-        self._start_progress("Importing")
+        self._start_progress(self.tr("Importing"))
         return self.keeper.run("archive-import", work, self._on_import_done)
 
     def _on_import_done(self, result: ImportResult) -> None:
         count = len(result.studies)
-        said = (
-            f"Imported {result.added} objects of {count} "
-            f"{'study' if count == 1 else 'studies'}"
-            + (" (indexed in place)" if not result.copied else "")
-            + (f"; {result.already} were already in the archive" if result.already else "")
-            + "."
-        )
-        details = [f"{bad.ref.display_name}: {bad.reason}" for bad in result.failed]
-        if details:
-            said += f" {len(details)} files could not be imported."
+        if count == 1:
+            said = self.tr("Imported {objects} objects of 1 study")
+        else:
+            said = self.tr("Imported {objects} objects of {count} studies")
+        said = said.format(objects=format_count(result.added), count=format_count(count))
+        if not result.copied:
+            said = self.tr("{imported} (indexed in place)").format(imported=said)
+        if result.already:
+            said = self.tr("{imported}; {already} were already in the archive").format(
+                imported=said, already=format_count(result.already)
+            )
+        said = self.tr("{imported}.").format(imported=said)
+        if result.failed:
+            said = self.tr("{imported} {count} files could not be imported.").format(
+                imported=said, count=format_count(len(result.failed))
+            )
         self.outcome_label.setText(said)
-        self.keeper.message.emit(said, "warning" if details else "info")
+        self.keeper.message.emit(said, "warning" if result.failed else "info")
         self.refresh()
         self.keeper.run_retention()
 
@@ -381,7 +433,11 @@ class StudyListPanel(QWidget):
             return None
         what = describe_study(row)
         if row.study_uid in self.keeper.open_study_uids():
-            self._refuse(f"{what} is open in the viewer: close it before deleting it.")
+            self._refuse(
+                self.tr("{study} is open in the viewer: close it before deleting it.").format(
+                    study=what
+                )
+            )
             return None
 
         def check(token: CancelToken) -> bool:
@@ -396,16 +452,18 @@ class StudyListPanel(QWidget):
     def _confirm_delete(self, row: StudyRow, what: str, unsigned: bool) -> None:
         if unsigned:
             self._refuse(
-                f"{what} has an unsigned report draft: sign or discard the draft before "
-                "deleting the study."
+                self.tr(
+                    "{study} has an unsigned report draft: sign or discard the draft before "
+                    "deleting the study."
+                ).format(study=what)
             )
             return
-        name = row.patient_name.replace("^", " ").strip() or "(no name)"
-        text = (
-            f"Delete the study {what} of {name} ({row.instance_count} images) from the "
-            "archive? Its stored files are removed; files indexed in place are not touched."
-        )
-        if not self.confirm(self, "Delete Study", text):
+        name = row.patient_name.replace("^", " ").strip() or self.tr("(no name)")
+        text = self.tr(
+            "Delete the study {study} of {name} ({images} images) from the archive? Its stored "
+            "files are removed; files indexed in place are not touched."
+        ).format(study=what, name=name, images=format_count(row.instance_count))
+        if not self.confirm(self, self.tr("Delete Study"), text):
             return
         uid = row.study_uid
 
@@ -413,16 +471,17 @@ class StudyListPanel(QWidget):
             archive.delete_study(uid)
             return uid
 
-        self._start_progress("Deleting")
+        self._start_progress(self.tr("Deleting"))
         self.keeper.run("archive-delete", work, self._on_deleted)
 
     def _on_deleted(self, uid: str) -> None:
-        self.outcome_label.setText("The study was deleted.")
+        self.outcome_label.setText(self.tr("The study was deleted."))
         self.keeper.studies_changed.emit({uid})
 
     def _refuse(self, reason: str) -> None:
         self.outcome_label.setText(reason)
-        self.keeper.message.emit(f"The study was not deleted: {reason}", "warning")
+        said = self.tr("The study was not deleted: {reason}").format(reason=reason)
+        self.keeper.message.emit(said, "warning")
 
     def rebuild_index(self) -> JobHandle | None:
         """Rebuild the index from the files (progress bar, Cancel)."""
@@ -431,10 +490,11 @@ class StudyListPanel(QWidget):
             return archive.rebuild(token)
 
         def done(result: Any) -> None:
-            self.outcome_label.setText(f"The index was rebuilt: {result.indexed} objects.")
+            said = self.tr("The index was rebuilt: {count} objects.")
+            self.outcome_label.setText(said.format(count=format_count(result.indexed)))
             self.refresh()
 
-        self._start_progress("Rebuilding the index")
+        self._start_progress(self.tr("Rebuilding the index"))
         return self.keeper.run("archive-rebuild", work, done)
 
     # -- progress ----------------------------------------------------------------------------
@@ -451,13 +511,15 @@ class StudyListPanel(QWidget):
             return
         self.progress_bar.show()
         self.cancel_button.setVisible(self.keeper.is_working)
+        words = progress_words(event.message)
         if event.total > 0:
             self.progress_bar.setRange(0, event.total)
             self.progress_bar.setValue(min(event.done, event.total))
-            self.progress_bar.setFormat(f"{event.message} %v/%m" if event.message else "%v/%m")
+            counted = f"{words} %v/%m" if words else "%v/%m"
+            self.progress_bar.setFormat(counted)
         else:
             self.progress_bar.setRange(0, 0)
-            self.progress_bar.setFormat(event.message)
+            self.progress_bar.setFormat(words)
 
     def _on_keeper_work_finished(self) -> None:
         self.progress_bar.setMinimumWidth(0)  # a rebuild widened it for its counts

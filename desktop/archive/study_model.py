@@ -11,9 +11,18 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
+    QCoreApplication,
+    QDateTime,
+    QLocale,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 
-from desktop.browser.study_browser import format_date, format_person_name
+from desktop.browser.formatting import format_count, format_date, format_person_name
 
 if TYPE_CHECKING:
     from core.archive import StudyRow
@@ -22,17 +31,17 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["COLUMNS", "UID_ROLE", "StudyTableModel"]
 
-#: (title, what the column sorts by) in display order.
+#: Column titles in display order (English sources; the header shows them translated).
 COLUMNS: Final = (
-    "Patient Name",
-    "Patient ID",
-    "Study Date",
-    "Modality",
-    "Description",
-    "Accession",
-    "Images",
-    "Source",
-    "Received",
+    QT_TRANSLATE_NOOP("StudyTableModel", "Patient Name"),
+    QT_TRANSLATE_NOOP("StudyTableModel", "Patient ID"),
+    QT_TRANSLATE_NOOP("StudyTableModel", "Study Date"),
+    QT_TRANSLATE_NOOP("StudyTableModel", "Modality"),
+    QT_TRANSLATE_NOOP("StudyTableModel", "Description"),
+    QT_TRANSLATE_NOOP("StudyTableModel", "Accession"),
+    QT_TRANSLATE_NOOP("StudyTableModel", "Images"),
+    QT_TRANSLATE_NOOP("StudyTableModel", "Source"),
+    QT_TRANSLATE_NOOP("StudyTableModel", "Received"),
 )
 (
     COL_NAME,
@@ -52,11 +61,16 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 def _received(value: str) -> str:
-    """An ISO 8601 UTC time as local "YYYY-MM-DD HH:MM"."""
+    """An ISO 8601 UTC time as local time in the interface's format ("YYYY-MM-DD HH:MM")."""
     try:
-        return datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M")
+        local = datetime.fromisoformat(value).astimezone()
     except ValueError:
         return value
+    shown = QDateTime.fromSecsSinceEpoch(int(local.timestamp()))
+    pattern = QCoreApplication.translate(
+        "StudyTableModel", "yyyy-MM-dd HH:mm", "date and time format of the Received column"
+    )
+    return QLocale().toString(shown, pattern)
 
 
 def _sort_key(row: StudyRow, column: int) -> Any:
@@ -120,7 +134,9 @@ class StudyTableModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
+            if 0 <= section < len(COLUMNS):
+                return QCoreApplication.translate("StudyTableModel", str(COLUMNS[section]))
+            return None
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -135,7 +151,9 @@ class StudyTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and column == COL_IMAGES:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and column == COL_IMAGES:
-            return f"{row.series_count} series, {row.instance_count} objects"
+            return self.tr("{series} series, {objects} objects").format(
+                series=format_count(row.series_count), objects=format_count(row.instance_count)
+            )
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -168,7 +186,7 @@ class StudyTableModel(QAbstractTableModel):
         if column == COL_ACCESSION:
             return row.accession
         if column == COL_IMAGES:
-            return str(row.instance_count)
+            return format_count(row.instance_count)
         if column == COL_SOURCE:
             return row.source
         return _received(row.received_at)

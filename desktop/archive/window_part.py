@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel
 
 from core.errors import CancelledError
@@ -26,6 +26,7 @@ from core.jobs import CancelToken, Progress
 from desktop.archive.keeper import REBUILD_MESSAGE, ArchiveKeeper, rebuild_progress_text
 from desktop.archive.priors import PriorOffer
 from desktop.archive.study_list import StudyListPanel
+from desktop.browser.formatting import format_count, format_date
 from desktop.workers import JobHandle, JobSlot
 
 if TYPE_CHECKING:
@@ -57,7 +58,9 @@ class ArchiveWindowPart:
         self.keeper = ArchiveKeeper(window.settings, parent=window)
         self.keeper.open_study_uids = lambda: study_uids_of(window.index)
         self.panel = StudyListPanel(self.keeper, window)
-        self.dock = QDockWidget("Study List", window)
+        self.dock = QDockWidget(
+            QCoreApplication.translate("ArchiveWindowPart", "Study List"), window
+        )
         self.dock.setObjectName("archive_dock")
         self.dock.setWidget(self.panel)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
@@ -107,7 +110,9 @@ class ArchiveWindowPart:
             archive.mark_opened(study_uid)  # retention removes the least recently opened
             return index
 
-        handle = self.window.open_index(open_job, "study from the archive")
+        handle = self.window.open_index(
+            open_job, QCoreApplication.translate("ArchiveWindowPart", "study from the archive")
+        )
         handle.succeeded.connect(lambda index: self.window.setWindowTitle(_title_of(index)))
         return handle
 
@@ -149,9 +154,13 @@ class ArchiveWindowPart:
         window.ai_panel.set_study_index(index)
         window.browser.select_series(selected.key if selected is not None else None)
         series = index.all_series()
-        window.status_label.setText(
-            f"{len(series)} series, {sum(s.frame_count for s in series)} images"
+        said = QCoreApplication.translate(
+            "ArchiveWindowPart", "{series} series, {images} images"
+        ).format(
+            series=format_count(len(series)),
+            images=format_count(sum(s.frame_count for s in series)),
         )
+        window.status_label.setText(said)
 
     # -- status and messages ---------------------------------------------------------------
 
@@ -190,8 +199,9 @@ class ArchiveWindowPart:
 
 def _title_of(index: StudyIndex) -> str:
     studies = [study for patient in index.patients for study in patient.studies]
-    if not studies:
-        return "RadAssist — study from the archive"
-    study = studies[0]
-    what = " ".join(part for part in (study.study_date, study.study_description) if part)
-    return f"RadAssist — {what or 'study from the archive'}"
+    study = studies[0] if studies else None
+    parts = (format_date(study.study_date), study.study_description) if study else ()
+    what = " ".join(part for part in parts if part)
+    if not what:
+        what = QCoreApplication.translate("ArchiveWindowPart", "study from the archive")
+    return f"RadAssist — {what}"

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -50,9 +50,11 @@ from PySide6.QtWidgets import (
 )
 
 from core.analysis.heatmaps import METHODS as EXPLANATION_METHODS
-from core.analysis.manifest import DEMO_BANNER
+from core.analysis.labels import label_name
+from core.analysis.manifest import DEMO_BANNER, demo_banner
 from core.errors import CancelledError, describe_error
 from core.jobs import CancelToken, Progress
+from desktop.number_format import decimal
 from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
@@ -68,7 +70,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["METHODS", "AIPanel"]
+__all__ = ["DEMO_BANNER", "METHODS", "AIPanel"]
 
 #: Heatmap methods offered: (engine name, what the person reads), from the one list in core.
 METHODS: tuple[tuple[str, str], ...] = tuple(
@@ -91,7 +93,7 @@ PROBLEM_STYLE = (
     "QLabel { background: #fde8e6; color: #202020; border: 1px solid #d0574b; padding: 6px; "
     "border-radius: 3px; }"
 )
-ANALYZE_TIP = "Run the model on the image shown (Ctrl+Shift+A)"
+
 _SETTINGS_MODEL = "analysis/model"
 _SETTINGS_OPACITY = "analysis/heatmap_opacity"
 _DEFAULT_OPACITY = 50
@@ -139,7 +141,7 @@ def _analysis_job(
     # lazy: not on the window's start-up path
     from core.analysis.inference import analysis_image_from_record, analyze_image
 
-    yield Progress(0, 0, "Preparing the image")
+    yield Progress(0, 0, QCoreApplication.translate("AIPanel", "Preparing the image"))
     frame_ref = image.volume.geometry.frames[image.index]
     analysis_image = analysis_image_from_record(
         values, frame_ref.instance, frame_ref.frame, study=study, patient=patient
@@ -226,7 +228,7 @@ class AIPanel(QWidget):
         self._model_problems: tuple[ResourceProblem, ...] = ()  # bundled models
         self._wanted_model = settings.get_str(_SETTINGS_MODEL) if settings is not None else ""
         self._build()
-        self._show_empty("Open an image, then press Analyze.")
+        self._show_empty(self.tr("Open an image, then press Analyze."))
         self.refresh_models()
 
     # -- construction ----------------------------------------------------------------------
@@ -237,7 +239,7 @@ class AIPanel(QWidget):
         return QSize(380, super().sizeHint().height())
 
     def _build(self) -> None:
-        title = QLabel("AI findings")
+        title = QLabel(self.tr("AI findings"))
         font = QFont(title.font())
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -245,7 +247,7 @@ class AIPanel(QWidget):
 
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("ai_model")
-        self.model_combo.setToolTip("The model package that analyses the image")
+        self.model_combo.setToolTip(self.tr("The model package that analyses the image"))
         self.model_combo.currentIndexChanged.connect(self._on_model_combo_changed)
         # A long package name must not widen the dock at the image's expense.
         self.model_combo.setSizeAdjustPolicy(
@@ -261,7 +263,7 @@ class AIPanel(QWidget):
         self.problem_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem_label.hide()
 
-        self.banner = QLabel(DEMO_BANNER)
+        self.banner = QLabel(demo_banner())
         self.banner.setObjectName("demo_banner")
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(BANNER_STYLE)
@@ -271,11 +273,11 @@ class AIPanel(QWidget):
         self.model_label.setObjectName("ai_model_label")
         self.model_label.setWordWrap(True)
 
-        self.analyze_button = QPushButton("Analy&ze")
+        self.analyze_button = QPushButton(self.tr("Analy&ze"))
         self.analyze_button.setObjectName("ai_analyze")
-        self.analyze_button.setToolTip(ANALYZE_TIP)
+        self.analyze_button.setToolTip(self._analyze_tip())
         self.analyze_button.clicked.connect(self._on_analyze_clicked)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setObjectName("ai_cancel")
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
@@ -296,7 +298,9 @@ class AIPanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setObjectName("ai_findings")
         self.tree.setColumnCount(4)
-        self.tree.setHeaderLabels(["Finding", "Probability", "Threshold", "Verdict"])
+        self.tree.setHeaderLabels(
+            [self.tr("Finding"), self.tr("Probability"), self.tr("Threshold"), self.tr("Verdict")]
+        )
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -310,7 +314,7 @@ class AIPanel(QWidget):
         self.tree.itemClicked.connect(self._on_tree_item_clicked)
         self.tree.currentItemChanged.connect(self._on_tree_current_changed)
 
-        self.heatmap_check = QCheckBox("Show heatmap")
+        self.heatmap_check = QCheckBox(self.tr("Show heatmap"))
         self.heatmap_check.setObjectName("ai_heatmap_visible")
         self.heatmap_check.setChecked(True)
         self.heatmap_check.toggled.connect(self._on_heatmap_check_toggled)
@@ -321,19 +325,21 @@ class AIPanel(QWidget):
         if self._settings is not None:
             opacity = self._settings.get_int(_SETTINGS_OPACITY, _DEFAULT_OPACITY)
         self.opacity_slider.setValue(max(0, min(100, opacity)))
-        self.opacity_slider.setToolTip("Heatmap opacity")
+        self.opacity_slider.setToolTip(self.tr("Heatmap opacity"))
         self.opacity_slider.valueChanged.connect(self._on_opacity_slider_changed)
         self.method_combo = QComboBox()
         self.method_combo.setObjectName("ai_heatmap_method")
         for name, text in METHODS:
             self.method_combo.addItem(text, name)
         self.method_combo.setToolTip(
-            "Grad-CAM: where the network's last features drove the score (fast).\n"
-            "Occlusion sensitivity: how much the score drops when each patch is replaced\n"
-            "by its blurred surroundings (seconds).\n"
-            "Kernel SHAP: each superpixel's Shapley share of the score, estimated from\n"
-            "random sets of superpixels kept or blurred (seconds).\n"
-            "Every map states how much the score falls when its top 10 % is masked."
+            self.tr(
+                "Grad-CAM: where the network's last features drove the score (fast).\n"
+                "Occlusion sensitivity: how much the score drops when each patch is replaced\n"
+                "by its blurred surroundings (seconds).\n"
+                "Kernel SHAP: each superpixel's Shapley share of the score, estimated from\n"
+                "random sets of superpixels kept or blurred (seconds).\n"
+                "Every map states how much the score falls when its top 10 % is masked."
+            )
         )
         self.method_combo.currentIndexChanged.connect(self._on_method_combo_changed)
         heatmap_row = QHBoxLayout()
@@ -408,7 +414,7 @@ class AIPanel(QWidget):
         self.model_combo.setCurrentIndex(row)
         self.model_combo.blockSignals(False)
         if not self._packages:
-            self.model_combo.addItem("No model installed")
+            self.model_combo.addItem(self.tr("No model installed"))
             self.model_combo.setEnabled(False)
         else:
             self.model_combo.setEnabled(True)
@@ -418,7 +424,7 @@ class AIPanel(QWidget):
 
     def _item_text(self, package: ModelPackage) -> str:
         m = package.manifest
-        text = f"{m.name} {m.version}" + (" (demo)" if m.demo else "")
+        text = f"{m.name} {m.version}" + (self.tr(" (demo)") if m.demo else "")
         problem = self._problem_of(package)
         return text if problem is None else f"{text} — {problem.state}"
 
@@ -470,7 +476,8 @@ class AIPanel(QWidget):
 
     def _on_models_list_failed(self, error: BaseException) -> None:
         if not isinstance(error, CancelledError):
-            self._set_status(f"The model packages could not be listed: {error}", error=True)
+            said = self.tr("The model packages could not be listed: {reason}").format(reason=error)
+            self._set_status(said, error=True)
 
     def _on_model_combo_changed(self, row: int) -> None:
         package = self.current_package
@@ -505,12 +512,12 @@ class AIPanel(QWidget):
         viewport = self._viewport
         volume = viewport.volume if viewport is not None else None
         if viewport is None or volume is None:
-            return None, "Open an image, then press Analyze."
+            return None, self.tr("Open an image, then press Analyze.")
         index = viewport.frame_index
         if not 0 <= index < len(volume.geometry.frames):
-            return None, "Open an image, then press Analyze."
+            return None, self.tr("Open an image, then press Analyze.")
         if not volume.loaded[index]:
-            return None, "The image is still loading."
+            return None, self.tr("The image is still loading.")
         frame_ref = volume.geometry.frames[index]
         uid = frame_ref.instance.sop_instance_uid
         return _Image(volume, index, uid, frame_ref.frame), ""
@@ -545,7 +552,9 @@ class AIPanel(QWidget):
         if self.is_running and key == self._running_for:
             return  # the status says it is being analysed
         self._show_empty(
-            "Not analysed yet: press Analyze." if problem is None else _disabled_text(problem)
+            self.tr("Not analysed yet: press Analyze.")
+            if problem is None
+            else _disabled_text(problem)
         )
 
     # -- running -------------------------------------------------------------------------
@@ -581,7 +590,7 @@ class AIPanel(QWidget):
         package = self.current_package
         if package is None:
             self._set_status(
-                "No model package is installed: add one in Settings → Models.", error=True
+                self.tr("No model package is installed: add one in Settings → Models."), error=True
             )
             return None
         key = self._result_key(image)
@@ -606,10 +615,12 @@ class AIPanel(QWidget):
             on_finished=self._on_job_finished,
         )
         self.progress_bar.setRange(0, 0)
-        self.progress_bar.setFormat("Starting")
+        self.progress_bar.setFormat(self.tr("Starting"))
         self.progress_bar.show()
         self.cancel_button.show()
-        self._set_status(f"Analysing with {package.manifest.display_name}…")
+        self._set_status(
+            self.tr("Analysing with {model}…").format(model=package.manifest.display_name)
+        )
         self._update_buttons()
         self.analysis_started.emit()
         return handle
@@ -649,15 +660,15 @@ class AIPanel(QWidget):
         if image.same_as(now) and key == self._result_key(image):
             self._display(result, image)
         else:
-            self._set_status("The analysis finished for an image no longer shown.")
+            self._set_status(self.tr("The analysis finished for an image no longer shown."))
         self.analysis_finished.emit(result)
 
     def _on_job_failed(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
-            self._set_status("Analysis cancelled.")
+            self._set_status(self.tr("Analysis cancelled."))
             return
         text = describe_error(error)
-        self._set_status(f"Analysis failed: {text}", error=True)
+        self._set_status(self.tr("Analysis failed: {reason}").format(reason=text), error=True)
         self.analysis_failed.emit(text)
 
     def _on_job_finished(self) -> None:
@@ -676,9 +687,11 @@ class AIPanel(QWidget):
             and not self.is_running
         )
         self.analyze_button.setToolTip(
-            ANALYZE_TIP
+            self._analyze_tip()
             if problem is None
-            else f"Analyze is unavailable. {problem.message} — {problem.remedy}."
+            else self.tr("Analyze is unavailable. {problem} — {remedy}.").format(
+                problem=problem.message, remedy=problem.remedy
+            )
         )
 
     # -- showing results ---------------------------------------------------------------------
@@ -689,8 +702,8 @@ class AIPanel(QWidget):
         return self._shown
 
     def finding_labels(self) -> list[str]:
-        """The findings' labels in the order shown (most probable first)."""
-        return [item.text(COL_LABEL) for item in self._rows()]
+        """The findings' labels (the manifest's keys) in the order shown (most probable first)."""
+        return [item.data(COL_LABEL, Qt.ItemDataRole.UserRole) for item in self._rows()]
 
     def row_texts(self) -> list[list[str]]:
         """Every row as shown: [label, probability, threshold, verdict]."""
@@ -720,11 +733,14 @@ class AIPanel(QWidget):
         """Fill the panel with ``result``; the chosen (or first positive) finding's heatmap."""
         self._shown = result
         self._shown_image = image
+        self.banner.setText(demo_banner())  # in the language of now
         self.banner.setVisible(bool(result.is_demo))
-        self.model_label.setText(f"Model: {result.model_display_name}")
-        self.model_label.setToolTip(f"SHA-256 {result.model_sha256}")
+        self.model_label.setText(self.tr("Model: {model}").format(model=result.model_display_name))
+        self.model_label.setToolTip(self.tr("SHA-256 {hash}").format(hash=result.model_sha256))
         self.use_label.setText(
-            f"Intended use: {result.intended_use}" if result.intended_use else ""
+            self.tr("Intended use: {use}").format(use=result.intended_use)
+            if result.intended_use
+            else ""
         )
         self.tree.blockSignals(True)
         self.tree.clear()
@@ -733,10 +749,10 @@ class AIPanel(QWidget):
             verdict = str(finding.verdict)
             item = QTreeWidgetItem(
                 [
-                    finding.label,
-                    f"{finding.probability:.3f}",
-                    f"{finding.threshold:.3f}",
-                    verdict,
+                    label_name(finding.label),
+                    decimal(finding.probability, 3),
+                    decimal(finding.threshold, 3),
+                    _verdict_text(verdict),
                 ]
             )
             item.setData(COL_LABEL, Qt.ItemDataRole.UserRole, finding.label)
@@ -750,24 +766,30 @@ class AIPanel(QWidget):
                     item.setFont(column, bold)
             for column in (COL_PROBABILITY, COL_THRESHOLD):
                 item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight)
-            tip = finding.label
+            tip = label_name(finding.label)
             if finding.heatmap is not None:
-                tip += " — click to show where the model looked"
+                tip += self.tr(" — click to show where the model looked")
             item.setToolTip(COL_LABEL, tip)
             self.tree.addTopLevelItem(item)
         self.tree.blockSignals(False)
         if result.skipped is not None:
-            self._set_status(f"Not analysed: {result.skipped}.")
+            self._set_status(self.tr("Not analysed: {why}.").format(why=result.skipped))
             self._clear_heatmap()
             return
         positives = sum(1 for f in findings if str(f.verdict) == "positive")
         seconds = float(result.timings.get("total", 0.0))
-        when = " (from the cache)" if result.from_cache else f" in {seconds:.2f} s"
+        if result.from_cache:
+            when = self.tr(" (from the cache)")
+        else:
+            when = self.tr(" in {seconds} s").format(seconds=decimal(seconds, 2))
         # A positive finding whose map was refused as flat says so (no overlay for it).
         notes = "".join(
-            f"\n{f.label}: {f.explanation_note}." for f in findings if f.explanation_note
+            f"\n{label_name(f.label)}: {f.explanation_note}."
+            for f in findings
+            if f.explanation_note
         )
-        self._set_status(f"{positives} positive of {len(findings)} findings{when}.{notes}")
+        said = self.tr("{positives} positive of {count} findings{when}.")
+        self._set_status(said.format(positives=positives, count=len(findings), when=when) + notes)
         chosen = self._chosen.get(id(result))
         if chosen is None and select_first:
             chosen = next((f.label for f in findings if f.heatmap is not None), None)
@@ -779,18 +801,18 @@ class AIPanel(QWidget):
     def select_finding(self, label: str) -> Finding:
         """Choose a finding's row and show its heatmap (as a click does)."""
         for item in self._rows():
-            if item.text(COL_LABEL) == label:
+            if item.data(COL_LABEL, Qt.ItemDataRole.UserRole) == label:
                 self.tree.setCurrentItem(item)
                 return self._show_finding(label)
         raise KeyError(f"no finding {label!r} is shown")
 
     def _on_tree_item_clicked(self, item: QTreeWidgetItem, _: int) -> None:
-        self._show_finding(item.text(COL_LABEL))
+        self._show_finding(item.data(COL_LABEL, Qt.ItemDataRole.UserRole))
 
     def _on_tree_current_changed(self, current: QTreeWidgetItem | None, _: object) -> None:
         # Keyboard moves through the rows show each finding's heatmap, as clicks do.
         if current is not None and self._shown is not None:
-            self._show_finding(current.text(COL_LABEL))
+            self._show_finding(current.data(COL_LABEL, Qt.ItemDataRole.UserRole))
 
     def _show_finding(self, label: str) -> Finding:
         result, image = self._shown, self._shown_image
@@ -802,17 +824,27 @@ class AIPanel(QWidget):
         if viewport is not None and viewport.volume is image.volume:
             if finding.heatmap is None:
                 viewport.set_heatmap(None)
-                why = finding.explanation_note or "heatmaps are made for positive findings only"
-                self._set_status(f"{label}: {finding.verdict} ({finding.probability:.3f}); {why}.")
+                why = finding.explanation_note or self.tr(
+                    "heatmaps are made for positive findings only"
+                )
+                self._set_status(
+                    self.tr("{label}: {verdict} ({probability}); {why}.").format(
+                        label=label_name(label),
+                        verdict=_verdict_text(str(finding.verdict)),
+                        probability=decimal(finding.probability, 3),
+                        why=why,
+                    )
+                )
             else:
-                method = dict(METHODS).get(result.heatmap_method or "", "heatmap")
+                method = dict(METHODS).get(result.heatmap_method or "", self.tr("heatmap"))
                 caption = (
-                    f"{label} {finding.probability:.2f} · {method} · {result.model_display_name}"
+                    f"{label_name(label)} {finding.probability:.2f} · {method} · "
+                    f"{result.model_display_name}"
                 )
                 if finding.faithfulness is not None:
                     caption += f"\n{finding.faithfulness.describe()}"
                 if result.is_demo:
-                    caption += "\n" + DEMO_BANNER
+                    caption += "\n" + demo_banner()
                 viewport.set_heatmap(
                     finding.heatmap,
                     self.opacity_slider.value() / 100.0,
@@ -838,12 +870,17 @@ class AIPanel(QWidget):
         self.banner.hide()
         package = self.current_package
         self.model_label.setText(
-            f"Model: {package.manifest.display_name}" if package is not None else ""
+            self.tr("Model: {model}").format(model=package.manifest.display_name)
+            if package is not None
+            else ""
         )
         self.use_label.setText(
-            f"Intended use: {package.manifest.intended_use}" if package is not None else ""
+            self.tr("Intended use: {use}").format(use=package.manifest.intended_use)
+            if package is not None
+            else ""
         )
         if package is not None and package.manifest.demo:
+            self.banner.setText(demo_banner())
             self.banner.show()  # the model that would answer is a demo one
         self._set_status(message)
         self._clear_heatmap()
@@ -872,11 +909,27 @@ class AIPanel(QWidget):
         if had_result and self._shown is None and not self.is_running:
             self.analyze()
 
+    def _analyze_tip(self) -> str:
+        return self.tr("Run the model on the image shown (Ctrl+Shift+A)")
+
     def shutdown(self) -> None:
         """Cancel the panel's jobs (window closing)."""
         self._analysis_slot.cancel()
         self._list_slot.cancel()
 
 
+def _verdict_text(verdict: str) -> str:
+    """A finding's verdict as the findings table shows it (the interface language's)."""
+    if verdict == "positive":
+        return QCoreApplication.translate("AIPanel", "positive")
+    if verdict == "indeterminate":
+        return QCoreApplication.translate("AIPanel", "indeterminate")
+    if verdict == "negative":
+        return QCoreApplication.translate("AIPanel", "negative")
+    return verdict
+
+
 def _disabled_text(problem: ResourceProblem) -> str:
-    return f"Analyze is disabled: {problem.what} is {problem.state}."
+    return QCoreApplication.translate("AIPanel", "Analyze is disabled: {what} is {state}.").format(
+        what=problem.what, state=problem.state
+    )

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Final
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -28,16 +28,29 @@ from desktop.assistant.template_status import TemplateStatusLabel
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ENGINES", "MODES", "DraftBar"]
+__all__ = ["ENGINES", "MODES", "DraftBar", "drafting_engines", "drafting_modes"]
 
-#: Drafting engines: (settings name, what the person reads).
-ENGINES: Final = (("template", "Templates"), ("llm", "Language model"))
-#: Drafting modes (core.report.llm.DraftMode values): (mode, button text).
-MODES: Final = (
-    ("report", "Draft report"),
-    ("rewrite", "Rewrite selection"),
-    ("impression", "Write impression"),
-)
+
+def drafting_engines() -> tuple[tuple[str, str], ...]:
+    """Drafting engines: (settings name, what the person reads, in the interface language)."""
+    return (
+        ("template", QCoreApplication.translate("DraftBar", "Templates")),
+        ("llm", QCoreApplication.translate("DraftBar", "Language model")),
+    )
+
+
+def drafting_modes() -> tuple[tuple[str, str], ...]:
+    """Drafting modes (core.report.llm.DraftMode values): (mode, button text, translated)."""
+    return (
+        ("report", QCoreApplication.translate("DraftBar", "Draft report")),
+        ("rewrite", QCoreApplication.translate("DraftBar", "Rewrite selection")),
+        ("impression", QCoreApplication.translate("DraftBar", "Write impression")),
+    )
+
+
+#: Drafting engines and modes, as the source says them (their names are what counts).
+ENGINES: Final = drafting_engines()
+MODES: Final = drafting_modes()
 
 
 class DraftBar(QWidget):
@@ -61,23 +74,25 @@ class DraftBar(QWidget):
         super().__init__(parent)
         self.engine_combo = QComboBox()
         self.engine_combo.setObjectName("report_engine")
-        for name, text in ENGINES:
+        for name, text in drafting_engines():
             self.engine_combo.addItem(text, name)
         self.engine_combo.setCurrentIndex([name for name, _ in ENGINES].index(engine))
-        self.engine_combo.setToolTip("Who drafts: the templates (no model) or the language model")
+        self.engine_combo.setToolTip(
+            self.tr("Who drafts: the templates (no model) or the language model")
+        )
         self.engine_combo.currentIndexChanged.connect(
             lambda _: self.engine_changed.emit(self.engine)
         )
         self.language_combo = QComboBox()
         self.language_combo.setObjectName("report_language")
         for code, text in LANGUAGE_CHOICES:
-            self.language_combo.addItem(text, code)
+            self.language_combo.addItem(text, code)  # each language in its own words
         self.select_language(language)
         self.language_combo.currentIndexChanged.connect(
             lambda _: self.language_changed.emit(self.language)
         )
         self.language_combo.setToolTip(
-            "The language of a new draft (Draft report); rewriting keeps the report's"
+            self.tr("The language of a new draft (Draft report); rewriting keeps the report's")
         )
         choices = QHBoxLayout()
         choices.addWidget(self.engine_combo, 1)
@@ -86,15 +101,15 @@ class DraftBar(QWidget):
 
         self.mode_buttons: dict[str, QPushButton] = {}
         modes = QHBoxLayout()
-        for mode, text in MODES:
+        for mode, text in drafting_modes():
             button = QPushButton(text)
             button.setObjectName(f"report_{mode}")
             button.clicked.connect(lambda _=False, m=mode: self.draft_requested.emit(m))
             modes.addWidget(button)
             self.mode_buttons[mode] = button
-        self.stop_button = QPushButton("Stop")
+        self.stop_button = QPushButton(self.tr("Stop"))
         self.stop_button.setObjectName("report_stop")
-        self.stop_button.setToolTip("Stop the language model now; what it wrote stays")
+        self.stop_button.setToolTip(self.tr("Stop the language model now; what it wrote stays"))
         self.stop_button.clicked.connect(self.stop_requested)
         modes.addWidget(self.stop_button)
 
@@ -147,9 +162,9 @@ class DraftBar(QWidget):
             if mode != "rewrite":
                 button.setToolTip(reason or "")
         self.mode_buttons["rewrite"].setToolTip(
-            "The language model rewrites the selected sentences"
+            self.tr("The language model rewrites the selected sentences")
             if llm
-            else "Rewriting needs the language model (choose it above)"
+            else self.tr("Rewriting needs the language model (choose it above)")
         )
         self.stop_button.setEnabled(writing)
         self.language_combo.setEnabled(not drafting)
@@ -158,7 +173,7 @@ class DraftBar(QWidget):
     def show_starting(self) -> None:
         """A language model is starting (a busy bar until its progress says more)."""
         self.progress_bar.setRange(0, 0)
-        self.progress_bar.setFormat("Starting the language model")
+        self.progress_bar.setFormat(self.tr("Starting the language model"))
         self.progress_bar.show()
 
     def show_progress(self, event: Progress) -> None:

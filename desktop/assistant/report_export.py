@@ -12,7 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
@@ -22,15 +22,21 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EXPORTS", "ExportButton", "grab_key_images", "key_image"]
+__all__ = ["EXPORTS", "ExportButton", "export_formats", "grab_key_images", "key_image"]
 
-#: Export formats: (kind, menu text).
-EXPORTS: Final = (
-    ("text", "Plain text"),
-    ("pdf", "PDF"),
-    ("pdf_images", "PDF with key images"),
-    ("sr", "DICOM structured report"),
-)
+
+def export_formats() -> tuple[tuple[str, str], ...]:
+    """Export formats: (kind, menu text in the interface language)."""
+    return (
+        ("text", QCoreApplication.translate("ReportExport", "Plain text")),
+        ("pdf", QCoreApplication.translate("ReportExport", "PDF")),
+        ("pdf_images", QCoreApplication.translate("ReportExport", "PDF with key images")),
+        ("sr", QCoreApplication.translate("ReportExport", "DICOM structured report")),
+    )
+
+
+#: Export formats: (kind, menu text as the source says it).
+EXPORTS: Final = export_formats()
 
 
 class ExportButton(QToolButton):
@@ -47,11 +53,11 @@ class ExportButton(QToolButton):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("report_export")
-        self.setText("Export")
+        self.setText(self.tr("Export"))
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.export_menu = QMenu(self)
         self.export_actions: dict[str, QAction] = {}
-        for kind, text in EXPORTS:
+        for kind, text in export_formats():
             action = self.export_menu.addAction(text)
             action.setObjectName(f"report_export_{kind}")
             action.triggered.connect(lambda _=False, k=kind: self.export_requested.emit(k))

@@ -64,7 +64,7 @@ from desktop.assistant.report_dialogs import (
 )
 from desktop.assistant.report_draft_bar import ENGINES, MODES
 from desktop.assistant.report_editor import ReportEditor
-from desktop.assistant.report_export import EXPORTS, grab_key_images
+from desktop.assistant.report_export import EXPORTS, export_formats, grab_key_images
 from desktop.assistant.report_findings import FindingsFeed
 from desktop.assistant.report_layout import local_time, parse_editor_text, render_report
 from desktop.assistant.report_panel_widgets import ReportPanelWidgets
@@ -76,6 +76,7 @@ from desktop.assistant.report_stream import (
     template_job,
 )
 from desktop.assistant.report_texts import sentence_tooltip
+from desktop.number_format import decimal
 from desktop.settings import Settings
 from desktop.workers import JobSlot
 
@@ -292,9 +293,8 @@ class ReportPanel(ReportPanelWidgets):
 
         def on_failed(error: BaseException) -> None:
             if not isinstance(error, CancelledError):
-                self.set_status(
-                    f"The study's details could not be read: {describe_error(error)}", error=True
-                )
+                said = self.tr("The study's details could not be read: {reason}")
+                self._say(said, True, reason=describe_error(error))
 
         archive = self.archive_provider()  # names the prior the Comparison compares with
         return self._context_slot.start(
@@ -329,17 +329,18 @@ class ReportPanel(ReportPanelWidgets):
         self._show(rerender=True)
         stored = session.stored
         if session.in_use_elsewhere:
-            self.set_status(f"Read-only: {session.in_use_elsewhere}.", error=True)
+            self._say(self.tr("Read-only: {why}."), True, why=session.in_use_elsewhere)
         elif session.recovering and stored is not None:
             self.offer_recovery(stored.modified_at)
             self._update_buttons()
             self.recovery_offered.emit(stored)
         elif stored is not None:
-            self.set_status(f"Draft of {local_time(stored.modified_at)} reopened.")
+            self._say(self.tr("Draft of {time} reopened."), time=local_time(stored.modified_at))
         elif session.load_error:
-            self.set_status(f"The saved draft could not be read: {session.load_error}", True)
+            said = self.tr("The saved draft could not be read: {reason}")
+            self.set_status(said.format(reason=session.load_error), True)
         else:
-            self.set_status("New report: draft it, or type.")
+            self.set_status(self.tr("New report: draft it, or type."))
         self.study_opened.emit(study)
 
     def close_study(self) -> None:
@@ -361,7 +362,7 @@ class ReportPanel(ReportPanelWidgets):
 
     def _show_nothing(self) -> None:
         self.editor.show_text("")
-        self.editor.setPlaceholderText("Open a study to write its report.")
+        self.editor.setPlaceholderText(self.tr("Open a study to write its report."))
         self.editor.clear_marks()
         self.state_label.setText("")
         self.banner.hide()
@@ -397,7 +398,7 @@ class ReportPanel(ReportPanelWidgets):
             return
         self.recovery_frame.hide()
         self._update_buttons()
-        self.set_status("The interrupted draft was restored.")
+        self.set_status(self.tr("The interrupted draft was restored."))
 
     def discard_draft(self) -> None:
         """Throw the interrupted draft away and start an empty one (the journal keeps it)."""
@@ -406,7 +407,7 @@ class ReportPanel(ReportPanelWidgets):
         self.recovery_frame.hide()
         self._show(rerender=True)
         self.save_now()
-        self.set_status("The interrupted draft was discarded.")
+        self.set_status(self.tr("The interrupted draft was discarded."))
 
     # -- analysis ----------------------------------------------------------------------------
 
@@ -423,7 +424,7 @@ class ReportPanel(ReportPanelWidgets):
         return self._findings.add(result, source)
 
     def _on_findings_failed(self, text: str) -> None:
-        self.set_status(f"The findings could not be read: {text}", True)
+        self._say(self.tr("The findings could not be read: {reason}"), True, reason=text)
 
     def set_context(self, context: ReportContext) -> None:
         """Check the draft against ``context`` (new findings) from now on."""
@@ -450,7 +451,7 @@ class ReportPanel(ReportPanelWidgets):
             self._saver.schedule()
 
     def _on_editor_heading_edit_refused(self) -> None:
-        self.set_status("Section headings stay as they are; type in the text below them.")
+        self.set_status(self.tr("Section headings stay as they are; type in the text below them."))
 
     def apply_edits(self) -> None:
         """Take what the person typed into the report now (normally after a pause)."""
@@ -548,11 +549,17 @@ class ReportPanel(ReportPanelWidgets):
             return 0
         ids = self.editor.selected_sentence_ids()
         if not ids:
-            self.set_status("Put the cursor in a sentence, or select sentences, to mark them.")
+            self.set_status(
+                self.tr("Put the cursor in a sentence, or select sentences, to mark them.")
+            )
             return 0
         if session.mark_reviewed(ids):
             self._show(rerender=False)
-        self.set_status(f"{len(ids)} sentence{'s' if len(ids) != 1 else ''} marked reviewed.")
+        one, many = (
+            self.tr("1 sentence marked reviewed."),
+            self.tr("{count} sentences marked reviewed."),
+        )
+        self._say(one if len(ids) == 1 else many, count=len(ids))
         return len(ids)
 
     def mark_all_reviewed(self) -> None:
@@ -563,7 +570,7 @@ class ReportPanel(ReportPanelWidgets):
             return
         if session.mark_reviewed():
             self._show(rerender=False)
-        self.set_status("Every sentence is marked reviewed.")
+        self.set_status(self.tr("Every sentence is marked reviewed."))
 
     def _editable_now(self) -> bool:
         return (
@@ -580,9 +587,9 @@ class ReportPanel(ReportPanelWidgets):
         if session.resolve_issue(key):
             self._show(rerender=False)
         self.set_status(
-            "Acknowledged: the report leaves that finding out."
+            self.tr("Acknowledged: the report leaves that finding out.")
             if omitted
-            else "Conflict resolved: the sentence stands as written."
+            else self.tr("Conflict resolved: the sentence stands as written.")
         )
 
     def _select_sentence(self, sentence_id: str) -> None:
@@ -622,7 +629,7 @@ class ReportPanel(ReportPanelWidgets):
         if self.engine == "llm":
             return self._draft_with_language_model(mode)
         if mode == "rewrite":
-            self.set_status("Rewriting needs the language model: choose it above.", error=True)
+            self._say(self.tr("Rewriting needs the language model: choose it above."), True)
             return None
         return self._draft_with_templates(mode)
 
@@ -645,8 +652,8 @@ class ReportPanel(ReportPanelWidgets):
             return True  # only unreviewed engine text is replaced
         answer = QMessageBox.question(
             self,
-            "Replace the draft?",
-            "Drafting the whole report replaces the text written and reviewed so far.",
+            self.tr("Replace the draft?"),
+            self.tr("Drafting the whole report replaces the text written and reviewed so far."),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
@@ -657,7 +664,7 @@ class ReportPanel(ReportPanelWidgets):
         assert session is not None
         language = session.draft_language(mode, self.language)
         context = session.report.context
-        self.set_status("Drafting from the templates…")
+        self.set_status(self.tr("Drafting from the templates…"))
         handle = self._draft_slot.start(
             lambda token: template_job(context, language, token),
             on_result=lambda drafted: self._on_template_drafted(mode, drafted),
@@ -677,14 +684,14 @@ class ReportPanel(ReportPanelWidgets):
         self._show(rerender=True)
         report = session.report
         count = sum(1 for s in report.sentences() if s.needs_review)
-        self.set_status(f"Drafted from the templates: {count} sentences to review.")
+        self._say(self.tr("Drafted from the templates: {count} sentences to review."), count=count)
         self.draft_finished.emit(report)
 
     def _on_draft_failed(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
             return
         text = describe_error(error)
-        self.set_status(f"Drafting failed: {text}", error=True)
+        self.set_status(self.tr("Drafting failed: {reason}").format(reason=text), error=True)
         self.draft_failed.emit(text)
 
     def _draft_with_language_model(self, mode: str) -> JobHandle | None:
@@ -693,7 +700,9 @@ class ReportPanel(ReportPanelWidgets):
         engine = self._settings.report_language_model()
         if engine is None:
             self.set_status(
-                "No language model is chosen: set its folder or server in Settings → Reporting.",
+                self.tr(
+                    "No language model is chosen: set its folder or server in Settings → Reporting."
+                ),
                 error=True,
             )
             self.draft_failed.emit("no language model folder")
@@ -703,11 +712,11 @@ class ReportPanel(ReportPanelWidgets):
         if mode == "rewrite":
             ids = self.editor.selected_sentence_ids()
             if not self.editor.textCursor().hasSelection() or not ids:
-                self.set_status("Select the sentences to rewrite first.", error=True)
+                self.set_status(self.tr("Select the sentences to rewrite first."), error=True)
                 return None
             rewrite = session.rewrite_range(ids)
             if rewrite is None:
-                self.set_status("Select sentences of one section to rewrite.", error=True)
+                self.set_status(self.tr("Select sentences of one section to rewrite."), error=True)
                 return None
         handle = self._streamer.start(
             session,
@@ -720,7 +729,11 @@ class ReportPanel(ReportPanelWidgets):
             idle_release_s=60.0 * self._settings.report_idle_release_min,
         )
         self.draft_bar.show_starting()
-        self.set_status(f"The language model {engine_model_name(engine)} is writing…")
+        self.set_status(
+            self.tr("The language model {model} is writing…").format(
+                model=engine_model_name(engine)
+            )
+        )
         self._update_buttons()
         self.draft_started.emit(mode)
         return handle
@@ -732,24 +745,33 @@ class ReportPanel(ReportPanelWidgets):
     def _on_streamer_written(self, stream: DraftStream, draft: Any) -> None:
         self._finish_stream(stream, draft)
         if draft.sentences:
-            said = (
-                f"Written by the language model {stream.model_name}: {draft.new_tokens} tokens "
-                f"in {draft.seconds:.1f} s. Review its text before signing."
+            said = self.tr(
+                "Written by the language model {model}: {tokens} tokens in {seconds} s. "
+                "Review its text before signing."
+            )
+            said = said.format(
+                model=stream.model_name, tokens=draft.new_tokens, seconds=decimal(draft.seconds, 1)
             )
             if getattr(draft, "incomplete", ""):
-                said = f"Incomplete ({draft.incomplete}): what arrived is kept. " + said
+                why = self.tr("Incomplete ({why}): what arrived is kept. ")
+                said = why.format(why=draft.incomplete) + said
             if getattr(draft, "wrong_language", False):
-                said = "The model wrote in the other language (asked twice). " + said
+                said = self.tr("The model wrote in the other language (asked twice). ") + said
             self.set_status(said, error=bool(draft.incomplete or draft.wrong_language))
+
+    def _say(self, text: str, error: bool = False, **values: object) -> None:
+        """The status line says ``text`` (translated), its ``{placeholders}`` filled."""
+        self.set_status(text.format(**values) if values else text, error)
 
     def _on_streamer_failed(self, _: DraftStream, error: BaseException) -> None:
         self.draft_bar.hide_progress()
         self._show(rerender=True)  # the text as it was before
         if isinstance(error, CancelledError):
-            self.set_status("Stopped.")
+            self.set_status(self.tr("Stopped."))
             return
         text = describe_error(error)
-        self.set_status(f"The language model could not write: {text}", error=True)
+        said = self.tr("The language model could not write: {reason}").format(reason=text)
+        self.set_status(said, error=True)
         self.draft_failed.emit(text)
 
     def stop(self) -> None:
@@ -759,7 +781,7 @@ class ReportPanel(ReportPanelWidgets):
             return
         if self._draft_slot.is_running:
             self._draft_slot.cancel()
-            self.set_status("Stopped.")
+            self.set_status(self.tr("Stopped."))
 
     def _cancel_stream(self, *, keep: bool) -> None:
         stream = self._streamer.stop()
@@ -768,12 +790,14 @@ class ReportPanel(ReportPanelWidgets):
         if keep and stream.text.strip():
             self._finish_stream(stream, stream.stopped_draft())
             self.set_status(
-                f"Stopped: the {len(stream.text)} characters written so far are kept for review."
+                self.tr(
+                    "Stopped: the {count} characters written so far are kept for review."
+                ).format(count=len(stream.text))
             )
         else:
             self.draft_bar.hide_progress()
             self._show(rerender=True)
-            self.set_status("Stopped before the language model wrote anything.")
+            self.set_status(self.tr("Stopped before the language model wrote anything."))
 
     def _finish_stream(self, stream: DraftStream, draft: Any) -> None:
         """Put what the model wrote into the report (its sentences unreviewed)."""
@@ -783,7 +807,7 @@ class ReportPanel(ReportPanelWidgets):
             return
         if not tuple(draft.sentences):
             self._show(rerender=True)
-            self.set_status("The language model wrote no text; the report is unchanged.")
+            self.set_status(self.tr("The language model wrote no text; the report is unchanged."))
             self.draft_finished.emit(session.report)
             return
         session.apply_language_model_draft(draft, rewrite=stream.rewrite)
@@ -806,7 +830,7 @@ class ReportPanel(ReportPanelWidgets):
         if not signer:
             return None
         if report.is_empty:
-            self.set_status("The report is empty: there is nothing to sign.", error=True)
+            self.set_status(self.tr("The report is empty: there is nothing to sign."), error=True)
             return None
         assert self._session is not None
         blockers = self._session.signing_blockers()
@@ -824,7 +848,7 @@ class ReportPanel(ReportPanelWidgets):
         """The settings' user who signs; "" (and the settings asked for) when not set."""
         signer = self._settings.report_signer
         if not signer:
-            self.set_status("Set your name in Settings → Reporting to sign.", error=True)
+            self.set_status(self.tr("Set your name in Settings → Reporting to sign."), error=True)
             self.settings_requested.emit()
         return signer
 
@@ -839,7 +863,11 @@ class ReportPanel(ReportPanelWidgets):
             return
         self._show(rerender=True)
         self.save_now()
-        self.set_status(f"Signed by {signer}. The report is final: add an addendum to amend it.")
+        self.set_status(
+            self.tr("Signed by {signer}. The report is final: add an addendum to amend it.").format(
+                signer=signer
+            )
+        )
         self.report_signed.emit(signed)
 
     def write_addendum(self) -> AddendumDialog | None:
@@ -867,7 +895,7 @@ class ReportPanel(ReportPanelWidgets):
             return
         self._show(rerender=True)
         self.save_now()
-        self.set_status("Addendum added and signed.")
+        self.set_status(self.tr("Addendum added and signed."))
 
     def _keep_dialog(self, dialog: QWidget) -> None:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
@@ -891,7 +919,9 @@ class ReportPanel(ReportPanelWidgets):
         self.report_saved.emit(report.revision)
 
     def _on_saver_failed(self, text: str) -> None:
-        self.set_status(f"The draft could not be saved: {text}", error=True)
+        self.set_status(
+            self.tr("The draft could not be saved: {reason}").format(reason=text), error=True
+        )
 
     # -- export ------------------------------------------------------------------------------
 
@@ -902,7 +932,7 @@ class ReportPanel(ReportPanelWidgets):
         self.apply_edits()
         report = self._report
         if report is None or report.is_empty:
-            self.set_status("There is no report to export.", error=True)
+            self.set_status(self.tr("There is no report to export."), error=True)
             return None
         key_images: list[Any] = self.key_images() if kind == "pdf_images" else []
         source = self._session.source if self._session is not None else None
@@ -914,7 +944,8 @@ class ReportPanel(ReportPanelWidgets):
         handle.succeeded.connect(self._on_export_succeeded)
         handle.failed.connect(self._on_export_failed)
         self._export_handle = handle
-        self.set_status(f"Exporting ({dict(EXPORTS)[kind]})…")
+        what = dict(export_formats())[kind]
+        self.set_status(self.tr("Exporting ({what})…").format(what=what))
         return handle
 
     def key_images(self) -> list[Any]:
@@ -922,14 +953,14 @@ class ReportPanel(ReportPanelWidgets):
         return grab_key_images(self._viewport)
 
     def _on_export_succeeded(self, path: Path) -> None:
-        self.set_status(f"Exported to {path}")
+        self.set_status(self.tr("Exported to {path}").format(path=path))
         self.exported.emit(Path(path))
 
     def _on_export_failed(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
             return
         text = describe_error(error)
-        self.set_status(f"Export failed: {text}", error=True)
+        self.set_status(self.tr("Export failed: {reason}").format(reason=text), error=True)
         self.export_failed.emit(text)
 
 

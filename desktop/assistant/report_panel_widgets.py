@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.analysis.manifest import DEMO_BANNER
+from core.analysis.manifest import DEMO_BANNER, demo_banner
 from core.report.document import Report
 from desktop.assistant.report_draft_bar import DraftBar
 from desktop.assistant.report_editor import ReportEditor
@@ -66,7 +66,7 @@ class ReportPanelWidgets(QWidget):
     def __init__(self, parent: QWidget | None = None, *, engine: str, language: str) -> None:
         super().__init__(parent)
         self.setObjectName("report_panel")
-        title = QLabel("Report")
+        title = QLabel(self.tr("Report"))
         font = QFont(title.font())
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -75,7 +75,7 @@ class ReportPanelWidgets(QWidget):
         # Long labels wrap instead of widening the dock (the image keeps its room).
         self.state_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        self.banner = _label("report_demo_banner", DEMO_BANNER)
+        self.banner = _label("report_demo_banner", demo_banner())
         self.banner.setStyleSheet(BANNER_STYLE)
         self.banner.hide()
 
@@ -96,8 +96,8 @@ class ReportPanelWidgets(QWidget):
             "QFrame#report_recovery { background: #dceefc; border: 1px solid #7aa7d6; }"
         )
         self.recovery_label = _label("report_recovery_text")
-        self.restore_button = _button("Restore draft", "report_restore")
-        self.discard_button = _button("Discard", "report_discard")
+        self.restore_button = _button(self.tr("Restore draft"), "report_restore")
+        self.discard_button = _button(self.tr("Discard"), "report_discard")
         recovery = QHBoxLayout(self.recovery_frame)
         recovery.addWidget(self.recovery_label, 1)
         recovery.addWidget(self.restore_button)
@@ -114,8 +114,8 @@ class ReportPanelWidgets(QWidget):
         self.resolve_button = self.review_bar.resolve_button
         self.conflict_list = self.review_bar.conflict_list
 
-        self.sign_button = _button("Sign…", "report_sign")
-        self.addendum_button = _button("Addendum…", "report_addendum")
+        self.sign_button = _button(self.tr("Sign…"), "report_sign")
+        self.addendum_button = _button(self.tr("Addendum…"), "report_addendum")
         self.export_button = ExportButton()
         self.export_menu = self.export_button.export_menu
         self.export_actions = self.export_button.export_actions
@@ -144,13 +144,16 @@ class ReportPanelWidgets(QWidget):
             "QLabel { color: #2e7d32; font-weight: bold; }" if final else ""
         )
         self.state_label.setText(state_line(report, saved=saved))
+        self.banner.setText(demo_banner())  # in the language of now
         self.banner.setVisible(report.context.is_demo)
 
     def offer_recovery(self, saved_at: str) -> None:
         """Offer back the draft saved at ``saved_at`` (ISO) when the app stopped."""
         self.recovery_label.setText(
-            "RadAssist stopped while this report was being written. The draft saved at "
-            f"{local_time(saved_at)} is shown: restore it, or discard it and start again."
+            self.tr(
+                "RadAssist stopped while this report was being written. The draft saved at "
+                "{time} is shown: restore it, or discard it and start again."
+            ).format(time=local_time(saved_at))
         )
         self.recovery_frame.show()
 

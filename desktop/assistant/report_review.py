@@ -61,11 +61,13 @@ class ReviewBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._editable = False
-        self.review_button = QPushButton("Mark reviewed")
+        self.review_button = QPushButton(self.tr("Mark reviewed"))
         self.review_button.setObjectName("report_mark_reviewed")
-        self.review_button.setToolTip("Mark the selected sentences (or the one at the cursor)")
+        self.review_button.setToolTip(
+            self.tr("Mark the selected sentences (or the one at the cursor)")
+        )
         self.review_button.clicked.connect(self.mark_selection_requested)
-        self.review_all_button = QPushButton("Mark all reviewed")
+        self.review_all_button = QPushButton(self.tr("Mark all reviewed"))
         self.review_all_button.setObjectName("report_mark_all_reviewed")
         self.review_all_button.clicked.connect(self.mark_all_requested)
         self.review_label = QLabel()
@@ -84,13 +86,13 @@ class ReviewBar(QWidget):
         self.conflict_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.conflict_list.itemClicked.connect(self._on_conflict_list_item_clicked)
         self.conflict_list.currentItemChanged.connect(self._on_conflict_list_current_changed)
-        self.resolve_button = QPushButton("Resolve")
+        self.resolve_button = QPushButton(self.tr("Resolve"))
         self.resolve_button.setObjectName("report_resolve")
         self.resolve_button.setToolTip(
-            "Keep the sentence as written: the conflict no longer blocks"
+            self.tr("Keep the sentence as written: the conflict no longer blocks")
         )
         self.resolve_button.clicked.connect(self._on_resolve_button_clicked)
-        self.conflict_title = QLabel("Grounding conflicts")
+        self.conflict_title = QLabel(self.tr("Grounding conflicts"))
         conflicts_row = QHBoxLayout()
         conflicts_row.addWidget(self.conflict_title, 1)
         conflicts_row.addWidget(self.resolve_button)
@@ -126,7 +128,9 @@ class ReviewBar(QWidget):
         self.conflict_list.blockSignals(False)
         count = self.conflict_list.count()
         self.conflict_title.setText(
-            f"Grounding conflicts ({count})" if count else "Grounding conflicts: none"
+            self.tr("Grounding conflicts ({count})").format(count=count)
+            if count
+            else self.tr("Grounding conflicts: none")
         )
         self._update_resolve_button()
         self.review_label.setText("" if report is None else review_summary(report, issues))

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["TemplateStatusLabel"]
 
-#: Report languages as the panel names them in this line.
-LANGUAGE_NAMES: Final = {"en": "English", "zh-CN": "Chinese (中文)"}
 PROBLEM_STYLE: Final = (
     "QLabel { background: #fde8e6; color: #202020; border: 1px solid #d0574b; padding: 6px; "
     "border-radius: 3px; }"
@@ -44,7 +42,7 @@ class TemplateStatusLabel(QLabel):
         """The install's (and a site file's) problems; those about templates are kept."""
         self._problems = {p.name: p for p in problems if p.language is not None}
         lines = [self.block_reason(language) or "" for language in self._problems]
-        lines.append("The language model, typing, signing and export still work.")
+        lines.append(self.tr("The language model, typing, signing and export still work."))
         self.setText("\n".join(lines) if self._problems else "")
         self.setToolTip("\n".join(p.source for p in self._problems.values()))
         self.setVisible(bool(self._problems))
@@ -53,10 +51,20 @@ class TemplateStatusLabel(QLabel):
     def problems(self) -> tuple[ResourceProblem, ...]:
         return tuple(self._problems.values())
 
+    def _language_name(self, language: str) -> str:
+        """A report language as this line names it."""
+        if language == "en":
+            return self.tr("English")
+        if language == "zh-CN":
+            return self.tr("Chinese (中文)")
+        return language
+
     def block_reason(self, language: str) -> str | None:
         """Why the templates cannot draft in ``language``; None when they can."""
         problem = self._problems.get(language)
         if problem is None:
             return None
-        name = LANGUAGE_NAMES.get(language, language)
-        return f"Template drafting in {name} is unavailable — {problem.detail} ({problem.remedy})."
+        name = self._language_name(language)
+        return self.tr(
+            "Template drafting in {language} is unavailable — {problem} ({remedy})."
+        ).format(language=name, problem=problem.detail, remedy=problem.remedy)

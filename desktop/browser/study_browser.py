@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QPoint, QSize, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QMimeData, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QContextMenuEvent, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.dicom.person_name import format_person_name as core_format_person_name
+from core.dicom.overlays import sex_word
 from core.dicom.records import (
     FileRef,
     NonImageRecord,
@@ -42,38 +42,97 @@ from core.dicom.records import (
     UnreadableFile,
 )
 from core.dicom.thumbnails import SeriesChecked, Thumbnail, ThumbnailFailed, thumbnail_job
+from desktop.browser.formatting import (
+    format_count,
+    format_date,
+    format_number,
+    format_person_name,
+)
 from desktop.mime import SERIES_MIME_TYPE
 from desktop.workers import JobSlot
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SERIES_MIME_TYPE", "StudyBrowser"]
-
-#: Drag payload of a series row: the series key, UTF-8.
+__all__ = [
+    "SERIES_MIME_TYPE",
+    "StudyBrowser",
+    "format_count",
+    "format_date",
+    "format_number",
+    "format_person_name",
+]
 
 #: Data roles on column 0.
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1  # the record the row shows
 KIND_ROLE = Qt.ItemDataRole.UserRole + 2  # "patient", "study", "series", "non-image", ...
 
 COL_NAME, COL_MODALITY, COL_IMAGES, COL_NOTES = range(4)
-HEADERS = ("Name", "Modality", "Images", "Notes")
+#: Column titles (English sources; shown translated).
+HEADERS = (
+    QT_TRANSLATE_NOOP("StudyBrowser", "Name"),
+    QT_TRANSLATE_NOOP("StudyBrowser", "Modality"),
+    QT_TRANSLATE_NOOP("StudyBrowser", "Images"),
+    QT_TRANSLATE_NOOP("StudyBrowser", "Notes"),
+)
 
 
-def format_person_name(name: str) -> str:
-    """A PN as core shows it (``"王小东 (Wang, XiaoDong)"``), or ``"(no name)"``."""
-    return core_format_person_name(name) or "(no name)"
+def _tr(text: object, disambiguation: str | None = None) -> str:
+    """``text`` (a source, or a QT_TRANSLATE_NOOP-marked constant) in the interface's language."""
+    return QCoreApplication.translate("StudyBrowser", str(text), disambiguation)
 
 
-def format_date(value: str) -> str:
-    """DICOM DA ``YYYYMMDD`` as ``YYYY-MM-DD``; anything else unchanged."""
-    value = value.strip()
-    if len(value) == 8 and value.isdigit():
-        return f"{value[:4]}-{value[4:6]}-{value[6:]}"
-    return value
+#: What a non-image object is (core's ObjectKind values), as the list names it.
+_OBJECT_KINDS = {
+    "structured report": QT_TRANSLATE_NOOP("StudyBrowser", "Structured report"),
+    "presentation state": QT_TRANSLATE_NOOP("StudyBrowser", "Presentation state"),
+    "key object selection": QT_TRANSLATE_NOOP("StudyBrowser", "Key object selection"),
+    "radiotherapy object": QT_TRANSLATE_NOOP("StudyBrowser", "Radiotherapy object"),
+    "waveform": QT_TRANSLATE_NOOP("StudyBrowser", "Waveform"),
+    "encapsulated document": QT_TRANSLATE_NOOP("StudyBrowser", "Encapsulated document"),
+    "segmentation": QT_TRANSLATE_NOOP("StudyBrowser", "Segmentation"),
+    "raw data": QT_TRANSLATE_NOOP("StudyBrowser", "Raw data"),
+    "other non-image object": QT_TRANSLATE_NOOP("StudyBrowser", "Other non-image object"),
+}
+#: Core's geometry problem kinds (GeometryProblem.kind), as the Notes column names them.
+_PROBLEM_KINDS = {
+    "non-uniform spacing": QT_TRANSLATE_NOOP("StudyBrowser", "non-uniform spacing"),
+    "duplicate position": QT_TRANSLATE_NOOP("StudyBrowser", "duplicate position"),
+    "gap": QT_TRANSLATE_NOOP("StudyBrowser", "gap"),
+    "gantry tilt": QT_TRANSLATE_NOOP("StudyBrowser", "gantry tilt"),
+    "missing position": QT_TRANSLATE_NOOP("StudyBrowser", "missing position"),
+    "mixed orientation": QT_TRANSLATE_NOOP("StudyBrowser", "mixed orientation"),
+    "mixed size": QT_TRANSLATE_NOOP("StudyBrowser", "mixed size"),
+}
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def _kind_words(kind: str) -> str:
+    """An object kind in words, capitalised (an unknown kind as it stands)."""
+    known = _OBJECT_KINDS.get(kind)
+    return _tr(known) if known is not None else f"{kind[:1].upper()}{kind[1:]}"
+
+
+def _problem_words(kind: str) -> str:
+    """A geometry problem kind in words (an unknown kind as it stands)."""
+    known = _PROBLEM_KINDS.get(kind)
+    return _tr(known) if known is not None else kind
+
+
+def _files(count: int) -> str:
+    return (
+        QCoreApplication.translate("StudyBrowser", "1 file")
+        if count == 1
+        else QCoreApplication.translate("StudyBrowser", "{count} files").format(
+            count=format_count(count)
+        )
+    )
+
+
+def _frames(count: int) -> str:
+    if count == 1:
+        return QCoreApplication.translate("StudyBrowser", "1 frame")
+    return QCoreApplication.translate("StudyBrowser", "{count} frames").format(
+        count=format_count(count)
+    )
 
 
 class _Tree(QTreeWidget):
@@ -137,7 +196,7 @@ class StudyBrowser(QWidget):
         self.tree = _Tree(self)
         self.tree.setObjectName("studyTree")
         self.tree.setColumnCount(len(HEADERS))
-        self.tree.setHeaderLabels(list(HEADERS))
+        self.tree.setHeaderLabels([_tr(title) for title in HEADERS])
         self.tree.setIconSize(QSize(thumbnail_size, thumbnail_size))
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setDragEnabled(True)
@@ -242,10 +301,12 @@ class StudyBrowser(QWidget):
             return None
         menu = QMenu(self)
         if isinstance(record, SeriesRecord):
-            open_action = menu.addAction("Open series")
+            open_action = menu.addAction(self.tr("Open series"))
+            open_action.setObjectName("open_series")
             open_action.triggered.connect(lambda: self.series_activated.emit(record))
         if ref is not None:
-            tags_action = menu.addAction("Show DICOM tags")
+            tags_action = menu.addAction(self.tr("Show DICOM tags"))
+            tags_action.setObjectName("show_dicom_tags")
             tags_action.triggered.connect(lambda: self.tags_requested.emit(ref))
         return menu
 
@@ -276,23 +337,26 @@ class StudyBrowser(QWidget):
                 s_item.setExpanded(True)
             p_item.setExpanded(True)
         if index.non_image:
+            title = self.tr("Other objects ({count})")
             section = self._section_item(
-                "Other objects", len(index.non_image), "non-image section", bold
+                title.format(count=format_count(len(index.non_image))), "non-image section", bold
             )
             for record in index.non_image:
                 section.addChild(self._non_image_item(record, index.root))
             section.setExpanded(True)
         if index.unreadable:
+            title = self.tr("Unreadable files ({count})")
             section = self._section_item(
-                "Unreadable files", len(index.unreadable), "unreadable section", bold
+                title.format(count=format_count(len(index.unreadable))), "unreadable section", bold
             )
             for bad in index.unreadable:
                 section.addChild(self._unreadable_item(bad, index.root))
             section.setExpanded(True)
         if index.skipped:
             # Listed for completeness (a CD's viewer, autorun, text files), collapsed.
+            title = self.tr("Skipped files ({count})")
             section = self._section_item(
-                "Skipped files", len(index.skipped), "skipped section", bold
+                title.format(count=format_count(len(index.skipped))), "skipped section", bold
             )
             for other in index.skipped:
                 item = QTreeWidgetItem(
@@ -310,38 +374,45 @@ class StudyBrowser(QWidget):
         images = sum(s.frame_count for st in patient.studies for s in st.series)
         modalities = _modalities(s for st in patient.studies for s in st.series)
         label = format_person_name(patient.patient_name)
-        details = [f"ID {patient.patient_id}" if patient.patient_id else "no patient ID"]
+        if patient.patient_id:
+            details = [self.tr("ID {patient_id}").format(patient_id=patient.patient_id)]
+        else:
+            details = [self.tr("no patient ID")]
         if patient.sex:
-            details.append(patient.sex)
+            details.append(sex_word(patient.sex))  # core's words, as the corners say it
         if patient.birth_date:
-            details.append(f"born {format_date(patient.birth_date)}")
+            details.append(self.tr("born {date}").format(date=format_date(patient.birth_date)))
         # "王小东 (Wang, XiaoDong) · ID P3, F": the name may carry brackets of its own.
-        item = QTreeWidgetItem([f"{label} · {', '.join(details)}", modalities, str(images), ""])
-        item.setToolTip(COL_NAME, f"{label}\n" + "\n".join(details))
+        listed = self.tr(", ", "separator of a list of patient details").join(details)
+        item = QTreeWidgetItem([f"{label} · {listed}", modalities, format_count(images), ""])
+        item.setToolTip(COL_NAME, "\n".join([label, *details]))
         self._finish_item(item, patient, "patient", draggable=False)
         return item
 
     def _study_item(self, study: StudyRecord) -> QTreeWidgetItem:
         images = sum(s.frame_count for s in study.series)
-        date = format_date(study.study_date) or "no date"
-        description = study.study_description or "(no description)"
-        notes = f"{len(study.series)} series"
+        date = format_date(study.study_date) or self.tr("no date")
+        description = study.study_description or self.tr("(no description)")
+        notes = self.tr("{count} series").format(count=format_count(len(study.series)))
         item = QTreeWidgetItem(
-            [f"{date}  {description}", _modalities(study.series), str(images), notes]
+            [f"{date}  {description}", _modalities(study.series), format_count(images), notes]
         )
-        tooltip = [description, f"Date: {date}"]
+        tooltip = [description, self.tr("Date: {date}").format(date=date)]
         if study.accession_number:
-            tooltip.append(f"Accession: {study.accession_number}")
+            accession = self.tr("Accession: {accession}")
+            tooltip.append(accession.format(accession=study.accession_number))
         item.setToolTip(COL_NAME, "\n".join(tooltip))
         self._finish_item(item, study, "study", draggable=False)
         return item
 
     def _series_item(self, series: SeriesRecord) -> QTreeWidgetItem:
         number = f"{series.series_number}: " if series.series_number is not None else ""
-        description = series.description or "(no description)"
-        notes = f"split: {series.split_reason}" if series.split_reason else ""
+        description = series.description or self.tr("(no description)")
+        notes = ""
+        if series.split_reason:
+            notes = self.tr("split: {reason}").format(reason=series.split_reason)
         item = QTreeWidgetItem(
-            [f"{number}{description}", series.modality, str(series.frame_count), notes]
+            [f"{number}{description}", series.modality, format_count(series.frame_count), notes]
         )
         item.setIcon(COL_NAME, self._placeholder)
         item.setTextAlignment(
@@ -353,8 +424,8 @@ class StudyBrowser(QWidget):
             item.setIcon(COL_NOTES, self._warning_icon())
         return item
 
-    def _section_item(self, title: str, count: int, kind: str, font: Any) -> QTreeWidgetItem:
-        item = QTreeWidgetItem([f"{title} ({count})", "", "", ""])
+    def _section_item(self, title: str, kind: str, font: Any) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([title, "", "", ""])
         item.setFont(COL_NAME, font)
         item.setFlags(Qt.ItemFlag.ItemIsEnabled)
         item.setData(COL_NAME, KIND_ROLE, kind)
@@ -365,13 +436,11 @@ class StudyBrowser(QWidget):
         kind = str(record.kind)
         name = _relative_name(record.ref, root)
         item = QTreeWidgetItem(
-            [f"{kind[:1].upper()}{kind[1:]} ({name})", record.modality, "", record.sop_class_name]
+            [f"{_kind_words(kind)} ({name})", record.modality, "", record.sop_class_name]
         )
-        item.setToolTip(
-            COL_NAME,
-            f"{record.sop_class_name}\n{kind}\n{record.ref.display_name}\n"
-            "Listed only: this object is not an image.",
-        )
+        listed_only = self.tr("Listed only: this object is not an image.")
+        lines = [record.sop_class_name, _kind_words(kind), record.ref.display_name, listed_only]
+        item.setToolTip(COL_NAME, "\n".join(lines))
         self._finish_item(item, record, "non-image", draggable=False)
         return item
 
@@ -394,18 +463,22 @@ class StudyBrowser(QWidget):
         item.setFlags(flags)
 
     def _update_series_tooltip(self, item: QTreeWidgetItem, series: SeriesRecord) -> None:
-        lines = [
-            series.description or "(no description)",
-            f"{series.modality}, {_plural(len(series.instances), 'file')}, "
-            f"{_plural(series.frame_count, 'frame')}",
-        ]
+        counts = self.tr("{modality}, {files}, {frames}").format(
+            modality=series.modality,
+            files=_files(len(series.instances)),
+            frames=_frames(series.frame_count),
+        )
+        lines = [series.description or self.tr("(no description)"), counts]
         if series.split_reason:
-            lines.append(f"Split: {series.split_reason}")
+            lines.append(self.tr("Split: {reason}").format(reason=series.split_reason))
         for problem in self._problems.get(series.key, ()):
-            lines.append(f"Geometry ({problem.kind}): {problem.message}")
+            geometry = self.tr("Geometry ({kind}): {message}")
+            lines.append(
+                geometry.format(kind=_problem_words(problem.kind), message=problem.message)
+            )
         failure = self._thumbnail_failures.get(series.key)
         if failure:
-            lines.append(f"No thumbnail: {failure}")
+            lines.append(self.tr("No thumbnail: {reason}").format(reason=failure))
         text = "\n".join(lines)
         item.setToolTip(COL_NAME, text)
         item.setToolTip(COL_NOTES, text)
@@ -438,7 +511,7 @@ class StudyBrowser(QWidget):
             item.setIcon(COL_NAME, self._warning_icon())
             self._update_series_tooltip(item, series)
         elif isinstance(event, SeriesChecked) and event.problems:
-            kinds = sorted({p.kind for p in event.problems})
+            kinds = [_problem_words(kind) for kind in sorted({p.kind for p in event.problems})]
             notes = [item.text(COL_NOTES)] if item.text(COL_NOTES) else []
             notes.append(", ".join(kinds))
             item.setText(COL_NOTES, "; ".join(notes))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -29,10 +29,18 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["DataProtectionDialog"]
 
-OFF_WARNING = (
-    "Turning encryption off writes drafts and measurements in plain text (owner-only). "
-    "Do this only where the disk itself is encrypted (BitLocker, FileVault, LUKS)."
-)
+
+def off_warning() -> str:
+    """What turning encryption off means, in the interface language."""
+    return QCoreApplication.translate(
+        "DataProtectionDialog",
+        "Turning encryption off writes drafts and measurements in plain text (owner-only). "
+        "Do this only where the disk itself is encrypted (BitLocker, FileVault, LUKS).",
+    )
+
+
+#: :func:`off_warning` as the source says it.
+OFF_WARNING = off_warning()
 
 
 class DataProtectionDialog(QDialog):
@@ -50,12 +58,12 @@ class DataProtectionDialog(QDialog):
         super().__init__(parent)
 
         self.setObjectName("data_protection")
-        self.setWindowTitle("Data protection")
+        self.setWindowTitle(self.tr("Data protection"))
         self._change_slot = JobSlot(self, name="data protection")
         protection = describe_protection()
         self._enabled_before = protection.enabled
         self.encrypt_check = QCheckBox(
-            "Encrypt drafts, measurements and the analysis cache on this computer"
+            self.tr("Encrypt drafts, measurements and the analysis cache on this computer")
         )
         self.encrypt_check.setObjectName("encrypt_at_rest")
         self.encrypt_check.setChecked(protection.enabled)
@@ -67,8 +75,9 @@ class DataProtectionDialog(QDialog):
         self.status_label.setObjectName("protection_status")
         self.status_label.setWordWrap(True)
         form = QFormLayout()
-        form.addRow("Data folder:", QLabel(str(user_data_dir())))
-        form.addRow("Exports go to:", QLabel(f"{export_dir()} (owner-only)"))
+        form.addRow(self.tr("Data folder:"), QLabel(str(user_data_dir())))
+        exports = self.tr("{folder} (owner-only)").format(folder=export_dir())
+        form.addRow(self.tr("Exports go to:"), QLabel(exports))
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -87,7 +96,7 @@ class DataProtectionDialog(QDialog):
         if checked or not self._enabled_before:
             self.summary_label.setText(describe_protection().summary)
         else:
-            self.summary_label.setText(OFF_WARNING)
+            self.summary_label.setText(off_warning())
 
     def apply(self) -> JobHandle | None:
         """Save: apply a change on the job pool (rewriting saved files), then close."""
@@ -97,7 +106,7 @@ class DataProtectionDialog(QDialog):
             return None
 
         self.buttons.setEnabled(False)
-        self.status_label.setText("Rewriting saved drafts and measurements…")
+        self.status_label.setText(self.tr("Rewriting saved drafts and measurements…"))
         return self._change_slot.start(
             lambda token: change_encryption(enabled),
             on_result=self._on_job_result,
@@ -117,5 +126,5 @@ class DataProtectionDialog(QDialog):
         self._enabled_before = protection.enabled
         self.encrypt_check.setChecked(protection.enabled)
         self.summary_label.setText(protection.summary)
-        self.status_label.setText(f"Not changed completely: {exc}")
+        self.status_label.setText(self.tr("Not changed completely: {reason}").format(reason=exc))
         self.buttons.setEnabled(True)

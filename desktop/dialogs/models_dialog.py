@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QDialog,
@@ -45,7 +45,7 @@ from core.analysis.errors import (
     UnsafeWeightsError,
     WeightsMismatchError,
 )
-from core.analysis.manifest import DEMO_BANNER
+from core.analysis.manifest import demo_banner
 from core.analysis.registry import ModelRegistry
 from core.errors import CancelledError
 from desktop import workers
@@ -61,12 +61,23 @@ logger = logging.getLogger(__name__)
 __all__ = ["ModelsDialog", "describe_refusal"]
 
 _PACKAGE_ROLE = Qt.ItemDataRole.UserRole
-_ORIGINS = {"bundled": "bundled", "user": "your models", "folder": "folder"}
+
 _REFUSED = QColor(200, 40, 40)
 BANNER_STYLE = (
     "QLabel { background: #ffcc33; color: #000; font-weight: bold; padding: 6px; "
     "border-radius: 3px; }"
 )
+
+
+def _origin(origin: str) -> str:
+    """A package's origin ("bundled", "user"...) in the interface language."""
+    if origin == "bundled":
+        return QCoreApplication.translate("ModelsDialog", "bundled")
+    if origin == "user":
+        return QCoreApplication.translate("ModelsDialog", "your models")
+    if origin == "folder":
+        return QCoreApplication.translate("ModelsDialog", "folder")
+    return origin
 
 
 def describe_refusal(error: BaseException) -> str:
@@ -77,20 +88,29 @@ def describe_refusal(error: BaseException) -> str:
     """
 
     kinds: list[tuple[type[BaseException], str]] = [
-        (HashMismatchError, "Wrong hash"),
-        (UnsafeWeightsError, "Unsafe (pickle) weights"),
-        (WeightsMismatchError, "Weights do not fit the network"),
-        (ManifestError, "Broken manifest"),
-        (ModelNotFoundError, "Not found"),
+        (HashMismatchError, QCoreApplication.translate("ModelsDialog", "Wrong hash")),
+        (UnsafeWeightsError, QCoreApplication.translate("ModelsDialog", "Unsafe (pickle) weights")),
+        (
+            WeightsMismatchError,
+            QCoreApplication.translate("ModelsDialog", "Weights do not fit the network"),
+        ),
+        (ManifestError, QCoreApplication.translate("ModelsDialog", "Broken manifest")),
+        (ModelNotFoundError, QCoreApplication.translate("ModelsDialog", "Not found")),
     ]
     for kind, title in kinds:
         if isinstance(error, kind):
             reason = getattr(error, "reason", str(error))
-            return f"{title}: {reason}"
+            return QCoreApplication.translate("ModelsDialog", "{title}: {reason}").format(
+                title=title, reason=reason
+            )
     if isinstance(error, ModelPackageError):
-        return f"Refused: {error.reason}"
+        return QCoreApplication.translate("ModelsDialog", "Refused: {reason}").format(
+            reason=error.reason
+        )
     if isinstance(error, OSError):
-        return f"Could not read or copy the package: {error.strerror or error}"
+        return QCoreApplication.translate(
+            "ModelsDialog", "Could not read or copy the package: {reason}"
+        ).format(reason=error.strerror or error)
     return f"{type(error).__name__}: {error}"
 
 
@@ -127,7 +147,7 @@ class ModelsDialog(QDialog):
         self, registry: ModelRegistry | None = None, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Models")
+        self.setWindowTitle(self.tr("Models"))
         self.setObjectName("models_dialog")
         self.resize(820, 520)
         self._registry = registry
@@ -171,12 +191,12 @@ class ModelsDialog(QDialog):
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 2)
 
-        self.import_button = QPushButton("&Import Folder…")
+        self.import_button = QPushButton(self.tr("&Import Folder…"))
         self.import_button.setObjectName("import_model")
         self.import_button.clicked.connect(self._on_import_clicked)
-        self.remove_button = QPushButton("&Remove")
+        self.remove_button = QPushButton(self.tr("&Remove"))
         self.remove_button.setObjectName("remove_model")
-        self.remove_button.setToolTip("Remove a package you imported (bundled ones stay)")
+        self.remove_button.setToolTip(self.tr("Remove a package you imported (bundled ones stay)"))
         self.remove_button.setEnabled(False)
         self.remove_button.clicked.connect(self._on_remove_clicked)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -252,7 +272,7 @@ class ModelsDialog(QDialog):
             raise TypeError(f"folder must be a path, not {type(folder).__name__}")
         path = Path(folder)
         registry = self.registry()
-        self._show_message(f"Checking {path.name}…", error=False)
+        self._show_message(self.tr("Checking {folder}…").format(folder=path.name), error=False)
         self.import_button.setEnabled(False)
 
         def import_job(token: Any) -> Any:
@@ -277,8 +297,10 @@ class ModelsDialog(QDialog):
         if confirm:
             answer = QMessageBox.question(
                 self,
-                "Remove model",
-                f"Remove {html.escape(package.manifest.display_name)} from your models?",
+                self.tr("Remove model"),
+                self.tr("Remove {model} from your models?").format(
+                    model=html.escape(package.manifest.display_name)
+                ),
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return False
@@ -287,7 +309,9 @@ class ModelsDialog(QDialog):
         except Exception as error:  # a refusal or an OS error: say so, keep the dialog
             self._show_message(describe_refusal(error), error=True)
             return False
-        self._show_message(f"Removed {package.manifest.display_name}.", error=False)
+        self._show_message(
+            self.tr("Removed {model}.").format(model=package.manifest.display_name), error=False
+        )
         self.packages_changed.emit()
         self.refresh()
         return True
@@ -314,21 +338,23 @@ class ModelsDialog(QDialog):
         self.list.clear()
         for package in self._packages:
             m = package.manifest
-            text = f"{m.name} {m.version}  ({_ORIGINS.get(package.origin, package.origin)})"
+            text = f"{m.name} {m.version}  ({_origin(package.origin)})"
             if m.demo:
-                text += "  — demo"
+                text += self.tr("  — demo")
             item = QListWidgetItem(text)
             item.setData(_PACKAGE_ROLE, package)
             item.setToolTip(m.description or m.intended_use)
             self.list.addItem(item)
         for problem in self._problems:
-            item = QListWidgetItem(f"{problem.folder.name}  — refused")
+            item = QListWidgetItem(
+                self.tr("{folder}  — refused").format(folder=problem.folder.name)
+            )
             item.setData(_PACKAGE_ROLE, problem)
             item.setForeground(QBrush(_REFUSED))
             item.setToolTip(problem.reason)
             self.list.addItem(item)
         if not self._packages and not self._problems:
-            item = QListWidgetItem("No model packages installed")
+            item = QListWidgetItem(self.tr("No model packages installed"))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.list.addItem(item)
         self.list.blockSignals(False)
@@ -361,14 +387,14 @@ class ModelsDialog(QDialog):
     def _show_package(self, package: ModelPackage) -> None:
 
         manifest = package.manifest
-        self.banner.setText(DEMO_BANNER)
+        self.banner.setText(demo_banner())
         self.banner.setVisible(manifest.demo)
         self.details.setHtml(_package_html(package))
         known = self._checks.get(package.folder)
         if known is not None:
             self.check_label.setText(known)
             return
-        self.check_label.setText("Checking the files' SHA-256…")
+        self.check_label.setText(self.tr("Checking the files' SHA-256…"))
         registry = self.registry()
         folder = package.folder
 
@@ -386,7 +412,8 @@ class ModelsDialog(QDialog):
             return
         if error is None:
             count = len(verified.manifest.files)
-            text = f"✔ All {count} file(s) match their SHA-256; the weights fit the labels."
+            text = self.tr("✔ All {count} file(s) match their SHA-256; the weights fit the labels.")
+            text = text.format(count=count)
         else:
             text = f"✘ {describe_refusal(error)}"
         self._checks[folder] = text
@@ -396,7 +423,7 @@ class ModelsDialog(QDialog):
         self.package_checked.emit(verified if error is None else error)
 
     def _on_import_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import Model Package Folder")
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Import Model Package Folder"))
         if folder:
             self.import_folder(folder)
 
@@ -405,8 +432,9 @@ class ModelsDialog(QDialog):
 
     def _on_import_succeeded(self, package: ModelPackage) -> None:
         self._show_message(
-            f"Imported {package.manifest.display_name} into your models "
-            "(every file's SHA-256 checked).",
+            self.tr("Imported {model} into your models (every file's SHA-256 checked).").format(
+                model=package.manifest.display_name
+            ),
             error=False,
         )
         self._checks.pop(package.folder, None)
@@ -417,10 +445,10 @@ class ModelsDialog(QDialog):
 
     def _on_import_failed(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
-            self._show_message("Import cancelled.", error=False)
+            self._show_message(self.tr("Import cancelled."), error=False)
             return
         text = describe_refusal(error)
-        self._show_message(f"Not imported. {text}", error=True)
+        self._show_message(self.tr("Not imported. {reason}").format(reason=text), error=True)
         self.import_refused.emit(text)
 
     def _on_job_error(self, error: BaseException) -> None:
@@ -444,25 +472,40 @@ def _row(name: str, value: str) -> str:
 
 
 def _any(values: tuple[str, ...]) -> str:
-    return html.escape(", ".join(values)) if values else "any"
+    return (
+        html.escape(", ".join(values))
+        if values
+        else QCoreApplication.translate("ModelsDialog", "any")
+    )
 
 
 def _package_html(package: ModelPackage) -> str:
     m = package.manifest
     spec = m.input
     applies = m.applies_to
-    age = "any" if applies.min_age_years is None else f"{applies.min_age_years:g} years and over"
+    if applies.min_age_years is None:
+        age = QCoreApplication.translate("ModelsDialog", "any")
+    else:
+        age = QCoreApplication.translate("ModelsDialog", "{age} years and over").format(
+            age=f"{applies.min_age_years:g}"
+        )
     label_rows = "".join(
         f"<tr><td>{html.escape(label)}</td><td>{m.thresholds[label]:.3f}</td></tr>"
         for label in m.visible_labels
     )
     hidden = (
-        f"<p>Not trained for (never shown): {html.escape(', '.join(m.hidden_labels))}</p>"
+        "<p>"
+        + QCoreApplication.translate(
+            "ModelsDialog", "Not trained for (never shown): {labels}"
+        ).format(labels=html.escape(", ".join(m.hidden_labels)))
+        + "</p>"
         if m.hidden_labels
         else ""
     )
     margin = (
-        f"; indeterminate within {m.indeterminate_margin:.3f} below the threshold"
+        QCoreApplication.translate(
+            "ModelsDialog", "; indeterminate within {margin} below the threshold"
+        ).format(margin=f"{m.indeterminate_margin:.3f}")
         if m.indeterminate_margin
         else ""
     )
@@ -470,31 +513,61 @@ def _package_html(package: ModelPackage) -> str:
         f"<h3>{html.escape(m.name)} {html.escape(m.version)}</h3>",
         f"<p>{html.escape(m.description)}</p>" if m.description else "",
         "<table cellspacing='4'>",
-        _row("Intended use", html.escape(m.intended_use)),
-        _row("Task", html.escape(m.task)),
-        _row("Network", html.escape(m.architecture)),
         _row(
-            "Input",
+            QCoreApplication.translate("ModelsDialog", "Intended use"), html.escape(m.intended_use)
+        ),
+        _row(QCoreApplication.translate("ModelsDialog", "Task"), html.escape(m.task)),
+        _row(QCoreApplication.translate("ModelsDialog", "Network"), html.escape(m.architecture)),
+        _row(
+            QCoreApplication.translate("ModelsDialog", "Input"),
             html.escape(
-                f"{spec.size}×{spec.size}, {spec.channels} channel(s), "
-                f"{spec.preprocessing} preprocessing, {spec.crop} crop"
+                QCoreApplication.translate(
+                    "ModelsDialog",
+                    "{size}×{size}, {channels} channel(s), "
+                    "{preprocessing} preprocessing, {crop} crop",
+                ).format(
+                    size=spec.size,
+                    channels=spec.channels,
+                    preprocessing=spec.preprocessing,
+                    crop=spec.crop,
+                )
             ),
         ),
         "</table>",
-        "<h4>Where it applies</h4><table cellspacing='4'>",
-        _row("Modality", _any(applies.modality)),
-        _row("Body part", _any(applies.body_part)),
-        _row("View position", _any(applies.view_position)),
-        _row("Age", html.escape(age)),
+        "<h4>"
+        + QCoreApplication.translate("ModelsDialog", "Where it applies")
+        + "</h4><table cellspacing='4'>",
+        _row(QCoreApplication.translate("ModelsDialog", "Modality"), _any(applies.modality)),
+        _row(QCoreApplication.translate("ModelsDialog", "Body part"), _any(applies.body_part)),
+        _row(
+            QCoreApplication.translate("ModelsDialog", "View position"), _any(applies.view_position)
+        ),
+        _row(QCoreApplication.translate("ModelsDialog", "Age"), html.escape(age)),
         "</table>",
-        f"<h4>Labels ({len(m.visible_labels)}) and operating thresholds{html.escape(margin)}</h4>",
+        "<h4>"
+        + QCoreApplication.translate(
+            "ModelsDialog", "Labels ({count}) and operating thresholds{margin}"
+        ).format(count=len(m.visible_labels), margin=html.escape(margin))
+        + "</h4>",
         f"<table cellspacing='4'>{label_rows}</table>",
         hidden,
-        "<h4>Package</h4><table cellspacing='4'>",
-        _row("From", html.escape(_ORIGINS.get(package.origin, package.origin))),
-        _row("Folder", html.escape(str(package.folder))),
-        _row("Manifest SHA-256", f"<code>{package.sha256}</code>"),
-        _row("Files", html.escape(", ".join(sorted(m.files)))),
+        "<h4>"
+        + QCoreApplication.translate("ModelsDialog", "Package")
+        + "</h4><table cellspacing='4'>",
+        _row(
+            QCoreApplication.translate("ModelsDialog", "From"), html.escape(_origin(package.origin))
+        ),
+        _row(
+            QCoreApplication.translate("ModelsDialog", "Folder"), html.escape(str(package.folder))
+        ),
+        _row(
+            QCoreApplication.translate("ModelsDialog", "Manifest SHA-256"),
+            f"<code>{package.sha256}</code>",
+        ),
+        _row(
+            QCoreApplication.translate("ModelsDialog", "Files"),
+            html.escape(", ".join(sorted(m.files))),
+        ),
         "</table>",
     ]
     return "".join(parts)
@@ -502,8 +575,15 @@ def _package_html(package: ModelPackage) -> str:
 
 def _problem_html(problem: PackageProblem) -> str:
     return (
-        f"<h3>{html.escape(problem.folder.name)} — refused</h3>"
+        "<h3>"
+        + QCoreApplication.translate("ModelsDialog", "{folder} — refused").format(
+            folder=html.escape(problem.folder.name)
+        )
+        + "</h3>"
         f"<p style='color:#c82828'>{html.escape(problem.reason)}</p>"
-        f"<p>Folder: {html.escape(str(problem.folder))} "
-        f"({html.escape(_ORIGINS.get(problem.origin, problem.origin))})</p>"
+        "<p>"
+        + QCoreApplication.translate("ModelsDialog", "Folder: {folder} ({origin})").format(
+            folder=html.escape(str(problem.folder)), origin=html.escape(_origin(problem.origin))
+        )
+        + "</p>"
     )

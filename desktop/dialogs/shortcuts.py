@@ -64,18 +64,18 @@ class ShortcutsDialog(QDialog):
     def __init__(self, entries: Sequence[Entry], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._entries = _check_entries(entries)
-        self.setWindowTitle("Keyboard shortcuts")
+        self.setWindowTitle(self.tr("Keyboard shortcuts"))
         self.setObjectName("shortcutsDialog")
         self.resize(640, 520)
 
         self.search = QLineEdit(self)
         self.search.setObjectName("shortcutSearch")
-        self.search.setPlaceholderText("Search keys or actions")
+        self.search.setPlaceholderText(self.tr("Search keys or actions"))
         self.search.setClearButtonEnabled(True)
 
         self.table = QTableWidget(len(self._entries), 3, self)
         self.table.setObjectName("shortcutTable")
-        self.table.setHorizontalHeaderLabels(["Group", "Keys", "Action"])
+        self.table.setHorizontalHeaderLabels([self.tr("Group"), self.tr("Keys"), self.tr("Action")])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
@@ -119,7 +119,11 @@ class ShortcutsDialog(QDialog):
             self.table.setRowHidden(row, not visible)
             shown += visible
         total = len(self._entries)
-        self.status.setText(f"{shown} of {total} shortcuts" if words else f"{total} shortcuts")
+        if words:
+            said = self.tr("{shown} of {total} shortcuts").format(shown=shown, total=total)
+        else:
+            said = self.tr("{total} shortcuts").format(total=total)
+        self.status.setText(said)
 
     def _on_search_text_changed(self, text: str) -> None:
         self.apply_filter(text)

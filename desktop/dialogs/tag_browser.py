@@ -76,20 +76,20 @@ class TagBrowserDialog(QDialog):
         self._load_slot = JobSlot(self, name="tag rows")
 
         name = os.path.basename(ref.member or ref.path)
-        self.setWindowTitle(f"DICOM tags — {name}")
+        self.setWindowTitle(self.tr("DICOM tags — {file}").format(file=name))
         self.setObjectName("tagBrowserDialog")
         self.resize(900, 650)
 
         self.search = QLineEdit(self)
         self.search.setObjectName("tagSearch")
-        self.search.setPlaceholderText("Search tag (0010,0010), keyword or value")
+        self.search.setPlaceholderText(self.tr("Search tag (0010,0010), keyword or value"))
         self.search.setClearButtonEnabled(True)
         self.search.setEnabled(False)
 
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("tagTree")
         self.tree.setColumnCount(4)
-        self.tree.setHeaderLabels(["Tag", "Name", "VR", "Value"])
+        self.tree.setHeaderLabels([self.tr("Tag"), self.tr("Name"), "VR", self.tr("Value")])
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -101,9 +101,9 @@ class TagBrowserDialog(QDialog):
         header.resizeSection(COL_NAME, 260)
         header.resizeSection(COL_VR, 44)
 
-        self.status = QLabel("Reading the header…", self)
+        self.status = QLabel(self.tr("Reading the header…"), self)
         self.status.setObjectName("tagStatus")
-        self.copy_button = QPushButton("Copy value", self)
+        self.copy_button = QPushButton(self.tr("Copy value"), self)
         self.copy_button.setEnabled(False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
@@ -171,9 +171,13 @@ class TagBrowserDialog(QDialog):
             self.tree.setUpdatesEnabled(True)
         shown = sum(keep)
         if text.strip():
-            self.status.setText(f"{shown} of {len(self._rows)} rows match or contain a match")
+            self.status.setText(
+                self.tr("{shown} of {total} rows match or contain a match").format(
+                    shown=shown, total=len(self._rows)
+                )
+            )
         else:
-            self.status.setText(f"{len(self._rows)} rows")
+            self.status.setText(self.tr("{total} rows").format(total=len(self._rows)))
 
     def selected_row(self) -> TagRow | None:
         item = self.tree.currentItem()
@@ -229,7 +233,7 @@ class TagBrowserDialog(QDialog):
             self._items.append(item)
         self.tree.addTopLevelItems(top)
         self.search.setEnabled(True)
-        self.status.setText(f"{len(self._rows)} rows")
+        self.status.setText(self.tr("{total} rows").format(total=len(self._rows)))
         if self.search.text().strip():
             self.apply_filter(self.search.text())
         self.tags_loaded.emit(len(self._rows))
@@ -238,7 +242,7 @@ class TagBrowserDialog(QDialog):
         if isinstance(error, CancelledError):
             return
         reason = str(error) or type(error).__name__
-        self.status.setText(f"Cannot read the tags: {reason}")
+        self.status.setText(self.tr("Cannot read the tags: {reason}").format(reason=reason))
         self.load_failed.emit(reason)
 
     # ------------------------------------------------------------------ slots
@@ -258,10 +262,12 @@ class TagBrowserDialog(QDialog):
             return
         self.tree.setCurrentItem(item)
         menu = QMenu(self)
-        menu.addAction("Copy value", self.copy_value)
+        menu.addAction(self.tr("Copy value"), self.copy_value)
         row = item.data(COL_TAG, ROW_ROLE)
         if isinstance(row, TagRow):
-            menu.addAction("Copy tag", lambda: QGuiApplication.clipboard().setText(row.tag))
+            menu.addAction(
+                self.tr("Copy tag"), lambda: QGuiApplication.clipboard().setText(row.tag)
+            )
         menu.exec(self.tree.viewport().mapToGlobal(pos))
         menu.deleteLater()
 

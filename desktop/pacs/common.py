@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QComboBox, QInputDialog, QLineEdit, QWidget
 
 from core.errors import describe_error
@@ -40,7 +41,7 @@ def session_credentials() -> CredentialStore:
 
 def keyring_in_use(store: CredentialStore) -> bool:
     """True when ``store`` keeps secrets in the system keyring (not only in memory)."""
-    return store.where.startswith("the system keyring")
+    return store.uses_keyring
 
 
 def read_node_book() -> tuple[NodeBook, str]:
@@ -57,10 +58,12 @@ def read_node_book() -> tuple[NodeBook, str]:
 def node_summary(node: Node) -> str:
     """One line naming a node for a list: ``"pacs — ORTHANC at host:4242 (DIMSE)"``."""
     if isinstance(node, DimseNode):
-        where = f"{node.ae_title} at {node.host}:{node.port} (DIMSE)"
-    else:
-        where = f"{node.base_url} (DICOMweb)"
-    return f"{node.name} — {where}"
+        return QCoreApplication.translate(
+            "PacsCommon", "{name} — {ae_title} at {host}:{port} (DIMSE)"
+        ).format(name=node.name, ae_title=node.ae_title, host=node.host, port=node.port)
+    return QCoreApplication.translate("PacsCommon", "{name} — {url} (DICOMweb)").format(
+        name=node.name, url=node.base_url
+    )
 
 
 def _serves(node: Node, usage: Literal["query", "storage", "any"]) -> bool:
@@ -91,7 +94,7 @@ class NodeChooser(QComboBox):
             self.addItem(node_summary(node))
         self.setEnabled(bool(self._nodes))
         if not self._nodes:
-            self.addItem("No node configured: add one in Settings → DICOM Nodes…")
+            self.addItem(self.tr("No node configured: add one in Settings → DICOM Nodes…"))
 
     def current_node(self) -> Node | None:
         """The chosen node, None when there is none."""
@@ -119,12 +122,18 @@ def ensure_secret(node: Node, store: CredentialStore, parent: QWidget | None) ->
         return True
     if store.get(node.credential_key) is not None:
         return True
-    what = "password" if node.auth == "basic" else "access token"
-    user = f" for {node.username}" if node.auth == "basic" else ""
+    if node.auth == "basic":
+        asked = QCoreApplication.translate(
+            "PacsCommon", "The password for {user} at {url}\n(kept {where}):"
+        )
+    else:
+        asked = QCoreApplication.translate(
+            "PacsCommon", "The access token at {url}\n(kept {where}):"
+        )
     text, accepted = QInputDialog.getText(
         parent,
-        "DICOMweb credentials",
-        f"The {what}{user} at {node.base_url}\n(kept {store.where}):",
+        QCoreApplication.translate("PacsCommon", "DICOMweb credentials"),
+        asked.format(user=node.username, url=node.base_url, where=store.where),
         QLineEdit.EchoMode.Password,
     )
     if not accepted or not text:

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,15 +41,31 @@ logger = logging.getLogger(__name__)
 __all__ = ["DimseNodeForm", "LocalNodeForm", "WebNodeForm"]
 
 _ERROR_STYLE = "QLabel { color: #c62828; }"
-_USAGES = [("query", "Query/retrieve"), ("storage", "Storage (send to it)"), ("both", "Both")]
-_METHODS = [("get", "C-GET (no inbound connection needed)"), ("move", "C-MOVE to our port")]
-_AUTHS = [("none", "None"), ("basic", "HTTP basic (user and password)"), ("bearer", "Token")]
+#: (value, label) of each choice; labels are English sources shown translated.
+_USAGES = [
+    ("query", QT_TRANSLATE_NOOP("NodeForms", "Query/retrieve")),
+    ("storage", QT_TRANSLATE_NOOP("NodeForms", "Storage (send to it)")),
+    ("both", QT_TRANSLATE_NOOP("NodeForms", "Both")),
+]
+_METHODS = [
+    ("get", QT_TRANSLATE_NOOP("NodeForms", "C-GET (no inbound connection needed)")),
+    ("move", QT_TRANSLATE_NOOP("NodeForms", "C-MOVE to our port")),
+]
+_AUTHS = [
+    ("none", QT_TRANSLATE_NOOP("NodeForms", "None")),
+    ("basic", QT_TRANSLATE_NOOP("NodeForms", "HTTP basic (user and password)")),
+    ("bearer", QT_TRANSLATE_NOOP("NodeForms", "Token")),
+]
 
 
-def _combo(choices: list[tuple[str, str]]) -> QComboBox:
+def _tr(text: object) -> str:
+    return QCoreApplication.translate("NodeForms", str(text))
+
+
+def _combo(choices: list[tuple[str, object]]) -> QComboBox:
     box = QComboBox()
     for value, label in choices:
-        box.addItem(label, value)
+        box.addItem(_tr(label), value)
     return box
 
 
@@ -127,28 +144,40 @@ class LocalNodeForm(_Form):
         self.ae_title.setObjectName("localAeTitle")
         self.port = QLineEdit("" if local.port is None else str(local.port))
         self.port.setObjectName("localPort")
-        self.port.setPlaceholderText("empty: not listening (C-GET and sending still work)")
-        self.receive = QCheckBox("Receive studies pushed to this workstation")
+        self.port.setPlaceholderText(self.tr("empty: not listening (C-GET and sending still work)"))
+        self.receive = QCheckBox(self.tr("Receive studies pushed to this workstation"))
         self.receive.setObjectName("receiveSwitch")
         self.receive.setChecked(receive)
         self._bind_address = local.bind_address
-        self._row("ae_title", "Our AE title", self.ae_title)
-        self._row("port", "Listening port", self.port)
+        self._row("ae_title", self.tr("Our AE title"), self.ae_title)
+        self._row("port", self.tr("Listening port"), self.port)
         self._row("receive", "", self.receive)
         self._finish_rows()
 
     def local_node(self) -> LocalNode | None:
         """The node as entered, or None with the reasons shown beside the fields."""
         self.clear_errors()
-        title = self._checked("ae_title", check_ae_title, self.ae_title.text(), "our AE title")
+        title = self._checked(
+            "ae_title",
+            check_ae_title,
+            self.ae_title.text(),
+            self.tr("our AE title", "named in a message: '… must be 1 to 16 characters'"),
+        )
         text = self.port.text().strip()
         port: int | None = None
         port_ok = True
         if text:
-            port = self._checked("port", check_port, _port_value(text), "our listening port")
+            port = self._checked(
+                "port",
+                check_port,
+                _port_value(text),
+                self.tr("our listening port", "named in a message: '… must be 1 to 65535'"),
+            )
             port_ok = port is not None
         if self.receive.isChecked() and not text:
-            self._show_error("receive", "receiving needs a listening port: enter one above")
+            self._show_error(
+                "receive", self.tr("receiving needs a listening port: enter one above")
+            )
             return None
         if title is None or not port_ok:
             return None
@@ -177,14 +206,14 @@ class DimseNodeForm(_Form):
         self.timeout.setRange(1, 3600)
         self.timeout.setSuffix(" s")
         self.timeout.setValue(node.timeout_s if node else DEFAULT_TIMEOUT_S)
-        self._row("name", "Name", self.name)
-        self._row("description", "Description", self.description)
-        self._row("ae_title", "AE title", self.ae_title)
-        self._row("host", "Host", self.host)
-        self._row("port", "Port", self.port)
-        self._row("usage", "Used for", self.usage)
-        self._row("retrieve_method", "Retrieve by", self.method)
-        self._row("timeout", "Timeout", self.timeout)
+        self._row("name", self.tr("Name"), self.name)
+        self._row("description", self.tr("Description"), self.description)
+        self._row("ae_title", self.tr("AE title"), self.ae_title)
+        self._row("host", self.tr("Host"), self.host)
+        self._row("port", self.tr("Port"), self.port)
+        self._row("usage", self.tr("Used for"), self.usage)
+        self._row("retrieve_method", self.tr("Retrieve by"), self.method)
+        self._row("timeout", self.tr("Timeout"), self.timeout)
         self._finish_rows()
 
     def node(self) -> DimseNode | None:
@@ -192,12 +221,22 @@ class DimseNodeForm(_Form):
         self.clear_errors()
         name = self.name.text().strip()
         if not name:
-            self._show_error("name", "a node needs a name")
-        title = self._checked("ae_title", check_ae_title, self.ae_title.text(), "the AE title")
+            self._show_error("name", self.tr("a node needs a name"))
+        title = self._checked(
+            "ae_title",
+            check_ae_title,
+            self.ae_title.text(),
+            self.tr("the AE title", "named in a message: '… must be 1 to 16 characters'"),
+        )
         host = self.host.text().strip()
         if not host:
-            self._show_error("host", "a node needs a host name or address")
-        port = self._checked("port", check_port, _port_value(self.port.text()), "the port")
+            self._show_error("host", self.tr("a node needs a host name or address"))
+        port = self._checked(
+            "port",
+            check_port,
+            _port_value(self.port.text()),
+            self.tr("the port", "named in a message: '… must be 1 to 65535'"),
+        )
         if not name or title is None or not host or port is None:
             return None
         return self._checked(
@@ -237,7 +276,7 @@ class WebNodeForm(_Form):
         self.wado = QLineEdit(node.wado_prefix if node else "")
         self.stow = QLineEdit(node.stow_prefix if node else "")
         for prefix in (self.qido, self.wado, self.stow):
-            prefix.setPlaceholderText("none")
+            prefix.setPlaceholderText(self.tr("none", "no service prefix"))
         self.auth = _combo(_AUTHS)
         _choose(self.auth, node.auth if node else "none")
         self.username = QLineEdit(node.username if node else "")
@@ -245,13 +284,14 @@ class WebNodeForm(_Form):
         self.secret = QLineEdit()
         self.secret.setObjectName("nodeSecret")
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.secret.setPlaceholderText("empty: keep the one already kept")
+        self.secret.setPlaceholderText(self.tr("empty: keep the one already kept"))
         self.secret_note = QLabel(secret_note)
         self.secret_note.setObjectName("secretNote")
         self.secret_note.setWordWrap(True)
         self.ca_bundle = QLineEdit((node.ca_bundle or "") if node else "")
-        self.ca_bundle.setPlaceholderText("empty: the system's certificate authorities")
-        browse = QPushButton("Browse…")
+        self.ca_bundle.setPlaceholderText(self.tr("empty: the system's certificate authorities"))
+        browse = QPushButton(self.tr("Browse…"))
+        browse.setObjectName("caBundleBrowse")
         browse.clicked.connect(self._on_browse_clicked)
         ca_row = QWidget()
         ca_layout = QHBoxLayout(ca_row)
@@ -264,19 +304,19 @@ class WebNodeForm(_Form):
         self.timeout.setRange(1, 3600)
         self.timeout.setSuffix(" s")
         self.timeout.setValue(node.timeout_s if node else DEFAULT_TIMEOUT_S)
-        self._row("name", "Name", self.name)
-        self._row("description", "Description", self.description)
-        self._row("base_url", "Base URL", self.base_url)
-        self._row("qido", "QIDO-RS prefix", self.qido)
-        self._row("wado", "WADO-RS prefix", self.wado)
-        self._row("stow", "STOW-RS prefix", self.stow)
-        self._row("auth", "Authentication", self.auth)
-        self._row("username", "User name", self.username)
-        self._row("secret", "Password or token", self.secret)
+        self._row("name", self.tr("Name"), self.name)
+        self._row("description", self.tr("Description"), self.description)
+        self._row("base_url", self.tr("Base URL"), self.base_url)
+        self._row("qido", self.tr("QIDO-RS prefix"), self.qido)
+        self._row("wado", self.tr("WADO-RS prefix"), self.wado)
+        self._row("stow", self.tr("STOW-RS prefix"), self.stow)
+        self._row("auth", self.tr("Authentication"), self.auth)
+        self._row("username", self.tr("User name"), self.username)
+        self._row("secret", self.tr("Password or token"), self.secret)
         self._layout.addRow("", self.secret_note)
-        self._row("ca_bundle", "TLS CA bundle", ca_row)
-        self._row("usage", "Used for", self.usage)
-        self._row("timeout", "Timeout", self.timeout)
+        self._row("ca_bundle", self.tr("TLS CA bundle"), ca_row)
+        self._row("usage", self.tr("Used for"), self.usage)
+        self._row("timeout", self.tr("Timeout"), self.timeout)
         self._finish_rows()
         self.auth.currentIndexChanged.connect(self._on_auth_changed)
         self._on_auth_changed()
@@ -288,7 +328,10 @@ class WebNodeForm(_Form):
 
     def _on_browse_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "CA bundle", "", "Certificates (*.pem *.crt *.cer);;All files (*)"
+            self,
+            self.tr("CA bundle"),
+            "",
+            self.tr("Certificates (*.pem *.crt *.cer);;All files (*)"),
         )
         if path:
             self.ca_bundle.setText(path)
@@ -302,24 +345,27 @@ class WebNodeForm(_Form):
         self.clear_errors()
         name = self.name.text().strip()
         if not name:
-            self._show_error("name", "a node needs a name")
+            self._show_error("name", self.tr("a node needs a name"))
         url = self.base_url.text().strip()
         parts = urlsplit(url)
         url_ok = parts.scheme in ("http", "https") and bool(parts.hostname)
         if not url_ok:
             self._show_error(
                 "base_url",
-                "enter an http:// or https:// address with a host, e.g. "
-                "https://pacs.example.org/dicom-web",
+                self.tr(
+                    "enter an http:// or https:// address with a host, e.g. "
+                    "https://pacs.example.org/dicom-web"
+                ),
             )
         if parts.scheme == "http" and self.auth.currentData() != "none":
             self._show_error(
-                "auth", "note: over http:// the password travels unencrypted; prefer https://"
+                "auth",
+                self.tr("note: over http:// the password travels unencrypted; prefer https://"),
             )
         auth = self.auth.currentData()
         user = self.username.text().strip() if auth == "basic" else ""
         if auth == "basic" and not user:
-            self._show_error("username", "basic authentication needs a user name")
+            self._show_error("username", self.tr("basic authentication needs a user name"))
         if not name or not url_ok or (auth == "basic" and not user):
             return None
         return self._checked(

@@ -32,6 +32,7 @@ from core.pacs.credentials import CredentialStore
 from core.pacs.nodes import DicomWebNode, DimseNode, LocalNode, Node, NodeBook, save_nodes
 from core.pacs.query import StudyQuery
 from core.pacs.service import echo, find
+from desktop.browser.formatting import format_number
 from desktop.pacs.common import (
     ensure_secret,
     keyring_in_use,
@@ -94,7 +95,7 @@ class NodeEditor(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("nodeEditor")
-        self.setWindowTitle("DICOM node" if kind == "dimse" else "DICOMweb node")
+        self.setWindowTitle(self.tr("DICOM node") if kind == "dimse" else self.tr("DICOMweb node"))
         self._taken = taken
         self.result_node: Node | None = None
         self.form: DimseNodeForm | WebNodeForm
@@ -121,7 +122,8 @@ class NodeEditor(QDialog):
         if node is None:
             return
         if node.name in self._taken:
-            self.form._show_error("name", f"another node is already named {node.name!r}")
+            taken = self.tr("another node is already named {name}").format(name=repr(node.name))
+            self.form._show_error("name", taken)
             return
         self.result_node = node
         self.accept()
@@ -155,7 +157,7 @@ class NodesDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("nodesDialog")
-        self.setWindowTitle("DICOM Nodes")
+        self.setWindowTitle(self.tr("DICOM Nodes"))
         self.resize(760, 560)
         self._credentials = credentials if credentials is not None else session_credentials()
         book, problem = read_node_book()
@@ -166,19 +168,24 @@ class NodesDialog(QDialog):
         self.editor: NodeEditor | None = None
 
         self.local_form = LocalNodeForm(book.local, self._settings.receiver_enabled)
-        local_box = QGroupBox("This workstation")
+        local_box = QGroupBox(self.tr("This workstation"))
         QVBoxLayout(local_box).addWidget(self.local_form)
 
         self.node_list = QListWidget()
         self.node_list.setObjectName("nodeList")
         self.node_list.currentRowChanged.connect(self._on_node_list_row_changed)
         self.node_list.itemDoubleClicked.connect(lambda _item: self._on_edit_clicked())
-        self.add_dimse_button = QPushButton("Add DICOM node…")
-        self.add_web_button = QPushButton("Add DICOMweb node…")
-        self.edit_button = QPushButton("Edit…")
-        self.duplicate_button = QPushButton("Duplicate")
-        self.remove_button = QPushButton("Remove")
-        self.test_button = QPushButton("Test")
+        self.add_dimse_button = QPushButton(self.tr("Add DICOM node…"))
+        self.add_dimse_button.setObjectName("addDimseButton")
+        self.add_web_button = QPushButton(self.tr("Add DICOMweb node…"))
+        self.add_web_button.setObjectName("addWebButton")
+        self.edit_button = QPushButton(self.tr("Edit…"))
+        self.edit_button.setObjectName("editButton")
+        self.duplicate_button = QPushButton(self.tr("Duplicate"))
+        self.duplicate_button.setObjectName("duplicateButton")
+        self.remove_button = QPushButton(self.tr("Remove"))
+        self.remove_button.setObjectName("removeButton")
+        self.test_button = QPushButton(self.tr("Test"))
         self.test_button.setObjectName("testButton")
         self.add_dimse_button.clicked.connect(lambda: self._open_editor(None, "dimse"))
         self.add_web_button.clicked.connect(lambda: self._open_editor(None, "dicomweb"))
@@ -200,7 +207,7 @@ class NodesDialog(QDialog):
         lists = QHBoxLayout()
         lists.addWidget(self.node_list, 1)
         lists.addLayout(side)
-        remote_box = QGroupBox("Remote nodes (PACS, DICOMweb servers)")
+        remote_box = QGroupBox(self.tr("Remote nodes (PACS, DICOMweb servers)"))
         remote_layout = QVBoxLayout(remote_box)
         remote_layout.addLayout(lists)
         self.test_result = QLabel()
@@ -239,8 +246,10 @@ class NodesDialog(QDialog):
 
     def _secret_note(self) -> str:
         if keyring_in_use(self._credentials):
-            return "Passwords and tokens are kept in the system keyring, never in the nodes file."
-        return (
+            return self.tr(
+                "Passwords and tokens are kept in the system keyring, never in the nodes file."
+            )
+        return self.tr(
             "No system keyring was found: passwords and tokens are kept for this session "
             "only (never in the nodes file) and will be asked for again next time."
         )
@@ -301,10 +310,10 @@ class NodesDialog(QDialog):
         if node is None:
             return
         taken = {n.name for n in self._nodes}
-        name = f"{node.name} copy"
+        name = self.tr("{name} copy").format(name=node.name)
         counter = 2
         while name in taken:
-            name = f"{node.name} copy {counter}"
+            name = self.tr("{name} copy {number}").format(name=node.name, number=counter)
             counter += 1
         self._nodes.append(dataclasses.replace(node, name=name))
         self._refresh_list(len(self._nodes) - 1)
@@ -322,14 +331,14 @@ class NodesDialog(QDialog):
         local = self.local_form.local_node()
         if node is None or local is None:
             if local is None:
-                self._show_test("Fix this workstation's AE title or port first.", ok=False)
+                self._show_test(self.tr("Fix this workstation's AE title or port first."), ok=False)
             return
         if not ensure_secret(node, self._credentials, self):
-            self._show_test("Not tested: the password or token was not given.", ok=False)
+            self._show_test(self.tr("Not tested: the password or token was not given."), ok=False)
             return
         self.test_button.setEnabled(False)
         self.test_result.setStyleSheet("")
-        self.test_result.setText(f"Testing {node.name}…")
+        self.test_result.setText(self.tr("Testing {node}…").format(node=node.name))
         credentials = self._credentials
         self._test_slot.start(
             lambda _token: run_node_test(node, local, credentials),
@@ -340,18 +349,31 @@ class NodesDialog(QDialog):
         )
 
     def _on_test_succeeded(self, node: Node, result: NodeTestResult) -> None:
-        first = "C-ECHO" if isinstance(node, DimseNode) else "The DICOMweb server"
-        search = "C-FIND" if isinstance(node, DimseNode) else "QIDO-RS search"
+        if isinstance(node, DimseNode):
+            said = self.tr(
+                "C-ECHO answered in {echo_ms} ms; a C-FIND answered in {find_ms} ms. "
+                "{node} is ready."
+            )
+        else:
+            said = self.tr(
+                "The DICOMweb server answered in {echo_ms} ms; a QIDO-RS search answered in "
+                "{find_ms} ms. {node} is ready."
+            )
         self._show_test(
-            f"{first} answered in {result.echo_s * 1000:.0f} ms; a {search} answered in "
-            f"{result.find_s * 1000:.0f} ms. {node.name} is ready.",
+            said.format(
+                echo_ms=format_number(result.echo_s * 1000, 0),
+                find_ms=format_number(result.find_s * 1000, 0),
+                node=node.name,
+            ),
             ok=True,
         )
 
     def _on_test_failed(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
             return
-        self._show_test(f"Test failed: {describe_error(error)}", ok=False)
+        self._show_test(
+            self.tr("Test failed: {reason}").format(reason=describe_error(error)), ok=False
+        )
 
     def _show_test(self, text: str, *, ok: bool) -> None:
         self.test_result.setStyleSheet(_OK_STYLE if ok else _ERROR_STYLE)
@@ -375,7 +397,8 @@ class NodesDialog(QDialog):
         try:
             save_nodes(book)
         except Exception as error:  # a damaged file (left as is), a full disk: say so, stay open
-            self.file_problem.setText(f"Not saved: {describe_error(error)}")
+            said = self.tr("Not saved: {reason}").format(reason=describe_error(error))
+            self.file_problem.setText(said)
             self.file_problem.show()
             return
         self._settings.receiver_enabled = self.local_form.receive.isChecked()

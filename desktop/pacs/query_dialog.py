@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -39,7 +39,7 @@ from core.pacs.credentials import CredentialStore
 from core.pacs.nodes import DimseNode, LocalNode, Node
 from core.pacs.query import SeriesMatch, StudyMatch, StudyQuery
 from core.pacs.service import find, find_series
-from desktop.browser.study_browser import format_date
+from desktop.browser.formatting import format_count, format_date
 from desktop.pacs.common import NodeChooser, ensure_secret, read_node_book, session_credentials
 from desktop.pacs.query_form import QueryForm
 from desktop.pacs.retrieval_job import (
@@ -59,15 +59,45 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["COLUMNS", "QueryDialog"]
 
-COLUMNS = ("Patient", "Patient ID", "Date", "Description", "Modality", "Accession",
-           "Series", "Images", "Status")  # fmt: skip
+#: Column titles of the results (English sources, shown translated).
+COLUMNS = (
+    QT_TRANSLATE_NOOP("QueryDialog", "Patient"),
+    QT_TRANSLATE_NOOP("QueryDialog", "Patient ID"),
+    QT_TRANSLATE_NOOP("QueryDialog", "Date"),
+    QT_TRANSLATE_NOOP("QueryDialog", "Description"),
+    QT_TRANSLATE_NOOP("QueryDialog", "Modality"),
+    QT_TRANSLATE_NOOP("QueryDialog", "Accession"),
+    QT_TRANSLATE_NOOP("QueryDialog", "Series"),
+    QT_TRANSLATE_NOOP("QueryDialog", "Images"),
+    QT_TRANSLATE_NOOP("QueryDialog", "Status"),
+)
 _STATUS = COLUMNS.index("Status")
 _KEY = Qt.ItemDataRole.UserRole
-_METHODS = [(None, "The node's preference"), ("get", "C-GET"), ("move", "C-MOVE to our port")]
+_METHODS = [
+    (None, QT_TRANSLATE_NOOP("QueryDialog", "The node's preference")),
+    ("get", QT_TRANSLATE_NOOP("QueryDialog", "C-GET")),
+    ("move", QT_TRANSLATE_NOOP("QueryDialog", "C-MOVE to our port")),
+]
+
+
+def _tr(text: object, disambiguation: str | None = None) -> str:
+    """``text`` (a source, or a QT_TRANSLATE_NOOP-marked constant) in the interface's language."""
+    return QCoreApplication.translate("QueryDialog", str(text), disambiguation)
 
 
 def _number(value: int | None) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else format_count(value)
+
+
+def _received_words(received: int, expected: int) -> str:
+    """ "12 of 40 received" (or "12 received" while the total is not known)."""
+    if expected:
+        return QCoreApplication.translate(
+            "QueryDialog", "{received} of {expected} received"
+        ).format(received=format_count(received), expected=format_count(expected))
+    return QCoreApplication.translate("QueryDialog", "{received} received").format(
+        received=format_count(received)
+    )
 
 
 class QueryDialog(QDialog):
@@ -101,7 +131,7 @@ class QueryDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("queryDialog")
-        self.setWindowTitle("Query PACS")
+        self.setWindowTitle(self.tr("Query PACS"))
         self.resize(980, 640)
         self._archive = archive
         self._credentials = credentials if credentials is not None else session_credentials()
@@ -120,11 +150,11 @@ class QueryDialog(QDialog):
         self.chooser = NodeChooser(book, "query")
         self.chooser.currentIndexChanged.connect(self._on_chooser_changed)
         self.form = QueryForm()
-        self.search_button = QPushButton("Search")
+        self.search_button = QPushButton(self.tr("Search"))
         self.search_button.setObjectName("searchButton")
         self.search_button.setDefault(True)
         self.search_button.clicked.connect(self._on_search_clicked)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
@@ -132,7 +162,7 @@ class QueryDialog(QDialog):
         self.tree = QTreeWidget()
         self.tree.setObjectName("results")
         self.tree.setColumnCount(len(COLUMNS))
-        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setHeaderLabels([_tr(title) for title in COLUMNS])
         self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         self.tree.setAlternatingRowColors(True)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -142,38 +172,42 @@ class QueryDialog(QDialog):
         self.method = QComboBox()
         self.method.setObjectName("retrieveMethod")
         for value, label in _METHODS:
-            self.method.addItem(label, value)
+            self.method.addItem(_tr(label), value)
         self.method.currentIndexChanged.connect(self._on_chooser_changed)
         self.move_destination = QLineEdit()
         self.move_destination.setObjectName("moveDestination")
-        self.move_destination.setPlaceholderText(f"{self._local.ae_title} (our AE title)")
+        self.move_destination.setPlaceholderText(
+            self.tr("{ae_title} (our AE title)").format(ae_title=self._local.ae_title)
+        )
         self.move_destination.setToolTip(
-            "The AE title the PACS sends C-MOVE results to; leave empty for ours"
+            self.tr("The AE title the PACS sends C-MOVE results to; leave empty for ours")
         )
         self.move_destination.setMinimumWidth(200)
-        self.retrieve_button = QPushButton("Retrieve")
+        self.retrieve_button = QPushButton(self.tr("Retrieve"))
         self.retrieve_button.setObjectName("retrieveButton")
         self.retrieve_button.clicked.connect(self._on_retrieve_clicked)
         self.progress = QProgressBar()
         self.progress.setObjectName("progress")
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.summary = QLabel(problem or "Choose a node, fill in what you know, and Search.")
+        self.summary = QLabel(
+            problem or self.tr("Choose a node, fill in what you know, and Search.")
+        )
         self.summary.setObjectName("summary")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("Node"))
+        top.addWidget(QLabel(self.tr("Node")))
         top.addWidget(self.chooser, 1)
         actions = QHBoxLayout()
         actions.addStretch(1)
         actions.addWidget(self.search_button)
         actions.addWidget(self.cancel_button)
         bottom = QHBoxLayout()
-        bottom.addWidget(QLabel("Retrieve by"))
+        bottom.addWidget(QLabel(self.tr("Retrieve by")))
         bottom.addWidget(self.method)
-        self.move_label = QLabel("C-MOVE destination")
+        self.move_label = QLabel(self.tr("C-MOVE destination"))
         bottom.addWidget(self.move_label)
         bottom.addWidget(self.move_destination)
         bottom.addStretch(1)
@@ -208,7 +242,9 @@ class QueryDialog(QDialog):
         node = self.chooser.current_node()
         dimse = isinstance(node, DimseNode)
         self.method.setEnabled(dimse)
-        self.method.setToolTip("" if dimse else "A DICOMweb node is retrieved from by WADO-RS")
+        self.method.setToolTip(
+            "" if dimse else self.tr("A DICOMweb node is retrieved from by WADO-RS")
+        )
         chosen = self.method.currentData()
         moving = isinstance(node, DimseNode) and (chosen or node.retrieve_method) == "move"
         self.move_label.setEnabled(moving)
@@ -226,7 +262,7 @@ class QueryDialog(QDialog):
         if node is None or query is None:
             return
         if not ensure_secret(node, self._credentials, self):
-            self._say("Not searched: the password or token was not given.")
+            self._say(self.tr("Not searched: the password or token was not given."))
             return
         self._retrieve_slot.discard()
         for slot in self._series_slots.values():
@@ -236,7 +272,7 @@ class QueryDialog(QDialog):
         self._items.clear()
         self._searched_node = node
         local, credentials, archive = self._local, self._credentials, self._archive
-        self._show_busy("Searching…")
+        self._show_busy(self.tr("Searching…"))
         self._search_slot.start(
             lambda token: self._search(node, query, local, credentials, archive, token),
             on_result=lambda found: self._on_search_succeeded(found[0], found[1], query),
@@ -279,7 +315,11 @@ class QueryDialog(QDialog):
                     match.accession_number,
                     _number(match.series_count),
                     _number(match.instance_count),
-                    f"in the archive: {held[match.study_uid]}" if match.study_uid in held else "",
+                    self.tr("in the archive: {count}").format(
+                        count=format_count(held[match.study_uid])
+                    )
+                    if match.study_uid in held
+                    else "",
                 ]
             )
             item.setData(0, _KEY, ("study", match.study_uid))
@@ -287,15 +327,22 @@ class QueryDialog(QDialog):
             self.tree.addTopLevelItem(item)
             self._items[match.study_uid] = item
         count = len(matches)
-        more = " (the limit: narrow the search to see others)" if count >= query.limit else ""
-        found = "1 study found" if count == 1 else f"{count} studies found"
-        self._say(f"{found}{more}." if count else "No study matches this search.")
+        if not count:
+            self._say(self.tr("No study matches this search."))
+            return
+        found = self.tr("1 study found") if count == 1 else self.tr("{count} studies found")
+        found = found.format(count=format_count(count))
+        if count >= query.limit:
+            said = self.tr("{found} (the limit: narrow the search to see others).")
+        else:
+            said = self.tr("{found}.")
+        self._say(said.format(found=found))
 
     def _on_search_failed(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
-            self._say("Search cancelled.")
+            self._say(self.tr("Search cancelled."))
         else:
-            self._say(f"The search failed: {describe_error(error)}")
+            self._say(self.tr("The search failed: {reason}").format(reason=describe_error(error)))
 
     # ------------------------------------------------------------------ series
 
@@ -310,7 +357,7 @@ class QueryDialog(QDialog):
             return
         if slot is None:
             slot = self._series_slots[study_uid] = JobSlot(self, "pacs-series")
-        item.setText(_STATUS, "finding series…")
+        item.setText(_STATUS, self.tr("finding series…"))
         local, credentials = self._local, self._credentials
         slot.start(
             lambda token: find_series(
@@ -334,12 +381,13 @@ class QueryDialog(QDialog):
             item.setChildIndicatorPolicy(
                 QTreeWidgetItem.ChildIndicatorPolicy.DontShowIndicatorWhenChildless
             )
-            item.setText(_STATUS, "no series listed")
+            item.setText(_STATUS, self.tr("no series listed"))
 
     def _on_series_failed(self, item: QTreeWidgetItem, error: BaseException) -> None:
         if not isinstance(error, CancelledError):
-            item.setText(_STATUS, "series not listed")
-            self._say(f"The series could not be listed: {describe_error(error)}")
+            item.setText(_STATUS, self.tr("series not listed"))
+            said = self.tr("The series could not be listed: {reason}")
+            self._say(said.format(reason=describe_error(error)))
 
     def series_items(self, study_uid: str) -> list[QTreeWidgetItem]:
         """The series rows under a study (empty until it was expanded)."""
@@ -376,7 +424,7 @@ class QueryDialog(QDialog):
         if node is None or not requests:
             return
         if not ensure_secret(node, self._credentials, self):
-            self._say("Not retrieved: the password or token was not given.")
+            self._say(self.tr("Not retrieved: the password or token was not given."))
             return
         method = self.method.currentData() if isinstance(node, DimseNode) else None
         destination = self.move_destination.text().strip() or None
@@ -384,8 +432,12 @@ class QueryDialog(QDialog):
         self._tally = tally = RetrievalTally()
         self._retrieving = [r.study_uid for r in requests]
         for request in requests:
-            self._items[request.study_uid].setText(_STATUS, "waiting…")
-        self._show_busy(f"Retrieving {len(requests)} stud{'y' if len(requests) == 1 else 'ies'}…")
+            self._items[request.study_uid].setText(_STATUS, self.tr("waiting…"))
+        if len(requests) == 1:
+            self._show_busy(self.tr("Retrieving 1 study…"))
+        else:
+            retrieving = self.tr("Retrieving {count} studies…")
+            self._show_busy(retrieving.format(count=format_count(len(requests))))
         self._retrieve_slot.start(
             lambda token: retrieve_studies(
                 node,
@@ -409,9 +461,8 @@ class QueryDialog(QDialog):
     def _on_retrieve_event(self, event: object) -> None:
         if isinstance(event, StudyProgress):
             item = self._items.get(event.study_uid)
-            total = f" of {event.expected}" if event.expected else ""
             if item is not None:
-                item.setText(_STATUS, f"{event.received}{total} received")
+                item.setText(_STATUS, _received_words(event.received, event.expected))
             self.progress.setRange(0, max(event.expected, event.received, 1))
             self.progress.setValue(event.received)
         elif isinstance(event, SeriesLanded):
@@ -421,14 +472,16 @@ class QueryDialog(QDialog):
             elif event.series_uid:
                 self.series_arrived.emit(event.study_uid, event.series_uid)
         elif isinstance(event, Progress) and event.total > 1:
-            self.progress.setFormat(
-                f"study {min(event.done + 1, event.total)} of {event.total}: %v/%m"
+            counted = self.tr("study {number} of {count}: %v/%m").format(
+                number=format_count(min(event.done + 1, event.total)),
+                count=format_count(event.total),
             )
+            self.progress.setFormat(counted)
 
     def _mark_series_landed(self, event: SeriesLanded) -> None:
         for child in self.series_items(event.study_uid):
             if child.data(0, _KEY)[2] == event.series_uid:
-                child.setText(_STATUS, "in the archive")
+                child.setText(_STATUS, self.tr("in the archive"))
 
     def _on_retrieve_succeeded(self, outcomes: list[StudyOutcome]) -> None:
         self.outcomes = list(outcomes)
@@ -440,46 +493,67 @@ class QueryDialog(QDialog):
         arrived = sum(o.arrived for o in outcomes)
         already = sum(o.already_present for o in outcomes)
         failed = sum(o.failed for o in outcomes)
+        finished = self.tr(
+            "Retrieval finished: {arrived} instances arrived, {failed} failed, "
+            "{already} were already present."
+        )
         lines = [
-            f"Retrieval finished: {arrived} instances arrived, {failed} failed, "
-            f"{already} were already present."
+            finished.format(
+                arrived=format_count(arrived),
+                failed=format_count(failed),
+                already=format_count(already),
+            )
         ]
         lines += [o.problem for o in outcomes if o.problem]
         if any(not o.complete for o in outcomes):
-            lines.append("Retrieve again to fetch what is missing (what arrived is kept).")
-            self.retrieve_button.setText("Retrieve again")
+            lines.append(self.tr("Retrieve again to fetch what is missing (what arrived is kept)."))
+            self.retrieve_button.setText(self.tr("Retrieve again"))
         else:
-            self.retrieve_button.setText("Retrieve")
+            self.retrieve_button.setText(self.tr("Retrieve"))
         self._say("\n".join(lines))
 
     @staticmethod
     def _outcome_words(outcome: StudyOutcome) -> str:
         if outcome.problem:
-            return f"stopped: {outcome.arrived + outcome.already_present} received"
+            return QCoreApplication.translate("QueryDialog", "stopped: {count} received").format(
+                count=format_count(outcome.arrived + outcome.already_present)
+            )
         if outcome.complete:
             if outcome.arrived == 0 and outcome.already_present:
-                return "already in the archive"
-            return f"complete: {outcome.arrived} arrived"
-        return f"incomplete: {outcome.failed} failed"
+                return QCoreApplication.translate("QueryDialog", "already in the archive")
+            return QCoreApplication.translate("QueryDialog", "complete: {count} arrived").format(
+                count=format_count(outcome.arrived)
+            )
+        return QCoreApplication.translate("QueryDialog", "incomplete: {count} failed").format(
+            count=format_count(outcome.failed)
+        )
 
     def _on_retrieve_failed(self, error: BaseException) -> None:
         if not isinstance(error, CancelledError):
-            self._say(f"The retrieval failed: {describe_error(error)}")
+            said = self.tr("The retrieval failed: {reason}")
+            self._say(said.format(reason=describe_error(error)))
             return
         parts = []
         for study_uid in self._retrieving:
             received, expected = self._tally.counts(study_uid)
             held = self._instances_held(study_uid)
             received = max(received, held)
-            total = f" of {expected}" if expected else ""
-            parts.append(f"{received}{total}")
+            if expected:
+                counted = self.tr("{received} of {expected}").format(
+                    received=format_count(received), expected=format_count(expected)
+                )
+            else:
+                counted = format_count(received)
+            parts.append(counted)
             item = self._items.get(study_uid)
             if item is not None:
-                item.setText(_STATUS, f"cancelled: {received}{total} received")
-        self.retrieve_button.setText("Retrieve again")
+                item.setText(_STATUS, self.tr("cancelled: {count} received").format(count=counted))
+        self.retrieve_button.setText(self.tr("Retrieve again"))
         self._say(
-            f"Retrieval cancelled: {', '.join(parts)} instances arrived and are kept in the "
-            "archive. Retrieve again to fetch the rest."
+            self.tr(
+                "Retrieval cancelled: {counts} instances arrived and are kept in the archive. "
+                "Retrieve again to fetch the rest."
+            ).format(counts=self.tr(", ", "separator of a list of counts").join(parts))
         )
 
     def _instances_held(self, study_uid: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDate
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -31,12 +31,12 @@ __all__ = ["DATE_CHOICES", "QueryForm", "date_range"]
 
 #: The quick choices of the date field, in the order shown.
 DATE_CHOICES = ("any", "today", "yesterday", "last7", "range")
-_DATE_LABELS = {
-    "any": "Any date",
-    "today": "Today",
-    "yesterday": "Yesterday",
-    "last7": "Last 7 days",
-    "range": "Between…",
+_DATE_LABELS = {  # English sources, shown translated
+    "any": QT_TRANSLATE_NOOP("QueryForm", "Any date"),
+    "today": QT_TRANSLATE_NOOP("QueryForm", "Today"),
+    "yesterday": QT_TRANSLATE_NOOP("QueryForm", "Yesterday"),
+    "last7": QT_TRANSLATE_NOOP("QueryForm", "Last 7 days"),
+    "range": QT_TRANSLATE_NOOP("QueryForm", "Between…"),
 }
 _MODALITIES = ("", "CT", "MR", "CR", "DX", "MG", "US", "PT", "NM", "XA", "RF", "SR", "OT")
 
@@ -64,14 +64,14 @@ class QueryForm(QWidget):
         super().__init__(parent)
         self.patient_name = QLineEdit()
         self.patient_name.setObjectName("patientName")
-        self.patient_name.setPlaceholderText("DOE^J*  (* and ? are wildcards)")
+        self.patient_name.setPlaceholderText(self.tr("DOE^J*  (* and ? are wildcards)"))
         self.patient_id = QLineEdit()
         self.patient_id.setObjectName("patientId")
         self.accession = QLineEdit()
         self.accession.setObjectName("accession")
         self.description = QLineEdit()
         self.description.setObjectName("description")
-        self.description.setPlaceholderText("*CHEST*")
+        self.description.setPlaceholderText(self.tr("*CHEST*", "a wildcard search example"))
         self.modality = QComboBox()
         self.modality.setObjectName("modality")
         self.modality.setEditable(True)
@@ -79,7 +79,9 @@ class QueryForm(QWidget):
         self.date_choice = QComboBox()
         self.date_choice.setObjectName("dateChoice")
         for key in DATE_CHOICES:
-            self.date_choice.addItem(_DATE_LABELS[key], key)
+            self.date_choice.addItem(
+                QCoreApplication.translate("QueryForm", str(_DATE_LABELS[key])), key
+            )
         today = QDate.currentDate()
         self.date_from = QDateEdit(today.addDays(-30))
         self.date_to = QDateEdit(today)
@@ -99,26 +101,26 @@ class QueryForm(QWidget):
         dates.setContentsMargins(0, 0, 0, 0)
         dates.addWidget(self.date_choice)
         dates.addWidget(self.date_from)
-        dates.addWidget(QLabel("to"))
+        dates.addWidget(QLabel(self.tr("to", "a date range: from … to …")))
         dates.addWidget(self.date_to)
         date_row = QWidget()
         date_row.setLayout(dates)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         rows: list[tuple[str, QWidget, str, QWidget]] = [
-            ("Patient name", self.patient_name, "Patient ID", self.patient_id),
-            ("Accession", self.accession, "Modality", self.modality),
-            ("Study date", date_row, "Description", self.description),
+            (self.tr("Patient name"), self.patient_name, self.tr("Patient ID"), self.patient_id),
+            (self.tr("Accession"), self.accession, self.tr("Modality"), self.modality),
+            (self.tr("Study date"), date_row, self.tr("Description"), self.description),
         ]
         for row, (left, left_field, right, right_field) in enumerate(rows):
             grid.addWidget(QLabel(left), row, 0)
             grid.addWidget(left_field, row, 1)
             grid.addWidget(QLabel(right), row, 2)
             grid.addWidget(right_field, row, 3)
-        grid.addWidget(QLabel("At most"), 3, 0)
+        grid.addWidget(QLabel(self.tr("At most")), 3, 0)
         limit_row = QHBoxLayout()
         limit_row.addWidget(self.limit)
-        limit_row.addWidget(QLabel("studies"))
+        limit_row.addWidget(QLabel(self.tr("studies", "at most N studies")))
         limit_row.addStretch(1)
         grid.addLayout(limit_row, 3, 1)
         grid.addWidget(self.problem, 4, 0, 1, 4)

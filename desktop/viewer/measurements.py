@@ -37,6 +37,7 @@ __all__ = [
     "label_anchor",
     "label_rect",
     "screen_bounds",
+    "shown_label",
 ]
 
 _COLOUR = QColor(255, 208, 0)
@@ -103,30 +104,63 @@ def hit_test(m: Measurement, pos: QPointF, transform: QTransform, selected: bool
     return None
 
 
-def label_anchor(m: Measurement, transform: QTransform) -> QPointF:
-    """Where the label's top-left goes: beside the rightmost point of the shape."""
+def label_anchor(
+    m: Measurement,
+    transform: QTransform,
+    size: tuple[float, float] = (0.0, 0.0),
+    bounds: QRectF | None = None,
+) -> QPointF:
+    """Where the label's top-left goes: beside the rightmost point of the shape.
+
+    With the label's ``size`` (width, height) and the widget's ``bounds``, a label that
+    would leave the widget goes left of the shape instead, and is kept inside: a narrow
+    pane (a 1 × 3 layout) must still show the length.
+    """
     screen = [_screen(transform, p) for p in m.points]
     if m.kind == "text":  # at its anchor, or the top-left of its bounding box
-        return QPointF(min(p.x() for p in screen), min(p.y() for p in screen))
-    if m.kind in ("rectangle", "ellipse"):
-        bounds = _shape_path(m, transform).boundingRect()
-        return QPointF(bounds.right() + 8, bounds.top())
-    if m.kind == "angle" and len(screen) > 1:
-        return QPointF(screen[1].x() + 10, screen[1].y() + 4)
-    right = max(screen, key=lambda p: p.x())
-    return QPointF(right.x() + 8, right.y() + 4)
+        anchor = QPointF(min(p.x() for p in screen), min(p.y() for p in screen))
+    elif m.kind in ("rectangle", "ellipse"):
+        box = _shape_path(m, transform).boundingRect()
+        anchor = QPointF(box.right() + 8, box.top())
+    elif m.kind == "angle" and len(screen) > 1:
+        anchor = QPointF(screen[1].x() + 10, screen[1].y() + 4)
+    else:
+        right = max(screen, key=lambda p: p.x())
+        anchor = QPointF(right.x() + 8, right.y() + 4)
+    if bounds is None:
+        return anchor
+    width, height = size
+    x, y = anchor.x(), anchor.y()
+    if x + width + 5 > bounds.right():
+        x = min(p.x() for p in screen) - 8 - width  # left of the shape
+    x = max(bounds.left() + 3, min(x, bounds.right() - width - 5))
+    y = max(bounds.top() + 3, min(y, bounds.bottom() - height - 3))
+    return QPointF(x, y)
 
 
-def label_rect(m: Measurement, transform: QTransform, font: QFont) -> QRectF:
-    """The screen rectangle the label covers (for partial repaints)."""
-    lines = m.label_lines
+def _label_size(lines: tuple[str, ...], font: QFont) -> tuple[float, float]:
     metrics = QFontMetricsF(font)
     width = max((metrics.horizontalAdvance(line) for line in lines), default=0.0)
-    anchor = label_anchor(m, transform)
-    return QRectF(anchor.x() - 3, anchor.y() - 3, width + 8, metrics.height() * len(lines) + 6)
+    return width, metrics.height() * len(lines)
 
 
-def screen_bounds(m: Measurement, transform: QTransform, font: QFont) -> QRectF:
+def shown_label(m: Measurement) -> tuple[str, ...]:
+    """The label's lines as the screen shows them: core's, made in the interface's language."""
+    return m.label_lines
+
+
+def label_rect(
+    m: Measurement, transform: QTransform, font: QFont, bounds: QRectF | None = None
+) -> QRectF:
+    """The screen rectangle the label covers (for partial repaints)."""
+    size = _label_size(shown_label(m), font)
+    anchor = label_anchor(m, transform, size, bounds)
+    return QRectF(anchor.x() - 3, anchor.y() - 3, size[0] + 8, size[1] + 6)
+
+
+def screen_bounds(
+    m: Measurement, transform: QTransform, font: QFont, bounds: QRectF | None = None
+) -> QRectF:
     """Everything the measurement paints on the screen, with a margin."""
     screen = [_screen(transform, p) for p in m.points]
     xs = [p.x() for p in screen]
@@ -135,13 +169,19 @@ def screen_bounds(m: Measurement, transform: QTransform, font: QFont) -> QRectF:
     if m.kind in ("rectangle", "ellipse"):
         rect = _shape_path(m, transform).boundingRect()
     margin = _HANDLE + 3
-    return rect.adjusted(-margin, -margin, margin, margin).united(label_rect(m, transform, font))
+    shape = rect.adjusted(-margin, -margin, margin, margin)
+    return shape.united(label_rect(m, transform, font, bounds))
 
 
 def draw_measurement(
-    painter: QPainter, m: Measurement, transform: QTransform, font: QFont, selected: bool
+    painter: QPainter,
+    m: Measurement,
+    transform: QTransform,
+    font: QFont,
+    selected: bool,
+    bounds: QRectF | None = None,
 ) -> None:
-    """Paint the shape, its handles when selected, and its label."""
+    """Paint the shape, its handles when selected, and its label (kept inside ``bounds``)."""
     colour = _SELECTED if selected else _PRESENTATION if m.readonly else _COLOUR
     screen = [_screen(transform, p) for p in m.points]
     painter.save()
@@ -176,16 +216,16 @@ def draw_measurement(
             painter.drawRect(
                 QRectF(point.x() - _HANDLE, point.y() - _HANDLE, 2 * _HANDLE, 2 * _HANDLE)
             )
-    lines = m.label_lines
+    lines = shown_label(m)
     if lines:
         painter.setFont(font)
         metrics = QFontMetricsF(font)
-        box = label_rect(m, transform, font)
+        box = label_rect(m, transform, font, bounds)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(0, 0, 0, 150))
         painter.drawRect(box)
         painter.setPen(colour)
-        anchor = label_anchor(m, transform)
+        anchor = QPointF(box.left() + 3, box.top() + 3)
         for i, line in enumerate(lines):
             painter.drawText(
                 QPointF(anchor.x(), anchor.y() + metrics.ascent() + i * metrics.height()), line
@@ -211,13 +251,18 @@ class MeasurementGestures:
         update: Callable[..., None],
         edited: Callable[[], None],
         font: QFont,
+        bounds: Callable[[], QRectF] | None = None,
     ) -> None:
         self._editor = editor
+        self._widget_rect = bounds  # labels stay inside it (None: labels are not moved)
         self._transform = transform
         self._to_image = to_image
         self._update = update
         self._edited = edited
         self._font = font
+
+    def _area(self) -> QRectF | None:
+        return self._widget_rect() if self._widget_rect is not None else None
 
     def press(self, pos: QPointF, tool: str, frame: int, *, can_draw: bool) -> DragMode:
         """A left press: MOVE (a measurement picked), DRAW (one started), PAN (nothing
@@ -230,7 +275,11 @@ class MeasurementGestures:
             for m in editor.pick_order(frame):
                 where = hit_test(m, pos, transform, m is selected)
                 if where is not None:
-                    before = screen_bounds(selected, transform, self._font) if selected else None
+                    before = (
+                        screen_bounds(selected, transform, self._font, self._area())
+                        if selected
+                        else None
+                    )
                     editor.begin_move(m, where)
                     self._repaint(m, before)
                     return DragMode.MOVE
@@ -253,12 +302,12 @@ class MeasurementGestures:
         editor = self._editor
         drawing = editor.drawing
         if drawing is not None and (drag is DragMode.DRAW or editor.drawing_second_arm):
-            before = screen_bounds(drawing, self._transform(), self._font)
+            before = screen_bounds(drawing, self._transform(), self._font, self._area())
             editor.drag_drawing_to(self._to_image(pos))
             self._repaint(drawing, before)
         elif drag is DragMode.MOVE and editor.selected is not None:
             m = editor.selected
-            before = screen_bounds(m, self._transform(), self._font)
+            before = screen_bounds(m, self._transform(), self._font, self._area())
             (x0, y0), (x1, y1) = self._to_image(start), self._to_image(pos)
             editor.move_by(x1 - x0, y1 - y0)
             self._repaint(m, before)
@@ -291,10 +340,11 @@ class MeasurementGestures:
         """The measurements on ``frame``, then the one being drawn."""
         transform = self._transform()
         selected = self._editor.selected
+        bounds = self._area()
         for m in self._editor.on_frame(frame):
-            draw_measurement(painter, m, transform, self._font, m is selected)
+            draw_measurement(painter, m, transform, self._font, m is selected, bounds)
         if self._editor.drawing is not None:
-            draw_measurement(painter, self._editor.drawing, transform, self._font, True)
+            draw_measurement(painter, self._editor.drawing, transform, self._font, True, bounds)
 
     def _commit(self, last: Point) -> None:
         if self._editor.commit_drawing(last) is None:
@@ -304,7 +354,7 @@ class MeasurementGestures:
 
     def _repaint(self, m: Measurement, before: QRectF | None) -> None:
         """Repaint only where the measurement was and is now."""
-        area = screen_bounds(m, self._transform(), self._font)
+        area = screen_bounds(m, self._transform(), self._font, self._area())
         if before is not None:
             area = area.united(before)
         self._update(area.toAlignedRect())

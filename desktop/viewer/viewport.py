@@ -70,36 +70,12 @@ from core.viewing.window import WindowState, drag_window
 from desktop.mime import SERIES_MIME_TYPE
 from desktop.viewer import overlays
 from desktop.viewer.measurements import MeasurementGestures
+from desktop.viewer.viewer_texts import VIEWPORT_SHORTCUTS as VIEWPORT_SHORTCUTS
 
 logger = logging.getLogger(__name__)
 
 #: Drag payload of a series (the browser starts it, a viewport accepts it): the key, utf-8.
 SERIES_MIME = SERIES_MIME_TYPE
-
-#: (keys, what they do) for the help dialog.
-VIEWPORT_SHORTCUTS: list[tuple[str, str]] = [
-    ("Wheel, Up / Down, Left / Right", "Previous / next image"),
-    ("Page Up / Page Down", "Back / forward 10 images"),
-    ("Home / End", "First / last image (axial: head first)"),
-    ("Right-drag", "Window: left/right width, up/down level"),
-    ("Middle-drag, or left-drag with no tool", "Pan"),
-    ("Ctrl+Wheel, + / -", "Zoom in / out"),
-    ("F", "Fit to window"),
-    ("1", "Actual size (1:1)"),
-    ("F2 … F9", "Window presets, in the order listed"),
-    ("A", "Automatic window"),
-    ("I", "Invert greys"),
-    ("R / Shift+R", "Rotate 90° clockwise / anticlockwise"),
-    ("H / V", "Flip horizontally / vertically"),
-    ("0", "Reset view (zoom, rotation, flips, window)"),
-    ("O", "Show / hide overlays"),
-    ("S / D / G / T / E", "Tool: select, distance, angle, rectangle ROI, ellipse ROI"),
-    ("Esc", "Cancel the measurement being drawn, then select tool"),
-    ("Delete / Backspace", "Delete the selected measurement"),
-    ("Ctrl+Z", "Undo the last measurement change"),
-    ("Space", "Play / pause cine"),
-    ("[ / ]", "Cine slower / faster"),
-]
 
 _PAGE_STEP = 10
 _DEFAULT_CINE_FPS = 15.0
@@ -162,6 +138,7 @@ class Viewport(QWidget):
             self.update,
             self._after_measurements_edit,
             self._overlay_font,
+            lambda: QRectF(self.rect()),
         )
         #: The cine's clock (seconds, monotonic); tests put a clock they move by hand here.
         self.clock: Callable[[], float] = time.perf_counter
@@ -545,7 +522,7 @@ class Viewport(QWidget):
         volume = self._volume
         if volume is None:
             return OverlayText()
-        return compose_overlay(
+        return compose_overlay(  # in the current language (core's catalogue)
             self._header,
             volume.geometry,
             self._frame,
@@ -625,7 +602,7 @@ class Viewport(QWidget):
             painter.fillRect(event.rect(), QColor(0, 0, 0))
             volume = self._volume
             if volume is None:
-                overlays.draw_centre_message(painter, rect, "Drop a series here")
+                overlays.draw_centre_message(painter, rect, self.tr("Drop a series here"))
             else:
                 self._paint_volume(painter, rect)
             if self._active:
@@ -651,10 +628,10 @@ class Viewport(QWidget):
         else:
             state = self._shown_state
             text = (
-                f"Image {self._frame + 1} could not be read"
+                self.tr("Image {number} could not be read")
                 if state is FrameState.FAILED
-                else f"Loading image {self._frame + 1}…"
-            )
+                else self.tr("Loading image {number}…")
+            ).format(number=self._frame + 1)
             overlays.draw_centre_message(painter, rect, text)
         if self._overlays_visible:
             overlays.draw_corners(painter, rect, self.overlay_text(), self._overlay_font)
@@ -662,7 +639,7 @@ class Viewport(QWidget):
             note = (
                 ""
                 if self._volume is None or self._volume.geometry.pixel_spacing
-                else ("uncalibrated: no pixel spacing")
+                else self.tr("uncalibrated: no pixel spacing")
             )
             overlays.draw_scale_bar(painter, rect, self.scale_bar(), note, self._overlay_font)
 

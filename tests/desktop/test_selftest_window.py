@@ -137,3 +137,37 @@ def test_radassist_self_test_end_to_end_with_the_window(tmp_path: Path) -> None:
     checks = {check["name"]: check for check in json.loads(done.stdout)["checks"]}
     assert checks["window"]["status"] == "ok", checks["window"]
     assert _grey(shot).std() > 20
+
+
+def test_the_window_check_opens_the_window_in_the_self_tests_language(
+    qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`radassist self-test --lang zh-CN`: the window it opens reads in Chinese too."""
+    import importlib.util
+
+    from desktop import app as desktop_app
+    from desktop import i18n
+    from tests.i18n_helpers import children_speaking
+
+    spec = importlib.util.spec_from_file_location(
+        "radassist_translations_selftest", ROOT / "scripts" / "translations.py"
+    )
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = script
+    spec.loader.exec_module(script)
+    script.build()  # radassist_zh_CN.qm and core.mo from today's sources
+    menus: list[list[str]] = []
+    opened = desktop_app.start_window
+
+    def noting_the_menus(*args: Any, **kwargs: Any) -> Any:
+        window = opened(*args, **kwargs)
+        menus.append([action.text() for action in window.menuBar().actions()])
+        return window
+
+    monkeypatch.setattr(desktop_app, "start_window", noting_the_menus)
+    with children_speaking("zh-CN"):
+        detail = check_window(_context(tmp_path))
+        assert i18n.installed_language() == "en"  # the interface as it was before
+    assert detail.startswith("窗口 ") and "首幅图像" in detail, detail
+    assert menus and menus[0][0] == "文件(&F)", menus

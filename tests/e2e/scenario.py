@@ -26,6 +26,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.window_driver import WindowDriver
+
 STARTED = time.perf_counter()
 
 
@@ -59,10 +61,10 @@ def _run(
     model_name: str | None = None,
     lm_folder: Path | None = None,
 ) -> None:
-    from PySide6.QtCore import QPoint, QPointF, QRect, Qt
-    from PySide6.QtGui import QMouseEvent, QWheelEvent
+    from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
+    from PySide6.QtGui import QWheelEvent
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication, QWidget
+    from PySide6.QtWidgets import QApplication
 
     from desktop import app as desktop_app
     from desktop.settings import Settings
@@ -81,20 +83,8 @@ def _run(
     checks["torch_not_imported"] = "torch" not in sys.modules
     checks["platform_is_xcb"] = qapp.platformName() == "xcb"
 
-    def wait_until(predicate: Any, timeout_s: float = 30.0) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            qapp.processEvents()
-            if predicate():
-                return True
-            time.sleep(0.01)
-        return False
-
-    def settle(seconds: float = 0.3) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            qapp.processEvents()
-            time.sleep(0.01)
+    drive = WindowDriver(qapp, window, shots, result)
+    wait_until, settle, to_shot, shoot = drive.wait_until, drive.settle, drive.to_shot, drive.shoot
 
     loaded: list[Any] = []
     window.series_loaded.connect(loaded.append)
@@ -106,50 +96,13 @@ def _run(
     details["ct_frames"] = int(volume.array.shape[0]) if volume is not None else 0
     checks["ct_all_frames"] = volume is not None and bool(volume.loaded.all())
 
-    dpr = window.devicePixelRatioF()
-
-    def to_shot(widget: QWidget, rect: QRect) -> list[int]:
-        top_left = widget.mapTo(window, rect.topLeft())
-        return [
-            round(top_left.x() * dpr),
-            round(top_left.y() * dpr),
-            round(rect.width() * dpr),
-            round(rect.height() * dpr),
-        ]
-
-    def shoot(name: str) -> None:
-        settle(0.2)
-        screen = window.screen()
-        pixmap = screen.grabWindow(window.winId())
-        path = shots / f"{name}.png"
-        pixmap.save(str(path), "PNG")
-        result["screenshots"][name] = str(path)
-
     result["rects"]["viewport"] = to_shot(viewport, viewport.rect())
     menu_bar = window.menuBar()
     result["rects"]["menu_bar"] = to_shot(menu_bar, menu_bar.rect())
     shoot("01-ct-loaded")
 
-    def mouse(kind: Any, pos: QPointF, button: Any, buttons: Any) -> None:
-        event = QMouseEvent(
-            kind,
-            pos,
-            QPointF(viewport.mapToGlobal(pos.toPoint())),
-            button,
-            buttons,
-            Qt.KeyboardModifier.NoModifier,
-        )
-        QApplication.sendEvent(viewport, event)
-
     def drag(start: QPointF, end: QPointF, button: Any) -> None:
-        mouse(QMouseEvent.Type.MouseButtonPress, start, button, button)
-        steps = 8
-        for i in range(1, steps + 1):
-            point = start + (end - start) * (i / steps)
-            mouse(QMouseEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, button)
-            qapp.processEvents()
-        mouse(QMouseEvent.Type.MouseButtonRelease, end, button, Qt.MouseButton.NoButton)
-        qapp.processEvents()
+        drive.drag(viewport, start, end, button)
 
     centre = QPointF(viewport.width() / 2, viewport.height() / 2)
 
@@ -209,7 +162,9 @@ def _run(
         details["distance_label"] = list(distance.label_lines)
         result["rects"]["distance_label"] = to_shot(
             viewport,
-            label_rect(distance, viewport._transform(), viewport._overlay_font).toAlignedRect(),
+            label_rect(
+                distance, viewport._transform(), viewport._overlay_font, QRectF(viewport.rect())
+            ).toAlignedRect(),
         )
         p0 = viewport.widget_to_image(a)
         p1 = viewport.widget_to_image(b)
@@ -233,7 +188,9 @@ def _run(
         checks["roi_in_hu"] = any("HU" in line for line in roi.label_lines)
         result["rects"]["roi_label"] = to_shot(
             viewport,
-            label_rect(roi, viewport._transform(), viewport._overlay_font).toAlignedRect(),
+            label_rect(
+                roi, viewport._transform(), viewport._overlay_font, QRectF(viewport.rect())
+            ).toAlignedRect(),
         )
     shoot("06-ct-roi")
 
@@ -259,7 +216,9 @@ def _run(
         details["cxr_distance_label"] = list(measures[0].label_lines)
         result["rects"]["cxr_distance_label"] = to_shot(
             viewport,
-            label_rect(measures[0], viewport._transform(), viewport._overlay_font).toAlignedRect(),
+            label_rect(
+                measures[0], viewport._transform(), viewport._overlay_font, QRectF(viewport.rect())
+            ).toAlignedRect(),
         )
     shoot("08-cxr-distance")
 
@@ -307,7 +266,7 @@ def _run(
     details["exported"] = str(exported) if exported else None
     checks["exported_png"] = exported is not None and exported.stat().st_size > 1000
 
-    _report_session(window, cxr_file, shots, result, wait_until, settle, shoot, to_shot, lm_folder)
+    _report_session(drive, cxr_file, lm_folder)
 
     window.close()
     desktop_app.shutdown()
@@ -321,17 +280,7 @@ TYPED = "No pleural effusion."
 OWN_IMPRESSION = "Left pleural effusion."
 
 
-def _report_session(
-    window: Any,
-    cxr_file: Path,
-    shots: Path,
-    result: dict[str, Any],
-    wait_until: Any,
-    settle: Any,
-    shoot: Any,
-    to_shot: Any,
-    lm_folder: Path | None,
-) -> None:
+def _report_session(drive: WindowDriver, cxr_file: Path, lm_folder: Path | None) -> None:
     """Draft, edit, let the language model write, review, sign and export the report."""
     from PySide6.QtGui import QTextCursor
     from PySide6.QtTest import QTest
@@ -339,17 +288,12 @@ def _report_session(
     from core.report.document import Origin, Section
     from desktop.assistant.report_dialogs import SigningBlockedDialog
 
+    window, shots, result = drive.window, drive.shots, drive.result
+    wait_until, settle, shoot, to_shot = drive.wait_until, drive.settle, drive.shoot, drive.to_shot
+    trigger_and_wait = drive.trigger_and_wait
     checks: dict[str, bool] = result["checks"]
     details: dict[str, Any] = result["details"]
     panel = window.report_panel
-
-    def trigger_and_wait(action: Any, signal: Any, timeout_s: float) -> list[Any]:
-        """Trigger ``action``; what ``signal`` sent (empty when it did not come in time)."""
-        received: list[Any] = []
-        signal.connect(received.append)
-        action.trigger()
-        wait_until(lambda: bool(received), timeout_s)
-        return received
 
     def select(start: int, end: int) -> Any:
         """A cursor of the editor that selects [start, end)."""
