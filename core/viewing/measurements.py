@@ -13,7 +13,7 @@ A viewport only turns the mouse into image points, calls the editor, and paints.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Final
@@ -134,8 +134,13 @@ class Moved:
 Edit = Added | Deleted | Moved
 
 
-def update_result(m: Measurement, volume: Volume, unit: str = "") -> None:
+def update_result(
+    m: Measurement, volume: Volume, unit: str = "", values: np.ndarray | None = None
+) -> None:
     """Measure ``m`` again on ``volume`` (its frame's values for an ROI); sets ``m.result``.
+
+    ``values``, when given, are the frame's values as shown (a thick slab's projection,
+    an oblique plane's samples), which an ROI then measures instead of the stored frame.
 
     A shape that cannot be measured yet (a zero-length arm while drawing, an angle
     with one arm) gets None; presentation-state shapes keep theirs.
@@ -154,7 +159,8 @@ def update_result(m: Measurement, volume: Volume, unit: str = "") -> None:
                 m.points[0], m.points[1], m.points[2], spacing, calibrated=calibrated
             )
         elif m.kind in ("rectangle", "ellipse"):
-            values = volume.array[m.frame]
+            if values is None:
+                values = volume.array[m.frame]
             if volume.is_color:
                 values = values.astype(np.float32) @ _LUMA
             measure = measure_rectangle if m.kind == "rectangle" else measure_ellipse
@@ -183,6 +189,9 @@ class MeasurementEditor:
         self._move_from: tuple[Point, ...] = ()
         self._undo: list[Edit] = []
         self._redo: list[Edit] = []
+        #: The values a frame shows, when they are not the stored frame's (a slab, an
+        #: oblique plane): ``values_shown(frame)``, None for a frame shown as stored.
+        self.values_shown: Callable[[int], np.ndarray | None] | None = None
 
     # ------------------------------------------------------------------ the lists
 
@@ -239,7 +248,8 @@ class MeasurementEditor:
 
     def _measure(self, m: Measurement) -> None:
         if self._volume is not None and self._volume.series.key == m.series_key:
-            update_result(m, self._volume, self._unit)
+            shown = self.values_shown(m.frame) if self.values_shown is not None else None
+            update_result(m, self._volume, self._unit, shown)
 
     def _record(self, edit: Edit) -> None:
         self._undo.append(edit)

@@ -20,8 +20,8 @@ line turns that plane about the crosshair (:attr:`MprViewport.line_turned`). The
 A turned pane shows an oblique plane: its slices are its plane's slices moved by a
 :class:`core.viewing.oblique.PlaneMotion` (:meth:`MprViewport.set_motion`), sampled from
 the volume (:func:`core.viewing.oblique.sample_plane`), with markers for their
-directions ("RA", "HL"...) and "Oblique" with the angle in the overlay. (ROI values on a
-turned pane are those of the unturned slice: distances and angles are exact.)
+directions ("RA", "HL"...) and "Oblique" with the angle in the overlay. (An ROI on the slice
+shown measures the values shown: a slab's projection, an oblique plane's samples.)
 """
 
 from __future__ import annotations
@@ -158,6 +158,8 @@ class MprViewport(Viewport):
         self._plane_image: PlaneImage | None = None
         self._motion = PlaneMotion()
         self._geometry: dict[int, PlaneImage] = {}  # slice index -> where it lies (turned)
+        # An ROI measures what the pane shows (a slab, an oblique plane), not the plain slice.
+        self._editor.values_shown = self._values_shown
         self._line_turn: str | None = None
         self._turn_from: tuple[float, float, float] | None = None
         #: The other planes to draw here: (plane, where it lies), given by the layout.
@@ -291,6 +293,13 @@ class MprViewport(Viewport):
         if image is None:
             return super().orientation_labels()
         return self._view.orientation_labels(image.orientation)
+
+    def _values_shown(self, frame: int) -> np.ndarray | None:
+        """The values shown for ``frame`` when it is the one shown (else None: stored)."""
+        volume = self.volume
+        if volume is None or frame != self.frame_index or not volume.loaded[frame]:
+            return None
+        return self._frame_pixels()
 
     def _frame_pixels(self) -> np.ndarray:
         image = self.plane_image()

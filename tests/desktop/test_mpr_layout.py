@@ -269,3 +269,32 @@ def test_two_by_two_adds_an_axial_mip_slab(view: MprView) -> None:
     assert slab.position == pytest.approx(20.0)  # it follows the axial position
     view.set_layout("1x3")
     assert not slab.isVisible()
+
+
+def test_an_roi_on_a_slab_measures_what_the_pane_shows(view: MprView, qtbot: QtBot) -> None:
+    """An ROI around a dot 4 mm off the coronal plane: air on the plain slice, the dot's
+    value once a 10 mm MIP shows it (the statistics follow the picture)."""
+    from core.dicom.measure import RoiStatistics
+
+    coronal = view.panes["coronal"]
+    view.set_active_pane(coronal)
+    dot = _widget_of(coronal, DOT)
+    view.set_tool("rectangle")
+    start = QPoint(round(dot.x()) - 8, round(dot.y()) - 8)
+    end = QPoint(round(dot.x()) + 8, round(dot.y()) + 8)
+    qtbot.mousePress(coronal, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    qtbot.mouseMove(coronal, end)
+    qtbot.mouseRelease(coronal, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+    (roi,) = coronal.measurements
+    assert isinstance(roi.result, RoiStatistics)
+    plain_max = roi.result.maximum
+    view.slab_mode_combo.setCurrentIndex(view.slab_mode_combo.findData("mip"))
+    view.slab_thickness_combo.setCurrentIndex(view.slab_thickness_combo.findData(10.0))
+    # The same ROI drawn again over the slab.
+    qtbot.mousePress(coronal, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    qtbot.mouseMove(coronal, end)
+    qtbot.mouseRelease(coronal, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+    over_slab = coronal.measurements[-1]
+    assert isinstance(over_slab.result, RoiStatistics)
+    assert plain_max is not None and over_slab.result.maximum is not None
+    assert over_slab.result.maximum > plain_max + 100  # the dot, brighter than the air
