@@ -333,7 +333,9 @@ def start_fake_endpoint(mode: str, *, key: str = "", delay_s: float = 0.3) -> tu
     Modes: ``"slow"`` streams a delta every ``delay_s`` seconds and never ends (kill it
     mid-stream); ``"silent"`` answers the headers, one delta, then nothing; ``"html"``
     answers 200 with a web page; ``"garbage"`` sends ``data:`` lines that are not JSON;
-    ``"ok"`` streams a short report then ``[DONE]``. With ``key``, any other bearer
+    ``"ok"`` streams a short report then ``[DONE]``; ``"strict"`` refuses a request with a
+    field the OpenAI API does not know (``grammar``: HTTP 400, as OpenAI's own API does),
+    else answers as ``"ok"``. With ``key``, any other bearer
     token gets 401. ``GET /v1/models`` lists one model, ``fake``.
     """
     import subprocess
@@ -405,6 +407,10 @@ def serve_fake_endpoint(port: int, mode: str, key: str, delay_s: float) -> None:
             if request.get("model") != "fake":
                 self._send(404, b'{"error":{"message":"model not found"}}', "application/json")
                 return
+            if mode == "strict" and "grammar" in request:
+                refusal = b'{"error":{"message":"Unrecognized request argument supplied: grammar"}}'
+                self._send(400, refusal, "application/json")
+                return
             if mode == "html":
                 page = b"<!DOCTYPE html><html><body><h1>Welcome to nginx</h1></body></html>"
                 self._send(200, page, "text/html")
@@ -419,7 +425,7 @@ def serve_fake_endpoint(port: int, mode: str, key: str, delay_s: float) -> None:
                 write.write(b"data: this is not json\n\n")
                 write.flush()
                 return
-            if mode == "ok":
+            if mode in ("ok", "strict"):
                 for word in FAKE_REPORT.split(" "):
                     write.write(event(word + " "))
                 write.write(event("", "stop"))

@@ -250,6 +250,18 @@ def test_a_draft_through_llama_cpp_server(llama_server: Any) -> None:
     assert draft.new_tokens > 0 and not draft.stopped and not draft.incomplete
 
 
+def test_llama_cpp_server_holds_the_draft_to_the_report_grammar(llama_server: Any) -> None:
+    """Structured output at an endpoint: the grammar goes with the request, and the tiny
+    random model's text has the sections' headings it would never write by itself."""
+    _, base = llama_server
+    spec = EngineSpec.endpoint(base, "tiny-gguf", api_key_name="")
+    _, draft = _collect(
+        draft_with_language_model(spec, make_report_context(), DraftMode.REPORT, "en", SHORT)
+    )
+    assert draft.text.startswith("Findings:\n"), draft.text[:80]
+    assert draft.sections.get(Section.FINDINGS)
+
+
 def test_llama_cpp_server_killed_mid_stream_keeps_what_arrived(llama_server: Any) -> None:
     process, base = llama_server
     spec = EngineSpec.endpoint(base, "tiny-gguf", api_key_name="")
@@ -263,3 +275,24 @@ def test_llama_cpp_server_killed_mid_stream_keeps_what_arrived(llama_server: Any
     arrived = "".join(e.text for e in events + rest if isinstance(e, TextChunk))
     assert draft.text == arrived and len(draft.text) > 0
     assert draft.stopped and "ended before the model finished" in draft.incomplete
+
+
+def test_a_server_that_refuses_the_grammar_is_asked_again_without_it() -> None:
+    """OpenAI's API refuses fields it does not know (HTTP 400): the draft still comes."""
+    from core.report.llm import endpoint
+    from tests.core.llm_helpers import FAKE_REPORT, start_fake_endpoint
+
+    process, base = start_fake_endpoint("strict")
+    try:
+        spec = EngineSpec.endpoint(base, "fake", api_key_name="")
+        _, draft = _collect(
+            draft_with_language_model(spec, make_report_context(), DraftMode.REPORT, "en", SHORT)
+        )
+        assert draft.text.split() == FAKE_REPORT.split() and not draft.incomplete
+        assert base in endpoint._REFUSED_GRAMMAR  # not offered again in this process
+        _, again = _collect(
+            draft_with_language_model(spec, make_report_context(), DraftMode.REPORT, "en", SHORT)
+        )
+        assert again.text.split() == FAKE_REPORT.split()
+    finally:
+        stop_server(process)

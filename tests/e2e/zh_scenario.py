@@ -119,7 +119,13 @@ def _run(args: Sequence[str], shots: Path, result: dict[str, Any]) -> None:
             "notice", notice, [notice.details_button.text(), notice.close_button.toolTip()]
         )
         drive.mark("notice", notice.label)
-    details["status_line"] = seen("main", window.statusBar(), [window.status_label.text()])
+    # The status line names the series by its own description (the study's data, as typed
+    # at the scanner): that is left out of the check for English.
+    status = window.status_label.text()
+    for series in window.index.all_series() if window.index is not None else ():
+        if series.description:
+            status = status.replace(series.description, " ")
+    details["status_line"] = seen("main", window.statusBar(), [status])
     viewport = window.grid.active_viewport
     drive.mark("viewport", viewport)
     details["dock_titles"] = seen(

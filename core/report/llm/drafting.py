@@ -484,9 +484,13 @@ def _draft_once(
 ) -> Generator[Any, None, LanguageModelDraft]:
     if spec.kind == "endpoint":
         _release_for_switch()
-        return (yield from _draft_at_endpoint(spec, messages, mode, language, settings, token))
-    # llama.cpp holds the text to the sections' grammar; transformers has no such
-    # option here (stop at the end and the strict parser do that job for both).
+        grammar = report_grammar(mode, language) if constrained else ""
+        return (
+            yield from _draft_at_endpoint(spec, messages, mode, language, settings, token, grammar)
+        )
+    # llama.cpp holds the text to the sections' grammar (in process, and at an endpoint
+    # that is llama.cpp's server); transformers has no such option here (stop at the end
+    # and the strict parser do that job for both).
     grammar = report_grammar(mode, language) if spec.kind == "gguf" and constrained else ""
     _draft_began()
     try:
@@ -504,9 +508,10 @@ def _draft_at_endpoint(
     language: str,
     settings: GenerationSettings,
     token: CancelToken,
+    grammar: str = "",
 ) -> Generator[Any, None, LanguageModelDraft]:
     started = time.perf_counter()
-    outcome = yield from stream_chat_completion(spec, messages, settings, token)
+    outcome = yield from stream_chat_completion(spec, messages, settings, token, grammar=grammar)
     seconds = time.perf_counter() - started
     return LanguageModelDraft(
         text=outcome.text,

@@ -79,7 +79,10 @@ class EndpointTimeoutError(EndpointError):
 
 
 class EndpointProtocolError(EndpointError):
-    """The server's answer is not an OpenAI-compatible stream (an HTML page, garbage)."""
+    """The server's answer is not an OpenAI-compatible stream (an HTML page, garbage), or
+    it refused the request; ``status`` is the HTTP status of a refusal (0 otherwise)."""
+
+    status: int = 0
 
 
 @dataclass(frozen=True)
@@ -158,8 +161,16 @@ def list_endpoint_models(spec: EngineSpec, timeout_s: float = 5.0) -> list[str] 
         return None
 
 
+#: Base URLs whose server refused a request that carried a grammar (``HTTP 400/422``):
+#: asked without one from then on, for the life of the process.
+_REFUSED_GRAMMAR: set[str] = set()
+
+
 def _request_body(
-    spec: EngineSpec, messages: list[dict[str, str]], settings: GenerationSettings
+    spec: EngineSpec,
+    messages: list[dict[str, str]],
+    settings: GenerationSettings,
+    grammar: str = "",
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": spec.model,
@@ -171,6 +182,11 @@ def _request_body(
     }
     if not settings.greedy:
         body["top_p"] = settings.top_p
+    if grammar:
+        # llama.cpp's server (llama-server and llama_cpp.server) holds the text to a GBNF
+        # grammar given in the request; a server that does not know the field either
+        # ignores it or refuses the request, which is then sent again without it.
+        body["grammar"] = grammar
     return body
 
 
@@ -214,9 +230,11 @@ def _refusal(spec: EngineSpec, status: int, body: str, key_sent: bool) -> Endpoi
                     f"the server has no model named {spec.model!r} or no chat-completions "
                     f"API at this URL (HTTP 404: {_quote(detail)})",
                 )
-    return EndpointProtocolError(
+    refused = EndpointProtocolError(
         where, f"the server refused the request (HTTP {status}: {_quote(detail)})"
     )
+    refused.status = status
+    return refused
 
 
 def _read_stream(
@@ -320,8 +338,15 @@ def stream_chat_completion(
     messages: list[dict[str, str]],
     settings: GenerationSettings,
     token: CancelToken,
+    *,
+    grammar: str = "",
 ) -> Generator[Progress | TextChunk, None, EndpointOutcome]:
     """Stream a chat completion of ``messages`` from ``spec``'s server (a job).
+
+    ``grammar`` (GBNF, :func:`~core.report.llm.gguf.report_grammar`) asks a server that
+    supports it (llama.cpp's) to hold the text to it: structured output. A server that
+    refuses the field (HTTP 400 or 422, before any text) is asked again without it, and
+    not offered it again while the process lives; the strict parser still reads the text.
 
     Yields
     ------
@@ -343,6 +368,24 @@ def stream_chat_completion(
         A fault before any text arrived: no server, the key refused, no such model, a
         timeout, an answer that is not a chat-completions stream.
     """
+    send = grammar if grammar and spec.base_url not in _REFUSED_GRAMMAR else ""
+    try:
+        return (yield from _stream_once(spec, messages, settings, token, send))
+    except EndpointProtocolError as exc:
+        if not send or exc.status not in (400, 422):
+            raise
+        _REFUSED_GRAMMAR.add(spec.base_url)
+        logger.info("the server refused a grammar (HTTP %d): asking without one", exc.status)
+        return (yield from _stream_once(spec, messages, settings, token, ""))
+
+
+def _stream_once(
+    spec: EngineSpec,
+    messages: list[dict[str, str]],
+    settings: GenerationSettings,
+    token: CancelToken,
+    grammar: str,
+) -> Generator[Progress | TextChunk, None, EndpointOutcome]:
     if spec.kind != "endpoint":
         raise ValueError(f"spec must describe an endpoint, found kind {spec.kind!r}")
     where = _origin(spec.base_url)
@@ -352,7 +395,7 @@ def stream_chat_completion(
     abandoned = threading.Event()
     reader = threading.Thread(
         target=_read_stream,
-        args=(spec, _request_body(spec, messages, settings), headers, inbox, abandoned),
+        args=(spec, _request_body(spec, messages, settings, grammar), headers, inbox, abandoned),
         name="radassist-endpoint-reader",
         daemon=True,
     )

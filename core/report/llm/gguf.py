@@ -416,7 +416,7 @@ def bundled_gguf_model() -> Path | None:
     Only an installed bundle carries it (the bundle build converts it); a source tree
     has none. It is verified by hash like any imported model when it is drafted with.
     """
-    from core.resources import resource_path
+    from core.resources import resource_path  # lazy: the bundle's folders, asked once per draft
 
     file = resource_path(*SELFTEST_GGUF_FOLDER, SELFTEST_GGUF_NAME)
     return file if file.is_file() else None
