@@ -78,7 +78,7 @@ class HangingMode(QObject):
         # A permanent status-bar label: the window's status line keeps saying what loaded.
         self.label = QLabel("")
         self.label.setObjectName("hanging_protocol_label")
-        window.statusBar().insertPermanentWidget(0, self.label)
+        window.statusBar().addPermanentWidget(self.label)
         window.study_opened.connect(self._on_window_study_opened)
         window.first_image_shown.connect(self._on_window_first_image_shown)
         window.series_loaded.connect(self._on_window_series_loaded)
