@@ -474,6 +474,7 @@ class MainWindow(QMainWindow):
         self.index = None
         self.study_path = None
         self._volumes.clear()
+        self.hanging.forget_study()  # its reformats hold the closed study's volume
         self.annotations.close_study()
         self.ai_panel.set_study_index(None)
         self.report_panel.close_study()

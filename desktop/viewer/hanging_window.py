@@ -139,6 +139,15 @@ class HangingMode(QObject):
         grid.set_active_viewport(shown[0])
         self.label.setText(self.tr("Hanging protocol: {name}").format(name=protocol.title()))
 
+    def forget_study(self) -> None:
+        """The study closed: let go of it (a reformat holds its whole volume)."""
+        self._wanted.clear()
+        self._reformats.clear()
+        self._study = None
+        self._apply_on_first_image = False
+        self.current = None
+        self.label.setText("")
+
     # ------------------------------------------------------------------ slots
 
     def _on_window_study_opened(self, index: StudyIndex) -> None:

@@ -200,3 +200,26 @@ def test_a_distance_on_the_coronal_reformat_is_saved_beside_the_axial_ones(
     assert mirrored and all(
         m.extra["patient_points"] == on_coronal.patient_points for m in mirrored
     )
+
+
+def test_closing_the_study_lets_go_of_its_volume(
+    qtbot: Any, window: MainWindow, demo_dir: Path
+) -> None:
+    """The protocol's coronal reformat held the whole volume after the study closed."""
+    import gc
+    import weakref
+
+    _open(qtbot, window, demo_dir)
+    qtbot.waitUntil(lambda: window.hanging.current is not None, timeout=TIMEOUT_MS)
+    volume = window.grid.viewports[0].volume
+    assert volume is not None
+    loaded = volume.loaded
+    qtbot.waitUntil(lambda: bool(loaded.all()), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=TIMEOUT_MS)
+    gone = weakref.ref(volume.array)
+    del volume
+    window.close_study()
+    qtbot.wait(50)
+    gc.collect()
+    assert gone() is None
+    assert window.hanging.label.text() == ""
