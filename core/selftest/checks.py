@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from core.analysis.explain import describe_heatmap
 from core.analysis.export import apply_heatmap_overlay
 from core.analysis.inference import analysis_image_from_record
+from core.analysis.labels import label_name
 from core.analysis.manifest import verify_package
 from core.analysis.registry import ModelRegistry, bundled_models_dir
 from core.analysis.runner import get_analysis_process
@@ -364,7 +365,7 @@ def _analyze(context: SelfTestContext) -> str:
         raise CheckFailed(f"the drawn {EXPECTED_FINDING.lower()} was not found ({verdict})")
     if expected.heatmap is None or expected.heatmap.shape != image.values.shape[:2]:
         raise CheckFailed(f"no heatmap of the image's size for {EXPECTED_FINDING}")
-    positives = [f"{f.label} {f.probability:.2f}" for f in result.positive_findings]
+    positives = [f"{label_name(f.label)} {f.probability:.2f}" for f in result.positive_findings]
     return _(
         "{model} in the analysis process: {positives} positive, Grad-CAM heatmap peak at {peak}"
     ).format(
@@ -447,11 +448,13 @@ def check_language_model(context: SelfTestContext) -> str:
     if not draft.new_tokens or not draft.sentences:
         raise CheckFailed(f"{draft.model_name} wrote nothing")
     first = draft.time_to_first_token
-    first_text = "" if first != first else f", first token {first:.2f} s"  # NaN: none came
-    return (
-        f"{draft.model_name}: {draft.new_tokens} tokens in {draft.seconds:.2f} s"
-        f"{first_text}; {_describe_draft(report)}{note}"
+    first_text = (  # NaN: none came
+        "" if first != first else _(", first token {seconds} s").format(seconds=f"{first:.2f}")
     )
+    wrote = _("{model}: {tokens} tokens in {seconds} s").format(
+        model=draft.model_name, tokens=draft.new_tokens, seconds=f"{draft.seconds:.2f}"
+    )
+    return f"{wrote}{first_text}; {_describe_draft(report)}{note}"
 
 
 def _key_images(context: SelfTestContext) -> list[Any]:
