@@ -37,7 +37,7 @@ from core.deid.options import RetainOption
 from core.errors import CancelledError, describe_error
 from core.jobs import CancelToken, Progress
 from core.paths import export_dir
-from desktop.browser.formatting import format_count
+from desktop.number_format import format_count
 from desktop.workers import JobHandle, JobSlot
 
 if TYPE_CHECKING:

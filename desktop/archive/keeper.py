@@ -28,7 +28,7 @@ import core.archive
 import core.pacs
 from core.errors import CancelledError, describe_error
 from core.jobs import CancelToken, Progress
-from desktop.browser.formatting import format_count, format_number
+from desktop.number_format import format_count, format_number
 from desktop.settings import Settings
 from desktop.workers import JobHandle, JobSlot
 

@@ -43,7 +43,8 @@ from PySide6.QtWidgets import (
 
 from core.errors import CancelledError, describe_error
 from core.jobs import CancelToken
-from desktop.browser.formatting import format_count, format_date
+from desktop.browser.formatting import format_date
+from desktop.number_format import format_count
 from desktop.workers import JobSlot
 
 if TYPE_CHECKING:

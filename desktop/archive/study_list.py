@@ -52,7 +52,8 @@ from desktop.archive.study_model import (
     UID_ROLE,
     StudyTableModel,
 )
-from desktop.browser.formatting import format_count, format_date, format_number
+from desktop.browser.formatting import format_date
+from desktop.number_format import format_count, format_number
 from desktop.workers import JobHandle, JobSlot
 
 if TYPE_CHECKING:

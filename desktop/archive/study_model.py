@@ -22,7 +22,8 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from desktop.browser.formatting import format_count, format_date, format_person_name
+from desktop.browser.formatting import format_date, format_person_name
+from desktop.number_format import format_count
 
 if TYPE_CHECKING:
     from core.archive import StudyRow

@@ -26,7 +26,8 @@ from core.jobs import CancelToken, Progress
 from desktop.archive.keeper import REBUILD_MESSAGE, ArchiveKeeper, rebuild_progress_text
 from desktop.archive.priors import PriorOffer
 from desktop.archive.study_list import StudyListPanel
-from desktop.browser.formatting import format_count, format_date
+from desktop.browser.formatting import format_date
+from desktop.number_format import format_count
 from desktop.workers import JobHandle, JobSlot
 
 if TYPE_CHECKING:

@@ -1,7 +1,8 @@
-"""Numbers, dates and names as the interface shows them, in its language and locale.
+"""Dates and names as the interface shows them, in its language and locale.
 
 One owner for how the study browser, the study list, the PACS dialogs and the priors
-banner write a count, a size, a study date or a patient's name: through :class:`QLocale`
+banner write a study date or a patient's name (counts and sizes:
+:mod:`desktop.number_format`): through :class:`QLocale`
 (the interface's, set at start-up), the date pattern a translation ("yyyy-MM-dd" in
 English and Chinese alike: the form PACS workstations use).
 """
@@ -12,7 +13,7 @@ from PySide6.QtCore import QCoreApplication, QDate, QLocale
 
 from core.dicom.person_name import format_person_name as core_format_person_name
 
-__all__ = ["format_count", "format_date", "format_number", "format_person_name"]
+__all__ = ["format_date", "format_person_name"]
 
 
 def format_person_name(name: str) -> str:
@@ -40,23 +41,3 @@ def format_date(value: str) -> str:
             )
         return f"{value[:4]}-{value[4:6]}-{value[6:]}"
     return value
-
-
-def _grouping_locale() -> QLocale:
-    """The interface's locale, grouping digits even where it is C (which omits grouping)."""
-    locale = QLocale()
-    locale.setNumberOptions(QLocale.NumberOption.DefaultNumberOptions)
-    return locale
-
-
-def format_count(count: int) -> str:
-    """A count in the interface's locale, digits grouped (``"1,234"`` in English)."""
-    return _grouping_locale().toString(int(count))
-
-
-def format_number(value: float, decimals: int | None = None) -> str:
-    """A number in the interface's locale: ``decimals`` places, or as short as exact
-    (``50``, ``2.5``) when None."""
-    if decimals is None:
-        return _grouping_locale().toString(float(value), "g", 12)
-    return _grouping_locale().toString(float(value), "f", decimals)

@@ -42,13 +42,9 @@ from core.dicom.records import (
     UnreadableFile,
 )
 from core.dicom.thumbnails import SeriesChecked, Thumbnail, ThumbnailFailed, thumbnail_job
-from desktop.browser.formatting import (
-    format_count,
-    format_date,
-    format_number,
-    format_person_name,
-)
+from desktop.browser.formatting import format_date, format_person_name
 from desktop.mime import SERIES_MIME_TYPE
+from desktop.number_format import format_count
 from desktop.workers import JobSlot
 
 logger = logging.getLogger(__name__)
@@ -56,9 +52,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "SERIES_MIME_TYPE",
     "StudyBrowser",
-    "format_count",
     "format_date",
-    "format_number",
     "format_person_name",
 ]
 

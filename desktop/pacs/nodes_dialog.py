@@ -32,7 +32,7 @@ from core.pacs.credentials import CredentialStore
 from core.pacs.nodes import DicomWebNode, DimseNode, LocalNode, Node, NodeBook, save_nodes
 from core.pacs.query import StudyQuery
 from core.pacs.service import echo, find
-from desktop.browser.formatting import format_number
+from desktop.number_format import format_number
 from desktop.pacs.common import (
     ensure_secret,
     keyring_in_use,

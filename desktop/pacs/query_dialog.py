@@ -39,7 +39,8 @@ from core.pacs.credentials import CredentialStore
 from core.pacs.nodes import DimseNode, LocalNode, Node
 from core.pacs.query import SeriesMatch, StudyMatch, StudyQuery
 from core.pacs.service import find, find_series
-from desktop.browser.formatting import format_count, format_date
+from desktop.browser.formatting import format_date
+from desktop.number_format import format_count
 from desktop.pacs.common import NodeChooser, ensure_secret, read_node_book, session_credentials
 from desktop.pacs.query_form import QueryForm
 from desktop.pacs.retrieval_job import (

@@ -32,7 +32,7 @@ from core.pacs.credentials import CredentialStore
 from core.pacs.dimse import SendStatus
 from core.pacs.nodes import LocalNode, Node
 from core.pacs.service import send
-from desktop.browser.formatting import format_count
+from desktop.number_format import format_count
 from desktop.pacs.common import NodeChooser, ensure_secret, read_node_book, session_credentials
 from desktop.workers import JobSlot
 

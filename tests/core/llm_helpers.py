@@ -498,3 +498,27 @@ def start_llama_cpp_server(
     base = f"http://127.0.0.1:{port}"
     _wait_for(f"{base}/v1/models", process, timeout_s)
     return process, base
+
+
+# -- what `radassist draft` tests draft from ------------------------------------------------
+
+
+def make_draft_inputs(models: Path, studies: Path) -> tuple[Any, Path]:
+    """A demo analysis package that finds a nodule, and a folder with one small PA
+    radiograph: what the CLI ``draft`` tests analyse before drafting (package, folder)."""
+    import numpy as np
+
+    from core.synthetic import make_study_context, write_cxr
+    from tests.core.model_helpers import make_package, soften
+
+    package = make_package(
+        models / "draft-model",
+        name="draft-model",
+        labels=("Nodule", "Effusion", "Cardiomegaly"),
+        thresholds={"Nodule": 0.0, "Effusion": 1.0, "Cardiomegaly": 1.0},
+        edit=soften,
+        demo=True,
+    )
+    rng = np.random.default_rng(5)
+    write_cxr(studies / "pa.dcm", rng, view="PA", size=(70, 56), study=make_study_context(rng))
+    return package, studies

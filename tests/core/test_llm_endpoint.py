@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from core.analysis.manifest import ModelPackage
@@ -42,16 +41,15 @@ from core.report.llm import (
 )
 from core.report.llm.child import model_dtype_name
 from core.report.llm.endpoint import chat_completions_url
-from core.synthetic import make_study_context, write_cxr
 from tests.core.llm_helpers import (
     FAKE_REPORT,
     free_port,
+    make_draft_inputs,
     make_tiny_causal_lm,
     start_fake_endpoint,
     start_transformers_serve,
     stop_server,
 )
-from tests.core.model_helpers import make_package, soften
 from tests.core.report_helpers import make_report_context
 
 pytestmark = pytest.mark.usefixtures("fresh_analysis")
@@ -274,23 +272,18 @@ def test_the_model_process_is_released_when_idle_and_on_switching_engines(
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> ModelPackage:
-    return make_package(
-        tmp_path_factory.mktemp("models") / "draft-model",
-        name="draft-model",
-        labels=("Nodule", "Effusion", "Cardiomegaly"),
-        thresholds={"Nodule": 0.0, "Effusion": 1.0, "Cardiomegaly": 1.0},
-        edit=soften,
-        demo=True,
-    )
+def draft_inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[ModelPackage, Path]:
+    return make_draft_inputs(tmp_path_factory.mktemp("models"), tmp_path_factory.mktemp("study"))
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("study")
-    rng = np.random.default_rng(5)
-    write_cxr(folder / "pa.dcm", rng, view="PA", size=(70, 56), study=make_study_context(rng))
-    return folder
+def package(draft_inputs: tuple[ModelPackage, Path]) -> ModelPackage:
+    return draft_inputs[0]
+
+
+@pytest.fixture(scope="module")
+def study(draft_inputs: tuple[ModelPackage, Path]) -> Path:
+    return draft_inputs[1]
 
 
 def test_the_cli_drafts_through_the_endpoint(

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from core.analysis.manifest import ModelPackage
@@ -39,9 +38,12 @@ from core.report.llm import (
 )
 from core.report.llm.gguf import import_gguf_model, inspect_gguf_file, report_grammar
 from core.report.llm.trust import ModelIntegrityError, ModelNotImportedError
-from core.synthetic import make_study_context, write_cxr
-from tests.core.llm_helpers import make_tiny_gguf, start_llama_cpp_server, stop_server
-from tests.core.model_helpers import make_package, soften
+from tests.core.llm_helpers import (
+    make_draft_inputs,
+    make_tiny_gguf,
+    start_llama_cpp_server,
+    stop_server,
+)
 from tests.core.report_helpers import make_report_context
 
 pytestmark = pytest.mark.usefixtures("fresh_analysis")
@@ -186,23 +188,18 @@ def test_the_report_grammar_follows_the_prompts_headings() -> None:
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> ModelPackage:
-    return make_package(
-        tmp_path_factory.mktemp("models") / "draft-model",
-        name="draft-model",
-        labels=("Nodule", "Effusion", "Cardiomegaly"),
-        thresholds={"Nodule": 0.0, "Effusion": 1.0, "Cardiomegaly": 1.0},
-        edit=soften,
-        demo=True,
-    )
+def draft_inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[ModelPackage, Path]:
+    return make_draft_inputs(tmp_path_factory.mktemp("models"), tmp_path_factory.mktemp("study"))
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("study")
-    rng = np.random.default_rng(5)
-    write_cxr(folder / "pa.dcm", rng, view="PA", size=(70, 56), study=make_study_context(rng))
-    return folder
+def package(draft_inputs: tuple[ModelPackage, Path]) -> ModelPackage:
+    return draft_inputs[0]
+
+
+@pytest.fixture(scope="module")
+def study(draft_inputs: tuple[ModelPackage, Path]) -> Path:
+    return draft_inputs[1]
 
 
 def test_the_cli_drafts_with_a_gguf_file(

@@ -18,8 +18,9 @@ from PySide6.QtCore import QLocale
 from core import i18n as core_i18n
 from core.dicom.index import scan
 from desktop import i18n
-from desktop.browser.formatting import format_count, format_date, format_person_name
+from desktop.browser.formatting import format_date, format_person_name
 from desktop.browser.study_browser import COL_IMAGES, COL_NAME, COL_NOTES, StudyBrowser
+from desktop.number_format import format_count
 
 from .zh_cn_translation import compile_zh_cn
 
