@@ -310,8 +310,8 @@ Each split draws from its own random stream
 - Loss: binary cross-entropy per label plus {fit["loc_weight"]} x a localisation term:
   for each label present in an image, the label's class activation map (classifier
   weights applied to the last feature maps, i.e. what Grad-CAM shows for this
-  global-average-pooled head) is normalised by a spatial softmax and the term is
-  minus the log of its mass inside the lesion's disc (the generator's ground truth).
+  {_head_phrase(manifest["architecture_options"])}) is normalised by a spatial softmax and the
+  term is minus the log of its mass inside the lesion's disc (the generator's ground truth).
 - CPU, {fit["threads"]} threads, torch {fit["torch"]}, seed {fit["seed"]}: fitting
   {seconds["fit"]:.0f} s (the rendered cases are cached under bench-data/ and were
   {"rendered" if seconds["render_train"] > 5 else "read from that cache"} for this run).
@@ -358,6 +358,17 @@ Accuracy is hits over true-positive findings, all labels pooled.
 - The figures hold for the generator version the cache fingerprint names
   (`{data["code_fingerprint"]}`); a change to `core.synthetic` changes the images.
 """
+
+
+def _head_phrase(options: dict[str, Any]) -> str:
+    """How the network's head pools its class-activation maps, in words."""
+    if options.get("pooling") == "lse":
+        return (
+            "log-sum-exp-pooled head -- a soft maximum over the map with a sharpness learned "
+            "per label, so that a lesion a few cells wide can carry its label instead of "
+            "being averaged over the whole grid"
+        )
+    return "global-average-pooled head"
 
 
 def _meets(figures: dict[str, Any]) -> bool:

@@ -72,6 +72,7 @@ ARCHITECTURE_OPTIONS: Final[dict[str, Any]] = {
     "block_config": [8],
     "num_init_features": 24,
     "bn_size": 2,
+    "pooling": "lse",
 }
 INDETERMINATE_MARGIN: Final = 0.05
 INTENDED_USE: Final = (
@@ -320,6 +321,7 @@ def train(
     options: dict[str, Any],
     pos_weight_power: float = 0.0,
     removal: float = 0.0,
+    lse_sharpness: float = 1.0,
 ) -> tuple[Any, list[dict[str, float]], Array]:
     """Train the network; returns it (eval mode), the per-epoch log and validation logits."""
     import torch
@@ -330,6 +332,9 @@ def train(
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     network = build_network(ARCHITECTURE, len(LESION_LABELS), **options)
+    if getattr(network, "pooling", "avg") == "lse":
+        with torch.no_grad():
+            network.pool_sharpness.fill_(lse_sharpness)
     network = network.to(memory_format=torch.channels_last)
     xt = torch.from_numpy(x_train)
     yt = torch.from_numpy(y_train.astype(np.float32))
@@ -430,7 +435,9 @@ def calibrate_head(network: Any, targets: Array, logits: Array) -> tuple[Array, 
     """Fold per-label Platt scaling into the classifier; returns calibrated probabilities.
 
     ``a * (W f + b) + c`` is again a linear layer, so the package stays a plain
-    network; ``a > 0`` keeps the ranking (AUC) and the Grad-CAM maps unchanged.
+    network; ``a > 0`` keeps the ranking (AUC) and the Grad-CAM maps unchanged. With
+    log-sum-exp pooling, ``a * LSE_r(W f + b) + c = LSE_(r / a)(a W f + a b + c)``: the
+    label's sharpness is divided by ``a`` as well.
     """
     import torch
 
@@ -445,6 +452,8 @@ def calibrate_head(network: Any, targets: Array, logits: Array) -> tuple[Array, 
                 raise RuntimeError(f"{LESION_LABELS[k]}: Platt slope {a:.3g} is not positive")
             weight[k] *= a
             bias[k] = bias[k] * a + c
+            if getattr(network, "pooling", "avg") == "lse":
+                network.pool_sharpness[k] /= a
             probabilities[:, k] = 1.0 / (1.0 + np.exp(-(a * logits[:, k] + c)))
             fitted.append([a, c])
     return probabilities, fitted
@@ -535,6 +544,12 @@ def main(argv: list[str] | None = None) -> int:
         "(off: at 128 px it did not make occlusion or Kernel SHAP point better; see the "
         "model card's Explanations section)",
     )
+    parser.add_argument(
+        "--lse-sharpness",
+        type=float,
+        default=1.0,
+        help="starting sharpness of the log-sum-exp pooling (learned per label)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="processes rendering cases")
@@ -579,6 +594,7 @@ def main(argv: list[str] | None = None) -> int:
         options=options,
         pos_weight_power=args.pos_weight_power,
         removal=args.removal,
+        lse_sharpness=args.lse_sharpness,
     )
     fit_s = time.perf_counter() - fit_started
     val_scores, platt = calibrate_head(network, y_val, val_logits)

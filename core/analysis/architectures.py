@@ -36,6 +36,13 @@ FIRST_CONV_WEIGHT: Mapping[str, str] = {
     "resnet50": "conv1.weight",
 }
 
+#: How a DenseNet's head pools its class-activation maps: ``"avg"`` is torchvision's
+#: global average; ``"lse"`` is log-sum-exp pooling (a soft maximum with a learned
+#: sharpness per label, ``pool_sharpness``), which lets a lesion a few cells wide drive
+#: its label instead of being averaged away over the whole grid (Wang et al., ChestX-ray8,
+#: CVPR 2017).
+POOLINGS: tuple[str, ...] = ("avg", "lse")
+
 #: Options each architecture accepts in :func:`~core.analysis.networks.build_network` (and
 #: a manifest's ``architecture_options``), with their defaults.
 ARCHITECTURE_OPTIONS: Mapping[str, Mapping[str, Any]] = {
@@ -46,6 +53,7 @@ ARCHITECTURE_OPTIONS: Mapping[str, Mapping[str, Any]] = {
         "num_init_features": 32,
         "bn_size": 4,
         "drop_rate": 0.0,
+        "pooling": "avg",
     },
     "resnet50": {},
 }
@@ -109,4 +117,8 @@ def check_architecture_options(architecture: str, options: Mapping[str, Any]) ->
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"drop_rate must be in [0, 1), found {rate}")
         merged["drop_rate"] = float(rate)
+    if "pooling" in merged and merged["pooling"] not in POOLINGS:
+        raise ValueError(
+            f"pooling must be one of {', '.join(POOLINGS)}, found {merged['pooling']!r}"
+        )
     return merged

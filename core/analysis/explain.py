@@ -102,6 +102,8 @@ __all__ = [
 _OCCLUSION_BATCH: Final = 16
 #: Occlusion patch sides as shares of the input's smaller side (16, 24, 32 px at 128).
 OCCLUSION_SCALES: Final = (1 / 8, 3 / 16, 1 / 4)
+#: The refining pass's step is the smallest patch's side over this (1 px at 128).
+_REFINE_PATCHES_PER_STEP: Final = 16
 #: The smallest probability change a perturbation map must show to explain anything.
 _EVIDENCE_FLOOR: Final = 0.002
 
@@ -184,7 +186,8 @@ def compute_occlusion(
     than a mass hides its middle and leaves a ring, which still reads as a mass (the
     probability *rises*), while a patch much larger than a nodule hides its
     surroundings too. With ``refine``, the smallest patch then slides with stride 1
-    around each label's strongest position, so the peak is placed to the pixel.
+    (2 at a 256-px input) around each label's strongest position, so the peak is
+    placed to the pixel.
 
     Parameters
     ----------
@@ -291,7 +294,11 @@ def _occlude(
         for side, step in layout
     ]
     small, small_step = layout[0]
-    fine_count = len(indices) * (2 * small_step - 1) ** 2 if refine and small_step > 1 else 0
+    # The refining pass moves by one pixel of a 128-px input: 2 px at 256, still well
+    # inside the smallest lesion, at a quarter of the passes.
+    fine_step = max(1, small // _REFINE_PATCHES_PER_STEP)
+    span = len(range(0, 2 * small_step - 1, fine_step))
+    fine_count = len(indices) * span**2 if refine and small_step > fine_step else 0
     total = sum(len(boxes) for boxes in coarse) + fine_count
     done = 0
 
@@ -328,10 +335,14 @@ def _occlude(
             top0 = int(np.clip(row - small // 2, 0, height - small))
             left0 = int(np.clip(col - small // 2, 0, width - small))
             for top in range(
-                max(0, top0 - small_step + 1), min(height - small, top0 + small_step - 1) + 1
+                max(0, top0 - small_step + 1),
+                min(height - small, top0 + small_step - 1) + 1,
+                fine_step,
             ):
                 for left in range(
-                    max(0, left0 - small_step + 1), min(width - small, left0 + small_step - 1) + 1
+                    max(0, left0 - small_step + 1),
+                    min(width - small, left0 + small_step - 1) + 1,
+                    fine_step,
                 ):
                     if (top, left) not in seen:
                         seen.add((top, left))

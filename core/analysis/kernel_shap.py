@@ -35,6 +35,7 @@ when ``halves``, plus one per game for its empty coalition), shared by every lab
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator, Sequence
 from typing import Any, Final
 
@@ -42,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.analysis.heatmaps import check_class_indices as _check_indices
+from core.analysis.heatmaps import find_heatmap_peak
 from core.analysis.perturb import blurred_baseline, check_model_input, predict_probabilities
 from core.analysis.superpixels import compute_slic
 from core.jobs import CancelToken, Job, Progress
@@ -59,6 +61,11 @@ SAMPLES: Final = 256
 SEGMENTATION_OFFSETS: Final = (0.5, 0.0, 0.25)
 _RIDGE: Final = 1e-3
 _BATCH: Final = 16
+#: The refining game: superpixels in the window around the coarse peak, and coalitions.
+REFINE_SEGMENTS: Final = 16
+REFINE_SAMPLES: Final = 64
+#: The window's side, in coarse superpixel steps.
+REFINE_WINDOW_STEPS: Final = 2.0
 
 
 def _draw_coalitions(
@@ -102,6 +109,7 @@ def compute_kernel_shap(
     baseline: npt.NDArray[np.floating[Any]] | None = None,
     seed: int = 0,
     halves: bool = False,
+    refine: bool = True,
     token: CancelToken | None = None,
 ) -> Job[dict[int, FloatArray]]:
     """Kernel-SHAP maps over the model input (a job: yields Progress).
@@ -130,6 +138,9 @@ def compute_kernel_shap(
         removing one side's superpixels puts the other side's *present* content there
         -- with both sides removed at once, the mirrored image holds every one-sided
         lesion again, on the other side, and the game has nothing to share out.
+    refine : bool, optional
+        Play the refining game in the window around each label's coarse peak (see
+        the module docstring).
     token : CancelToken, optional
         Checked between batches.
 
@@ -163,6 +174,7 @@ def compute_kernel_shap(
         seed,
         token or CancelToken(),
         bool(halves),
+        bool(refine),
     )
 
 
@@ -177,6 +189,7 @@ def _run(
     seed: int,
     token: CancelToken,
     halves: bool = False,
+    refine: bool = True,
 ) -> Generator[Any, None, dict[int, FloatArray]]:
 
     reference = predict_probabilities(network, array[None])
@@ -185,7 +198,7 @@ def _run(
     width = array.shape[2]
     rng = np.random.default_rng(seed)
     sums = np.zeros((len(indices), *array.shape[1:]), dtype=np.float64)
-    total = len(offsets) * samples
+    total = len(offsets) * samples + (REFINE_SAMPLES * len(indices) if refine else 0)
     done = 0
     for offset in offsets:
         labels = compute_slic(intensity, segments, offset=offset)
@@ -228,4 +241,65 @@ def _run(
                 pixel = np.where(where >= 0, values[np.maximum(where, 0)], 0.0)
                 sums[n] += pixel
     maps = sums / len(offsets)
+    if refine:
+        step = math.sqrt(array.shape[1] * array.shape[2] / segments)
+        side = round(REFINE_WINDOW_STEPS * step)
+        for n, index in enumerate(indices):
+            if not float(maps[n].max()) > 0.0:
+                done += REFINE_SAMPLES
+                continue
+            window = _window(find_heatmap_peak(maps[n]), side, array.shape[1:])
+            fine = yield from _refine(
+                network, array, fill, index, window, intensity, rng, token, done, total
+            )
+            maps[n][window] += fine
+            done += REFINE_SAMPLES
     return {index: maps[n].astype(np.float32) for n, index in enumerate(indices)}
+
+
+def _window(centre: tuple[int, int], side: int, shape: tuple[int, ...]) -> tuple[slice, slice]:
+    """A ``side``-square window around ``centre``, moved inside ``shape``."""
+    spans = []
+    for c, size in zip(centre, shape, strict=True):
+        extent = min(side, size)
+        start = int(np.clip(c - extent // 2, 0, size - extent))
+        spans.append(slice(start, start + extent))
+    return (spans[0], spans[1])
+
+
+def _refine(
+    network: Any,
+    array: FloatArray,
+    fill: FloatArray,
+    index: int,
+    window: tuple[slice, slice],
+    intensity: FloatArray,
+    rng: np.random.Generator,
+    token: CancelToken,
+    done: int,
+    total: int,
+) -> Generator[Any, None, npt.NDArray[np.float64]]:
+    """The refining game of one label inside ``window``: its pixels' Shapley values."""
+    labels = compute_slic(intensity[window], REFINE_SEGMENTS)
+    features = int(labels.max()) + 1
+    if features < 2:
+        return np.zeros(labels.shape, dtype=np.float64)
+    inside = np.zeros(array.shape[1:], dtype=bool)
+    inside[window] = True
+    empty = np.where(inside[None], fill, array)
+    ends = predict_probabilities(network, np.stack([array, empty]))[:, index]
+    coalitions = _draw_coalitions(rng, features, REFINE_SAMPLES)
+    outputs = np.zeros(len(coalitions), dtype=np.float64)
+    for start in range(0, len(coalitions), _BATCH):
+        token.raise_if_cancelled()
+        chunk = coalitions[start : start + _BATCH]
+        batch = np.repeat(array[None], len(chunk), axis=0)
+        keep = chunk[:, labels]  # (n, h, w) within the window
+        batch[(slice(None), slice(None), *window)] = np.where(
+            keep[:, None], array[(slice(None), *window)][None], fill[(slice(None), *window)][None]
+        )
+        outputs[start : start + len(chunk)] = predict_probabilities(network, batch)[:, index]
+        yield Progress(min(done + start + len(chunk), total), total, "Kernel SHAP")
+    values = _solve(coalitions, outputs, float(ends[0]), float(ends[1]))
+    pixel: npt.NDArray[np.float64] = values[labels]
+    return pixel

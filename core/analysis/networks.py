@@ -12,7 +12,10 @@ loads without renaming:
     TorchXRayVision's ``densenet121-res224-*`` models (one input channel, 18 heads).
 ``"densenet-small"``
     The same DenseNet with configurable ``growth_rate``, ``block_config``,
-    ``num_init_features`` and ``bn_size`` (the demo model).
+    ``num_init_features`` and ``bn_size`` (the demo model), and ``pooling``: torchvision's
+    global average (``"avg"``), or log-sum-exp pooling of the class-activation maps
+    (``"lse"``, one more tensor ``pool_sharpness``: a learned sharpness per label), which
+    lets a lesion a few feature cells wide carry its label.
 ``"resnet50"``
     ResNet-50 (v1.5, stride in the 3x3 conv): ``conv1``, ``bn1``,
     ``layer1.0.conv1`` ... ``layer4.2.bn3``, ``layerN.0.downsample.0/1``, ``fc``.
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from collections import OrderedDict
 from collections.abc import Sequence
 from os import PathLike
@@ -140,9 +144,11 @@ def _network_classes() -> dict[str, type[nn.Module]]:
             num_init_features: int,
             bn_size: int,
             drop_rate: float,
+            pooling: str = "avg",
         ) -> None:
             super().__init__()
             self.architecture = architecture
+            self.pooling = pooling
             self.num_labels = num_labels
             self.in_channels = in_channels
             self.feature_layer = FEATURE_LAYER[architecture]
@@ -176,6 +182,9 @@ def _network_classes() -> dict[str, type[nn.Module]]:
             layers["norm5"] = nn.BatchNorm2d(num_features)
             self.features = nn.Sequential(layers)
             self.classifier = nn.Linear(num_features, num_labels)
+            if pooling == "lse":
+                # Per label; calibration folds its scale in (sharpness / a).
+                self.pool_sharpness = nn.Parameter(torch.ones(num_labels))
             self.num_features = num_features
             for module in self.modules():
                 if isinstance(module, nn.Conv2d):
@@ -192,8 +201,26 @@ def _network_classes() -> dict[str, type[nn.Module]]:
             return F.relu(self.features(x))
 
         def forward_head(self, features: Tensor) -> Tensor:
+            if self.pooling == "lse":
+                return self._lse_head(features)
             pooled = torch.flatten(F.adaptive_avg_pool2d(features, (1, 1)), 1)
             return self.classifier(pooled)  # type: ignore[no-any-return]
+
+        def _lse_head(self, features: Tensor) -> Tensor:
+            """Log-sum-exp pooling of each label's class-activation map.
+
+            ``(log mean exp(r * cam)) / r`` per label: the mean of the map for a small
+            sharpness ``r``, its maximum for a large one. The classifier's weights and
+            bias make the map, so Grad-CAM and the class-activation map stay the same
+            picture.
+            """
+            cam = torch.einsum("kc,bchw->bkhw", self.classifier.weight, features)
+            cam = cam + self.classifier.bias[None, :, None, None]
+            sharpness = self.pool_sharpness.clamp(min=1e-3)[None, :, None]
+            cells = cam.shape[-1] * cam.shape[-2]
+            scaled = cam.flatten(2) * sharpness
+            pooled = (torch.logsumexp(scaled, dim=-1) - math.log(cells)) / sharpness[..., 0]
+            return pooled
 
         def forward(self, x: Tensor) -> Tensor:
             return self.forward_head(self.forward_features(x))

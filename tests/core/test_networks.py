@@ -173,6 +173,7 @@ def test_built_network_is_in_eval_mode() -> None:
         ("densenet-small", {"block_config": "444"}, TypeError),
         ("densenet-small", {"block_config": ()}, TypeError),
         ("densenet-small", {"drop_rate": 1.0}, ValueError),
+        ("densenet-small", {"pooling": "max"}, ValueError),
         ("resnet50", {"drop_rate": 0.1}, ValueError),
     ],
 )
@@ -194,6 +195,36 @@ def test_check_architecture_options_fills_defaults() -> None:
     merged = check_architecture_options("densenet-small", {"block_config": [2, 2]})
     assert merged["block_config"] == (2, 2)
     assert merged["growth_rate"] == 12
+
+
+def test_lse_pooling_lets_a_small_region_drive_its_label(tmp_path: Path) -> None:
+    avg = build_network("densenet-small", 2, block_config=(2,), growth_rate=8)
+    lse = build_network("densenet-small", 2, block_config=(2,), growth_rate=8, pooling="lse")
+    lse.load_state_dict({**avg.state_dict(), "pool_sharpness": torch.ones(2)})
+    background = torch.zeros(1, avg.num_features, 16, 16)
+    spot = background.clone()
+    spot[0, :, 7, 9] = 4.0  # one feature cell of 256 lights up: a nodule-sized region
+    with torch.no_grad():
+        for net in (avg, lse):
+            net.classifier.weight.fill_(0.5)
+            net.classifier.bias.zero_()
+        rise_avg = float((avg.forward_head(spot) - avg.forward_head(background))[0, 0])
+        rise_lse = float((lse.forward_head(spot) - lse.forward_head(background))[0, 0])
+        # Averaged over the grid the cell counts 1/256; the soft maximum lets it count.
+        assert rise_lse > 10 * rise_avg > 0
+        # A small sharpness is the mean again, a large one the maximum of the map.
+        lse.pool_sharpness.fill_(1e-3)
+        assert torch.allclose(lse.forward_head(spot), avg.forward_head(spot), atol=0.05)
+        lse.pool_sharpness.fill_(50.0)
+        peak = 0.5 * 4.0 * avg.num_features
+        assert float(lse.forward_head(spot)[0, 0]) == pytest.approx(peak, rel=0.05)
+    # The sharpness is part of the weights: saved, loaded strictly, refused when missing.
+    path = _save(lse, tmp_path / "lse.safetensors")
+    again = build_network("densenet-small", 2, block_config=(2,), growth_rate=8, pooling="lse")
+    load_weights(again, path)
+    assert float(again.pool_sharpness[0]) == pytest.approx(50.0)
+    with pytest.raises(WeightsMismatchError):
+        load_weights(again, _save(avg, tmp_path / "avg.safetensors"))
 
 
 def _save(net: torch.nn.Module, path: Path, rename: str = "") -> Path:
