@@ -12,7 +12,9 @@ bench/bench_load.py writes (bench-data/ct-512x512, reused when present):
   seen on the active viewport), whichever is later; target <= 0.2 s. The baseline is
   the same open without the window in the same process and archive
   (``study_index`` + ``load_series``, as bench/bench_archive.py times it), rounds
-  interleaved. Also said: the longest GUI stall while opening, and the resident memory
+  interleaved. Also said: the longest GUI stall while opening (target <= 50 ms, from the
+  call until the window is idle, the chest-CT hanging protocol laid out; with each round's
+  longest, whose median shows through a busy machine's bursts), and the resident memory
   after each open and close (a closed study's volume should be freed);
 * **the GUI stall while retrieving**: the CT is stored into a real Orthanc
   (tests/core/pacs/orthanc.py), configured as the window's query/retrieve node, and
@@ -333,6 +335,7 @@ def measure_open(
         "first_stall_ms": first["stall_ms"],
         "first_longest": first["longest"],
         "open_stall_ms": worst["stall_ms"],
+        "open_stalls_ms": [stall["stall_ms"] for stall in stalls],
         "open_p99_ms": max(stall["p99_ms"] for stall in stalls),
         "longest": worst["longest"],
         "culprits": dict(sorted(seen.items(), key=lambda item: -item[1])),
@@ -577,10 +580,17 @@ def _report(result: dict[str, Any], rounds: int) -> dict[str, bool]:
         f"same process without the window (study_index + load_series, baseline): median "
         f"{base * 1000:.0f} ms, best {min(theirs) * 1000:.0f} ms; ratio {median / base:.2f}"
     )
+    stalls = opened["open_stalls_ms"]
+    verdicts["stall while opening <= 50 ms"] = ok = opened["open_stall_ms"] <= STALL_MS
     print(
         f"longest GUI stall while opening {opened['open_stall_ms']:.1f} ms (p99 "
-        f"{opened['open_p99_ms']:.1f} ms); the process's first open {opened['first_s'] * 1000:.0f}"
-        f" ms, its longest stall {opened['first_stall_ms']:.1f} ms (not targets here)"
+        f"{opened['open_p99_ms']:.1f} ms; each round's longest: median "
+        f"{statistics.median(stalls):.1f} ms, best {min(stalls):.1f} ms) (target <= "
+        f"{STALL_MS:.0f} ms) {mark(ok)}"
+    )
+    print(
+        f"the process's first open {opened['first_s'] * 1000:.0f} ms, its longest stall "
+        f"{opened['first_stall_ms']:.1f} ms (not targets here)"
     )
     resident = opened["resident_mb"]
     if len(resident) > 1:

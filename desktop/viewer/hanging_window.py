@@ -1,15 +1,21 @@
 """Hanging protocols in the reading window: applied when a study opens, switchable from View.
 
 :func:`install_hanging` is called once by the window. When a study opens, its largest series
-loads and shows first (opening stays as fast as without protocols); as its first image shows
-(in the 1 × 1 layout: a layout the reader chose beforehand is kept), the best protocol
-matching the study (:func:`core.viewing.hanging.matching_protocols`) lays out the grid: its
-layout, and in each viewport the series its rule picks, in its plane (a reformatted plane is
-a view of the loaded volume, :func:`desktop.viewer.mpr_viewport.plane_volume`, shown once
-the series has loaded) and window. View → Hanging Protocol lists the protocols that match
-the open study, and "None" (the window's own layout, the largest series). The protocols are
-read once, at the first study; a site file that cannot be used is named in a notification
-(the bundled protocols are used instead).
+loads and shows first, alone (opening stays as fast as without protocols); once that series
+has loaded (still in the 1 × 1 layout, showing it: a layout or series the reader chose
+meanwhile is kept), the best protocol matching the study
+(:func:`core.viewing.hanging.matching_protocols`) lays out the grid: its layout, and in each
+viewport the series its rule picks, in its plane (a reformatted plane is a view of the
+loaded volume, :func:`desktop.viewer.mpr_viewport.plane_volume`) and window. Waiting for
+the load is what keeps opening smooth: painting three panes while the loader's threads
+fill the volume held the GUI thread 100–270 ms (the panes' paints wait for the GIL), and a
+reformatted pane would have shown the acquired slices until the volume was whole.
+
+View → Hanging Protocol lists the protocols that match the open study, and "None" (the
+window's own layout, the largest series). The protocols are read once, at the first study;
+a site file that cannot be used is named in a notification (the bundled protocols are used
+instead). Each pane a protocol fills shows the protocol's label for it ("Lung") as the first
+line of its top-right corner, until it shows another series.
 
 A viewport showing a reformatted plane is a normal viewport; what is drawn on it is saved
 with the study in patient mm (:mod:`desktop.viewer.annotation_keeper`).
@@ -21,7 +27,7 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTimer
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QLabel, QMenu
 
@@ -47,6 +53,20 @@ logger = logging.getLogger(__name__)
 __all__ = ["HangingMode", "install_hanging"]
 
 _ACQUIRED_COSINE = 0.99  # a stack this close to a plane's normal shows that plane as acquired
+#: The bundled protocols' pane labels, for the translators: a pane shows its label in the
+#: interface language when it is one of these (a site's own labels are shown as written).
+_BUNDLED_LABELS = (
+    QT_TRANSLATE_NOOP("HangingMode", "Lung"),
+    QT_TRANSLATE_NOOP("HangingMode", "Mediastinum"),
+    QT_TRANSLATE_NOOP("HangingMode", "Coronal"),
+    QT_TRANSLATE_NOOP("HangingMode", "Brain"),
+    QT_TRANSLATE_NOOP("HangingMode", "Bone"),
+    QT_TRANSLATE_NOOP("HangingMode", "Current PA"),
+    QT_TRANSLATE_NOOP("HangingMode", "Prior PA"),
+    QT_TRANSLATE_NOOP("HangingMode", "T1"),
+    QT_TRANSLATE_NOOP("HangingMode", "T2"),
+    QT_TRANSLATE_NOOP("HangingMode", "FLAIR"),
+)
 
 
 class HangingMode(QObject):
@@ -66,6 +86,8 @@ class HangingMode(QObject):
         self._protocols: tuple[HangingProtocol, ...] | None = None
         self._study: StudyRecord | None = None
         self._apply_on_first_image = False
+        #: The viewport whose first image showed: the protocol applies when its load ends.
+        self._apply_when_loaded: Viewport | None = None
         self._wanted: dict[int, tuple[Viewport, str, ViewportRule]] = {}
         self._reformats: dict[int, MprVolume] = {}
         self.current: HangingProtocol | None = None
@@ -112,6 +134,8 @@ class HangingMode(QObject):
         self._wanted.clear()
         self.current = protocol
         self.label.setText("")
+        for viewport in window.grid.all_viewports:
+            viewport.set_pane_label("")
         if study is None:
             return
         window.mpr.leave()
@@ -140,11 +164,20 @@ class HangingMode(QObject):
         self.label.setText(self.tr("Hanging protocol: {name}").format(name=protocol.title()))
 
     def forget_study(self) -> None:
-        """The study closed: let go of it (a reformat holds its whole volume)."""
+        """The study closed: let go of it (a reformat holds its whole volume).
+
+        A protocol's layout goes with its study: the window's own comes back, so the next
+        study opens as the first one did (its largest series alone, then its protocol).
+        """
+        if self.current is not None:
+            self._window.set_layout(*self._window.current_layout)
+        for viewport in self._window.grid.all_viewports:
+            viewport.set_pane_label("")
         self._wanted.clear()
         self._reformats.clear()
         self._study = None
         self._apply_on_first_image = False
+        self._apply_when_loaded = None
         self.current = None
         self.label.setText("")
 
@@ -161,12 +194,17 @@ class HangingMode(QObject):
         )
         self._study = largest
         self._apply_on_first_image = largest is not None
+        self._apply_when_loaded = None
 
     def _on_window_first_image_shown(self, viewport: Viewport) -> None:
         if self._apply_on_first_image:
             self._apply_on_first_image = False
-            # Once the window has shown that image (the load is still telling viewports).
-            QTimer.singleShot(0, partial(self._apply_if_opened_as_usual, viewport))
+            volume = viewport.volume
+            if volume is not None and _load_ended(volume):
+                # Already loaded: once the window has shown that image.
+                QTimer.singleShot(0, partial(self._apply_if_opened_as_usual, viewport))
+            else:
+                self._apply_when_loaded = viewport  # the rest of the layout waits for the load
         if id(viewport) in self._wanted:
             self._finish(viewport)
 
@@ -178,7 +216,7 @@ class HangingMode(QObject):
         """The study's largest series just showed, in the 1 × 1 layout, and nothing else.
 
         A reader who chose another layout before opening keeps it, and one who asked for
-        another series before the first image came keeps that: a protocol is then
+        another series before the series had loaded keeps that: a protocol is then
         chosen from View → Hanging Protocol.
         """
         window, study = self._window, self._study
@@ -193,6 +231,11 @@ class HangingMode(QObject):
         )
 
     def _on_window_series_loaded(self, volume: Volume) -> None:
+        waiting = self._apply_when_loaded
+        if waiting is not None and waiting.volume is volume:
+            self._apply_when_loaded = None
+            # Once the window has shown the whole series (the load's last repaint first).
+            QTimer.singleShot(0, partial(self._apply_if_opened_as_usual, waiting))
         for viewport, _key, _rule in list(self._wanted.values()):
             if viewport.volume is volume:
                 self._finish(viewport)
@@ -211,7 +254,7 @@ class HangingMode(QObject):
             return
         rule = wanted[2]
         if rule.plane != "acquired" and not _shows_plane(volume, rule.plane):
-            if volume.total_s == 0 and not volume.loaded.all():
+            if not _load_ended(volume):
                 return  # a reformat needs every slice: again when the load ends
             mpr = self._reformats.get(id(volume))
             if mpr is None:
@@ -228,6 +271,8 @@ class HangingMode(QObject):
                 self._window.annotations.show_on(viewport)  # saved measurements its slices hold
         if rule.window is not None and not volume.is_color:
             viewport.set_window(*rule.window)
+        if rule.label:
+            viewport.set_pane_label(QCoreApplication.translate("HangingMode", rule.label))
         del self._wanted[id(viewport)]
 
     def _prior_series(self) -> tuple[SeriesRecord, ...]:
@@ -254,6 +299,11 @@ class HangingMode(QObject):
             action.triggered.connect(lambda _=False, p=protocol: self.apply(p))
             self._group.addAction(action)
             self.menu.addAction(action)
+
+
+def _load_ended(volume: Volume) -> bool:
+    """Whether every slice of ``volume`` has been read (or found unreadable)."""
+    return volume.total_s > 0 or bool(volume.loaded.all())
 
 
 def _shows_plane(volume: Volume, plane: str) -> bool:

@@ -90,15 +90,22 @@ def plane_volume(mpr: MprVolume, plane: str) -> Volume:
     geometry has the plane's pixel spacing, orientation and positions (patient mm along
     the plane's normal axis). A reformatted slice is no one image of the series: its
     frame records all name the series' first image, for the header texts only (the
-    series key is the source's with ``#mpr-<plane>``, so its measurements are its own).
+    series key is the source's with ``#mpr-<plane>``, so its measurements are its own),
+    except their slice thickness: a reformatted slice is one voxel thick along the plane's
+    normal, so the corner's "Th" says the plane's spacing, not the acquired slices'.
     """
     source = mpr.volume
     stack = mpr.stack(plane)
     count = int(stack.shape[0])
     first = mpr.slice_geometry(plane, 0)
     positions = mpr.positions(plane)
+    named = source.geometry.frames[0]
+    instance = named.instance
+    infos = list(instance.frames)
+    infos[named.frame] = replace(infos[named.frame], slice_thickness=mpr.spacing(plane))
+    frame = replace(named, instance=replace(instance, frames=tuple(infos)))
     geometry = SeriesGeometry(
-        frames=(source.geometry.frames[0],) * count,
+        frames=(frame,) * count,
         ordered_by="position",
         slice_positions=tuple(float(p) for p in positions),
         slice_spacing=mpr.spacing(plane),

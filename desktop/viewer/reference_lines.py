@@ -11,11 +11,17 @@ spacing (:func:`core.viewing.placement.frame_plane`), a reformatted slice's from
 :class:`~core.viewing.mpr.MprVolume`, and the cut from
 :func:`core.viewing.mpr.reference_line`. The lines are drawn by a transparent child of
 each viewport (it takes no mouse events), so the viewport itself is not changed.
+
+A slice's place is worked out once per series and frame (:class:`PlaneCache`; a viewport
+given another series looks it up anew), and a layer is repainted only when its lines
+moved: a transparent layer's repaint repaints the viewport under it, image and texts, so
+scrolling one pane no longer repaints every pane of the grid.
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -25,6 +31,7 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
 from core.dicom.overlays import OrientationLabels
+from core.dicom.volume import Volume
 from core.viewing.mpr import MprVolume, PlaneImage, reference_line
 from core.viewing.placement import frame_plane
 from desktop.viewer.viewport import Viewport
@@ -34,7 +41,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LINE_COLOUR", "ReferenceLines", "plane_shown"]
+__all__ = ["LINE_COLOUR", "PlaneCache", "ReferenceLines", "plane_shown"]
 
 #: The colour of a reference line: cyan, apart from the measurements' yellow and the MPR
 #: planes' blue, green and orange.
@@ -75,6 +82,35 @@ def plane_shown(viewport: Viewport) -> PlaneImage | None:
     )
 
 
+class PlaneCache:
+    """Where each shown slice lies, worked out once per series and frame.
+
+    Keyed by the :class:`~core.dicom.volume.Volume` itself (weakly: a closed study's
+    entries go with its volume), then by frame index; a viewport showing another series
+    shows another volume, so nothing of the previous series is reused.
+    """
+
+    def __init__(self) -> None:
+        self._planes: weakref.WeakKeyDictionary[Volume, dict[int, PlaneImage | None]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def plane_of(self, viewport: Viewport) -> PlaneImage | None:
+        """:func:`plane_shown` for ``viewport``, from the cache when already known."""
+        volume = viewport.volume
+        if volume is None:
+            return None
+        frames = self._planes.setdefault(volume, {})
+        index = viewport.frame_index
+        if index not in frames:
+            frames[index] = plane_shown(viewport)
+        return frames[index]
+
+    def __len__(self) -> int:
+        """How many slices' places are kept (for tests)."""
+        return sum(len(frames) for frames in self._planes.values())
+
+
 class _LineLayer(QWidget):
     """A transparent layer over one viewport that draws the other viewports' lines."""
 
@@ -83,19 +119,22 @@ class _LineLayer(QWidget):
         self.setObjectName("reference_lines")
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground, True)
-        self._viewport = viewport
+        self.viewport = viewport
         self._lines = lines
+        #: The segments last painted (a repaint is asked for only when they change).
+        self.painted: list[tuple[QPointF, QPointF]] = []
         self.setGeometry(viewport.rect())
         viewport.installEventFilter(self)
         self.show()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if watched is self._viewport and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self._viewport.rect())
+        if watched is self.viewport and event.type() == QEvent.Type.Resize:
+            self.setGeometry(self.viewport.rect())
         return False
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
-        segments = self._lines.lines_on(self._viewport)
+        segments = self._lines.lines_on(self.viewport)
+        self.painted = segments
         if not segments:
             return
         painter = QPainter(self)
@@ -117,6 +156,7 @@ class ReferenceLines(QObject):
         super().__init__(grid)
         self._grid = grid
         self._layers: dict[int, _LineLayer] = {}
+        self.planes = PlaneCache()
         grid.layout_changed.connect(lambda _rows, _cols: self.attach())
 
     def attach(self) -> None:
@@ -129,8 +169,12 @@ class ReferenceLines(QObject):
         self.refresh()
 
     def refresh(self) -> None:
+        """Repaint the layers whose lines moved (each repaint repaints its viewport too)."""
         for layer in self._layers.values():
-            layer.update()
+            if not layer.isVisible():
+                continue
+            if _segments_key(self.lines_on(layer.viewport)) != _segments_key(layer.painted):
+                layer.update()
 
     def lines_on(self, viewport: Viewport) -> list[tuple[QPointF, QPointF]]:
         """The lines (two widget points each) the other visible viewports put on ``viewport``."""
@@ -138,14 +182,14 @@ class ReferenceLines(QObject):
         uid = viewport.frame_of_reference_uid
         if viewport not in shown or len(shown) < 2 or uid is None:
             return []
-        own = plane_shown(viewport)
+        own = self.planes.plane_of(viewport)
         if own is None:
             return []
         found = []
         for other in shown:
             if other is viewport or other.frame_of_reference_uid != uid:
                 continue
-            plane = plane_shown(other)
+            plane = self.planes.plane_of(other)
             ends = reference_line(own, plane) if plane is not None else None
             if ends is not None:
                 found.append(
@@ -155,3 +199,12 @@ class ReferenceLines(QObject):
 
     def _on_viewport_changed(self, _viewport: Viewport, *_: object) -> None:
         self.refresh()
+
+
+def _segments_key(
+    segments: list[tuple[QPointF, QPointF]],
+) -> list[tuple[float, float, float, float]]:
+    """Segments as numbers rounded to a tenth of a pixel (to compare what would be drawn)."""
+    return [
+        (round(a.x(), 1), round(a.y(), 1), round(b.x(), 1), round(b.y(), 1)) for a, b in segments
+    ]

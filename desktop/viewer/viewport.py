@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -125,6 +126,7 @@ class Viewport(QWidget):
 
         self._view = ViewTransform()  # zoom, pan, rotation, flips (core.viewing.transform)
         self._overlays_visible = True
+        self._pane_label = ""  # a hanging protocol's name for this pane ("Lung")
         self._active = False
         self._overlay_font = overlays.overlay_font()
         self._marker_font = overlays.marker_font()
@@ -186,6 +188,7 @@ class Viewport(QWidget):
         self._cancel_drawing()
         self._heatmap.drop()
         self._volume = volume
+        self._pane_label = ""  # it named what the pane showed before
         if header is None:
             cached = volume.extra.get("display_header")
             header = cached if isinstance(cached, DisplayHeader) else None
@@ -221,6 +224,7 @@ class Viewport(QWidget):
         self._load_timer.stop()
         self._heatmap.drop()
         self._volume = None
+        self._pane_label = ""
         self._header = DisplayHeader()
         self._windowing.show(None)
         self._frame = 0
@@ -517,12 +521,25 @@ class Viewport(QWidget):
 
     # ------------------------------------------------------------------ overlay model
 
+    @property
+    def pane_label(self) -> str:
+        """What a hanging protocol calls this pane ("" when none); the top right's first line."""
+        return self._pane_label
+
+    def set_pane_label(self, text: str) -> None:
+        """Name the pane (until it shows another series or is cleared)."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, found {type(text).__name__}")
+        if text != self._pane_label:
+            self._pane_label = text
+            self.update()
+
     def overlay_text(self) -> OverlayText:
         """What the four corners say now (empty without a series)."""
         volume = self._volume
         if volume is None:
             return OverlayText()
-        return compose_overlay(  # in the current language (core's catalogue)
+        text = compose_overlay(  # in the current language (core's catalogue)
             self._header,
             volume.geometry,
             self._frame,
@@ -533,6 +550,9 @@ class Viewport(QWidget):
             inverted=self.inverted,
             image_number=self.display_position + 1,
         )
+        if self._pane_label:
+            text = replace(text, top_right=(self._pane_label, *text.top_right))
+        return text
 
     def orientation_labels(self) -> OrientationLabels:
         """The patient directions at the edges of the view."""

@@ -78,22 +78,74 @@
 <context>
     <name>HangingMode</name>
     <message>
-        <location filename="../../../desktop/viewer/hanging_window.py" line="72"/>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="59"/>
+        <source>Lung</source>
+        <extracomment>The bundled protocols&apos; pane labels, for the translators: a pane shows its label in the interface language when it is one of these (a site&apos;s own labels are shown as written).</extracomment>
+        <translation>肺窗</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="60"/>
+        <source>Mediastinum</source>
+        <translation>纵隔窗</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="61"/>
+        <source>Coronal</source>
+        <translation>冠状位</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="62"/>
+        <source>Brain</source>
+        <translation>脑窗</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="63"/>
+        <source>Bone</source>
+        <translation>骨窗</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="64"/>
+        <source>Current PA</source>
+        <translation>本次后前位</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="65"/>
+        <source>Prior PA</source>
+        <translation>既往后前位</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="66"/>
+        <source>T1</source>
+        <translation>T1</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="67"/>
+        <source>T2</source>
+        <translation>T2</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="68"/>
+        <source>FLAIR</source>
+        <translation>FLAIR</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="94"/>
         <source>Hanging &amp;Protocol</source>
+        <extracomment>The viewport whose first image showed: the protocol applies when its load ends.</extracomment>
         <translation>挂片协议(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../../desktop/viewer/hanging_window.py" line="91"/>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="117"/>
         <source>A hanging protocol file was not used: {problem}</source>
         <translation>有一个挂片协议文件未被采用：{problem}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/viewer/hanging_window.py" line="135"/>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="164"/>
         <source>Hanging protocol: {name}</source>
         <translation>挂片协议：{name}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/viewer/hanging_window.py" line="231"/>
+        <location filename="../../../desktop/viewer/hanging_window.py" line="293"/>
         <source>None</source>
         <translation>无</translation>
     </message>
@@ -226,23 +278,23 @@
         <translation>矢状位</translation>
     </message>
     <message>
-        <location filename="../../../desktop/viewer/mpr_viewport.py" line="325"/>
+        <location filename="../../../desktop/viewer/mpr_viewport.py" line="341"/>
         <source>Oblique ({plane} {angle}°)</source>
         <extracomment>The other planes to draw here: (plane, where it lies), given by the layout.</extracomment>
         <translation>斜位（{plane} {angle}°）</translation>
     </message>
     <message>
-        <location filename="../../../desktop/viewer/mpr_viewport.py" line="330"/>
+        <location filename="../../../desktop/viewer/mpr_viewport.py" line="346"/>
         <source>Im {number}/{count}</source>
         <translation>图像 {number}/{count}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/viewer/mpr_viewport.py" line="333"/>
+        <location filename="../../../desktop/viewer/mpr_viewport.py" line="349"/>
         <source>Pos {position} mm</source>
         <translation>位置 {position} mm</translation>
     </message>
     <message>
-        <location filename="../../../desktop/viewer/mpr_viewport.py" line="338"/>
+        <location filename="../../../desktop/viewer/mpr_viewport.py" line="354"/>
         <source>{mode} {thickness} mm</source>
         <translation>{mode} {thickness} mm</translation>
     </message>
@@ -375,23 +427,23 @@
         <translation>电影回放减速 / 加速</translation>
     </message>
     <message>
-        <location filename="../../../desktop/viewer/viewport.py" line="604"/>
+        <location filename="../../../desktop/viewer/viewport.py" line="624"/>
         <source>Drop a series here</source>
         <extracomment>Drag payload of a series (the browser starts it, a viewport accepts it): the key, utf-8. The cine&apos;s clock (seconds, monotonic); tests put a clock they move by hand here.</extracomment>
         <translation>将序列拖放到此处</translation>
     </message>
     <message>
-        <location filename="../../../desktop/viewer/viewport.py" line="630"/>
+        <location filename="../../../desktop/viewer/viewport.py" line="650"/>
         <source>Image {number} could not be read</source>
         <translation>第 {number} 幅图像无法读取</translation>
     </message>
     <message>
-        <location filename="../../../desktop/viewer/viewport.py" line="632"/>
+        <location filename="../../../desktop/viewer/viewport.py" line="652"/>
         <source>Loading image {number}…</source>
         <translation>正在加载第 {number} 幅图像…</translation>
     </message>
     <message>
-        <location filename="../../../desktop/viewer/viewport.py" line="641"/>
+        <location filename="../../../desktop/viewer/viewport.py" line="661"/>
         <source>uncalibrated: no pixel spacing</source>
         <translation>未校准：无像素间距</translation>
     </message>
