@@ -45,6 +45,11 @@ but the child's ``generate``), and this process's CPU time per endpoint request,
 and through the engine.
 
     python bench/bench_engines.py [--rounds 4] [--new-tokens 32] [--strict]
+
+``--poll-compare 0.02,0.1`` measures the GGUF engine only, once with each of the
+language-model caller's pipe waits (:data:`core.worker_process._POLL_S`: how long the
+caller waits for the child's next message before it looks at the cancel token again),
+in rotating order in this one process, each paired with the bare run beside it.
 """
 
 from __future__ import annotations
@@ -361,6 +366,74 @@ def measure_gguf(folder: Path, scratch: Path, rounds: int, tokens: int) -> dict[
     return figures
 
 
+def measure_poll(
+    folder: Path, scratch: Path, rounds: int, tokens: int, polls: list[float]
+) -> dict[str, Any]:
+    """The GGUF engine against bare llama-cpp-python, once with each caller's pipe wait.
+
+    Each round runs the bare baseline and the engine with every wait, in an order that
+    rotates from round to round; a wait's ratio is the median of bare time / engine
+    time over the rounds (the bare run of the same round).
+    """
+    from core import worker_process
+    from core.report.llm import DraftMode, EngineSpec, build_messages
+    from core.report.llm.gguf import report_grammar
+    from core.report.llm_models import seal_language_model
+
+    context = _context()
+    messages = build_messages(context, DraftMode.REPORT, "en")
+    gguf_folder = scratch / "bench-0.5b-gguf"
+    gguf_folder.mkdir()
+    file = gguf_folder / "bench-0.5b-q8_0.gguf"
+    run_child(__file__, ["--convert", str(folder), str(file)], child_env(scratch), timeout=900)
+    seal_language_model(gguf_folder)
+    spec = EngineSpec.gguf(file)
+    engine_run(spec, context, WARM_UP_TOKENS)  # the process, llama.cpp, the model
+    bare = make_bare_llama(file, messages, report_grammar(DraftMode.REPORT, "en"))
+    original = worker_process._POLL_S
+    cpu: dict[str, list[float]] = {f"{poll:g}": [] for poll in polls}
+
+    def engine_with(poll: float) -> Callable[[int], Run]:
+        def run(new_tokens: int) -> Run:
+            worker_process._POLL_S = poll  # type: ignore[misc]
+            before = time.process_time()
+            try:
+                return engine_run(spec, context, new_tokens)[0]
+            finally:
+                # This process's CPU per draft: what the caller's waiting costs the
+                # cores llama.cpp computes on, whatever else the machine is doing.
+                if new_tokens == tokens:
+                    cpu[f"{poll:g}"].append(time.process_time() - before)
+                worker_process._POLL_S = original  # type: ignore[misc]
+
+        return run
+
+    sides: list[tuple[str, Callable[[int], Run]]] = [("bare", bare)]
+    sides += [(f"{poll:g}", engine_with(poll)) for poll in polls]
+    for _, side in sides:
+        side(WARM_UP_TOKENS)
+    runs: dict[str, list[Run]] = {name: [] for name, _ in sides}
+    for number in range(rounds):
+        shift = number % len(sides)
+        for name, side in sides[shift:] + sides[:shift]:
+            time.sleep(PAUSE_S)
+            run = side(tokens)
+            if run[2] != tokens:
+                raise RuntimeError(f"the {name} run wrote {run[2]} tokens, not {tokens}")
+            runs[name].append(run)
+    b = runs["bare"]
+    return {
+        name: {
+            "tps": tokens / statistics.median(r[0] for r in e),
+            "ratio": statistics.median(x[0] / y[0] for x, y in zip(b, e, strict=True)),
+            "ttft_ratio": statistics.median(x[1] / y[1] for x, y in zip(b, e, strict=True)),
+            "runs_s": [round(r[0], 2) for r in e],
+            "cpu_ms": statistics.median(cpu[name]) * 1000 if name in cpu else float("nan"),
+        }
+        for name, e in runs.items()
+    }
+
+
 def measure(folder: Path, scratch: Path, rounds: int, tokens: int) -> dict[str, Any]:
     """Both engines against their baselines on ``folder``'s model."""
     from core.report.llm import (
@@ -437,6 +510,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4, help="interleaved timing pairs")
     parser.add_argument("--new-tokens", type=int, default=32, help="new tokens per draft")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--poll-compare",
+        metavar="S,S",
+        help="GGUF only: the engine with each of these caller pipe waits (seconds)",
+    )
     parser.add_argument("--build", metavar="FOLDER", help=argparse.SUPPRESS)
     parser.add_argument("--convert", nargs=2, metavar=("FOLDER", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -462,9 +540,28 @@ def main() -> int:
         folder = scratch / "bench-0.5b"
         run_child(__file__, ["--build", str(folder)], child_env(scratch), timeout=600)
         built_s = time.perf_counter() - started
-        figures = measure(folder, scratch, args.rounds, args.new_tokens)
+        if args.poll_compare:
+            polls = [float(value) for value in args.poll_compare.split(",")]
+            compared = measure_poll(folder, scratch, args.rounds, args.new_tokens, polls)
+        else:
+            figures = measure(folder, scratch, args.rounds, args.new_tokens)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+    if args.poll_compare:
+        print(
+            f"\nGGUF engine (Q8_0) with each caller pipe wait, {args.new_tokens} new tokens, "
+            f"{args.rounds} rotating rounds (ratio = bare llama-cpp-python time / engine time, "
+            f"same round), model built in {built_s:.0f} s"
+        )
+        for name, f in compared.items():
+            label = "bare llama-cpp-python" if name == "bare" else f"engine, wait {name} s"
+            print(
+                f"  {label:28}{f['tps']:7.2f} tokens/s  ratio {f['ratio']:.3f}  first-token "
+                f"ratio {f['ttft_ratio']:.3f}  caller CPU {f['cpu_ms']:.0f} ms/draft  "
+                f"runs {f['runs_s']}"
+            )
+        return 0
 
     tokens = args.new_tokens
     print(

@@ -163,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     draft.add_argument("--ca-bundle", help="--engine endpoint: PEM file of CAs (default: system)")
     draft.add_argument("--timeout", type=float, default=60.0, help="--engine endpoint: seconds")
     draft.add_argument(
+        "--structured",
+        choices=("auto", "grammar", "json-schema", "none"),
+        default="auto",
+        help="--engine endpoint: what the draft is held to: llama.cpp's GBNF grammar, the "
+        "OpenAI JSON schema (vLLM, Ollama, LM Studio, OpenAI), none, or auto (llama.cpp: "
+        "grammar, else JSON schema)",
+    )
+    draft.add_argument(
         "--lang", choices=("en", "zh", "zh-CN"), default="en", help="report language (zh: zh-CN)"
     )
     draft.add_argument(
@@ -640,6 +648,7 @@ def _draft_with_language_model(args: argparse.Namespace, session: ReportSession)
         draft_with_language_model,
         shutdown_language_model_process,
     )
+    from core.report.llm.structured import CONSTRAINT_NAMES
 
     try:
         settings = GenerationSettings(
@@ -652,6 +661,7 @@ def _draft_with_language_model(args: argparse.Namespace, session: ReportSession)
                 args.model,
                 ca_bundle=args.ca_bundle or "",
                 read_timeout_s=args.timeout,
+                structured=args.structured,
             )
         else:
             engine = EngineSpec.local(args.model)  # FILE.gguf: llama.cpp; a folder: transformers
@@ -693,6 +703,7 @@ def _draft_with_language_model(args: argparse.Namespace, session: ReportSession)
             "incomplete": draft.incomplete or None,
             "retried": draft.retried,
             "wrong_language": draft.wrong_language,
+            "structured": draft.structured or None,
         }
     }
     # What a person reading the terminal should know, on stderr (no patient data).
@@ -702,6 +713,9 @@ def _draft_with_language_model(args: argparse.Namespace, session: ReportSession)
         f"radassist: {draft.model_name} ({draft.engine}{weights}): {draft.new_tokens} tokens"
         + (f", {speed} tokens/s" if speed is not None else "")
     )
+    if draft.structured:
+        held = CONSTRAINT_NAMES.get(draft.structured, draft.structured)
+        _say(f"radassist: structured output: {held}")
     if draft.incomplete:
         _say(f"radassist: the draft is incomplete: {draft.incomplete}")
     if draft.wrong_language:

@@ -43,6 +43,9 @@ INTERFACE_LANGUAGES = ("system", "en", "zh-CN")
 REPORT_ENGINES = ("template", "llm")
 #: Which language model "llm" drafts with: a local folder, or an OpenAI-compatible server.
 LLM_KINDS = ("transformers", "endpoint")
+#: An endpoint's structured-output choices (core.report.llm.engines.STRUCTURED_CHOICES:
+#: not imported here, the window starts without the engines).
+ENDPOINT_STRUCTURED = ("auto", "grammar", "json_schema", "none")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -396,6 +399,21 @@ class Settings:
         self.set_value("reporting/endpoint_timeout_s", int(value))
 
     @property
+    def report_endpoint_structured(self) -> str:
+        """What the server's draft is held to: "auto", "grammar", "json_schema" or "none"
+        (:data:`core.report.llm.engines.STRUCTURED_CHOICES`)."""
+        value = self.get_str("reporting/endpoint_structured", "auto").strip()
+        return value if value in ENDPOINT_STRUCTURED else "auto"
+
+    @report_endpoint_structured.setter
+    def report_endpoint_structured(self, value: str) -> None:
+        if value not in ENDPOINT_STRUCTURED:
+            raise ValueError(
+                f"structured must be one of {list(ENDPOINT_STRUCTURED)}, not {value!r}"
+            )
+        self.set_value("reporting/endpoint_structured", value)
+
+    @property
     def report_idle_release_min(self) -> int:
         """Minutes without a draft after which the local model's memory is released."""
         value = self.get_int("reporting/idle_release_min", 10)
@@ -419,6 +437,7 @@ class Settings:
                 "model": self.report_endpoint_model,
                 "ca_bundle": self.report_endpoint_ca_bundle,
                 "read_timeout_s": float(self.report_endpoint_timeout_s),
+                "structured": self.report_endpoint_structured,
             }
         folder = self.report_model_folder
         return {"kind": "transformers", "path": folder} if folder else None

@@ -348,6 +348,20 @@ class ReportingSettingsDialog(QDialog):
         self.timeout_spin.setToolTip(
             self.tr("How long the server may stay silent before drafting stops")
         )
+        self.structured_combo = QComboBox()
+        self.structured_combo.setObjectName("report_endpoint_structured")
+        for label, value in self._structured_choices():
+            self.structured_combo.addItem(label, value)
+        self.structured_combo.setCurrentIndex(
+            max(0, self.structured_combo.findData(settings.report_endpoint_structured))
+        )
+        self.structured_combo.setToolTip(
+            self.tr(
+                "What the server's draft is held to. Automatic: llama.cpp's grammar for a "
+                "llama.cpp server, the JSON schema for any other; a server that refuses one "
+                "is asked with the next."
+            )
+        )
         endpoint_form = QFormLayout(self.endpoint_box)
         endpoint_form.setContentsMargins(0, 0, 0, 0)
         endpoint_form.addRow(self.tr("Server URL:"), self.url_edit)
@@ -355,6 +369,7 @@ class ReportingSettingsDialog(QDialog):
         endpoint_form.addRow(self.tr("API key:"), self.key_edit)
         endpoint_form.addRow(self.tr("CA bundle (PEM):"), self.ca_edit)
         endpoint_form.addRow(self.tr("Timeout:"), self.timeout_spin)
+        endpoint_form.addRow(self.tr("Structured output:"), self.structured_combo)
         self.test_button = QPushButton(self.tr("Test"))
         self.test_button.setObjectName("report_engine_test")
         self.test_button.setToolTip(
@@ -372,6 +387,24 @@ class ReportingSettingsDialog(QDialog):
         self.idle_spin.setToolTip(
             self.tr("A local model's memory is given back after this long unused")
         )
+
+    def _structured_choices(self) -> list[tuple[str, str]]:
+        """The structured-output choices: (label, setting)."""
+        return [
+            (self.tr("Automatic"), "auto"),
+            (self.tr("GBNF grammar (llama.cpp)"), "grammar"),
+            (self.tr("JSON schema (vLLM, Ollama, LM Studio, OpenAI)"), "json_schema"),
+            (self.tr("None — plain text, parsed strictly"), "none"),
+        ]
+
+    def _structured_name(self, held: str) -> str:
+        """What the Test says held the text (an endpoint's ``draft.structured``)."""
+        names = {
+            "grammar": self.tr("GBNF grammar"),
+            "json_schema": self.tr("JSON schema"),
+            "none": self.tr("none (plain text, parsed strictly)"),
+        }
+        return names.get(held, held)
 
     @property
     def llm_kind(self) -> str:
@@ -402,6 +435,7 @@ class ReportingSettingsDialog(QDialog):
                 "model": model,
                 "ca_bundle": self.ca_edit.text().strip(),
                 "read_timeout_s": float(self.timeout_spin.value()),
+                "structured": str(self.structured_combo.currentData()),
             }
         folder = self.model_edit.text().strip()
         if not folder:
@@ -449,7 +483,12 @@ class ReportingSettingsDialog(QDialog):
         )
         if first == first:  # not NaN
             said += self.tr(", first after {seconds} s").format(seconds=decimal(first, 2))
-        self._say_test(said + (f" ({draft.dtype})" if draft.dtype else "") + ".", True)
+        said += (f" ({draft.dtype})" if draft.dtype else "") + "."
+        if getattr(draft, "structured", ""):
+            said += " " + self.tr("Structured output: {constraint}.").format(
+                constraint=self._structured_name(draft.structured)
+            )
+        self._say_test(said, True)
 
     def _on_test_failed(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
@@ -551,6 +590,7 @@ class ReportingSettingsDialog(QDialog):
         self._settings.report_endpoint_model = self.endpoint_model_edit.text()
         self._settings.report_endpoint_ca_bundle = self.ca_edit.text()
         self._settings.report_endpoint_timeout_s = self.timeout_spin.value()
+        self._settings.report_endpoint_structured = str(self.structured_combo.currentData())
         self._settings.report_idle_release_min = self.idle_spin.value()
         fields, key = self._engine_fields(), self.key_edit.text()
         if key and fields is not None and fields["kind"] == "endpoint":

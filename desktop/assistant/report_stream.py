@@ -62,6 +62,7 @@ def engine_spec(engine: EngineFields) -> EngineSpec:
             str(engine["model"]),
             ca_bundle=str(engine.get("ca_bundle") or ""),
             read_timeout_s=float(engine.get("read_timeout_s") or 60.0),
+            structured=str(engine.get("structured") or "auto"),
         )
     return EngineSpec.local(str(engine["path"]))
 

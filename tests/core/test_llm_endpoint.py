@@ -123,6 +123,8 @@ def test_a_draft_through_a_real_transformers_serve(served: str, tiny_model: Path
         assert draft.new_tokens == 16 and draft.prompt_tokens > 0  # the server's usage
         assert not draft.stopped and not draft.incomplete
         assert draft.tokens_per_second > 0 and draft.time_to_first_token > 0
+        # transformers serve ignores response_format (a warning): plain text, parsed.
+        assert draft.structured == "none"
         for sentence in draft.sentences:
             assert sentence.origin is Origin.LANGUAGE_MODEL and not sentence.reviewed
 
@@ -334,3 +336,199 @@ def test_the_cli_shows_the_local_models_dtype(
     info = json.loads(out)["language_model"]
     assert info["engine"] == "transformers" and info["dtype"] == model_dtype_name()
     assert f"radassist: tiny-lm (transformers, {model_dtype_name()}): 8 tokens" in err
+
+
+# -- structured output: the JSON schema, the grammar, and a server that refuses one --------
+
+SECTIONS_JSON = json.dumps(
+    {
+        "findings": 'A 12 mm "nodule" in the right upper zone.\nNo effusion.',
+        "impression": "Right upper zone nodule — 影像.",
+        "recommendations": "CT chest in 3 months.",
+    },
+    ensure_ascii=True,
+)
+SECTIONS_TEXT = (
+    'Findings:\nA 12 mm "nodule" in the right upper zone.\nNo effusion.\n'
+    "Impression:\nRight upper zone nodule — 影像.\n"
+    "Recommendations:\nCT chest in 3 months."
+)
+
+
+class _Server:
+    """A real HTTP server on 127.0.0.1 (a thread of the test) that speaks just enough of
+    the chat-completions API: it keeps each request's body; ``refuse`` names the fields
+    it answers 400 to; a request with ``response_format`` gets :data:`SECTIONS_JSON` in
+    deltas of ``step`` characters (splitting escapes), any other the plain text;
+    ``props`` is what ``GET /props`` answers (404 when None)."""
+
+    def __init__(
+        self,
+        *,
+        refuse: tuple[str, ...] = (),
+        props: dict[str, Any] | None = None,
+        step: int = 3,
+        delay_s: float = 0.0,
+        status: int = 400,
+    ) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.bodies: list[dict[str, Any]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, code: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if self.path == "/props" and props is not None:
+                    self._send(200, props)
+                else:
+                    self._send(404, {"detail": "Not Found"})
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                owner.bodies.append(body)
+                for field in refuse:
+                    if field in body:
+                        message = f"Unrecognized request argument supplied: {field}"
+                        self._send(status, {"error": {"message": message}})
+                        return
+                text = SECTIONS_JSON if "response_format" in body else FAKE_REPORT
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                try:
+                    for start in range(0, len(text), step):
+                        piece = {"content": text[start : start + step]}
+                        delta = {"choices": [{"index": 0, "delta": piece}]}
+                        self.wfile.write(f"data: {json.dumps(delta)}\n\n".encode())
+                        self.wfile.flush()
+                        time.sleep(delay_s)
+                    end = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                    self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
+                    self.wfile.flush()
+                except OSError:  # the client closed the stream (Stop)
+                    pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    started: list[_Server] = []
+
+    def start(**kwargs: Any) -> _Server:
+        started.append(_Server(**kwargs))
+        return started[-1]
+
+    yield start
+    for running in started:
+        running.close()
+
+
+def _draft(
+    spec: EngineSpec, token: CancelToken | None = None, cancel_after: int | None = None
+) -> Any:
+    job = draft_with_language_model(
+        spec, make_report_context(), DraftMode.REPORT, "en", SHORT, token=token
+    )
+    return _collect(job, cancel_after=cancel_after, token=token)
+
+
+def test_a_json_schema_draft_streams_as_the_sections_text(server: Any) -> None:
+    from core.report.document import Section
+
+    running = server(step=3)
+    events, draft = _draft(EngineSpec.endpoint(running.base, "fake", api_key_name=""))
+    sent = running.bodies[0]
+    assert "grammar" not in sent
+    assert sent["response_format"]["type"] == "json_schema"
+    assert sent["response_format"]["json_schema"]["strict"] is True
+    schema = sent["response_format"]["json_schema"]["schema"]
+    assert schema["required"] == ["findings", "impression", "recommendations"]
+    chunks = [e.text for e in events if isinstance(e, TextChunk)]
+    assert len(chunks) > 10 and "".join(chunks) == draft.text == SECTIONS_TEXT
+    assert draft.structured == "json_schema" and not draft.stopped
+    assert draft.new_tokens == len(range(0, len(SECTIONS_JSON), 3))  # one per delta
+    assert set(draft.sections) == {Section.FINDINGS, Section.IMPRESSION, Section.RECOMMENDATIONS}
+
+
+def test_stop_mid_json_keeps_the_sections_text_that_arrived(server: Any) -> None:
+    running = server(step=4, delay_s=0.05)
+    token = CancelToken()
+    _, draft = _draft(EngineSpec.endpoint(running.base, "fake"), token=token, cancel_after=6)
+    assert draft.stopped and draft.text and SECTIONS_TEXT.startswith(draft.text)
+    assert draft.text.startswith("Findings:\n") and draft.structured == "json_schema"
+
+
+@pytest.mark.parametrize("status", [400, 422])
+def test_a_server_that_refuses_the_schema_is_asked_with_the_next_constraint(
+    server: Any, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    from core.report.llm import endpoint
+
+    caplog.set_level(logging.INFO, logger="core.report.llm.endpoint")
+    running = server(refuse=("response_format",), status=status)
+    _, draft = _draft(EngineSpec.endpoint(running.base, "fake", structured="json_schema"))
+    assert [("response_format" in b, "grammar" in b) for b in running.bodies] == [
+        (True, False),
+        (False, False),
+    ]
+    assert draft.text.split() == FAKE_REPORT.split() and draft.structured == "none"
+    assert "json_schema" in endpoint._REFUSED[running.base]
+    assert "refused the JSON schema" in caplog.text
+    _draft(EngineSpec.endpoint(running.base, "fake", structured="json_schema"))
+    assert len(running.bodies) == 3  # not offered again in this process
+    # Automatic: the schema is known refused here, so the grammar goes, which it takes.
+    _, automatic = _draft(EngineSpec.endpoint(running.base, "fake"))
+    assert "grammar" in running.bodies[-1] and automatic.structured == "grammar"
+
+
+def test_automatic_gives_llama_cpp_the_grammar_and_none_sends_nothing(server: Any) -> None:
+    llama = server(props={"default_generation_settings": {}, "total_slots": 1})
+    _, draft = _draft(EngineSpec.endpoint(llama.base, "fake"))
+    assert "grammar" in llama.bodies[0] and "response_format" not in llama.bodies[0]
+    assert llama.bodies[0]["grammar"].startswith('root ::= "Findings:\\n"')
+    assert draft.structured == "grammar" and draft.text.split() == FAKE_REPORT.split()
+    plain = server()
+    _, none = _draft(EngineSpec.endpoint(plain.base, "fake", structured="none"))
+    assert "grammar" not in plain.bodies[0] and "response_format" not in plain.bodies[0]
+    assert none.structured == "none"
+
+
+def test_the_cli_says_which_constraint_held_the_draft(
+    server: Any, package: ModelPackage, study: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    running = server()
+    args = ["draft", str(study), "--engine", "endpoint", "--url", running.base, "--model", "fake"]
+    code = main(
+        [*args, "--analysis-model", str(package.folder), "--structured", "json-schema", "--json"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out)["language_model"]["structured"] == "json_schema"
+    assert "radassist: structured output: JSON schema" in err
+    assert running.bodies[0]["response_format"]["type"] == "json_schema"

@@ -257,6 +257,9 @@ def test_llama_cpp_server_holds_the_draft_to_the_report_grammar(llama_server: An
     )
     assert draft.text.startswith("Findings:\n"), draft.text[:80]
     assert draft.sections.get(Section.FINDINGS)
+    # llama-cpp-python's server refuses the JSON schema (HTTP 422): "auto" falls back to
+    # the grammar, which it honours.
+    assert draft.structured == "grammar"
 
 
 def test_llama_cpp_server_killed_mid_stream_keeps_what_arrived(llama_server: Any) -> None:
@@ -281,12 +284,13 @@ def test_a_server_that_refuses_the_grammar_is_asked_again_without_it() -> None:
 
     process, base = start_fake_endpoint("strict")
     try:
-        spec = EngineSpec.endpoint(base, "fake", api_key_name="")
+        spec = EngineSpec.endpoint(base, "fake", api_key_name="", structured="grammar")
         _, draft = _collect(
             draft_with_language_model(spec, make_report_context(), DraftMode.REPORT, "en", SHORT)
         )
         assert draft.text.split() == FAKE_REPORT.split() and not draft.incomplete
-        assert base in endpoint._REFUSED_GRAMMAR  # not offered again in this process
+        assert "grammar" in endpoint._REFUSED[base]  # not offered again in this process
+        assert draft.structured == "none"
         _, again = _collect(
             draft_with_language_model(spec, make_report_context(), DraftMode.REPORT, "en", SHORT)
         )

@@ -74,10 +74,21 @@ def test_the_endpoint_is_tested_and_saved_with_the_key_in_the_keyring_only(
     dialog.key_edit.setText(KEY)
     dialog.timeout_spin.setValue(30)
     dialog.idle_spin.setValue(5)
+    labels = [dialog.structured_combo.itemText(i) for i in range(dialog.structured_combo.count())]
+    assert labels == [
+        "Automatic",
+        "GBNF grammar (llama.cpp)",
+        "JSON schema (vLLM, Ollama, LM Studio, OpenAI)",
+        "None — plain text, parsed strictly",
+    ]
+    assert dialog.structured_combo.currentData() == "auto"
+    dialog.structured_combo.setCurrentIndex(dialog.structured_combo.findData("json_schema"))
     handle = dialog.test_engine()
     assert handle is not None
     qtbot.waitUntil(lambda: "tokens/s" in dialog.test_status.text(), timeout=WAIT_MS)
     assert dialog.test_status.text().startswith(f"Works: {folder} wrote ")
+    # transformers serve ignores response_format: the Test says the text was not held.
+    assert "Structured output: none (plain text, parsed strictly)." in dialog.test_status.text()
     with qtbot.waitSignal(dialog.settings_saved, timeout=1000):
         dialog.buttons.accepted.emit()
     assert dialog.key_saved is not None and dialog.key_saved.wait(10.0)
@@ -86,6 +97,15 @@ def test_the_endpoint_is_tested_and_saved_with_the_key_in_the_keyring_only(
     assert again.report_endpoint_url == url + "/v1"
     assert again.report_endpoint_model == str(folder)
     assert again.report_endpoint_timeout_s == 30 and again.report_idle_release_min == 5
+    assert again.report_endpoint_structured == "json_schema"
+    assert again.report_language_model() == {
+        "kind": "endpoint",
+        "base_url": url + "/v1",
+        "model": str(folder),
+        "ca_bundle": "",
+        "read_timeout_s": 30.0,
+        "structured": "json_schema",
+    }
     name = EngineSpec.key_name_for(url + "/v1")
     try:
         assert endpoint_credentials().get(name) == KEY

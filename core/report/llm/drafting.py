@@ -49,6 +49,7 @@ from core.report.llm.protocol import (
     GenerationStarted,
     TextChunk,
 )
+from core.report.llm.structured import ReportConstraints, report_constraints
 from core.report.prompt import (
     GIVEN_SECTIONS,
     MODEL_SECTIONS,
@@ -132,6 +133,9 @@ class LanguageModelDraft:
     wrong_language : bool
         This draft is in the other language too (after the one retry): the panel says
         "the model wrote in the other language".
+    structured : str
+        An endpoint's draft: what held the text ("grammar", "json_schema" or "none":
+        :attr:`~core.report.llm.endpoint.EndpointOutcome.structured`); "" otherwise.
     """
 
     text: str
@@ -153,6 +157,7 @@ class LanguageModelDraft:
     incomplete: str = ""
     retried: bool = False
     wrong_language: bool = False
+    structured: str = ""
 
     @property
     def sentences(self) -> tuple[Sentence, ...]:
@@ -430,7 +435,8 @@ def try_engine(
     The same path as a report draft (the model process or the endpoint, streaming,
     Stop), from a fixed prompt that names no patient; the draft's
     :attr:`~LanguageModelDraft.tokens_per_second` and time to first token say how fast
-    the engine writes here.
+    the engine writes here. At an endpoint the report's constraint goes with it, so
+    :attr:`~LanguageModelDraft.structured` says which one the server takes.
     """
     spec = EngineSpec.transformers(engine) if isinstance(engine, str | PathLike) else engine
     if not isinstance(spec, EngineSpec):
@@ -446,7 +452,9 @@ def try_engine(
         "en",
         settings,
         token or CancelToken(),
-        constrained=False,  # one sentence, not the report's sections
+        # One sentence, not the report's sections; an endpoint is asked with the
+        # report's structured output all the same: the site sees which one it takes.
+        constrained=spec.kind == "endpoint",
     )
 
 
@@ -484,9 +492,11 @@ def _draft_once(
 ) -> Generator[Any, None, LanguageModelDraft]:
     if spec.kind == "endpoint":
         _release_for_switch()
-        grammar = report_grammar(mode, language) if constrained else ""
+        constraints = report_constraints(mode, language) if constrained else None
         return (
-            yield from _draft_at_endpoint(spec, messages, mode, language, settings, token, grammar)
+            yield from _draft_at_endpoint(
+                spec, messages, mode, language, settings, token, constraints
+            )
         )
     # llama.cpp holds the text to the sections' grammar (in process, and at an endpoint
     # that is llama.cpp's server); transformers has no such option here (stop at the end
@@ -508,10 +518,12 @@ def _draft_at_endpoint(
     language: str,
     settings: GenerationSettings,
     token: CancelToken,
-    grammar: str = "",
+    constraints: ReportConstraints | None = None,
 ) -> Generator[Any, None, LanguageModelDraft]:
     started = time.perf_counter()
-    outcome = yield from stream_chat_completion(spec, messages, settings, token, grammar=grammar)
+    outcome = yield from stream_chat_completion(
+        spec, messages, settings, token, constraints=constraints
+    )
     seconds = time.perf_counter() - started
     return LanguageModelDraft(
         text=outcome.text,
@@ -527,6 +539,7 @@ def _draft_at_endpoint(
         chat_template=True,  # the server applies its model's template
         engine="endpoint",
         incomplete=outcome.incomplete,
+        structured=outcome.structured,
     )
 
 

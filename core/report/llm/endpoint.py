@@ -7,6 +7,18 @@ LM Studio, ``transformers serve``); they all speak the OpenAI chat-completions A
 ``{base}/v1/chat/completions`` with ``stream: true`` and yields a
 :class:`~core.report.llm.protocol.TextChunk` for every delta of the server-sent events.
 
+Structured output (:attr:`~core.report.llm.engines.EngineSpec.structured`): a whole
+report is held to the sections' GBNF grammar (llama.cpp's ``grammar`` field) or to their
+JSON schema (OpenAI's ``response_format``, honoured by vLLM, Ollama, LM Studio and
+OpenAI), whose JSON :class:`~core.report.llm.structured.SectionsReader` turns back into
+the sections' text as it streams. ``auto`` gives a llama.cpp server (``GET /props``
+answers) the grammar and any other the schema; a server that refuses a constraint
+(HTTP 400/422, or a 500 naming its field, before any text) is asked again with the next
+one (``auto``: the other form, then none, since llama-cpp-python's server refuses the
+schema but honours the grammar; a named one: none), and is not offered the refused one
+again while the process lives. :attr:`EndpointOutcome.structured` says what held the
+text, and the log says (at info) which was asked for.
+
 This server is the one network destination besides PACS nodes that house rule 7 allows,
 and only when the user configured it. TLS is verified with the system's certificate
 store, or with the CA bundle the site gave; never turned off. The API key comes from the
@@ -36,6 +48,7 @@ from core.jobs import CancelToken, Progress
 from core.report.llm.engines import EngineSpec, endpoint_api_key
 from core.report.llm.errors import LanguageModelError
 from core.report.llm.protocol import GenerationSettings, TextChunk
+from core.report.llm.structured import CONSTRAINT_NAMES, ReportConstraints, SectionsReader
 from core.tls import verify_setting
 
 logger = logging.getLogger(__name__)
@@ -54,6 +67,8 @@ __all__ = [
 ]
 
 _POLL_S: Final = 0.02
+#: Seconds the ``GET /props`` look at a server may take (``structured="auto"``).
+_PROBE_S: Final = 3.0
 #: How much of a server's error body a message quotes.
 _QUOTE_CHARS: Final = 160
 
@@ -80,9 +95,11 @@ class EndpointTimeoutError(EndpointError):
 
 class EndpointProtocolError(EndpointError):
     """The server's answer is not an OpenAI-compatible stream (an HTML page, garbage), or
-    it refused the request; ``status`` is the HTTP status of a refusal (0 otherwise)."""
+    it refused the request; ``status`` is the HTTP status of a refusal (0 otherwise),
+    ``detail`` what the server said about it."""
 
     status: int = 0
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,9 @@ class EndpointOutcome:
         Why the text is incomplete although nobody stopped it ("" when it is not).
     seconds_to_first_token : float
         From sending the request to the first text (NaN when none came).
+    structured : {"grammar", "json_schema", "none"}
+        What held the text: the constraint the server took ("none" when it was sent
+        none, or ignored the JSON schema and wrote plain text).
     """
 
     text: str
@@ -108,6 +128,7 @@ class EndpointOutcome:
     stopped: bool
     incomplete: str = ""
     seconds_to_first_token: float = float("nan")
+    structured: str = "none"
 
 
 def _origin(base_url: str) -> str:
@@ -161,16 +182,65 @@ def list_endpoint_models(spec: EngineSpec, timeout_s: float = 5.0) -> list[str] 
         return None
 
 
-#: Base URLs whose server refused a request that carried a grammar (``HTTP 400/422``):
-#: asked without one from then on, for the life of the process.
-_REFUSED_GRAMMAR: set[str] = set()
+#: The constraints ("grammar", "json_schema") each base URL's server refused
+#: (:func:`_refuses`): not offered again for the life of the process.
+_REFUSED: dict[str, set[str]] = {}
+#: Whether the server at each base URL is llama.cpp's (``GET /props`` answered).
+_LLAMA_CPP: dict[str, bool] = {}
+_memory_lock = threading.Lock()
+
+
+def _is_llama_cpp(spec: EngineSpec) -> bool:
+    """llama.cpp's server (llama-server) answers ``GET /props`` with its settings; asked
+    once per base URL and process (a server that does not answer is not remembered)."""
+    with _memory_lock:
+        known = _LLAMA_CPP.get(spec.base_url)
+    if known is not None:
+        return known
+    # lazy: requests is only needed when an endpoint is configured and used
+    import requests
+
+    try:
+        response = requests.get(
+            f"{_api_root(spec.base_url)}/props",
+            headers=_headers(spec, stream=False),
+            timeout=(min(spec.connect_timeout_s, _PROBE_S), _PROBE_S),
+            verify=_verify(spec),
+        )
+        payload = response.json() if response.status_code == 200 else {}
+    except (requests.RequestException, ValueError):
+        return False
+    found = isinstance(payload, dict) and any(
+        name in payload for name in ("default_generation_settings", "total_slots", "build_info")
+    )
+    with _memory_lock:
+        _LLAMA_CPP[spec.base_url] = found
+    return found
+
+
+def _constraint_chain(spec: EngineSpec, constraints: ReportConstraints | None) -> list[str]:
+    """The constraints to offer the server, in order; the last is always "none"."""
+    if constraints is None or not constraints.any or spec.structured == "none":
+        return ["none"]
+    if spec.structured == "auto":
+        # llama-cpp-python's server refuses the JSON schema (HTTP 422) but holds the
+        # text to a grammar: after the preferred form, the other one, then none.
+        preferred = "grammar" if _is_llama_cpp(spec) else "json_schema"
+        order = [preferred, "json_schema" if preferred == "grammar" else "grammar"]
+    else:
+        order = [spec.structured]
+    with _memory_lock:
+        refused = set(_REFUSED.get(spec.base_url, ()))
+    offered = {"grammar": bool(constraints.grammar), "json_schema": constraints.schema is not None}
+    return [name for name in order if offered[name] and name not in refused] + ["none"]
 
 
 def _request_body(
     spec: EngineSpec,
     messages: list[dict[str, str]],
     settings: GenerationSettings,
-    grammar: str = "",
+    constraint: str = "none",
+    constraints: ReportConstraints | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": spec.model,
@@ -182,11 +252,13 @@ def _request_body(
     }
     if not settings.greedy:
         body["top_p"] = settings.top_p
-    if grammar:
+    if constraints is not None and constraint == "grammar":
         # llama.cpp's server (llama-server and llama_cpp.server) holds the text to a GBNF
         # grammar given in the request; a server that does not know the field either
         # ignores it or refuses the request, which is then sent again without it.
-        body["grammar"] = grammar
+        body["grammar"] = constraints.grammar
+    elif constraints is not None and constraint == "json_schema":
+        body["response_format"] = constraints.response_format()
     return body
 
 
@@ -234,7 +306,21 @@ def _refusal(spec: EngineSpec, status: int, body: str, key_sent: bool) -> Endpoi
         where, f"the server refused the request (HTTP {status}: {_quote(detail)})"
     )
     refused.status = status
+    refused.detail = detail
     return refused
+
+
+#: The request field each constraint travels in (named by a server that refuses it).
+_FIELDS: Final = {"grammar": "grammar", "json_schema": "response_format"}
+
+
+def _refuses(exc: EndpointProtocolError, constraint: str) -> bool:
+    """The server refused the request because of ``constraint``: HTTP 400 or 422, or a
+    500 that names the field (llama-cpp-python's server answers a ``response_format``
+    it does not know with a validation error, HTTP 500)."""
+    if exc.status in (400, 422):
+        return True
+    return exc.status == 500 and _FIELDS.get(constraint, "\0") in exc.detail
 
 
 def _read_stream(
@@ -339,14 +425,16 @@ def stream_chat_completion(
     settings: GenerationSettings,
     token: CancelToken,
     *,
-    grammar: str = "",
+    constraints: ReportConstraints | None = None,
 ) -> Generator[Progress | TextChunk, None, EndpointOutcome]:
     """Stream a chat completion of ``messages`` from ``spec``'s server (a job).
 
-    ``grammar`` (GBNF, :func:`~core.report.llm.gguf.report_grammar`) asks a server that
-    supports it (llama.cpp's) to hold the text to it: structured output. A server that
-    refuses the field (HTTP 400 or 422, before any text) is asked again without it, and
-    not offered it again while the process lives; the strict parser still reads the text.
+    ``constraints`` (:func:`~core.report.llm.structured.report_constraints`) ask the
+    server to hold the text to the sections, as ``spec.structured`` says (the module's
+    docstring): structured output. A server that refuses one (HTTP 400 or 422, before
+    any text) is asked again with the next, and not offered it again while the process
+    lives; the strict parser still reads the text. JSON from a schema-held server is
+    streamed as the sections' text (:class:`~core.report.llm.structured.SectionsReader`).
 
     Yields
     ------
@@ -368,15 +456,27 @@ def stream_chat_completion(
         A fault before any text arrived: no server, the key refused, no such model, a
         timeout, an answer that is not a chat-completions stream.
     """
-    send = grammar if grammar and spec.base_url not in _REFUSED_GRAMMAR else ""
-    try:
-        return (yield from _stream_once(spec, messages, settings, token, send))
-    except EndpointProtocolError as exc:
-        if not send or exc.status not in (400, 422):
-            raise
-        _REFUSED_GRAMMAR.add(spec.base_url)
-        logger.info("the server refused a grammar (HTTP %d): asking without one", exc.status)
-        return (yield from _stream_once(spec, messages, settings, token, ""))
+    if spec.kind != "endpoint":
+        raise ValueError(f"spec must describe an endpoint, found kind {spec.kind!r}")
+    chain = _constraint_chain(spec, constraints)
+    for index, constraint in enumerate(chain):
+        logger.info("endpoint draft asked with structured output: %s", CONSTRAINT_NAMES[constraint])
+        try:
+            return (
+                yield from _stream_once(spec, messages, settings, token, constraint, constraints)
+            )
+        except EndpointProtocolError as exc:
+            if constraint == "none" or not _refuses(exc, constraint):
+                raise
+            with _memory_lock:
+                _REFUSED.setdefault(spec.base_url, set()).add(constraint)
+            logger.info(
+                "the server refused the %s (HTTP %d): asking with %s",
+                CONSTRAINT_NAMES[constraint],
+                exc.status,
+                CONSTRAINT_NAMES[chain[index + 1]],
+            )
+    raise AssertionError("the chain ends with 'none', which is never retried")
 
 
 def _stream_once(
@@ -384,18 +484,21 @@ def _stream_once(
     messages: list[dict[str, str]],
     settings: GenerationSettings,
     token: CancelToken,
-    grammar: str,
+    constraint: str,
+    constraints: ReportConstraints | None,
 ) -> Generator[Progress | TextChunk, None, EndpointOutcome]:
-    if spec.kind != "endpoint":
-        raise ValueError(f"spec must describe an endpoint, found kind {spec.kind!r}")
     where = _origin(spec.base_url)
+    body = _request_body(spec, messages, settings, constraint, constraints)
+    sections: SectionsReader | None = None
+    if constraints is not None and constraint == "json_schema":
+        sections = constraints.reader()
     headers = _headers(spec, stream=True)
     key_sent = "Authorization" in headers
     inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
     abandoned = threading.Event()
     reader = threading.Thread(
         target=_read_stream,
-        args=(spec, _request_body(spec, messages, settings, grammar), headers, inbox, abandoned),
+        args=(spec, body, headers, inbox, abandoned),
         name="radassist-endpoint-reader",
         daemon=True,
     )
@@ -414,6 +517,11 @@ def _stream_once(
     fault: EndpointError | None = None
 
     def outcome(stopped: bool, incomplete: str = "") -> EndpointOutcome:
+        held = constraint
+        if sections is not None and not sections.saw_json:
+            held = "none"
+            if sections.plain:
+                logger.info("the server ignored the JSON schema: plain text, parsed strictly")
         return EndpointOutcome(
             "".join(pieces),
             int(usage.get("completion_tokens") or deltas),
@@ -421,6 +529,7 @@ def _stream_once(
             stopped,
             incomplete,
             (first - started) if first is not None else float("nan"),
+            held,
         )
 
     try:
@@ -501,9 +610,12 @@ def _stream_once(
                 if isinstance(text, str) and text:
                     if first is None:
                         first = time.perf_counter()
-                    pieces.append(text)
                     deltas += 1
-                    yield TextChunk(text, 1)
+                    if sections is not None:
+                        text = sections.feed(text)  # the sections' text the JSON adds
+                    if text:
+                        pieces.append(text)
+                        yield TextChunk(text, 1)
                 if choice.get("finish_reason"):
                     finished = True
     finally:

@@ -37,6 +37,7 @@ __all__ = [
     "API_KEY_ENVIRONMENT",
     "ENGINE_KINDS",
     "KEYRING_SERVICE",
+    "STRUCTURED_CHOICES",
     "EngineSpec",
     "endpoint_api_key",
     "endpoint_credentials",
@@ -48,6 +49,13 @@ ENGINE_KINDS: Final[tuple[str, ...]] = ("transformers", "endpoint", "gguf")
 API_KEY_ENVIRONMENT: Final = "RADASSIST_LLM_API_KEY"
 #: The keyring service endpoint keys are kept under.
 KEYRING_SERVICE: Final = "RadAssist-LLM"
+
+#: What an endpoint's text is held to (:attr:`EngineSpec.structured`): ``auto`` picks
+#: (a llama.cpp server: its GBNF grammar; any other: OpenAI's JSON-schema structured
+#: output), ``grammar`` and ``json_schema`` ask for that one, ``none`` for neither (stop at
+#: the end and the strict parser do the job). A server that refuses one is asked again
+#: with the next weaker (:mod:`core.report.llm.endpoint`).
+STRUCTURED_CHOICES: Final[tuple[str, ...]] = ("auto", "grammar", "json_schema", "none")
 
 _DEFAULT_CONNECT_S: Final = 10.0
 _DEFAULT_READ_S: Final = 60.0
@@ -76,6 +84,8 @@ class EngineSpec:
         with the system's store. Verification is never turned off.
     connect_timeout_s, read_timeout_s : float
         Seconds to wait for the connection, and for the server's next bytes.
+    structured : {"auto", "grammar", "json_schema", "none"}
+        What an endpoint's draft is held to (:data:`STRUCTURED_CHOICES`).
     """
 
     kind: EngineKind
@@ -86,10 +96,15 @@ class EngineSpec:
     ca_bundle: str = ""
     connect_timeout_s: float = _DEFAULT_CONNECT_S
     read_timeout_s: float = _DEFAULT_READ_S
+    structured: str = "auto"
 
     def __post_init__(self) -> None:
         if self.kind not in ENGINE_KINDS:
             raise ValueError(f"kind must be one of {list(ENGINE_KINDS)}, found {self.kind!r}")
+        if self.structured not in STRUCTURED_CHOICES:
+            raise ValueError(
+                f"structured must be one of {list(STRUCTURED_CHOICES)}, found {self.structured!r}"
+            )
         for name in ("connect_timeout_s", "read_timeout_s"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -145,9 +160,11 @@ class EngineSpec:
         ca_bundle: str | PathLike[str] = "",
         connect_timeout_s: float = _DEFAULT_CONNECT_S,
         read_timeout_s: float = _DEFAULT_READ_S,
+        structured: str = "auto",
     ) -> EngineSpec:
         """An OpenAI-compatible server; its key is kept under :meth:`key_name_for` its URL
-        unless ``api_key_name`` says otherwise ("": no key from the store)."""
+        unless ``api_key_name`` says otherwise ("": no key from the store). ``structured``
+        also takes ``json-schema`` (the command line's spelling)."""
         return cls(
             "endpoint",
             base_url=base_url.strip(),
@@ -156,6 +173,7 @@ class EngineSpec:
             ca_bundle=os.fspath(ca_bundle) if ca_bundle else "",
             connect_timeout_s=connect_timeout_s,
             read_timeout_s=read_timeout_s,
+            structured=structured.strip().replace("-", "_"),
         )
 
     @property

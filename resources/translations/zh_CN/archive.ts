@@ -147,18 +147,18 @@
 <context>
     <name>ArchiveWindowPart</name>
     <message>
-        <location filename="../../../desktop/archive/window_part.py" line="62"/>
+        <location filename="../../../desktop/archive/window_part.py" line="63"/>
         <source>Study List</source>
         <translation>检查列表</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/window_part.py" line="114"/>
-        <location filename="../../../desktop/archive/window_part.py" line="206"/>
+        <location filename="../../../desktop/archive/window_part.py" line="115"/>
+        <location filename="../../../desktop/archive/window_part.py" line="207"/>
         <source>study from the archive</source>
         <translation>来自本地归档的检查</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/window_part.py" line="157"/>
+        <location filename="../../../desktop/archive/window_part.py" line="158"/>
         <source>{series} series, {images} images</source>
         <translation>{series} 个序列，{images} 幅图像</translation>
     </message>
@@ -166,28 +166,28 @@
 <context>
     <name>PriorBanner</name>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="172"/>
+        <location filename="../../../desktop/archive/priors.py" line="173"/>
         <source>Compare</source>
         <translation>对比</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="174"/>
+        <location filename="../../../desktop/archive/priors.py" line="175"/>
         <source>Scroll together by stack position</source>
         <translation>按层面位置同步翻页</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="181"/>
+        <location filename="../../../desktop/archive/priors.py" line="182"/>
         <source>✕</source>
         <comment>the banner&apos;s close button</comment>
         <translation>✕</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="182"/>
+        <location filename="../../../desktop/archive/priors.py" line="183"/>
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="188"/>
+        <location filename="../../../desktop/archive/priors.py" line="189"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -195,131 +195,131 @@
 <context>
     <name>PriorOffer</name>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="132"/>
+        <location filename="../../../desktop/archive/priors.py" line="133"/>
         <source>the password or token of {node} was not given this session</source>
         <translation>本次会话未提供 {node} 的密码或令牌</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="311"/>
+        <location filename="../../../desktop/archive/priors.py" line="312"/>
         <source>The PACS could not be asked: {reason}</source>
         <extracomment>Where the offered prior is when only the PACS has it (None: in the archive). Why the PACS could not be asked for priors of the open study (``&quot;&quot;``: it was, or no query node is configured); None until it has answered.</extracomment>
         <translation>无法查询 PACS：{reason}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="335"/>
+        <location filename="../../../desktop/archive/priors.py" line="336"/>
         <source>Prior on PACS: {prior}</source>
         <translation>PACS 上的既往检查：{prior}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="337"/>
-        <location filename="../../../desktop/archive/priors.py" line="529"/>
+        <location filename="../../../desktop/archive/priors.py" line="338"/>
+        <location filename="../../../desktop/archive/priors.py" line="530"/>
         <source>Prior: {prior}</source>
         <translation>既往检查：{prior}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="342"/>
+        <location filename="../../../desktop/archive/priors.py" line="343"/>
         <source>Retrieve and compare</source>
         <translation>获取并对比</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="345"/>
+        <location filename="../../../desktop/archive/priors.py" line="346"/>
         <source>Retrieve the study from {node} into the study archive, then show it beside this one</source>
         <translation>从 {node} 获取该检查到检查归档，然后与当前检查并排显示</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="380"/>
+        <location filename="../../../desktop/archive/priors.py" line="381"/>
         <source>Loading the prior…</source>
         <translation>正在载入既往检查…</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="391"/>
+        <location filename="../../../desktop/archive/priors.py" line="392"/>
         <source>The prior could not be opened: {reason}</source>
         <translation>无法打开既往检查：{reason}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="417"/>
+        <location filename="../../../desktop/archive/priors.py" line="418"/>
         <source>Not retrieved: the password or token was not given.</source>
         <translation>未获取：未提供密码或令牌。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="430"/>
+        <location filename="../../../desktop/archive/priors.py" line="431"/>
         <source>Retrieving the prior from {node}…</source>
         <translation>正在从 {node} 获取既往检查…</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="469"/>
+        <location filename="../../../desktop/archive/priors.py" line="470"/>
         <source>Retrieving the prior: {received} of {expected} images</source>
         <translation>正在获取既往检查：{received}/{expected} 幅图像</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="473"/>
+        <location filename="../../../desktop/archive/priors.py" line="474"/>
         <source>Retrieving the prior: {received} images</source>
         <translation>正在获取既往检查：{received} 幅图像</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="499"/>
+        <location filename="../../../desktop/archive/priors.py" line="500"/>
         <source>{count} images could not be stored</source>
         <translation>{count} 幅图像无法存储</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="503"/>
+        <location filename="../../../desktop/archive/priors.py" line="504"/>
         <source>The prior could not be retrieved: {reason} ({got} of {expected} images arrived and are kept)</source>
         <translation>无法获取既往检查：{reason}（已收到 {got}/{expected} 幅图像，均已保留）</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="509"/>
+        <location filename="../../../desktop/archive/priors.py" line="510"/>
         <source>The prior could not be retrieved: {reason} ({got} images arrived and are kept)</source>
         <translation>无法获取既往检查：{reason}（已收到 {got} 幅图像，均已保留）</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="515"/>
-        <location filename="../../../desktop/archive/priors.py" line="555"/>
+        <location filename="../../../desktop/archive/priors.py" line="516"/>
+        <location filename="../../../desktop/archive/priors.py" line="556"/>
         <source>The prior could not be retrieved: {reason}</source>
         <translation>无法获取既往检查：{reason}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="519"/>
-        <location filename="../../../desktop/archive/priors.py" line="544"/>
+        <location filename="../../../desktop/archive/priors.py" line="520"/>
+        <location filename="../../../desktop/archive/priors.py" line="545"/>
         <source>Retrieve again</source>
         <translation>重新获取</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="533"/>
+        <location filename="../../../desktop/archive/priors.py" line="534"/>
         <source>Compare</source>
         <translation>对比</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="535"/>
+        <location filename="../../../desktop/archive/priors.py" line="536"/>
         <source>Retrieved into the study archive.</source>
         <translation>已获取到检查归档。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="548"/>
+        <location filename="../../../desktop/archive/priors.py" line="549"/>
         <source>Retrieval cancelled: what arrived is kept in the archive; Retrieve again to fetch the rest.</source>
         <translation>获取已取消：已收到的内容保留在本地归档中；点击“重新获取”可获取其余部分。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="574"/>
+        <location filename="../../../desktop/archive/priors.py" line="575"/>
         <source>The prior has no images to show.</source>
         <translation>既往检查中没有可显示的图像。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="598"/>
+        <location filename="../../../desktop/archive/priors.py" line="599"/>
         <source>Scrolling in step (same frame of reference)</source>
         <translation>同步翻页（同一参考坐标系）</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="605"/>
+        <location filename="../../../desktop/archive/priors.py" line="606"/>
         <source>Different frames of reference</source>
         <translation>参考坐标系不同</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="627"/>
+        <location filename="../../../desktop/archive/priors.py" line="628"/>
         <source>Different frames of reference: linked by stack position</source>
         <translation>参考坐标系不同：按层面位置联动</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/priors.py" line="631"/>
+        <location filename="../../../desktop/archive/priors.py" line="632"/>
         <source>Different frames of reference: not linked</source>
         <translation>参考坐标系不同：未联动</translation>
     </message>
@@ -575,200 +575,200 @@
 <context>
     <name>StudyListPanel</name>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="75"/>
+        <location filename="../../../desktop/archive/study_list.py" line="76"/>
         <source>Copy into the archive</source>
         <extracomment>The search runs this long after the last key typed. At most this many studies are listed; typing narrows the list. One sentence for each way of importing (File → Study Archive → Import Folder…); English sources, shown translated (context &quot;StudyListPanel&quot;).</extracomment>
         <translation>复制到本地归档</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="76"/>
+        <location filename="../../../desktop/archive/study_list.py" line="77"/>
         <source>The files are copied into the archive: the study stays available after the folder, disc or stick is gone.</source>
         <translation>文件将复制到本地归档：即使原文件夹、光盘或 U 盘不在，检查仍可使用。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="83"/>
+        <location filename="../../../desktop/archive/study_list.py" line="84"/>
         <source>Index in place</source>
         <translation>原位索引</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="84"/>
+        <location filename="../../../desktop/archive/study_list.py" line="85"/>
         <source>Only the index points at the files where they are: no space is used, but the study cannot be opened once they move or the medium is removed.</source>
         <translation>仅在索引中记录文件的原始位置：不占用空间，但文件移动或介质移除后将无法打开该检查。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="112"/>
+        <location filename="../../../desktop/archive/study_list.py" line="113"/>
         <source>undated</source>
         <translation>无日期</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="190"/>
+        <location filename="../../../desktop/archive/study_list.py" line="191"/>
         <source>Search: patient name, patient ID, accession, description, modality</source>
         <extracomment>Asks (parent, title, text) and returns the answer: the confirmation dialog. The slowest and the last search&apos;s time on the job thread (milliseconds).</extracomment>
         <translation>搜索：患者姓名、患者 ID、检查号、描述、设备类型</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="211"/>
+        <location filename="../../../desktop/archive/study_list.py" line="212"/>
         <source>&amp;Open</source>
         <translation>打开(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="213"/>
+        <location filename="../../../desktop/archive/study_list.py" line="214"/>
         <source>&amp;Import Folder…</source>
         <translation>导入文件夹(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="215"/>
+        <location filename="../../../desktop/archive/study_list.py" line="216"/>
         <source>&amp;Delete Study</source>
         <translation>删除检查(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="217"/>
+        <location filename="../../../desktop/archive/study_list.py" line="218"/>
         <source>Re&amp;build Index</source>
         <translation>重建索引(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="220"/>
+        <location filename="../../../desktop/archive/study_list.py" line="221"/>
         <source>Read every file of the archive again and rebuild its index</source>
         <translation>重新读取本地归档中的所有文件并重建索引</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="231"/>
+        <location filename="../../../desktop/archive/study_list.py" line="232"/>
         <source>Cancel</source>
         <extracomment>What the last import, delete or rebuild did (or why it was refused).</extracomment>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="312"/>
+        <location filename="../../../desktop/archive/study_list.py" line="313"/>
         <source>The search failed: {reason}</source>
         <translation>搜索失败：{reason}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="317"/>
+        <location filename="../../../desktop/archive/study_list.py" line="318"/>
         <source>1 study</source>
         <translation>1 个检查</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="317"/>
+        <location filename="../../../desktop/archive/study_list.py" line="318"/>
         <source>{count} studies</source>
         <translation>{count} 个检查</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="319"/>
+        <location filename="../../../desktop/archive/study_list.py" line="320"/>
         <source>the first {count} studies (type to narrow)</source>
         <translation>前 {count} 个检查（输入关键词可缩小范围）</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="323"/>
+        <location filename="../../../desktop/archive/study_list.py" line="324"/>
         <source>{shown} · archive {size} of {limit} GB</source>
         <translation>{shown} · 本地归档 {size}，上限 {limit} GB</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="327"/>
+        <location filename="../../../desktop/archive/study_list.py" line="328"/>
         <source>{shown} · archive {size}</source>
         <translation>{shown} · 本地归档 {size}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="372"/>
+        <location filename="../../../desktop/archive/study_list.py" line="373"/>
         <source>Import Folder into the Study Archive</source>
         <translation>导入文件夹到检查归档</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="378"/>
+        <location filename="../../../desktop/archive/study_list.py" line="379"/>
         <source>Import Folder</source>
         <translation>导入文件夹</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="379"/>
+        <location filename="../../../desktop/archive/study_list.py" line="380"/>
         <source>How should the studies in this folder join the archive?</source>
         <translation>此文件夹中的检查以何种方式加入本地归档？</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="383"/>
+        <location filename="../../../desktop/archive/study_list.py" line="384"/>
         <source>{choice}: {explanation}</source>
         <translation>{choice}：{explanation}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="403"/>
+        <location filename="../../../desktop/archive/study_list.py" line="404"/>
         <source>Importing</source>
         <translation>正在导入</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="409"/>
+        <location filename="../../../desktop/archive/study_list.py" line="410"/>
         <source>Imported {objects} objects of 1 study</source>
         <translation>已导入 1 个检查的 {objects} 个对象</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="411"/>
+        <location filename="../../../desktop/archive/study_list.py" line="412"/>
         <source>Imported {objects} objects of {count} studies</source>
         <translation>已导入 {count} 个检查的 {objects} 个对象</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="414"/>
+        <location filename="../../../desktop/archive/study_list.py" line="415"/>
         <source>{imported} (indexed in place)</source>
         <translation>{imported}（原位索引）</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="416"/>
+        <location filename="../../../desktop/archive/study_list.py" line="417"/>
         <source>{imported}; {already} were already in the archive</source>
         <translation>{imported}；其中 {already} 个已在本地归档中</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="419"/>
+        <location filename="../../../desktop/archive/study_list.py" line="420"/>
         <source>{imported}.</source>
         <translation>{imported}。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="421"/>
+        <location filename="../../../desktop/archive/study_list.py" line="422"/>
         <source>{imported} {count} files could not be imported.</source>
         <translation>{imported}{count} 个文件无法导入。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="437"/>
+        <location filename="../../../desktop/archive/study_list.py" line="438"/>
         <source>{study} is open in the viewer: close it before deleting it.</source>
         <translation>{study} 正在阅片窗口中打开：请先关闭再删除。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="456"/>
+        <location filename="../../../desktop/archive/study_list.py" line="457"/>
         <source>{study} has an unsigned report draft: sign or discard the draft before deleting the study.</source>
         <translation>{study} 有未签署的报告草稿：请先签署或放弃草稿，再删除该检查。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="461"/>
+        <location filename="../../../desktop/archive/study_list.py" line="462"/>
         <source>(no name)</source>
         <translation>（无姓名）</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="463"/>
+        <location filename="../../../desktop/archive/study_list.py" line="464"/>
         <source>Delete the study {study} of {name} ({images} images) from the archive? Its stored files are removed; files indexed in place are not touched.</source>
         <translation>从本地归档中删除 {name} 的检查 {study}（{images} 幅图像）？归档中存储的文件将被删除；原位索引的文件不受影响。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="466"/>
+        <location filename="../../../desktop/archive/study_list.py" line="467"/>
         <source>Delete Study</source>
         <translation>删除检查</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="474"/>
+        <location filename="../../../desktop/archive/study_list.py" line="475"/>
         <source>Deleting</source>
         <translation>正在删除</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="478"/>
+        <location filename="../../../desktop/archive/study_list.py" line="479"/>
         <source>The study was deleted.</source>
         <translation>检查已删除。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="483"/>
+        <location filename="../../../desktop/archive/study_list.py" line="484"/>
         <source>The study was not deleted: {reason}</source>
         <translation>检查未删除：{reason}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="493"/>
+        <location filename="../../../desktop/archive/study_list.py" line="494"/>
         <source>The index was rebuilt: {count} objects.</source>
         <translation>索引已重建：{count} 个对象。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_list.py" line="497"/>
+        <location filename="../../../desktop/archive/study_list.py" line="498"/>
         <source>Rebuilding the index</source>
         <translation>正在重建索引</translation>
     </message>
@@ -776,60 +776,60 @@
 <context>
     <name>StudyTableModel</name>
     <message>
-        <location filename="../../../desktop/archive/study_model.py" line="36"/>
+        <location filename="../../../desktop/archive/study_model.py" line="37"/>
         <source>Patient Name</source>
         <extracomment>Column titles in display order (English sources; the header shows them translated).</extracomment>
         <translation>患者姓名</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_model.py" line="37"/>
+        <location filename="../../../desktop/archive/study_model.py" line="38"/>
         <source>Patient ID</source>
         <translation>患者 ID</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_model.py" line="38"/>
+        <location filename="../../../desktop/archive/study_model.py" line="39"/>
         <source>Study Date</source>
         <translation>检查日期</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_model.py" line="39"/>
+        <location filename="../../../desktop/archive/study_model.py" line="40"/>
         <source>Modality</source>
         <translation>设备类型</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_model.py" line="40"/>
+        <location filename="../../../desktop/archive/study_model.py" line="41"/>
         <source>Description</source>
         <translation>描述</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_model.py" line="41"/>
+        <location filename="../../../desktop/archive/study_model.py" line="42"/>
         <source>Accession</source>
         <translation>检查号</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_model.py" line="42"/>
+        <location filename="../../../desktop/archive/study_model.py" line="43"/>
         <source>Images</source>
         <translation>图像数</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_model.py" line="43"/>
+        <location filename="../../../desktop/archive/study_model.py" line="44"/>
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_model.py" line="44"/>
+        <location filename="../../../desktop/archive/study_model.py" line="45"/>
         <source>Received</source>
         <translation>接收时间</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_model.py" line="70"/>
+        <location filename="../../../desktop/archive/study_model.py" line="71"/>
         <source>yyyy-MM-dd HH:mm</source>
         <comment>date and time format of the Received column</comment>
         <extracomment>The Study Instance UID of a row.</extracomment>
         <translation>yyyy-MM-dd HH:mm</translation>
     </message>
     <message>
-        <location filename="../../../desktop/archive/study_model.py" line="154"/>
+        <location filename="../../../desktop/archive/study_model.py" line="155"/>
         <source>{series} series, {objects} objects</source>
         <translation>{series} 个序列，{objects} 个对象</translation>
     </message>

@@ -699,7 +699,7 @@ Kernel SHAP：每个超像素对评分的 Shapley 贡献，
     </message>
     <message>
         <location filename="../../../desktop/assistant/report_dialogs.py" line="237"/>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="390"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="423"/>
         <source>A Hugging Face causal-LM folder on this computer</source>
         <translation>本机上的 Hugging Face 因果语言模型文件夹</translation>
     </message>
@@ -740,7 +740,7 @@ Kernel SHAP：每个超像素对评分的 Shapley 贡献，
     </message>
     <message>
         <location filename="../../../desktop/assistant/report_dialogs.py" line="287"/>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="388"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="421"/>
         <source>Language model folder:</source>
         <translation>语言模型文件夹：</translation>
     </message>
@@ -820,122 +820,172 @@ Kernel SHAP：每个超像素对评分的 Shapley 贡献，
         <translation>服务器无响应多久后停止起草</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="353"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="360"/>
+        <source>What the server&apos;s draft is held to. Automatic: llama.cpp&apos;s grammar for a llama.cpp server, the JSON schema for any other; a server that refuses one is asked with the next.</source>
+        <translation>服务器生成草稿时遵循的输出约束。自动：llama.cpp 服务器使用 llama.cpp 的语法，其他服务器使用 JSON Schema；服务器拒绝某种约束时，改用下一种重新请求。</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="367"/>
         <source>Server URL:</source>
         <translation>服务器 URL：</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="354"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="368"/>
         <source>Model name:</source>
         <translation>模型名称：</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="355"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="369"/>
         <source>API key:</source>
         <translation>API 密钥：</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="356"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="370"/>
         <source>CA bundle (PEM):</source>
         <translation>CA 证书包（PEM）：</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="357"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="371"/>
         <source>Timeout:</source>
         <translation>超时：</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="358"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="372"/>
+        <source>Structured output:</source>
+        <translation>结构化输出：</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="373"/>
         <source>Test</source>
         <translation>测试</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="361"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="376"/>
         <source>Draft one sentence with this language model (no patient data)</source>
         <translation>用此语言模型起草一句话（不含患者数据）</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="371"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="386"/>
         <source> min idle</source>
         <translation> 分钟空闲后</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="373"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="388"/>
         <source>A local model&apos;s memory is given back after this long unused</source>
         <translation>本地模型闲置超过此时长后释放内存</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="385"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="394"/>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="395"/>
+        <source>GBNF grammar (llama.cpp)</source>
+        <translation>GBNF 语法（llama.cpp）</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="396"/>
+        <source>JSON schema (vLLM, Ollama, LM Studio, OpenAI)</source>
+        <translation>JSON Schema（vLLM、Ollama、LM Studio、OpenAI）</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="397"/>
+        <source>None — plain text, parsed strictly</source>
+        <translation>无 — 纯文本，严格解析</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="403"/>
+        <source>GBNF grammar</source>
+        <translation>GBNF 语法</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="404"/>
+        <source>JSON schema</source>
+        <translation>JSON Schema</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="405"/>
+        <source>none (plain text, parsed strictly)</source>
+        <translation>无（纯文本，严格解析）</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="418"/>
         <source>GGUF file:</source>
         <translation>GGUF 文件：</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="386"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="419"/>
         <source>A .gguf model file on this computer</source>
         <translation>本机上的 .gguf 模型文件</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="416"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="450"/>
         <source>Give the model folder or GGUF file, or the server&apos;s URL and model name.</source>
         <translation>请指定模型文件夹或 GGUF 文件，或服务器的 URL 和模型名称。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="423"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="457"/>
         <source>Testing: drafting one sentence…</source>
         <translation>正在测试：起草一句话…</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="439"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="473"/>
         <source>{model} answered but wrote nothing.</source>
         <translation>{model} 已响应，但未写出任何内容。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="443"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="477"/>
         <source>Works: {model} wrote {tokens} tokens in {seconds} s — {rate} tokens/s</source>
         <translation>可用：{model} 用时 {seconds} s 写出 {tokens} 个词元 — {rate} 词元/s</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="451"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="485"/>
         <source>, first after {seconds} s</source>
         <translation>，首个词元用时 {seconds} s</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="463"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="488"/>
+        <source>Structured output: {constraint}.</source>
+        <translation>结构化输出：{constraint}。</translation>
+    </message>
+    <message>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="502"/>
         <source>GGUF model file</source>
         <translation>GGUF 模型文件</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="465"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="504"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="469"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="508"/>
         <source>Language model folder</source>
         <translation>语言模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="479"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="518"/>
         <source>No folder: drafting uses the templates only.</source>
         <translation>未指定文件夹：仅使用模板起草。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="484"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="523"/>
         <source>Checking…</source>
         <translation>正在检查…</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="501"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="540"/>
         <source>Importing (copying and hashing every file)…</source>
         <translation>正在导入（复制并计算每个文件的哈希值）…</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="518"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="557"/>
         <source>Usable: {model}, {parameters} M parameters, needs {needed} GiB of {available} GiB available; prompts use its chat template.</source>
         <translation>可用：{model}，{parameters} M 参数，需要 {needed} GiB 内存（可用 {available} GiB）；提示词使用其对话模板。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/assistant/report_dialogs.py" line="523"/>
+        <location filename="../../../desktop/assistant/report_dialogs.py" line="562"/>
         <source>Usable: {model}, {parameters} M parameters, needs {needed} GiB of {available} GiB available; prompts use a plain prompt.</source>
         <translation>可用：{model}，{parameters} M 参数，需要 {needed} GiB 内存（可用 {available} GiB）；使用普通提示词。</translation>
     </message>

@@ -314,290 +314,290 @@
 <context>
     <name>QueryDialog</name>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="64"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="65"/>
         <source>Patient</source>
         <extracomment>Column titles of the results (English sources, shown translated).</extracomment>
         <translation>患者</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="65"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="66"/>
         <source>Patient ID</source>
         <translation>患者 ID</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="66"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="67"/>
         <source>Date</source>
         <translation>日期</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="67"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="68"/>
         <source>Description</source>
         <translation>描述</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="68"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="69"/>
         <source>Modality</source>
         <translation>设备类型</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="69"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="70"/>
         <source>Accession</source>
         <translation>检查号</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="70"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="71"/>
         <source>Series</source>
         <translation>序列数</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="71"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="72"/>
         <source>Images</source>
         <translation>图像数</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="72"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="73"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="77"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="78"/>
         <source>The node&apos;s preference</source>
         <translation>按节点设置</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="78"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="79"/>
         <source>C-GET</source>
         <translation>C-GET</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="79"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="80"/>
         <source>C-MOVE to our port</source>
         <translation>C-MOVE 到本机端口</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="95"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="96"/>
         <source>{received} of {expected} received</source>
         <translation>已接收 {received}/{expected}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="98"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="99"/>
         <source>{received} received</source>
         <translation>已接收 {received}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="134"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="135"/>
         <source>Query PACS</source>
         <translation>查询 PACS</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="153"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="154"/>
         <source>Search</source>
         <translation>查询</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="157"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="158"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="180"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="181"/>
         <source>{ae_title} (our AE title)</source>
         <translation>{ae_title}（本机 AE 标题）</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="183"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="184"/>
         <source>The AE title the PACS sends C-MOVE results to; leave empty for ours</source>
         <translation>PACS 发送 C-MOVE 结果的目标 AE 标题；留空则为本机</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="186"/>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="512"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="187"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="513"/>
         <source>Retrieve</source>
         <translation>获取</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="194"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="195"/>
         <source>Choose a node, fill in what you know, and Search.</source>
         <translation>请选择节点，填写已知信息，然后点击“查询”。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="201"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="202"/>
         <source>Node</source>
         <translation>节点</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="208"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="209"/>
         <source>Retrieve by</source>
         <translation>获取方式</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="210"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="211"/>
         <source>C-MOVE destination</source>
         <translation>C-MOVE 目标</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="246"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="247"/>
         <source>A DICOMweb node is retrieved from by WADO-RS</source>
         <translation>DICOMweb 节点通过 WADO-RS 获取</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="265"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="266"/>
         <source>Not searched: the password or token was not given.</source>
         <translation>未查询：未提供密码或令牌。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="275"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="276"/>
         <source>Searching…</source>
         <translation>正在查询…</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="318"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="319"/>
         <source>in the archive: {count}</source>
         <translation>本地归档中已有：{count}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="331"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="332"/>
         <source>No study matches this search.</source>
         <translation>没有符合条件的检查。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="333"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="334"/>
         <source>1 study found</source>
         <translation>找到 1 个检查</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="333"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="334"/>
         <source>{count} studies found</source>
         <translation>找到 {count} 个检查</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="336"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="337"/>
         <source>{found} (the limit: narrow the search to see others).</source>
         <translation>{found}（已达上限：请缩小查询范围以查看其他检查）。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="338"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="339"/>
         <source>{found}.</source>
         <translation>{found}。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="343"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="344"/>
         <source>Search cancelled.</source>
         <translation>查询已取消。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="345"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="346"/>
         <source>The search failed: {reason}</source>
         <translation>查询失败：{reason}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="360"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="361"/>
         <source>finding series…</source>
         <translation>正在查找序列…</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="384"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="385"/>
         <source>no series listed</source>
         <translation>未列出序列</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="388"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="389"/>
         <source>series not listed</source>
         <translation>无法列出序列</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="389"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="390"/>
         <source>The series could not be listed: {reason}</source>
         <translation>无法列出序列：{reason}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="427"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="428"/>
         <source>Not retrieved: the password or token was not given.</source>
         <translation>未获取：未提供密码或令牌。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="435"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="436"/>
         <source>waiting…</source>
         <translation>等待中…</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="437"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="438"/>
         <source>Retrieving 1 study…</source>
         <translation>正在获取 1 个检查…</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="439"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="440"/>
         <source>Retrieving {count} studies…</source>
         <translation>正在获取 {count} 个检查…</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="475"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="476"/>
         <source>study {number} of {count}: %v/%m</source>
         <translation>第 {number}/{count} 个检查：%v/%m</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="484"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="485"/>
         <source>in the archive</source>
         <translation>已在本地归档中</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="497"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="498"/>
         <source>Retrieval finished: {arrived} instances arrived, {failed} failed, {already} were already present.</source>
         <translation>获取完成：收到 {arrived} 个实例，失败 {failed} 个，已存在 {already} 个。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="509"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="510"/>
         <source>Retrieve again to fetch what is missing (what arrived is kept).</source>
         <translation>点击“重新获取”可获取缺失部分（已收到的内容会保留）。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="510"/>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="551"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="511"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="552"/>
         <source>Retrieve again</source>
         <translation>重新获取</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="518"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="519"/>
         <source>stopped: {count} received</source>
         <translation>已停止：已接收 {count}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="523"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="524"/>
         <source>already in the archive</source>
         <translation>已在本地归档中</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="524"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="525"/>
         <source>complete: {count} arrived</source>
         <translation>完成：收到 {count}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="527"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="528"/>
         <source>incomplete: {count} failed</source>
         <translation>不完整：失败 {count}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="533"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="534"/>
         <source>The retrieval failed: {reason}</source>
         <translation>获取失败：{reason}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="542"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="543"/>
         <source>{received} of {expected}</source>
         <translation>{received}/{expected}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="550"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="551"/>
         <source>cancelled: {count} received</source>
         <translation>已取消：已接收 {count}</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="554"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="555"/>
         <source>Retrieval cancelled: {counts} instances arrived and are kept in the archive. Retrieve again to fetch the rest.</source>
         <translation>获取已取消：已收到 {counts} 个实例，均保留在本地归档中。点击“重新获取”可获取其余部分。</translation>
     </message>
     <message>
-        <location filename="../../../desktop/pacs/query_dialog.py" line="556"/>
+        <location filename="../../../desktop/pacs/query_dialog.py" line="557"/>
         <source>, </source>
         <comment>separator of a list of counts</comment>
         <translation>，</translation>
