@@ -65,6 +65,7 @@ from desktop.viewer.mpr_window import install_mpr
 from desktop.viewer.viewport import Viewport
 from desktop.window_actions import TOOLS, build_actions, build_menus, list_shortcuts
 from desktop.window_dialogs import DialogKeeper
+from desktop.window_open_steps import OpenSteps
 from desktop.workers import JobSlot
 
 if TYPE_CHECKING:
@@ -132,7 +133,8 @@ class MainWindow(QMainWindow):
     Signals
     -------
     study_opened(object)
-        The :class:`~core.dicom.records.StudyIndex` of a study just scanned.
+        The :class:`~core.dicom.records.StudyIndex` of a study just opened, once the browser
+        and panels show it (its first image may show before; always before series_loaded).
     first_image_shown(object)
         A viewport received its first image of a series (the volume still filling).
     series_loaded(object)
@@ -225,6 +227,9 @@ class MainWindow(QMainWindow):
         self._tool = "none"
         self._dialog_keeper = DialogKeeper(self)
         self._remember_study = False  # whether the study opening joins the recent list
+        # What follows a scan's result (browser, panels, measurements), a turn per step.
+        self._after_open = OpenSteps(self)
+        self._after_open.drained.connect(self._update_busy)
 
         self._build_widgets()
         # The study archive: the study list dock, the receiving node, exports, PACS dialogs.
@@ -370,7 +375,7 @@ class MainWindow(QMainWindow):
 
     @property
     def is_busy(self) -> bool:
-        """True while a scan or a load runs."""
+        """True while a scan or a load runs, or an opened study's panels are being filled."""
         return self._busy
 
     @property
@@ -471,6 +476,7 @@ class MainWindow(QMainWindow):
     def close_study(self) -> None:
         """Stop the current scan and loads and empty the browser and viewports."""
         self._cancel_jobs()
+        self._after_open.cancel()  # nothing of this study fills a panel afterwards
         self.index = None
         self.study_path = None
         self._volumes.clear()
@@ -783,42 +789,60 @@ class MainWindow(QMainWindow):
             self._set_progress(event.done, event.total, event.message)
 
     def _on_scan_succeeded(self, index: StudyIndex) -> None:
+        """Start loading the largest series; the panels fill a turn each after (rule 3).
+
+        Closing the study or opening another forgets the steps left (:class:`OpenSteps`).
+        """
         self.index = index
         series = index.all_series()
-        # The largest series starts loading first: filling the panels below then overlaps
-        # its readers instead of delaying them (an archive open is ~0.2 s in all).
+        if self.study_path is None:
+            self.study_path = index.root  # a study from the archive: its folder there
+        # The largest series starts loading first: filling the panels then overlaps its
+        # readers instead of delaying them (an archive open is ~0.2 s in all).
         largest = max(series, key=lambda s: s.frame_count) if series else None  # first of equals
         if largest is not None:
             self.load_series(largest)
-        self.ai_panel.set_study_index(index)
-        self.browser.set_index(index)
-        if self.study_path is None:
-            self.study_path = index.root  # a study from the archive: its folder there
-        elif self._remember_study:
-            self.settings.add_recent_study(self.study_path)
-            rebuild_recent_menu(self)
-        self.notifications.notify_unreadable(index.unreadable)
-        for note in index.notes:  # e.g. a stale DICOMDIR: said, not the result
-            self.notifications.notify(note.message, note.details, "info")
-        if not series:
-            if index.non_image:
-                said = self.tr("{folder} holds {count} non-image objects and no images.").format(
-                    folder=index.root, count=len(index.non_image)
-                )
-            else:
-                said = self.tr("{folder} holds no DICOM images.").format(folder=index.root)
-            self.notifications.notify(said, level="warning")
-            self.status_label.setText(self.tr("No images to show"))
-        else:
             self.status_label.setText(
                 self.tr("{series} series, {images} images").format(
                     series=len(series), images=sum(s.frame_count for s in series)
                 )
             )
+        self._after_open.start(
+            [
+                lambda: self.ai_panel.set_study_index(index),
+                lambda: self.browser.set_index(index),
+                lambda: self.browser.select_series(largest.key if largest else None),
+                lambda: self._say_what_opened(index),
+                lambda: self._open_annotations(index),
+                lambda: self.study_opened.emit(index),
+            ]
+        )
+        self._update_busy()
+
+    def _open_annotations(self, index: StudyIndex) -> None:
         self.annotations.open_study(index)  # saved measurements; presentation states
-        self.study_opened.emit(index)
-        if largest is not None:
-            self.browser.select_series(largest.key)
+        for viewport in self.grid.viewports:  # an image that showed before they were read
+            if viewport.volume is not None:
+                self.annotations.show_on(viewport)
+
+    def _say_what_opened(self, index: StudyIndex) -> None:
+        """The recent studies, and the notifications of an opened study."""
+        if self._remember_study and self.study_path is not None:
+            self.settings.add_recent_study(self.study_path)
+            rebuild_recent_menu(self)
+        self.notifications.notify_unreadable(index.unreadable)
+        for note in index.notes:  # e.g. a stale DICOMDIR: said, not the result
+            self.notifications.notify(note.message, note.details, "info")
+        if index.all_series():
+            return
+        if index.non_image:
+            said = self.tr("{folder} holds {count} non-image objects and no images.").format(
+                folder=index.root, count=len(index.non_image)
+            )
+        else:
+            said = self.tr("{folder} holds no DICOM images.").format(folder=index.root)
+        self.notifications.notify(said, level="warning")
+        self.status_label.setText(self.tr("No images to show"))
 
     def _on_scan_failed(self, error: BaseException) -> None:
         if isinstance(error, CancelledError):
@@ -843,6 +867,7 @@ class MainWindow(QMainWindow):
             self._set_progress(event.done, event.total, event.message)
 
     def _on_load_succeeded(self, load: _Load, volume: Volume) -> None:
+        self._after_open.flush()  # a loaded series finds its study's panels filled
         self._volumes[load.series.key] = volume
         for viewport in load.viewports:
             if load.volume is None:
@@ -897,9 +922,10 @@ class MainWindow(QMainWindow):
             self.progress_bar.setFormat(message)
 
     def _update_busy(self) -> None:
-        busy = self._scan_slot.is_running or any(
+        busy = any(
             load.handle is not None and load.handle.is_running for load in self._loads.values()
         )
+        busy = busy or self._scan_slot.is_running or bool(self._after_open.pending)
         self.progress_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
         if busy != self._busy:

@@ -346,6 +346,7 @@ class ReportPanel(ReportPanelWidgets):
     def close_study(self) -> None:
         """Save what is typed, end the editing session, empty the panel."""
         self._cancel_stream(keep=True)
+        self._context_slot.cancel()  # a study closed while its header is read opens no report
         self._draft_slot.cancel()
         self._findings.cancel()
         session = self._session

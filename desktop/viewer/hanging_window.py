@@ -195,6 +195,9 @@ class HangingMode(QObject):
         self._study = largest
         self._apply_on_first_image = largest is not None
         self._apply_when_loaded = None
+        shown = self._window.grid.grid_viewport
+        if shown.volume is not None:  # the window says a study opened once it showed its image
+            self._on_window_first_image_shown(shown)
 
     def _on_window_first_image_shown(self, viewport: Viewport) -> None:
         if self._apply_on_first_image:

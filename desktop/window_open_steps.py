@@ -1,0 +1,105 @@
+"""Work that follows a study's opening, run one step per event-loop turn (house rule 3).
+
+Opening a study used to fill the series browser, the AI panel, the saved measurements and
+the report panel in the one turn that received the scan's result, while the largest
+series' readers had just started and held the GIL: 10–60 ms in which the window neither
+painted nor answered. :class:`OpenSteps` is the small queue that spreads such work out:
+the window gives it the steps of an opening (the load starts, and the first image shows,
+before them), the hanging protocol the panes of its layout. Each step runs in a turn of
+its own, through a zero-time single shot, so paints, input and the loader's events run
+between them.
+
+A queue that is cancelled (the study closed, another one opening, another protocol
+chosen) forgets its steps, and a turn already scheduled for them does nothing: nothing of
+a closed study reaches a panel afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["OpenSteps"]
+
+
+class OpenSteps(QObject):
+    """A queue of steps run one per event-loop turn, in order.
+
+    Signals
+    -------
+    drained()
+        The last step ran (not emitted when the queue is cancelled).
+
+    Parameters
+    ----------
+    parent : QObject, optional
+        The owner; the scheduled turns die with it.
+    """
+
+    drained = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._steps: deque[Callable[[], object]] = deque()
+        self._generation = 0  # a turn scheduled for cancelled steps finds a newer one
+        self._scheduled = False  # a turn is scheduled for the current steps
+
+    @property
+    def pending(self) -> int:
+        """How many steps are still to run."""
+        return len(self._steps)
+
+    def start(self, steps: Iterable[Callable[[], object]]) -> None:
+        """Forget what is pending and run ``steps``, the first in the next turn."""
+        self.cancel()
+        self.add(steps)
+
+    def add(self, steps: Iterable[Callable[[], object]]) -> None:
+        """Run ``steps`` after those pending, one per turn."""
+        self._steps.extend(steps)
+        if self._steps:
+            self._schedule()
+
+    def cancel(self) -> None:
+        """Forget the pending steps; a turn already scheduled does nothing."""
+        self._generation += 1
+        self._scheduled = False
+        self._steps.clear()
+
+    def flush(self) -> None:
+        """Run every pending step now, in order (something needs their results at once)."""
+        if not self._steps:
+            return
+        self._generation += 1  # the scheduled turn finds nothing of these to run
+        self._scheduled = False
+        while self._steps:
+            self._steps.popleft()()
+        self.drained.emit()
+
+    def _schedule(self) -> None:
+        if self._scheduled:
+            return
+        self._scheduled = True
+        generation = self._generation
+        QTimer.singleShot(0, self, lambda: self._run_next(generation))
+
+    def _run_next(self, generation: int) -> None:
+        if generation != self._generation:
+            return  # cancelled or flushed since: a newer turn (if any) is scheduled
+        self._scheduled = False
+        if not self._steps:
+            return
+        step = self._steps.popleft()
+        try:
+            step()
+        finally:
+            if generation == self._generation:
+                if self._steps:
+                    self._schedule()
+                else:
+                    self.drained.emit()

@@ -1,0 +1,163 @@
+"""Opening a study a turn at a time: what the reader sees once it has opened, and nothing stale.
+
+The turn that receives a scan's result only starts the largest series' load (house rule 3:
+the GUI thread never blocks for long); the series browser, the AI panel, the
+notifications, the saved measurements and ``study_opened`` follow, a turn each. These tests
+check what a reader would see: every panel filled once the study has opened, and nothing
+of a study closed, or replaced by another, before its panels were filled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from core.dicom.index import scan_path
+from core.dicom.records import StudyIndex
+from core.jobs import CancelToken
+from desktop.main_window import MainWindow
+from desktop.settings import Settings
+from desktop.window_open_steps import OpenSteps
+
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def window(qtbot: Any) -> Iterator[MainWindow]:
+    win = MainWindow(Settings())
+    qtbot.addWidget(win)
+    win.resize(1200, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.cancel_import()
+
+
+def _scanned(path: Path) -> StudyIndex:
+    """The study index of ``path``, scanned on this thread (what the scan job returns)."""
+    job = scan_path(str(path), CancelToken())
+    try:
+        while True:
+            next(job)
+    except StopIteration as stop:
+        index: StudyIndex = stop.value
+        return index
+
+
+def _study_uid(index: StudyIndex) -> str:
+    [study] = [study for patient in index.patients for study in patient.studies]
+    return study.study_instance_uid
+
+
+def _browser_index(window: MainWindow) -> StudyIndex | None:
+    return window.browser.index
+
+
+def _series_keys(window: MainWindow) -> set[str]:
+    index = window.browser.index
+    return set() if index is None else {s.key for s in index.all_series()}
+
+
+def test_an_opened_study_fills_every_panel_after_its_first_image_started_loading(
+    qtbot: Any, window: MainWindow, synthetic_dir: Path
+) -> None:
+    index = _scanned(synthetic_dir / "ct")
+    [series] = index.all_series()
+    opened: list[StudyIndex] = []
+    window.study_opened.connect(opened.append)
+    window._on_scan_succeeded(index)  # the scan's result arrives
+    # That turn started the load and said what the study holds; the panels come next.
+    assert window.is_busy
+    assert window.status_label.text() == "1 series, 24 images"
+    assert _browser_index(window) is None and opened == []
+    qtbot.waitUntil(lambda: bool(opened), timeout=TIMEOUT_MS)
+    assert opened == [index]
+    # By the time the study says it is open, every panel shows it.
+    assert _browser_index(window) is index
+    assert window.browser.series_item(series.key) is not None
+    selected = window.browser.selected_series()
+    assert selected is not None and selected.key == series.key
+    assert window.ai_panel._index is index
+    assert window.annotations._index is index
+    qtbot.waitUntil(lambda: window.report_panel.study is not None, timeout=TIMEOUT_MS)
+    assert window.report_panel.study.study_instance_uid == _study_uid(index)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=TIMEOUT_MS)
+    volume = window.grid.active_viewport.volume
+    assert volume is not None and volume.series.key == series.key and volume.loaded.all()
+    assert window.notifications.notifications == []
+
+
+def test_a_study_closed_before_its_panels_fill_leaves_nothing_behind(
+    qtbot: Any, window: MainWindow, synthetic_dir: Path
+) -> None:
+    index = _scanned(synthetic_dir / "broken")  # its unreadable files would be notified
+    assert index.unreadable
+    opened: list[StudyIndex] = []
+    window.study_opened.connect(opened.append)
+    window._on_scan_succeeded(index)
+    window.close_study()  # before the next turn: the panels were not filled yet
+    qtbot.wait(200)  # many turns: whatever was queued has had its chance
+    assert opened == []
+    assert window.index is None and window.browser.index is None
+    assert window.browser.tree.topLevelItemCount() == 0
+    assert window.ai_panel._index is None
+    assert window.annotations._index is None
+    assert window.notifications.notifications == []
+    assert all(viewport.volume is None for viewport in window.grid.viewports)
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=TIMEOUT_MS)
+    assert window.settings.recent_studies == []
+
+
+def test_a_study_replaced_before_its_panels_fill_shows_only_the_new_one(
+    qtbot: Any, window: MainWindow, synthetic_dir: Path
+) -> None:
+    first = _scanned(synthetic_dir / "cxr")
+    second = _scanned(synthetic_dir / "ct")
+    opened: list[StudyIndex] = []
+    window.study_opened.connect(opened.append)
+    window._on_scan_succeeded(first)
+    window.open_index(lambda token: second, "ct")  # another study, the first's panels pending
+    qtbot.waitUntil(lambda: bool(opened), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=TIMEOUT_MS)
+    qtbot.wait(50)
+    assert opened == [second]
+    assert window.index is second and window.browser.index is second
+    assert _series_keys(window) == {s.key for s in second.all_series()}
+    assert window.ai_panel._index is second
+    assert window.annotations._index is second
+    shown = [v.volume.series.key for v in window.grid.viewports if v.volume is not None]
+    [ct] = second.all_series()  # its panes (a protocol may hang it thrice): nothing of the first
+    assert shown and all(key.startswith(ct.key) for key in shown)
+    qtbot.waitUntil(lambda: window.report_panel.study is not None, timeout=TIMEOUT_MS)
+    assert window.report_panel.study.study_instance_uid == _study_uid(second)  # type: ignore[union-attr]
+
+
+def test_open_steps_run_one_per_turn_and_a_cancelled_queue_runs_nothing(qtbot: Any) -> None:
+    steps = OpenSteps()
+    ran: list[str] = []
+    steps.start([lambda: ran.append("a"), lambda: ran.append("b")])
+    assert ran == [] and steps.pending == 2
+    QApplication.processEvents()
+    qtbot.waitUntil(lambda: ran == ["a", "b"], timeout=TIMEOUT_MS)
+    with qtbot.waitSignal(steps.drained, timeout=TIMEOUT_MS):
+        steps.start([lambda: ran.append("c")])
+    steps.start([lambda: ran.append("stale")])
+    steps.cancel()
+    steps.add([lambda: ran.append("d")])
+    steps.flush()  # what is pending runs now, in order
+    qtbot.wait(50)
+    assert ran == ["a", "b", "c", "d"] and steps.pending == 0
+
+
+def test_a_study_closed_before_its_report_opens_leaves_the_report_panel_empty(
+    qtbot: Any, window: MainWindow, synthetic_dir: Path
+) -> None:
+    window._on_scan_succeeded(_scanned(synthetic_dir / "ct"))  # the report's header is read
+    window.close_study()
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=TIMEOUT_MS)
+    qtbot.wait(300)
+    assert window.report_panel.study is None
