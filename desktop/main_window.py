@@ -375,8 +375,9 @@ class MainWindow(QMainWindow):
 
     @property
     def is_busy(self) -> bool:
-        """True while a scan or a load runs, or an opened study's panels are being filled."""
-        return self._busy
+        """True while a scan or a load runs, an opened study's panels are being filled, or
+        its hanging protocol is about to lay it out."""
+        return self._busy or self.hanging.pending
 
     @property
     def current_layout(self) -> tuple[int, int]:

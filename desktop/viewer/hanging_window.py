@@ -88,6 +88,8 @@ class HangingMode(QObject):
         self._apply_on_first_image = False
         #: The viewport whose first image showed: the protocol applies when its load ends.
         self._apply_when_loaded: Viewport | None = None
+        #: A protocol's layout is due in a coming event-loop turn (the window is busy).
+        self._scheduled = False
         self._wanted: dict[int, tuple[Viewport, str, ViewportRule]] = {}
         self._reformats: dict[int, MprVolume] = {}
         self.current: HangingProtocol | None = None
@@ -205,13 +207,23 @@ class HangingMode(QObject):
             volume = viewport.volume
             if volume is not None and _load_ended(volume):
                 # Already loaded: once the window has shown that image.
-                QTimer.singleShot(0, partial(self._apply_if_opened_as_usual, viewport))
+                self._schedule_apply(viewport)
             else:
                 self._apply_when_loaded = viewport  # the rest of the layout waits for the load
         if id(viewport) in self._wanted:
             self._finish(viewport)
 
+    @property
+    def pending(self) -> bool:
+        """A protocol is about to lay out the study just opened (in a coming turn)."""
+        return self._scheduled
+
+    def _schedule_apply(self, viewport: Viewport) -> None:
+        self._scheduled = True
+        QTimer.singleShot(0, partial(self._apply_if_opened_as_usual, viewport))
+
     def _apply_if_opened_as_usual(self, viewport: Viewport) -> None:
+        self._scheduled = False
         if self._opened_as_usual(viewport):
             self._apply_best()
 
@@ -238,7 +250,7 @@ class HangingMode(QObject):
         if waiting is not None and waiting.volume is volume:
             self._apply_when_loaded = None
             # Once the window has shown the whole series (the load's last repaint first).
-            QTimer.singleShot(0, partial(self._apply_if_opened_as_usual, waiting))
+            self._schedule_apply(waiting)
         for viewport, _key, _rule in list(self._wanted.values()):
             if viewport.volume is volume:
                 self._finish(viewport)
