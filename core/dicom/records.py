@@ -15,6 +15,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import BinaryIO
 
 from core.errors import UsageError
@@ -158,8 +159,9 @@ class SeriesRecord:
     instances: tuple[InstanceRecord, ...]
     split_reason: str | None = None
 
-    @property
+    @cached_property
     def frame_count(self) -> int:
+        # Counted once: the window asks it of a 512-image series a dozen times per open.
         return sum(inst.number_of_frames for inst in self.instances)
 
 
