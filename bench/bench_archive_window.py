@@ -34,6 +34,7 @@ time waiting for the GIL or in Qt's C++ shows as the Python frame that called it
 About 75 s with the defaults on a 2-core machine (half of it storing the CT into Orthanc).
 
     python bench/bench_archive_window.py [--slices 512] [--rounds 5] [--strict] [--culprits]
+                                         [--open-only]
 """
 
 from __future__ import annotations
@@ -492,8 +493,10 @@ def measure_receive(
 # -- the measuring process -----------------------------------------------------------------
 
 
-def measure(folder: Path, rounds: int, scratch: Path, culprits: bool) -> dict[str, Any]:
-    """Everything, in this process: the window, the archive, Orthanc."""
+def measure(
+    folder: Path, rounds: int, scratch: Path, culprits: bool, open_only: bool = False
+) -> dict[str, Any]:
+    """Everything, in this process: the window, the archive, Orthanc (not ``open_only``)."""
     import pydicom
 
     from core.pacs import DimseNode, LocalNode, NodeBook, save_nodes
@@ -506,7 +509,7 @@ def measure(folder: Path, rounds: int, scratch: Path, culprits: bool) -> dict[st
     patient_id = str(pydicom.dcmread(first, stop_before_pixels=True).PatientID)
     server = None
     result: dict[str, Any] = {"slices": slices}
-    if _orthanc_available():
+    if not open_only and _orthanc_available():
         from tests.core.pacs.orthanc import ORTHANC_AET, OUR_AET, start_orthanc
 
         server = start_orthanc(scratch / "orthanc")
@@ -605,7 +608,10 @@ def _report(result: dict[str, Any], rounds: int) -> dict[str, bool]:
     _print_culprits("opening, all rounds", opened["culprits"])
     retrieve = result.get("retrieve")
     if retrieve is None:
-        print("retrieving and receiving: skipped (Orthanc is not installed; make install)")
+        print(
+            "retrieving and receiving: skipped (--open-only, or Orthanc is not installed: "
+            "make install)"
+        )
         return verdicts
     print(f"stored into Orthanc by our C-STORE in {result['store_s']:.1f} s (set-up)")
     stall = retrieve["retrieving"]
@@ -654,12 +660,19 @@ def main() -> int:
         action="store_true",
         help="sample the GUI thread's stack during stalls and print where it was",
     )
+    parser.add_argument(
+        "--open-only",
+        action="store_true",
+        help="only the opening figures (no Orthanc: retrieving and receiving are skipped)",
+    )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--scratch", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        result = measure(Path(args.folder), args.rounds, Path(args.scratch), args.culprits)
+        result = measure(
+            Path(args.folder), args.rounds, Path(args.scratch), args.culprits, args.open_only
+        )
         print(json.dumps(result))
         return 0
 
@@ -674,7 +687,8 @@ def main() -> int:
             __file__,
             ["--one", "--folder", str(folder), "--scratch", str(scratch)]
             + ["--rounds", str(args.rounds)]
-            + (["--culprits"] if args.culprits else []),
+            + (["--culprits"] if args.culprits else [])
+            + (["--open-only"] if args.open_only else []),
             child_env(scratch),
             timeout=900,
         )

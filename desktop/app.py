@@ -38,9 +38,21 @@ __all__ = ["create_application", "run_app", "shutdown", "start_window", "warm_up
 #: perf_counter() when this module was imported: the start of start-up, for the bench.
 STARTED_AT = time.perf_counter()
 
+#: How long a thread may keep the GIL while another waits for it (CPython's default: 5 ms).
+#: Qt calls into Python for every slot, paint and event filter, and each call takes the GIL:
+#: beside a job thread running Python (reading the archive's index of a study, finding
+#: priors) each such call waited up to the whole interval, so a turn of 10-20 calls took
+#: 50-100 ms. Only threads that keep the GIL while another waits are switched more often.
+GUI_SWITCH_INTERVAL_S = 0.001
+
 
 def create_application(argv: Sequence[str] | None = None) -> QApplication:
-    """The QApplication (created once), named for QSettings and the window manager."""
+    """The QApplication (created once), named for QSettings and the window manager.
+
+    The interpreter's switch interval is shortened to :data:`GUI_SWITCH_INTERVAL_S` (see
+    there).
+    """
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     app = QApplication.instance()
     if app is None:
         app = QApplication(list(argv) if argv is not None else [sys.argv[0]])

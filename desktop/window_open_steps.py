@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from core.jobs import FOREGROUND
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["OpenSteps"]
@@ -96,7 +98,8 @@ class OpenSteps(QObject):
             return
         step = self._steps.popleft()
         try:
-            step()
+            with FOREGROUND.held():  # a loading series' readers wait (core.jobs.ForegroundGate)
+                step()
         finally:
             if generation == self._generation:
                 if self._steps:

@@ -48,7 +48,7 @@ from PySide6.QtCore import (
 )
 
 from core.errors import CancelledError, RadAssistError
-from core.jobs import CancelToken, Progress
+from core.jobs import FOREGROUND, CancelToken, Progress
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,8 @@ class _Waker(QObject):
 
     @Slot(object)
     def _deliver(self, channel: _Channel) -> None:
-        channel.deliver()
+        with FOREGROUND.held():  # a load's readers wait while the GUI thread takes this in
+            channel.deliver()
 
 
 _waker: _Waker | None = None

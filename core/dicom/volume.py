@@ -49,12 +49,15 @@ from core.dicom.lut import ModalityLut, apply_modality_lut
 from core.dicom.reading_order import reading_order
 from core.dicom.records import FrameRef, SeriesGeometry, SeriesRecord, UnreadableFile
 from core.errors import DicomError, PixelDataError, UsageError
-from core.jobs import CancelToken, Progress
+from core.jobs import FOREGROUND, CancelToken, Progress
 
 logger = logging.getLogger(__name__)
 
 _NATIVE_SYNTAXES = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"})
-_READ_THREADS = 4
+#: Reading threads: one per core, 2 to 4. Reads from the page cache are memory copies and page
+#: faults, bound by the cores; more threads than cores only took CPU time from the window's
+#: GUI thread (4 on 2 cores doubled how long its turns took while a series loaded).
+_READ_THREADS = min(4, max(2, os.cpu_count() or 2))
 #: Native frames read by one task of the reading pool.
 _FRAMES_PER_TASK = 8
 
@@ -319,7 +322,11 @@ def load_series(
         raise TypeError(f"series must be a SeriesRecord, not {type(series).__name__}")
     token = token or CancelToken()
     start = time.perf_counter()
+    # Between the Python-heavy steps of setting up, the window's GUI turn goes first (the
+    # turn that started this load is one): see core.jobs.ForegroundGate.
+    FOREGROUND.wait_turn()
     geometry = compute_geometry(series)
+    FOREGROUND.wait_turn()
     frames = geometry.frames
     if not frames:
         raise UsageError(f"series {series.key} has no image frames")
@@ -365,6 +372,7 @@ def load_series(
         return FirstImage(index, array[index], first_s, volume)
 
     # The frame shown first is read before anything else, on this thread.
+    FOREGROUND.wait_turn()
     if native and native[0] == shown[0]:
         try:
             _read_native_frame(frames[shown[0]], array[shown[0]])
@@ -386,6 +394,7 @@ def load_series(
         def read_chunk(chunk: list[int]) -> list[tuple[int, BaseException | None]]:
             outcomes: list[tuple[int, BaseException | None]] = []
             for index in chunk:
+                FOREGROUND.wait_turn()  # the window's GUI turn (a paint, an event) goes first
                 try:
                     _read_native_frame(frames[index], array[index])
                     outcomes.append((index, None))

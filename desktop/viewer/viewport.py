@@ -63,6 +63,7 @@ from core.dicom.overlays import (
 )
 from core.dicom.reading_order import ReadingOrder, reading_order
 from core.dicom.volume import Volume
+from core.jobs import FOREGROUND
 from core.viewing.cine import CineClock, check_fps, count_skipped
 from core.viewing.frames import FrameState, frame_state, nearest_frame
 from core.viewing.measurements import TOOLS, DragMode, Measurement, MeasurementEditor
@@ -616,6 +617,10 @@ class Viewport(QWidget):
         return self._image
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        with FOREGROUND.held():  # a loading series' readers wait (core.jobs.ForegroundGate)
+            self._paint(event)
+
+    def _paint(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         try:
             rect = QRectF(self.rect())

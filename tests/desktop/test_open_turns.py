@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from core.dicom.index import scan_path
 from core.dicom.records import StudyIndex
-from core.jobs import CancelToken
+from core.jobs import FOREGROUND, CancelToken
 from desktop.main_window import MainWindow
 from desktop.settings import Settings
 from desktop.window_open_steps import OpenSteps
@@ -161,3 +161,29 @@ def test_a_study_closed_before_its_report_opens_leaves_the_report_panel_empty(
     qtbot.waitUntil(lambda: not window.is_busy, timeout=TIMEOUT_MS)
     qtbot.wait(300)
     assert window.report_panel.study is None
+
+
+def test_the_gui_thread_goes_first_while_a_series_loads(
+    qtbot: Any, window: MainWindow, synthetic_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Taking in the first image, painting it and each step of the open hold the foreground
+    gate: the series' readers wait meanwhile (core.jobs.ForegroundGate)."""
+    from desktop.viewer.viewport import Viewport
+
+    held: dict[str, list[bool]] = {"first image": [], "paint": [], "step": []}
+    window.first_image_shown.connect(lambda _v: held["first image"].append(FOREGROUND.is_held))
+    paint = Viewport._paint
+
+    def watched_paint(viewport: Viewport, event: Any) -> None:
+        held["paint"].append(FOREGROUND.is_held)
+        paint(viewport, event)
+
+    monkeypatch.setattr(Viewport, "_paint", watched_paint)
+    window.study_opened.connect(lambda _i: held["step"].append(FOREGROUND.is_held))
+    with qtbot.waitSignal(window.series_loaded, timeout=TIMEOUT_MS):
+        window.open_path(synthetic_dir / "ct")
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=TIMEOUT_MS)
+    # The load's first image (the protocol's panes show theirs after the load, unheld).
+    assert held["first image"][0] is True and held["step"] == [True]
+    assert held["paint"] and all(held["paint"])
+    assert not FOREGROUND.is_held  # open again once the turns are done
