@@ -105,6 +105,36 @@ class PacsPrior:
     problem: str = ""
 
 
+@dataclass(frozen=True)
+class _NodeChosen:
+    """The node priors are asked of (None: none serves query/retrieve), our node, whether
+    the node needs a secret, and why the nodes file could not be read (``""``: it could)."""
+
+    node: Node | None
+    local: LocalNode
+    needs_secret: bool = False
+    unreadable: str = ""
+
+
+def choose_query_node() -> _NodeChosen:
+    """Read the nodes file and choose the node priors are asked of (on a job's thread)."""
+    # lazy: the PACS parts load when a study opens, not at start-up
+    from core.pacs.nodes import DicomWebNode
+    from desktop.pacs.common import read_node_book
+
+    book, unreadable = read_node_book()  # a small JSON file
+    node = query_node(book.all_nodes())
+    secret = isinstance(node, DicomWebNode) and node.auth != "none"
+    return _NodeChosen(node, book.local, secret, unreadable)
+
+
+def _default_local() -> LocalNode:
+    # lazy: the PACS parts load when a study opens, not at start-up
+    from core.pacs.nodes import LocalNode
+
+    return LocalNode()
+
+
 def find_pacs_prior(
     archive: Archive,
     study: StudyRecord,
@@ -275,34 +305,54 @@ class PriorOffer:
 
     def _ask_pacs(self, study: StudyRecord) -> None:
         """Ask the query node for the patient's studies (its own job: never delays the
-        archive's prior); a more recent relevant prior only on the PACS is then offered."""
+        archive's prior); a more recent relevant prior only on the PACS is then offered.
+
+        The nodes file is read, and the PACS parts imported, on the job's thread: on the
+        GUI thread they cost up to 30 ms at the first open, while the series loaded.
+        """
         archive = self.keeper.archive
         if archive is None:
             return
-        # lazy: the PACS parts load when a study opens, not at start-up
-        from core.pacs.nodes import DicomWebNode
-        from desktop.pacs.common import read_node_book, session_credentials
 
-        book, unreadable = read_node_book()  # a small JSON file
-        node = query_node(book.all_nodes())
+        def ask_job(token: CancelToken) -> PacsPrior | _NodeChosen:
+            chosen = choose_query_node()
+            if chosen.node is None or chosen.needs_secret:
+                return chosen  # nothing to ask, or a secret the GUI thread looks up first
+            return find_pacs_prior(archive, study, chosen.node, chosen.local, None, token)
+
+        self._pacs_slot.start(
+            ask_job,
+            on_result=lambda answer: self._on_pacs_job_done(archive, study, answer),
+            on_error=self._on_pacs_failed,
+        )
+
+    def _on_pacs_job_done(
+        self, archive: Archive, study: StudyRecord, answer: PacsPrior | _NodeChosen
+    ) -> None:
+        if isinstance(answer, PacsPrior):
+            self._on_pacs_answered(answer)
+            return
+        node, local = answer.node, answer.local
         if node is None:
-            self.pacs_problem = unreadable  # no query node: the PACS is not asked
+            self.pacs_problem = answer.unreadable  # no query node: the PACS is not asked
             return
         # The app's one store, made on this thread, and only for a node with a secret
         # (finding the system keyring can take a while).
-        secret = isinstance(node, DicomWebNode) and node.auth != "none"
-        credentials = session_credentials() if secret else None
+        # lazy: the PACS parts load when a study opens, not at start-up
+        from desktop.pacs.common import session_credentials
 
-        def on_error(error: BaseException) -> None:
-            if not isinstance(error, CancelledError):
-                logger.warning("the PACS could not be asked for priors (%s)", type(error).__name__)
-                self._on_pacs_answered(PacsPrior(None, None, book.local, describe_error(error)))
-
+        credentials = session_credentials()
         self._pacs_slot.start(
-            lambda token: find_pacs_prior(archive, study, node, book.local, credentials, token),
+            lambda token: find_pacs_prior(archive, study, node, local, credentials, token),
             on_result=self._on_pacs_answered,
-            on_error=on_error,
+            on_error=self._on_pacs_failed,
         )
+
+    def _on_pacs_failed(self, error: BaseException) -> None:
+        if not isinstance(error, CancelledError):
+            logger.warning("the PACS could not be asked for priors (%s)", type(error).__name__)
+            local = self._local if self._local is not None else _default_local()
+            self._on_pacs_answered(PacsPrior(None, None, local, describe_error(error)))
 
     def _on_pacs_answered(self, answer: PacsPrior) -> None:
         self.pacs_problem = answer.problem

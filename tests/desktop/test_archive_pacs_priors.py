@@ -296,3 +296,38 @@ def test_a_pacs_that_never_answers_waits_its_timeout_behind_the_archives_prior(
     print(
         f"archive prior after {offered_after:.2f} s; silent PACS gave up at {answered_after:.2f} s"
     )
+
+
+def test_the_nodes_file_is_read_off_the_gui_thread(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the nodes file (and importing the PACS parts) at an open never holds the
+    GUI thread while the series loads: it is the priors job's first step."""
+    import threading
+
+    from desktop.pacs import common
+
+    with socket.socket() as closed:  # a port nobody listens on: refused at once
+        closed.bind(("127.0.0.1", 0))
+        port = int(closed.getsockname()[1])
+    node = DimseNode("gone-pacs", "GONE", "127.0.0.1", port, usage="query", timeout_s=2)
+    save_nodes(NodeBook(LocalNode(OUR_AET), (node,)))
+    read_on: list[threading.Thread] = []
+    read_node_book = common.read_node_book
+
+    def recorded() -> Any:
+        read_on.append(threading.current_thread())
+        return read_node_book()
+
+    monkeypatch.setattr(common, "read_node_book", recorded)
+    prior, current = _patient(1305)
+    _write(tmp_path / "studies" / "prior", prior, 3, 9)
+    _write(tmp_path / "studies" / "current", current, 3, 10)
+    _to_archive(tmp_path / "studies")
+    _open(qtbot, window, current.study_uid)
+    offer = window.archive_part.priors
+    qtbot.waitUntil(lambda: offer.pacs_problem is not None, timeout=TIMEOUT_MS)
+    assert read_on and threading.main_thread() not in read_on
+    assert offer.pacs_problem  # the node refused: said, and the archive's prior offered
+    assert offer.banner is not None and offer.pacs_node is None
+    assert "The PACS could not be asked" in offer.banner.label.toolTip()
