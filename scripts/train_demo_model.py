@@ -12,13 +12,13 @@ preprocessed exactly as the app does for this package (TorchXRayVision's recipe,
 cached under ``bench-data/demo-model/`` (git-ignored), keyed by a hash of the code
 that makes them.
 
-The network is the built-in ``densenet-small`` (one dense block, so the Grad-CAM
-grid is 32 x 32 over a 128-pixel input). The loss is the multi-label binary
-cross-entropy plus an auxiliary localisation term: for each label present in an
-image, the class activation map of that label (the classifier's weights applied to
-the last feature maps, which is what Grad-CAM computes for a global-average-pooled
-head) is turned into a spatial softmax, and the term is minus the log of its mass
-inside the lesion's disc from the generator's ground truth. Operating thresholds
+The network is the built-in ``densenet-small`` with a log-sum-exp-pooled head (one
+dense block, so the Grad-CAM grid is 64 x 64 over a 256-pixel input). The loss is
+the multi-label binary cross-entropy plus an auxiliary localisation term: for each
+label present in an image, the class activation map of that label (the classifier's
+weights applied to the last feature maps, which is what Grad-CAM shows) is turned
+into a spatial softmax, and the term is minus the log of its mass inside the
+lesion's disc from the generator's ground truth. Operating thresholds
 are chosen per label on a validation split (Youden's J). The package is written
 with :func:`core.analysis.manifest.seal_package` (SHA-256 of every file), then
 evaluated on held-out cases by ``scripts/evaluate_demo_model.py``, which writes
@@ -64,8 +64,10 @@ CACHE_DIR: Final = ROOT / "bench-data" / "demo-model"
 WEIGHTS_NAME: Final = "model.safetensors"
 
 NAME: Final = "radassist-demo-cxr"
-VERSION: Final = "1.0.0"
-INPUT_SIZE: Final = 128
+#: 2.0.0: 256-px input (a nodule 6-14 px across, not 3-7) and log-sum-exp pooling, so
+#: that every heatmap method points at small lesions (issue 10).
+VERSION: Final = "2.0.0"
+INPUT_SIZE: Final = 256
 ARCHITECTURE: Final = "densenet-small"
 ARCHITECTURE_OPTIONS: Final[dict[str, Any]] = {
     "growth_rate": 16,
@@ -518,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="tensor cache folder")
     parser.add_argument("--train-count", type=int, default=4000)
     parser.add_argument("--val-count", type=int, default=600)
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--input-size", type=int, default=INPUT_SIZE, help="network input side")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)

@@ -186,8 +186,11 @@ def compute_occlusion(
     than a mass hides its middle and leaves a ring, which still reads as a mass (the
     probability *rises*), while a patch much larger than a nodule hides its
     surroundings too. With ``refine``, the smallest patch then slides with stride 1
-    (2 at a 256-px input) around each label's strongest position, so the peak is
-    placed to the pixel.
+    (2 at a 256-px input) around each label's strongest position, and a patch half its
+    side (about a nodule's size) is centred around the peak that gives, every eighth of
+    the smallest side: hiding a small lesion whole and little else, it drops the
+    probability most where it covers the most of the lesion, which the sum of the
+    larger scales' plateaus alone placed up to half a patch beside it.
 
     Parameters
     ----------
@@ -209,7 +212,7 @@ def compute_occlusion(
         patch looks like an opacity on lung and raises the probability instead.
     refine : bool, optional
         Add the stride-1 positions of the smallest patch around each label's
-        strongest position.
+        strongest position, then the pinpointing patches around its peak.
     batch_size : int, optional
         Occluded inputs per forward pass.
     token : CancelToken, optional
@@ -282,9 +285,10 @@ def _occlude(
     filler = torch.from_numpy(np.ascontiguousarray(fill))
     reference = predict_probabilities(network, source[None])[0]
     indices = check_class_indices(class_indices, int(reference.shape[0]))
-    # Per scale: summed drops over the patches covering each pixel, and their count.
-    drops = np.zeros((len(layout), len(indices), height, width), dtype=np.float64)
-    counts = np.zeros((len(layout), height, width), dtype=np.float64)
+    # Per scale, and a last layer for the pinpointing patches: summed drops over the
+    # patches covering each pixel, and their count.
+    drops = np.zeros((len(layout) + 1, len(indices), height, width), dtype=np.float64)
+    counts = np.zeros((len(layout) + 1, height, width), dtype=np.float64)
     coarse = [
         [
             (top, left)
@@ -299,12 +303,18 @@ def _occlude(
     fine_step = max(1, small // _REFINE_PATCHES_PER_STEP)
     span = len(range(0, 2 * small_step - 1, fine_step))
     fine_count = len(indices) * span**2 if refine and small_step > fine_step else 0
-    total = sum(len(boxes) for boxes in coarse) + fine_count
+    # Then a patch half the smallest one's side (16 px at 256: a whole nodule, little
+    # else) pinpoints the peak, centred every eighth of the smallest side within half
+    # its side of the peak: its drop is largest where it covers the most of the lesion.
+    pin, pin_step = max(1, small // 2), max(1, small // 8)
+    pin_offsets = range(-(small // 2), small // 2 + 1, pin_step)
+    pin_count = len(indices) * len(pin_offsets) ** 2 if refine else 0
+    total = sum(len(boxes) for boxes in coarse) + fine_count + pin_count
     done = 0
 
     def sweep(scale: int, boxes: list[tuple[int, int]]) -> Generator[Any, None, None]:
         nonlocal done
-        side = layout[scale][0]
+        side = layout[scale][0] if scale < len(layout) else pin
         for start in range(0, len(boxes), batch_size):
             token.raise_if_cancelled()
             chunk = boxes[start : start + batch_size]
@@ -347,8 +357,20 @@ def _occlude(
                     if (top, left) not in seen:
                         seen.add((top, left))
                         fine.append((top, left))
-        total = done + len(fine)
+        total = done + len(fine) + pin_count
         yield from sweep(0, fine)
+    if pin_count:
+        mean = combine()
+        pins: set[tuple[int, int]] = set()
+        for n in range(len(indices)):
+            row, col = np.unravel_index(int(np.argmax(mean[n])), mean[n].shape)
+            for dr in pin_offsets:
+                for dc in pin_offsets:
+                    top = int(np.clip(row + dr - pin // 2, 0, height - pin))
+                    left = int(np.clip(col + dc - pin // 2, 0, width - pin))
+                    pins.add((top, left))
+        total = done + len(pins)
+        yield from sweep(len(layout), sorted(pins))
     mean = combine()
     return {index: mean[n].astype(np.float32) for n, index in enumerate(indices)}
 

@@ -29,8 +29,20 @@ small lesion, so the estimate is repeated over segmentations whose seed grids ar
 shifted (by half and a quarter of a step); each pixel's value is the mean of its
 superpixels' values, which is largest where the superpixels that matter overlap.
 
+Even so a coarse superpixel is some 21 input pixels across at 128 (43 at 256), and a
+nodule a few: the peak lands in the right superpixel but not on the nodule. So each
+label then plays refining games, hierarchically (as h-SHAP, Teneggi et al. 2022, does
+with quadrants): a window two superpixel steps wide around the peak so far is cut into
+:data:`REFINE_SEGMENTS` superpixels of their own, everything outside the window kept,
+and their Shapley values are added to the map inside the window. Each game's
+superpixels have half the side of the game's before; the games go on down to
+:data:`REFINE_FINEST` of the input (three games at 128 and at 256 px). The values of a
+game add up to what removing its window costs, so a lesion's superpixel gets about the
+same share at every level and the finest game places the peak.
+
 Cost: ``segmentations * samples`` forward passes per image (split between the games
-when ``halves``, plus one per game for its empty coalition), shared by every label.
+when ``halves``, plus one per game for its empty coalition), shared by every label,
+and ``REFINE_SAMPLES + 2`` per refining game and label.
 """
 
 from __future__ import annotations
@@ -61,11 +73,15 @@ SAMPLES: Final = 256
 SEGMENTATION_OFFSETS: Final = (0.5, 0.0, 0.25)
 _RIDGE: Final = 1e-3
 _BATCH: Final = 16
-#: The refining game: superpixels in the window around the coarse peak, and coalitions.
+#: The refining games: superpixels in the window around the peak so far, and coalitions.
 REFINE_SEGMENTS: Final = 16
 REFINE_SAMPLES: Final = 64
-#: The window's side, in coarse superpixel steps.
+#: The window's side, in steps of the game before (coarse superpixels, then the last
+#: refining game's): each game halves the superpixels' side.
 REFINE_WINDOW_STEPS: Final = 2.0
+#: Refining games are played down to superpixels of about this share of the input's
+#: smaller side (5 px at 256, three games after the coarse one).
+REFINE_FINEST: Final = 1 / 50
 
 
 def _draw_coalitions(
@@ -139,8 +155,7 @@ def compute_kernel_shap(
         -- with both sides removed at once, the mirrored image holds every one-sided
         lesion again, on the other side, and the game has nothing to share out.
     refine : bool, optional
-        Play the refining game in the window around each label's coarse peak (see
-        the module docstring).
+        Play the refining games around each label's peak (see the module docstring).
     token : CancelToken, optional
         Checked between batches.
 
@@ -198,7 +213,8 @@ def _run(
     width = array.shape[2]
     rng = np.random.default_rng(seed)
     sums = np.zeros((len(indices), *array.shape[1:]), dtype=np.float64)
-    total = len(offsets) * samples + (REFINE_SAMPLES * len(indices) if refine else 0)
+    sides = _refining_windows(array.shape[1:], segments) if refine else []
+    total = len(offsets) * samples + REFINE_SAMPLES * len(indices) * len(sides)
     done = 0
     for offset in offsets:
         labels = compute_slic(intensity, segments, offset=offset)
@@ -241,10 +257,8 @@ def _run(
                 pixel = np.where(where >= 0, values[np.maximum(where, 0)], 0.0)
                 sums[n] += pixel
     maps = sums / len(offsets)
-    if refine:
-        step = math.sqrt(array.shape[1] * array.shape[2] / segments)
-        side = round(REFINE_WINDOW_STEPS * step)
-        for n, index in enumerate(indices):
+    for n, index in enumerate(indices):
+        for side in sides:
             if not float(maps[n].max()) > 0.0:
                 done += REFINE_SAMPLES
                 continue
@@ -255,6 +269,20 @@ def _run(
             maps[n][window] += fine
             done += REFINE_SAMPLES
     return {index: maps[n].astype(np.float32) for n, index in enumerate(indices)}
+
+
+def _refining_windows(shape: tuple[int, ...], segments: int) -> list[int]:
+    """The refining games' window sides, coarsest first (each game's superpixels are
+    half the side of the game's before), down to :data:`REFINE_FINEST`."""
+    step = math.sqrt(shape[0] * shape[1] / segments)
+    finest = min(shape[0], shape[1]) * REFINE_FINEST
+    sides: list[int] = []
+    while True:
+        side = max(2, round(REFINE_WINDOW_STEPS * step))
+        step = side / math.sqrt(REFINE_SEGMENTS)
+        if step < finest or (sides and side >= sides[-1]):
+            return sides
+        sides.append(side)
 
 
 def _window(centre: tuple[int, int], side: int, shape: tuple[int, ...]) -> tuple[slice, slice]:

@@ -113,7 +113,8 @@ def test_card_states_the_recorded_figures(evaluation: dict[str, Any]) -> None:
     for label, figures in evaluation["labels"].items():
         row = re.search(rf"^\| {label} \| {figures['positives']} \| ([0-9.]+) \|", card, re.M)
         assert row is not None, label
-        assert float(row.group(1)) == pytest.approx(figures["auc"], abs=5e-4)
+        # The card rounds the unrounded figure, evaluation.json keeps four decimals.
+        assert float(row.group(1)) == pytest.approx(figures["auc"], abs=5.001e-4), label
     # The targets, as recorded.
     assert evaluation["mean_auc"] >= 0.90
     assert evaluation["pointing_game"] >= 0.80
@@ -142,6 +143,7 @@ def test_lateral_view_is_turned_away_by_the_gate(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 200 radiographs at 256 px: ~20 s quiet, minutes under load
 def test_full_evaluation_matches_the_card() -> None:
     evaluate = load_script("evaluate_demo_model")
     report = evaluate.evaluate_package(PACKAGE, split="evaluation", count=200)

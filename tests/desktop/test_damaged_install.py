@@ -9,6 +9,7 @@ reason, and an image, a measurement and a report that still work.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +30,10 @@ from desktop.settings import Settings
 
 TIMEOUT_MS = 30_000
 DEMO = "radassist-demo-cxr"
+#: The bundled package's version, as its manifest says.
+DEMO_VERSION = json.loads(
+    (resources_dir() / "models" / DEMO / "manifest.json").read_text(encoding="utf-8")
+)["version"]
 HINT = "reinstall RadAssist or run radassist --self-test"
 NOTICE_START = "Part of the installation is missing or damaged: "
 NOTICE_END = " — run radassist --self-test, or reinstall RadAssist. Everything else works."
@@ -172,7 +177,7 @@ def test_a_damaged_demo_model_is_said_in_the_ai_panel_and_the_rest_works(
     assert text.startswith(said) and text.endswith(f" — {HINT}"), text
     if damage == "weights altered":
         assert "(the file changed or is corrupt)" in text
-        assert panel.model_combo.currentText() == f"{DEMO} 1.0.0 (demo) — damaged"
+        assert panel.model_combo.currentText() == f"{DEMO} {DEMO_VERSION} (demo) — damaged"
     else:
         assert panel.model_combo.currentText() == "No model installed"
     assert panel.status_label.text() == f"Analyze is disabled: the bundled model {DEMO} is {state}."
@@ -226,7 +231,7 @@ def test_a_users_model_still_runs_when_the_bundled_one_is_damaged(
 
     # Choosing the damaged bundled model disables Analyze again, with the reason.
     assert panel.select_model(DEMO)
-    assert panel.model_combo.currentText() == f"{DEMO} 1.0.0 (demo) — damaged"
+    assert panel.model_combo.currentText() == f"{DEMO} {DEMO_VERSION} (demo) — damaged"
     assert not panel.analyze_button.isEnabled()
     assert "SHA-256 of model.safetensors" in panel.analyze_button.toolTip()
     assert panel.status_label.text() == f"Analyze is disabled: the bundled model {DEMO} is damaged."

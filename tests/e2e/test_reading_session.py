@@ -209,7 +209,7 @@ def test_the_heatmap_is_on_screen_with_the_findings_and_the_banner(
     assert lesion["label"] == "Effusion"
     assert details["findings"] and details["findings"][0][0] == "Effusion"
     assert details["findings"][0][3] == "positive"
-    assert details["model_label"] == "Model: radassist-demo-cxr 1.0.0"
+    assert details["model_label"] == "Model: radassist-demo-cxr 2.0.0"
     # The heatmap's hottest point lies on the drawn effusion (the pointing game, on screen).
     row, col = details["heatmap_peak_image"]
     (lesion_row, lesion_col), radius = lesion["center"], lesion["radius"]
@@ -218,8 +218,9 @@ def test_the_heatmap_is_on_screen_with_the_findings_and_the_banner(
     view = session["rects"]["viewport_heatmap"]
     before = _colourful(_crop(shots["08-cxr-distance"], view)).mean()
     after = _colourful(_crop(shots["09-cxr-heatmap"], view)).mean()
-    # Colour laid over the greys: a compact spot on the lesion, not a wash over the image.
-    assert after > 0.005 and after > 4 * before, (before, after)
+    # Colour laid over the greys: a compact spot on the lesion (about 1 % of the view
+    # with the log-sum-exp model's sharp maps), not a wash over the image.
+    assert after - before > 0.005 and after < 0.2, (before, after)
     peak = session["rects"]["heatmap_peak"]
     assert _colourful(_crop(shots["09-cxr-heatmap"], peak)).mean() > 0.5  # hottest spot coloured
     # The demo banner (black on amber) in the panel, and rows in the findings list.

@@ -174,7 +174,7 @@ def test_the_ai_panel_in_chinese(session: dict[str, Any]) -> None:
     rows = details["ai_rows"]
     assert rows and rows[0][3] == "阳性"
     assert {row[3] for row in rows} <= {"阳性", "阴性", "不确定"}
-    assert details["ai_model_label"] == "模型：radassist-demo-cxr 1.0.0"
+    assert details["ai_model_label"] == "模型：radassist-demo-cxr 2.0.0"
     findings = crop(_shot(session, "zh-03-ai-panel"), session["rects"]["ai_findings"])
     empty = crop(_shot(session, "zh-02-ct-distance"), session["rects"]["ai_findings"])
     assert float(np.abs(findings - empty).mean()) > 1  # rows appeared
