@@ -143,6 +143,7 @@ def test_lateral_view_is_turned_away_by_the_gate(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.evaluation  # `make evaluate`; the 60-image quick form above is in `make test`
 @pytest.mark.timeout(900)  # 200 radiographs at 256 px: ~20 s quiet, minutes under load
 def test_full_evaluation_matches_the_card() -> None:
     evaluate = load_script("evaluate_demo_model")
