@@ -312,6 +312,47 @@ def test_an_owner_kept_alive_only_by_its_jobs_callbacks_goes_once(qtbot: Any) ->
     assert handle.result == "done"  # the caller's copy of the handle still reads
 
 
+def _start_holding(outcome: str, dropped_on_gui: list[bool]) -> JobHandle:
+    """A job whose factory is the only holder of a dialog-like object (QObject)."""
+    dialog = QObject()
+    weakref.finalize(
+        dialog, lambda: dropped_on_gui.append(threading.current_thread() is threading.main_thread())
+    )
+
+    def generator(token: CancelToken) -> Generator[str, None, str]:
+        yield dialog.objectName()
+        return "done"
+
+    def plain(token: CancelToken) -> str:
+        time.sleep(0.02)
+        if outcome == "error":
+            raise DicomReadError(dialog.objectName(), "not read")
+        return dialog.objectName()
+
+    factory = generator if outcome == "generator" else plain
+    return start_job(factory, on_result=lambda result: None, on_error=lambda error: None)
+
+
+@pytest.mark.parametrize("outcome", ["result", "error", "generator"])
+def test_a_dialog_only_its_job_holds_is_let_go_of_on_the_gui_thread(
+    qtbot: Any, outcome: str
+) -> None:
+    # A dialog closed while its job runs may be held only by the job's factory (a
+    # closure over it). The job's thread hands that over with the outcome, so the dialog
+    # is deleted on the GUI thread: deleted on the pool thread, a widget's style
+    # animation was cleaned up there and crashed the event loop (1 PACS dialog test run
+    # in about 20).
+    dropped_on_gui: list[bool] = []
+    handle = _start_holding(outcome, dropped_on_gui)
+    assert handle.wait(5)
+    assert workers.thread_pool().waitForDone(5000)
+    assert isinstance(handle.error, DicomReadError) == (outcome == "error")
+    del handle  # an error's traceback holds the factory's frame, so the handle did
+    gc.collect()
+    qtbot.wait(20)
+    assert dropped_on_gui == [True]
+
+
 def test_an_owned_handle_lets_go_of_its_result_once_delivered(qtbot: Any) -> None:
     # A window owns the loads it starts; each result (a volume) must not live as long
     # as the window does.
