@@ -64,19 +64,24 @@ $(BUNDLE_INFO): $(BUNDLE_INPUTS) | install
 bundle: $(BUNDLE_INFO)
 
 # Every check, then the tests. The bundle is built while the tests that do not need it
-# run (PyInstaller keeps one core busy, the tests the other: ~5 minutes saved on 2 cores);
-# then the bundle tests (tests/bundle) run against dist/, and fail rather than skip when it
-# is missing. The build's output is shown after the first tests, whatever happened.
+# run (PyInstaller keeps one core busy, the tests the other: ~5 minutes saved on 2 cores),
+# and the bundle tests (tests/bundle) run against dist/ as soon as it is built, still
+# beside the others (the build ends minutes before them), failing rather than skipping
+# when it is missing. Their output is shown after the other tests, whatever happened.
 PYTEST := QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -p no:cacheprovider -m "not evaluation"
 
 test: lint typecheck
-	@mkdir -p build
-	@$(MAKE) --no-print-directory bundle > build/bundle.log 2>&1 & builder=$$!; \
+	@mkdir -p build; rm -f build/bundle-tests.log
+	@( $(MAKE) --no-print-directory bundle > build/bundle.log 2>&1; built=$$?; \
+	  if [ $$built -ne 0 ]; then echo "make bundle failed ($$built)" > build/bundle-tests.log; \
+	  exit $$built; fi; \
+	  RADASSIST_REQUIRE_BUNDLE=1 $(PYTEST) tests/bundle > build/bundle-tests.log 2>&1 ) & \
+	builder=$$!; \
 	$(PYTEST) --ignore=tests/bundle; tests=$$?; \
-	wait $$builder; built=$$?; \
+	wait $$builder; bundled=$$?; \
 	echo "--- make bundle (built beside the tests) ---"; cat build/bundle.log; \
-	if [ $$built -ne 0 ]; then echo "make bundle failed ($$built)"; exit $$built; fi; \
-	RADASSIST_REQUIRE_BUNDLE=1 $(PYTEST) tests/bundle; bundled=$$?; \
+	echo "--- tests/bundle (run beside the tests once the bundle was built) ---"; \
+	cat build/bundle-tests.log; \
 	if [ $$tests -ne 0 ]; then exit $$tests; fi; exit $$bundled
 
 # The recorded evaluations reproduced in full (minutes each); `make test` runs their quick forms.
