@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from core.archive import Archive, StudyNotFoundError
+from core.archive.database import decode_record, encode_record
 from core.archive.layout import path_part
 from core.dicom.index import scan
-from core.dicom.records import InstanceRecord, StudyIndex
+from core.dicom.records import FileRef, InstanceRecord, StudyIndex
 from core.jobs import run_job
 
 
@@ -84,3 +86,31 @@ def test_a_referenced_file_that_has_gone_is_reported_not_crashed_on(
 def test_opening_a_study_that_is_not_there_says_so(archive: Archive) -> None:
     with pytest.raises(StudyNotFoundError, match=r"no study with UID 1\.2\.3 in the archive"):
         archive.study_index("1.2.3")
+
+
+def test_a_stored_record_decodes_to_the_same_record_and_a_damaged_one_is_refused(
+    studies_folder: Path,
+) -> None:
+    # The index keeps each record as JSON: decoding gives an equal, hashable record with
+    # tuples where the record has them, fills a field stored before it existed with its
+    # default, and refuses what is not a record (an unknown field, a missing one).
+    series = scan(studies_folder).all_series()
+    record = next(s for s in series if s.instances[0].modality == "CT").instances[0]
+    assert record.frames[0].windows, "the CT's slices carry a window"
+    ref = FileRef("/elsewhere/slice.dcm")
+    decoded = decode_record(encode_record(record), ref)
+    assert decoded == dataclasses.replace(record, ref=ref)
+    assert hash(decoded) == hash(dataclasses.replace(record, ref=ref))
+    assert type(decoded.image_type) is tuple and type(decoded.frames[0].position) is tuple
+
+    stored = json.loads(encode_record(record))
+    del stored["body_part"], stored["frames"][0]["stack_id"]
+    del stored["frames"][0]["windows"][0]["explanation"]
+    older = decode_record(json.dumps(stored), ref)
+    assert older.body_part == "" and older.frames[0].stack_id is None
+    assert older.frames[0].windows[0].explanation == ""
+    with pytest.raises(TypeError, match="future_field"):
+        decode_record(json.dumps({**stored, "future_field": 1}), ref)
+    del stored["rows"]
+    with pytest.raises(TypeError, match="rows"):
+        decode_record(json.dumps(stored), ref)
