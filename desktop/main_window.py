@@ -23,7 +23,6 @@ import os
 import sys
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,6 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QProgressBar,
@@ -43,10 +41,10 @@ from PySide6.QtWidgets import (
 
 from core.dicom.overlays import read_display_header
 from core.dicom.volume import FirstImage, load_series
-from core.errors import CancelledError, RadAssistError, UsageError, describe_error
+from core.errors import CancelledError, RadAssistError, describe_error
 from core.jobs import CancelToken, Progress
-from core.paths import demo_study_dir, export_dir, export_folder_for
-from desktop import workers
+from core.paths import demo_study_dir
+from desktop import view_export, workers
 from desktop.archive.window_part import ArchiveWindowPart
 from desktop.assistant.ai_panel import AIPanel
 from desktop.assistant.report_dialogs import ReportingSettingsDialog
@@ -611,50 +609,12 @@ class MainWindow(QMainWindow):
         viewport.apply_preset(name)
 
     def export_view(self, path: str | os.PathLike[str] | None = None) -> Path | None:
-        """Save the active view as a PNG; by default into the export folder.
-
-        Derived files are never written beside the source (house rule 6): a target
-        inside the open study's folder is moved to the export folder, and a banner says so.
-        Returns the file written, or None when there was nothing to export.
-        """
-        viewport = self.grid.active_viewport
-        if viewport.volume is None:
-            self.notifications.notify(
-                self.tr("There is no image to export."), level="info", timeout_ms=4000
-            )
-            return None
-        target = Path(path) if path is not None else _unique(export_dir() / _export_name())
-        if target.suffix.lower() != ".png":
-            target = target.with_name(target.name + ".png")
-        study = Path(self.study_path) if self.study_path is not None else None
-        try:  # the one rule of where exports may go (house rule 6)
-            export_folder_for(
-                target.parent, [study if study.is_dir() else study.parent] if study else []
-            )
-        except (UsageError, OSError) as exc:
-            self.notifications.notify(describe_error(exc), level="error")
-            return None
-        image = viewport.grab_view()
-        if image.isNull() or not image.save(str(target)):  # PNG, from the suffix
-            self.notifications.notify(
-                self.tr("The view could not be saved to {path}.").format(path=target), level="error"
-            )
-            return None
-        self.status_label.setText(self.tr("Exported the view to {path}").format(path=target))
-        logger.info("exported a view (%dx%d)", image.width(), image.height())
-        return target
+        """Save the active view as a PNG (:func:`desktop.view_export.export_view`)."""
+        return view_export.export_view(self, path)
 
     def ask_and_export_view(self) -> None:
-        """File → Export View as PNG: ask where (in the export folder by default), export."""
-        if self.grid.active_viewport.volume is None:
-            self.export_view()  # says there is nothing to export
-            return
-        suggested = str(_unique(export_dir() / _export_name()))
-        path, _ = QFileDialog.getSaveFileName(
-            self, self.tr("Export View as PNG"), suggested, self.tr("PNG images (*.png)")
-        )
-        if path:
-            self.export_view(path)
+        """File → Export View as PNG (:func:`desktop.view_export.ask_and_export_view`)."""
+        view_export.ask_and_export_view(self)
 
     def shortcut_entries(self) -> list[tuple[str, str, str]]:
         """(group, keys, description) for every menu action with keys, then the viewer's."""
@@ -984,15 +944,3 @@ def _describe_series(series: SeriesRecord) -> str:
             modality=series.modality
         )
     return f"{text} ({series.description})" if series.description else text
-
-
-def _export_name() -> str:
-    return f"radassist-view-{datetime.now():%Y%m%d-%H%M%S}.png"
-
-
-def _unique(path: Path) -> Path:
-    candidate, number = path, 2
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
-        number += 1
-    return candidate

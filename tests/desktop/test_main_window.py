@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from core.errors import CancelledError
 from core.jobs import CancelToken, Progress
@@ -634,8 +634,6 @@ def test_open_a_dicomdir_and_the_file_menu_actions(
 ) -> None:
     from pydicom.data import get_testdata_file
 
-    from desktop import main_window as module
-
     dicomdir = get_testdata_file("DICOMDIR", download=False)
     asked: list[str] = []
 
@@ -643,7 +641,7 @@ def test_open_a_dicomdir_and_the_file_menu_actions(
         asked.append(filters)
         return dicomdir, filters
 
-    monkeypatch.setattr(module.QFileDialog, "getOpenFileName", get_open_file_name)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", get_open_file_name)
     with qtbot.waitSignal(window.series_loaded, timeout=TIMEOUT_MS) as loaded:
         window.open_file_action.trigger()
     assert "DICOMDIR" in asked[0] and "*.zip" in asked[0]
@@ -652,9 +650,7 @@ def test_open_a_dicomdir_and_the_file_menu_actions(
     assert window.settings.last_folder == str(Path(dicomdir).parent)
     qtbot.waitUntil(lambda: not window.is_busy, timeout=TIMEOUT_MS)
 
-    monkeypatch.setattr(
-        module.QFileDialog, "getExistingDirectory", lambda *a: str(synthetic_dir / "ct")
-    )
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a: str(synthetic_dir / "ct"))
     with qtbot.waitSignal(window.series_loaded, timeout=TIMEOUT_MS):
         window.open_folder_action.trigger()
     assert window.settings.last_folder == str(synthetic_dir / "ct")
