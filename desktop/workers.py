@@ -146,12 +146,9 @@ class _Channel:
                 self._items[-1] = (kind, payload)  # coalesce: the newest progress is enough
             else:
                 self._items.append((kind, payload))
-            now = time.monotonic()
-            if self._wake_pending or (progress and now - self._last_wake < PROGRESS_INTERVAL_S):
-                return
-            self._wake_pending = True
-            self._last_wake = now
-        self._waker.woke.emit(self)
+            wake = self._claim_wake(throttled=progress)
+        if wake:
+            self._waker.woke.emit(self)
 
     def hand_over(self, parcel: list[Any]) -> None:
         """Called on the job's thread, last: queue the outcome ``parcel[:2]`` (kind,
@@ -162,11 +159,19 @@ class _Channel:
             self._retired.extend(parcel[2:])
             self._items.append((parcel[0], parcel[1]))
             parcel.clear()
-            if self._wake_pending:
-                return
-            self._wake_pending = True
-            self._last_wake = time.monotonic()
-        self._waker.woke.emit(self)
+            wake = self._claim_wake(throttled=False)
+        if wake:
+            self._waker.woke.emit(self)
+
+    def _claim_wake(self, *, throttled: bool) -> bool:
+        """Under the lock: whether this put wakes the GUI thread (none is pending, and
+        progress alone waits ``PROGRESS_INTERVAL_S`` after the last wake)."""
+        now = time.monotonic()
+        if self._wake_pending or (throttled and now - self._last_wake < PROGRESS_INTERVAL_S):
+            return False
+        self._wake_pending = True
+        self._last_wake = now
+        return True
 
     def take(self) -> list[tuple[str, Any]]:
         """Called on the GUI thread: everything queued so far (what the job held, handed

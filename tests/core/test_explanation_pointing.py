@@ -74,7 +74,7 @@ def _quick_cases(script: Any) -> tuple[list[int], list[int]]:
     return chosen + small, small
 
 
-@pytest.mark.timeout(1200)  # ~55 s on a quiet machine, minutes more under load
+@pytest.mark.timeout(1200)  # ~30 s on a quiet machine, minutes more under load
 def test_quick_pointing_game_for_every_method(script: Any) -> None:
     cases, small = _quick_cases(script)
     figures = script.evaluate(cases, ["gradcam"])
