@@ -108,8 +108,7 @@ class _Waker(QObject):
 
     @Slot(object)
     def _deliver(self, channel: _Channel) -> None:
-        with FOREGROUND.held():  # a load's readers wait while the GUI thread takes this in
-            channel.deliver()
+        channel.deliver()
 
 
 _waker: _Waker | None = None
@@ -311,14 +310,17 @@ class JobHandle(QObject):
         if self._delivering:  # re-entered from a callback's nested event loop
             return
         self._delivering = True
+        # A load's readers wait while the GUI thread takes this in, whether a wake or the
+        # poll brought it (core.jobs.ForegroundGate).
         try:
-            while self._pending and self._running:
-                kind, payload = self._pending.popleft()
-                if kind == _EVENT:
-                    if not self.token.cancelled:
-                        self.event_emitted.emit(payload)
-                else:
-                    self._finish(kind, payload)
+            with FOREGROUND.held():
+                while self._pending and self._running:
+                    kind, payload = self._pending.popleft()
+                    if kind == _EVENT:
+                        if not self.token.cancelled:
+                            self.event_emitted.emit(payload)
+                    else:
+                        self._finish(kind, payload)
         finally:
             self._delivering = False
 

@@ -14,7 +14,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QThread, QTimer
 
 from core.errors import CancelledError, DicomReadError
-from core.jobs import CancelToken, Progress
+from core.jobs import FOREGROUND, CancelToken, Progress
 from desktop import workers
 from desktop.workers import JobHandle, JobSlot, start_job
 
@@ -60,6 +60,31 @@ def test_events_result_and_finished_arrive_in_order_on_the_gui_thread(qtbot: Any
     assert seen[-2][1] == "done" and handle.result == "done"
     assert all(on_gui for _, _, on_gui, _ in seen)
     assert job_threads and job_threads[0] != threading.main_thread().name
+
+
+@pytest.mark.parametrize("brought_by", ["wake", "poll"])
+def test_whatever_brings_a_jobs_outcome_the_gui_thread_takes_it_in_holding_the_gate(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch, brought_by: str
+) -> None:
+    """A load's readers wait while the GUI thread takes in an event or an outcome, whether
+    the channel's wake or the handle's poll (a wake still queued) brought it."""
+    if brought_by == "poll":
+        monkeypatch.setattr(workers._Channel, "_claim_wake", lambda self, throttled: False)
+    held: list[bool] = []
+
+    def job(token: CancelToken) -> Generator[Any, None, str]:
+        yield "event"
+        return "done"
+
+    handle = start_job(
+        job,
+        on_event=lambda _e: held.append(FOREGROUND.is_held),
+        on_result=lambda _r: held.append(FOREGROUND.is_held),
+    )
+    with qtbot.waitSignal(handle.finished, timeout=5000):
+        pass
+    assert held == [True, True]
+    assert not FOREGROUND.is_held
 
 
 def test_plain_callable_result_becomes_the_result(qtbot: Any) -> None:
