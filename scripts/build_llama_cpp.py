@@ -19,13 +19,23 @@ builds it:
 Each change is checked to apply exactly once, so a new llama-cpp-python version that
 moved those lines fails here, loudly, instead of building something else.
 
+The built wheel is kept beside pip's cache (``<pip cache dir>/radassist-built/``), keyed
+by this script's text (the version, the CMake arguments, the variants), the Python
+version and the machine: a fresh clone's install takes it in seconds instead of
+compiling again. pip's own wheel cache never matched here: it keys a local source by
+its path, and each build's scratch folder has a new name. Where pip's cache is off, the
+wheel is built each time, as before.
+
     python scripts/build_llama_cpp.py            # install into the running interpreter
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import platform
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -90,10 +100,25 @@ def _installed() -> bool:
     return built == {f"libggml-cpu-{name}.so" for name in CPU_VARIANTS}
 
 
-def main() -> int:
-    if _installed():
-        print(f"llama-cpp-python {VERSION} (portable CPU backends) is installed")
-        return 0
+def _cache_folder() -> Path | None:
+    """Where this build's wheel is kept: a folder beside pip's cache, named by what the
+    wheel is made of; None where pip's cache is off."""
+    found = subprocess.run(
+        [sys.executable, "-m", "pip", "cache", "dir"], capture_output=True, text=True
+    )
+    if found.returncode != 0 or not found.stdout.strip():
+        return None  # pip's cache is disabled (PIP_NO_CACHE_DIR): build every time
+    recipe = hashlib.sha256(Path(__file__).read_bytes())
+    recipe.update(f"{sys.version_info[:2]} {sys.platform} {platform.machine()}".encode())
+    return (
+        Path(found.stdout.strip())
+        / "radassist-built"
+        / (f"llama-cpp-python-{VERSION}-{recipe.hexdigest()[:16]}")
+    )
+
+
+def _build_wheel(target: Path) -> Path:
+    """Compile the patched source distribution into a wheel in ``target``."""
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="radassist-llama-") as scratch:
         work = Path(scratch)
@@ -118,9 +143,46 @@ def main() -> int:
             "FORCE_CMAKE": "1",
             "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2),
         }
+        built = work / "wheel"
         subprocess.run(
-            [python, "-m", "pip", "install", "-q", "--no-deps", str(source)], check=True, env=env
-        )
+            [python, "-m", "pip", "wheel", "-q", "--no-deps", "--no-cache-dir", "-w", str(built),
+             str(source)],
+            check=True, env=env,
+        )  # fmt: skip
+        (wheel,) = built.glob("llama_cpp_python-*.whl")
+        target.mkdir(parents=True, exist_ok=True)
+        partial = target / f".{wheel.name}.partial"
+        shutil.copyfile(wheel, partial)
+        return partial.replace(target / wheel.name)  # whole or absent, never half a wheel
+
+
+def _install(wheel: Path) -> bool:
+    # --force-reinstall: the same version built otherwise (other CPU variants) is replaced.
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)]
+    )
+    return done.returncode == 0
+
+
+def main() -> int:
+    if _installed():
+        print(f"llama-cpp-python {VERSION} (portable CPU backends) is installed")
+        return 0
+    cache = _cache_folder()
+    if cache is None:
+        with tempfile.TemporaryDirectory(prefix="radassist-llama-wheel-") as scratch:
+            if not _install(_build_wheel(Path(scratch))):
+                raise SystemExit("build_llama_cpp: the built wheel did not install")
+        return 0
+    kept = sorted(cache.glob("llama_cpp_python-*.whl"))
+    if kept:
+        if _install(kept[0]):
+            print(f"llama-cpp-python {VERSION}: installed the wheel built before ({kept[0]})")
+            return 0
+        print(f"build_llama_cpp: the kept wheel {kept[0]} did not install; building again")
+        kept[0].unlink()
+    if not _install(_build_wheel(cache)):
+        raise SystemExit("build_llama_cpp: the built wheel did not install")
     return 0
 
 
