@@ -67,26 +67,32 @@ bundle: $(BUNDLE_INFO)
 # run (PyInstaller keeps one core busy, the tests the other: ~5 minutes saved on 2 cores),
 # and the bundle tests (tests/bundle) run against dist/ as soon as it is built, still
 # beside the others (the build ends minutes before them), failing rather than skipping
-# when it is missing; then mypy (~75 s from cold) runs on that core too. Their output is
-# shown after the other tests, whatever happened; any failure fails the run.
+# when it is missing; then mypy (~75 s from cold) and the side tests run on that core
+# too. The side tests are self-contained files moved out of the main run to even the two
+# lanes (the fuzz test: ~70 s beside the build). Their output is shown after the other
+# tests, whatever happened; any failure fails the run.
 PYTEST := QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -p no:cacheprovider -m "not evaluation"
+SIDE_TESTS := tests/core/test_fuzz.py
 
 test: lint
-	@mkdir -p build; rm -f build/bundle-tests.log build/typecheck.log
+	@mkdir -p build; rm -f build/bundle-tests.log build/typecheck.log build/side-tests.log
 	@( $(MAKE) --no-print-directory bundle > build/bundle.log 2>&1; built=$$?; \
 	  if [ $$built -eq 0 ]; then \
 	    RADASSIST_REQUIRE_BUNDLE=1 $(PYTEST) tests/bundle > build/bundle-tests.log 2>&1; \
 	    built=$$?; \
 	  else echo "make bundle failed ($$built)" > build/bundle-tests.log; fi; \
 	  $(MAKE) --no-print-directory typecheck > build/typecheck.log 2>&1; typed=$$?; \
-	  if [ $$built -ne 0 ]; then exit $$built; fi; exit $$typed ) & \
+	  $(PYTEST) $(SIDE_TESTS) > build/side-tests.log 2>&1; side=$$?; \
+	  for code in $$built $$typed $$side; do if [ $$code -ne 0 ]; then exit $$code; fi; done ) & \
 	builder=$$!; \
-	$(PYTEST) --ignore=tests/bundle; tests=$$?; \
+	$(PYTEST) --ignore=tests/bundle $(addprefix --ignore=,$(SIDE_TESTS)); tests=$$?; \
 	wait $$builder; bundled=$$?; \
 	echo "--- make typecheck (beside the tests) ---"; cat build/typecheck.log; \
 	echo "--- make bundle (built beside the tests) ---"; cat build/bundle.log; \
 	echo "--- tests/bundle (run beside the tests once the bundle was built) ---"; \
 	cat build/bundle-tests.log; \
+	echo "--- side tests: $(SIDE_TESTS) (beside the tests, after the bundle's) ---"; \
+	cat build/side-tests.log; \
 	if [ $$tests -ne 0 ]; then exit $$tests; fi; exit $$bundled
 
 # The recorded evaluations reproduced in full (minutes each); `make test` runs their quick forms.
