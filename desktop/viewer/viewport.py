@@ -64,7 +64,7 @@ from core.dicom.overlays import (
 from core.dicom.reading_order import ReadingOrder, reading_order
 from core.dicom.volume import Volume
 from core.jobs import FOREGROUND
-from core.viewing.cine import CineClock, check_fps, count_skipped
+from core.viewing.cine import MAX_FPS, MIN_FPS, CineClock, check_fps, count_skipped
 from core.viewing.frames import FrameState, frame_state, nearest_frame
 from core.viewing.measurements import TOOLS, DragMode, Measurement, MeasurementEditor
 from core.viewing.transform import ViewTransform
@@ -73,23 +73,15 @@ from desktop.mime import SERIES_MIME_TYPE
 from desktop.viewer import overlays
 from desktop.viewer.measurements import MeasurementGestures
 from desktop.viewer.viewer_texts import VIEWPORT_SHORTCUTS as VIEWPORT_SHORTCUTS
+from desktop.viewer.viewer_texts import press_for
 
 logger = logging.getLogger(__name__)
 
 #: Drag payload of a series (the browser starts it, a viewport accepts it): the key, utf-8.
 SERIES_MIME = SERIES_MIME_TYPE
 
-_PAGE_STEP = 10
 _DEFAULT_CINE_FPS = 15.0
 _LOAD_POLL_MS = 80
-_TOOL_KEYS = {
-    Qt.Key.Key_S: "none",
-    Qt.Key.Key_D: "distance",
-    Qt.Key.Key_G: "angle",
-    Qt.Key.Key_T: "rectangle",
-    Qt.Key.Key_E: "ellipse",
-}
-_PRESET_KEYS = [getattr(Qt.Key, f"Key_F{n}") for n in range(2, 10)]
 _ACTIVE_BORDER = QColor(60, 140, 255)
 
 
@@ -280,6 +272,15 @@ class Viewport(QWidget):
         if self._volume is not None:
             self.set_frame(self._order.step(self._frame, int(steps)))
 
+    def show_first(self) -> None:
+        """The first image in reading order (axial: the most superior)."""
+        if self._volume is not None:
+            self.set_frame(self._order.frame_at(0))
+
+    def show_last(self) -> None:
+        if self._volume is not None:
+            self.set_frame(self._order.frame_at(self.frame_count - 1))
+
     @property
     def reading_order(self) -> ReadingOrder:
         """Which frame is shown first and which way "next" goes (superior first, ...)."""
@@ -318,6 +319,11 @@ class Viewport(QWidget):
     def apply_preset(self, name: str) -> None:
         """Apply a preset by name; "Auto" and "Full range" are computed on the frame shown."""
         self._set_window(self._windowing.preset_named(name, self._frame_values()))
+
+    def apply_preset_number(self, index: int) -> None:
+        """The ``index``-th window preset listed (F2 is the first), if there is one."""
+        if 0 <= index < len(self._windowing.presets):
+            self._set_window(self._windowing.presets[index])
 
     def auto_window(self) -> None:
         """A window spanning the 1st to 99th percentile of the frame shown."""
@@ -377,6 +383,9 @@ class Viewport(QWidget):
         """Zoom about the centre of the view."""
         self._change_view(self._current_view().zoomed(factor))
 
+    def zoom_by(self, factor: float) -> None:
+        self.set_zoom(self.zoom * factor)
+
     def fit(self) -> None:
         """Zoom so that the whole image fits, centred; kept while the view is resized."""
         self._change_view(self._current_view().fitted())
@@ -396,6 +405,9 @@ class Viewport(QWidget):
     def set_overlays_visible(self, visible: bool) -> None:
         self._overlays_visible = bool(visible)
         self.update()
+
+    def toggle_overlays(self) -> None:
+        self.set_overlays_visible(not self._overlays_visible)
 
     @property
     def overlays_visible(self) -> bool:
@@ -781,6 +793,10 @@ class Viewport(QWidget):
             self._restart_cine_clock()
         self.update()
 
+    def change_cine_speed(self, factor: float) -> None:
+        """The cine ``factor`` times as fast, within 0.5 to 120 frames a second."""
+        self.set_cine_fps(min(MAX_FPS, max(MIN_FPS, self._cine_fps * factor)))
+
     def play_cine(self) -> None:
         """Play frames in a loop at :attr:`cine_fps`, dropping frames to keep real time."""
         if self._volume is None or self.frame_count < 2 or self.is_playing:
@@ -839,72 +855,27 @@ class Viewport(QWidget):
     # ------------------------------------------------------------------ events
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        key = event.key()
+        """The keys of :data:`desktop.viewer.viewer_texts.VIEWPORT_KEYS` (the shortcuts list)."""
         mods = event.modifiers()
-        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
-        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
-        keys = Qt.Key
-        if ctrl and key == keys.Key_Z:
-            self.undo()
-        elif key in (keys.Key_Up, keys.Key_Left):
-            self.step_frames(-1)
-        elif key in (keys.Key_Down, keys.Key_Right):
-            self.step_frames(1)
-        elif key == keys.Key_PageUp:
-            self.step_frames(-_PAGE_STEP)
-        elif key == keys.Key_PageDown:
-            self.step_frames(_PAGE_STEP)
-        elif key == keys.Key_Home:
-            self.set_frame(self._order.frame_at(0))
-        elif key == keys.Key_End:
-            self.set_frame(self._order.frame_at(self.frame_count - 1))
-        elif key in (keys.Key_Plus, keys.Key_Equal):
-            self.set_zoom(self.zoom * 1.25)
-        elif key == keys.Key_Minus:
-            self.set_zoom(self.zoom / 1.25)
-        elif key == keys.Key_F and not ctrl:
-            self.fit()
-        elif key == keys.Key_1 and not ctrl:
-            self.actual_size()
-        elif key == keys.Key_0 and not ctrl:
-            self.reset_view()
-        elif key in _PRESET_KEYS:
-            index = _PRESET_KEYS.index(Qt.Key(key))
-            if index < len(self._windowing.presets):
-                self._set_window(self._windowing.presets[index])
-        elif key == keys.Key_A and not ctrl:
-            self.auto_window()
-        elif key == keys.Key_I and not ctrl:
-            self.invert()
-        elif key == keys.Key_R and not ctrl:
-            self.rotate(-90 if shift else 90)
-        elif key == keys.Key_H and not ctrl:
-            self.flip_horizontal()
-        elif key == keys.Key_V and not ctrl:
-            self.flip_vertical()
-        elif key == keys.Key_O and not ctrl:
-            self.set_overlays_visible(not self._overlays_visible)
-        elif key in _TOOL_KEYS and not ctrl:
-            self.set_tool(_TOOL_KEYS[Qt.Key(key)])
-        elif key == keys.Key_Escape:
-            if self._editor.drawing is not None:
-                self._cancel_drawing()
-            else:
-                self.set_tool("none")
-                self._editor.selected = None
-                self.update()
-        elif key in (keys.Key_Delete, keys.Key_Backspace):
-            self.delete_selected()
-        elif key == keys.Key_Space:
-            self.toggle_cine()
-        elif key == keys.Key_BracketLeft:
-            self.set_cine_fps(max(0.5, self._cine_fps / 1.25))
-        elif key == keys.Key_BracketRight:
-            self.set_cine_fps(min(120.0, self._cine_fps * 1.25))
-        else:
+        press = press_for(
+            event.key(),
+            ctrl=bool(mods & Qt.KeyboardModifier.ControlModifier),
+            shift=bool(mods & Qt.KeyboardModifier.ShiftModifier),
+        )
+        if press is None:
             super().keyPressEvent(event)
             return
+        getattr(self, press.call)(*press.args)
         event.accept()
+
+    def escape(self) -> None:
+        """Cancel the measurement being drawn; with none, back to no tool, none selected."""
+        if self._editor.drawing is not None:
+            self._cancel_drawing()
+        else:
+            self.set_tool("none")
+            self._editor.selected = None
+            self.update()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
         delta = event.angleDelta().y()

@@ -7,6 +7,7 @@ two screen pixels and image point (x, y) is at widget point (2x, 2y).
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QImage,
+    QKeySequence,
     QMouseEvent,
     QWheelEvent,
 )
@@ -28,6 +30,7 @@ from core.dicom.index import scan
 from core.dicom.volume import FirstImage, load_series
 from core.jobs import run_job
 from core.synthetic import write_ct_series
+from desktop.viewer.viewer_texts import VIEWPORT_KEYS
 from desktop.viewer.viewport import SERIES_MIME, VIEWPORT_SHORTCUTS, Viewport
 from tests.desktop.viewer_helpers import disc_phantom, make_header, make_volume
 
@@ -649,6 +652,77 @@ def test_grab_view_and_shortcut_list(shown: Viewport) -> None:
     keys = " ".join(k for k, _ in VIEWPORT_SHORTCUTS)
     for needed in ("Page Up", "Home", "Right-drag", "Ctrl+Z", "Space"):
         assert needed in keys
+
+
+#: How the shortcuts list names a key where Qt's portable name differs.
+_LISTED_AS = {"Page Up": "PgUp", "Page Down": "PgDown", "Delete": "Del"}
+#: Mouse gestures the list names beside keys (no key press does them).
+_GESTURES = {"Wheel", "Right-drag", "Middle-drag", "left-drag with no tool", "Ctrl+Wheel"}
+
+
+def _listed_presses(listed: str) -> set[tuple[int, bool, bool]]:
+    """(key, ctrl, shift) of every key a shortcuts-list row names."""
+    names: list[str] = []
+    for part in re.split(r" / |, or |, ", listed):
+        if part in _GESTURES:
+            continue
+        if "…" in part:  # "F2 … F9"
+            first, last = (int(n.strip()[1:]) for n in part.split("…"))
+            names += [f"F{n}" for n in range(first, last + 1)]
+        else:
+            names.append(_LISTED_AS.get(part, part))
+    found: set[tuple[int, bool, bool]] = set()
+    for name in names:
+        combo = QKeySequence(name)[0]
+        assert combo.key() != Qt.Key.Key_unknown, name
+        mods = combo.keyboardModifiers()
+        found.add(
+            (
+                int(combo.key()),
+                bool(mods & Qt.KeyboardModifier.ControlModifier),
+                bool(mods & Qt.KeyboardModifier.ShiftModifier),
+            )
+        )
+    return found
+
+
+def test_the_shortcuts_list_names_exactly_the_keys_the_viewport_answers() -> None:
+    """One table (viewer_texts.VIEWPORT_KEYS) holds each key's line in the list and what
+    it does: the line names every key of its row, and no other."""
+    for row in VIEWPORT_KEYS:
+        listed = _listed_presses(row.keys)
+        pressed = {
+            (int(p.key), bool(p.ctrl), bool(p.shift))
+            for p in row.presses
+            if p.key != Qt.Key.Key_Equal  # "+" typed without Shift: listed as "+"
+        }
+        assert listed == pressed, row.keys
+
+
+def test_every_key_in_the_table_calls_its_method(
+    shown: Viewport, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    called: list[tuple[str, tuple[object, ...]]] = []
+    for row in VIEWPORT_KEYS:
+        for press in row.presses:
+            assert callable(getattr(shown, press.call)), press
+            monkeypatch.setattr(
+                shown, press.call, lambda *args, _name=press.call: called.append((_name, args))
+            )
+    for row in VIEWPORT_KEYS:
+        for press in row.presses:
+            mods = Qt.KeyboardModifier.NoModifier
+            if press.ctrl:
+                mods |= Qt.KeyboardModifier.ControlModifier
+            if press.shift:
+                mods |= Qt.KeyboardModifier.ShiftModifier
+            called.clear()
+            qtbot.keyClick(shown, press.key, mods)
+            assert called == [(press.call, press.args)], (row.keys, press)
+    # A key with Ctrl where the table wants none is left to the window (its menus).
+    called.clear()
+    qtbot.keyClick(shown, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert called == []
 
 
 # --------------------------------------------------------------------------- cost
