@@ -22,6 +22,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 __all__ = [
     "VIEWPORT_KEYS",
     "VIEWPORT_SHORTCUTS",
+    "ZOOM_STEP",
     "KeyRow",
     "Press",
     "press_for",

@@ -73,7 +73,7 @@ from desktop.mime import SERIES_MIME_TYPE
 from desktop.viewer import overlays
 from desktop.viewer.measurements import MeasurementGestures
 from desktop.viewer.viewer_texts import VIEWPORT_SHORTCUTS as VIEWPORT_SHORTCUTS
-from desktop.viewer.viewer_texts import press_for
+from desktop.viewer.viewer_texts import ZOOM_STEP, press_for
 
 logger = logging.getLogger(__name__)
 
@@ -883,7 +883,7 @@ class Viewport(QWidget):
             if delta:
                 anchor = event.position()
                 view = self._current_view()
-                zoom = view.zoom * 1.25 ** (delta / 120)
+                zoom = view.zoom * ZOOM_STEP ** (delta / 120)  # a notch zooms as + does
                 self._change_view(view.zoomed_about(zoom, (anchor.x(), anchor.y())))
             event.accept()
             return
