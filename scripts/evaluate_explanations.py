@@ -2,7 +2,8 @@
 
 Usage::
 
-    .venv/bin/python scripts/evaluate_explanations.py [--count 120] [--json]
+    .venv/bin/python scripts/evaluate_explanations.py [--count 120] [--json] [--record]
+    .venv/bin/python scripts/evaluate_explanations.py --start 120 --count 360 --small-only --record
 
 Cases are the "explanation" split of :mod:`scripts.demo_data` (a random stream no
 training, validation or model-card case used), analysed through the app's own path
@@ -15,6 +16,11 @@ lesion's disc (distance from the generator's centre <= its radius). A finding wh
 method refused a flat map has no peak: a miss. Lesion sizes, by radius as a share of
 the image side: small < 3 % (every nodule), medium 3-7 % (most masses), large >= 7 %
 (consolidation, effusion, pneumothorax, the heart).
+
+Small lesions are rare in the generator's mix (11 true-positive nodules in the first
+120 cases): the small-lesion figure is also measured on the small lesions of the cases
+after the main ones (``--small-only``, kept in the record as its extension), and the
+target is judged on both together (:func:`small_lesion_figures`).
 
 Also per method: the mean faithfulness drop (probability lost when the map's top
 10 % is masked), the maps refused as flat, and seconds per true-positive finding
@@ -50,12 +56,27 @@ TARGET_OVERALL: Final = 0.80
 TARGET_SMALL: Final = 0.70
 SIZES: Final = ("small", "medium", "large")
 RECORD_NAME: Final = "explanations.json"
+#: The record's small-lesion extension: the small lesions of the cases after the main ones.
+EXTENSION: Final = "small_lesion_extension"
 
 
 def size_class(radius: float, side: int) -> str:
     """``"small"``, ``"medium"`` or ``"large"`` by the radius's share of the image side."""
     share = radius / side
     return "small" if share < 0.03 else "medium" if share < 0.07 else "large"
+
+
+def small_lesion_figures(record: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """Each method's small-lesion (hits, findings) in ``record``: the main cases' and,
+    when recorded, the extension's together -- the figure the small-lesion target is
+    judged on (11 small lesions in 120 radiographs cannot tell 0.55 from 0.75)."""
+    extension = record.get(EXTENSION, {}).get("methods", {})
+    figures = {}
+    for method, main in record["methods"].items():
+        small = main["by_size"]["small"]
+        more = extension.get(method, {"hits": 0, "findings": 0})
+        figures[method] = (small["hits"] + more["hits"], small["findings"] + more["findings"])
+    return figures
 
 
 @dataclass
@@ -101,28 +122,47 @@ class MethodFigures:
         }
 
 
+def small_lesion_cases(indices: Iterable[int], split: str = SPLIT) -> list[int]:
+    """The cases among ``indices`` that hold a small lesion (from the generator's truth)."""
+    chosen = []
+    for index in indices:
+        case = demo_data.make_case(split, index)
+        side = max(case.image.values.shape[:2])
+        if any(size_class(lesion.radius, side) == "small" for lesion in case.truth.lesions):
+            chosen.append(index)
+    return chosen
+
+
 def evaluate(
     indices: Iterable[int],
     methods: Iterable[str] = tuple(METHODS),
     *,
     folder: Path = PACKAGE_DIR,
     split: str = SPLIT,
+    sizes: Iterable[str] = SIZES,
+    log: Any = None,
 ) -> dict[str, MethodFigures]:
-    """Play the pointing game with each method on the cases ``indices`` of ``split``."""
+    """Play the pointing game with each method on the cases ``indices`` of ``split``.
+
+    Only lesions of ``sizes`` are counted (every positive finding still gets its map, as
+    in the app); ``log``, a file, is told each case's outcome as it ends.
+    """
     loaded = load_model(folder)
     methods = list(methods)
+    counted = set(sizes)
     figures = {method: MethodFigures() for method in methods}
     for index in indices:
         case = demo_data.make_case(split, index)
         side = max(case.image.values.shape[:2])
+        before = {method: dict(f.hits) for method, f in figures.items()}
         for method in methods:
             result = run_job(analyze_image(loaded, case.image, heatmaps=method, use_cache=False))
             figures[method].seconds += result.timings["heatmap"]
             for lesion in case.truth.lesions:
                 finding = result.finding(lesion.label)
-                if finding.verdict != "positive":
-                    continue
                 size = size_class(lesion.radius, side)
+                if finding.verdict != "positive" or size not in counted:
+                    continue
                 mine = figures[method]
                 mine.findings[size] += 1
                 tally = mine.by_label.setdefault(lesion.label, [0, 0])
@@ -140,6 +180,12 @@ def evaluate(
                 distance = math.hypot(row - lesion.center[0], col - lesion.center[1])
                 mine.hits[size] += distance <= lesion.radius
                 tally[0] += distance <= lesion.radius
+        if log is not None:
+            said = ", ".join(
+                f"{method} {sum(f.hits.values()) - sum(before[method].values())} hit(s)"
+                for method, f in figures.items()
+            )
+            print(f"case {index}: {said}", file=log, flush=True)
     return figures
 
 
@@ -194,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=PACKAGE_DIR, help="package folder")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
+        "--small-only",
+        action="store_true",
+        help="only the cases that hold a small lesion, and only small lesions counted: the "
+        "record's small-lesion extension (with --record, kept beside the main figures)",
+    )
+    parser.add_argument(
         "--record",
         "--write",
         dest="record",
@@ -206,10 +258,15 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
+    indices = list(range(args.start, args.start + args.count))
+    if args.small_only:
+        indices = small_lesion_cases(indices)
     figures = evaluate(
-        range(args.start, args.start + args.count),
+        indices,
         args.method or tuple(METHODS),
         folder=args.model,
+        sizes=("small",) if args.small_only else SIZES,
+        log=sys.stderr,
     )
     if args.json:
         print(json.dumps({m: f.to_json() for m, f in figures.items()}, indent=1))
@@ -221,18 +278,33 @@ def main(argv: list[str] | None = None) -> int:
             labels = ", ".join(f"{label} {h}/{n}" for label, (h, n) in sorted(f.by_label.items()))
             print(f"{METHODS[method]} by label: {labels}")
     if args.record:
-        record = {
-            "split": SPLIT,
-            "start": args.start,
-            "count": args.count,
-            "methods": {m: f.to_json() for m, f in figures.items()},
-        }
+        if args.small_only:
+            record = json.loads((args.model / RECORD_NAME).read_text(encoding="utf-8"))
+            record[EXTENSION] = {
+                "start": args.start,
+                "count": args.count,
+                "cases": indices,
+                "methods": {
+                    m: {"hits": f.hits["small"], "findings": f.findings["small"]}
+                    for m, f in figures.items()
+                },
+            }
+        else:  # new main figures: an extension measured with them would not match them
+            record = {
+                "split": SPLIT,
+                "start": args.start,
+                "count": args.count,
+                "methods": {m: f.to_json() for m, f in figures.items()},
+            }
         write_record(record, args.model)
         print(f"wrote {args.model / RECORD_NAME}, its section of the model card, and the hashes")
     below = [
         m
         for m, f in figures.items()
-        if not (f.pointing() >= TARGET_OVERALL and f.pointing("small") >= TARGET_SMALL)
+        if not (
+            (args.small_only or f.pointing() >= TARGET_OVERALL)
+            and f.pointing("small") >= TARGET_SMALL
+        )
     ]
     if below:
         print(f"below target (>= {TARGET_OVERALL} overall, >= {TARGET_SMALL} small): {below}")

@@ -6,12 +6,13 @@ quick run here uses cases of the "explanation" split -- a random stream no train
 validation or model-card case used -- with small lesions represented: Grad-CAM on 22
 of them, the perturbation methods (seconds per finding at the 256-px input) on the
 first ones with a nodule. The recorded 120-image figures are checked against the
-model card and against the issue's targets: Grad-CAM meets them; occlusion and
-Kernel SHAP meet the overall one, not yet the small-lesion one (strict expected
-failures, so that the mark must go the day they do). Until then the floors pinned here
-are the figures measured, so that no change makes a method point worse unnoticed. The
-full run that reproduces the record (about 40 minutes on two cores) is
-``make evaluate``'s.
+model card and against the issue's targets, the small-lesion one on the record's
+small lesions and its extension's (the small lesions of the 360 cases after it) together:
+Grad-CAM and occlusion meet them; Kernel SHAP meets the overall one, not yet the
+small-lesion one (a strict expected failure, so that the mark must go the day it does).
+Until then the floors pinned here are the figures measured, so that no change makes a
+method point worse unnoticed. The full run that reproduces the record and its extension
+(about 40 minutes each on two cores) is ``make evaluate``'s.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ QUICK_PERTURBATION = 1
 FLOOR_RECORDED = {"gradcam": 0.95, "occlusion": 0.90, "kernelshap": 0.85}
 #: ... and on small lesions (11/11, 6/11, 6/11) ...
 FLOOR_RECORDED_SMALL = {"gradcam": 0.90, "occlusion": 0.50, "kernelshap": 0.50}
+#: ... and on small lesions with the record's extension (50/51, 37/51, 26/51).
+FLOOR_EXTENDED_SMALL = {"gradcam": 0.95, "occlusion": 0.70, "kernelshap": 0.50}
 #: ... and on large ones.
 FLOOR_RECORDED_LARGE = {"gradcam": 0.95, "occlusion": 0.95, "kernelshap": 0.90}
 #: ... and on the quick run (measured 1.000 on 18 findings; 1.000 on 1 for each perturbation
@@ -111,9 +114,10 @@ def test_recorded_figures_are_complete_and_the_card_states_them(
         assert figures["seconds_per_finding"] is not None
         row = f"| {METHODS[method]} | {figures['pointing_game']:.3f} ({figures['hits']}/"
         assert row in card, method
+        hits, findings = script.small_lesion_figures(record)[method]
         meets = (
             figures["pointing_game"] >= script.TARGET_OVERALL
-            and figures["by_size"]["small"]["pointing"] >= script.TARGET_SMALL
+            and hits / findings >= script.TARGET_SMALL
         )
         assert f"{METHODS[method]} {'met' if meets else 'NOT met'}" in card, method
 
@@ -125,25 +129,47 @@ def test_every_method_meets_the_overall_target(script: Any, record: dict[str, An
 
 _SMALL_NOT_MET = pytest.mark.xfail(
     strict=True,
-    reason="issue 10: on small lesions occlusion and Kernel SHAP point at 6 of 11 nodules "
-    "(0.545) on the record, below 0.70",
+    reason="issue 10: on small lesions Kernel SHAP points at 26 of 51 nodules (0.510) on the "
+    "record and its extension, below 0.70",
 )
 
 
 @pytest.mark.parametrize(
     "method",
-    [m if m == "gradcam" else pytest.param(m, marks=_SMALL_NOT_MET) for m in METHODS],
+    [m if m != "kernelshap" else pytest.param(m, marks=_SMALL_NOT_MET) for m in METHODS],
 )
 def test_every_method_meets_the_small_lesion_target(
     script: Any, record: dict[str, Any], method: str
 ) -> None:
-    small = record["methods"][method]["by_size"]["small"]
-    assert small["pointing"] >= script.TARGET_SMALL, method
+    # Judged on the main cases' small lesions and the extension's together.
+    hits, findings = script.small_lesion_figures(record)[method]
+    assert findings >= 40 and hits / findings >= script.TARGET_SMALL, (method, hits, findings)
+
+
+def test_the_small_lesion_extension_follows_the_main_cases_and_the_card_states_it(
+    script: Any, record: dict[str, Any]
+) -> None:
+    extension = record[script.EXTENSION]
+    assert extension["start"] == record["start"] + record["count"]
+    end = extension["start"] + extension["count"]
+    cases = extension["cases"]
+    assert cases == sorted(set(cases)) and all(extension["start"] <= i < end for i in cases)
+    # Which cases hold a small lesion comes from the generator alone: spot-check the
+    # first ones (all 360 take about a minute).
+    first = range(extension["start"], cases[2] + 1)
+    assert script.small_lesion_cases(first) == cases[:3]
+    card = (PACKAGE / "MODEL_CARD.md").read_text(encoding="utf-8")
+    for method, (hits, findings) in script.small_lesion_figures(record).items():
+        assert extension["methods"][method]["findings"] >= 25, method
+        assert f"- {METHODS[method]}: {hits / findings:.3f} ({hits}/{findings})" in card, method
+        small = record["methods"][method]["by_size"]["small"]
+        assert hits / findings >= FLOOR_EXTENDED_SMALL[method], method
+        assert hits >= small["hits"] and findings > small["findings"], method
 
 
 @pytest.mark.slow
-@pytest.mark.evaluation  # about 40 minutes: `make evaluate`; the quick run above is in `make test`
-@pytest.mark.timeout(3600)  # 120 radiographs x 3 methods at 256 px
+@pytest.mark.evaluation  # about 80 minutes: `make evaluate`; the quick run above is in `make test`
+@pytest.mark.timeout(3 * 3600)  # 120 radiographs x 3 methods at 256 px, then 45 more
 def test_full_pointing_game_matches_the_record(script: Any, record: dict[str, Any]) -> None:
     start, count = record["start"], record["count"]
     figures = script.evaluate(range(start, start + count))
@@ -151,3 +177,11 @@ def test_full_pointing_game_matches_the_record(script: Any, record: dict[str, An
         recorded = record["methods"][method]
         assert sum(f.hits.values()) == recorded["hits"], method
         assert f.total == recorded["findings"], method
+    extension = record[script.EXTENSION]
+    first = extension["start"]
+    cases = script.small_lesion_cases(range(first, first + extension["count"]))
+    assert cases == extension["cases"]
+    figures = script.evaluate(cases, sizes=("small",))
+    for method, f in figures.items():
+        recorded = extension["methods"][method]
+        assert (f.hits["small"], f.findings["small"]) == (recorded["hits"], recorded["findings"])
