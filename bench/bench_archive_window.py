@@ -9,7 +9,9 @@ bench/bench_load.py writes (bench-data/ct-512x512, reused when present):
   in the list opens it (:meth:`StudyListPanel.open_current`), the study closed between
   rounds so each round fills a fresh volume. Timed from the call to every slice in
   memory (``series_loaded``) and the first image painted (a paint of a loaded frame
-  seen on the active viewport), whichever is later; target <= 0.2 s. The baseline is
+  seen on the active viewport), whichever is later; target <= 0.2 s. Meanwhile the
+  bench waits in a Qt event loop, as the app's GUI thread does (``--polling-wait``: as
+  it did until stop 26, polling). The baseline is
   the same open without the window in the same process and archive
   (``study_index`` + ``load_series``, as bench/bench_archive.py times it), rounds
   interleaved. Also said: the longest GUI stall while opening (target <= 50 ms, from the
@@ -195,11 +197,13 @@ class _PaintWatch:
     """Notes when a viewport paints a frame that has arrived (an image, not 'Loading…')."""
 
     def __init__(self, viewport: Any) -> None:
-        from PySide6.QtCore import QEvent, QObject
+        from PySide6.QtCore import QEvent, QObject, QTimer
 
         from core.viewing.frames import FrameState, frame_state
 
         self.image_painted = False
+        #: Called once the paint of a loaded frame has ended (the next turn of the loop).
+        self.after_image_paint: Any = None
         watch = self
 
         class Filter(QObject):
@@ -211,10 +215,46 @@ class _PaintWatch:
                         and frame_state(volume, viewport.frame_index) is FrameState.LOADED
                     ):
                         watch.image_painted = True  # the paint runs right after this filter
+                        if watch.after_image_paint is not None:
+                            QTimer.singleShot(0, watch.after_image_paint)
                 return False
 
         self._filter = Filter()
         viewport.installEventFilter(self._filter)
+
+
+class _Until:
+    """Runs the event loop until ``check()`` holds, blocked in Qt as a running app's loop is.
+
+    ``check`` runs when :meth:`poke` is called (connect it to what may end the wait).
+    Polling instead (``processEvents`` and 1 ms sleeps) woke the GUI thread a thousand
+    times a second, each wake taking the GIL from the threads loading the series: it
+    lengthened what it measured.
+    """
+
+    def __init__(self, check: Any) -> None:
+        from PySide6.QtCore import QEventLoop
+
+        self._check = check
+        self._loop = QEventLoop()
+
+    def poke(self, *_args: Any) -> None:
+        if self._check():
+            self._loop.quit()
+
+    def run(self, timeout: float, what: str) -> None:
+        from PySide6.QtCore import QTimer
+
+        if self._check():
+            return
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(self._loop.quit)
+        timer.start(int(timeout * 1000))
+        self._loop.exec()
+        timer.stop()
+        if not self._check():
+            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _resident_mb() -> float:
@@ -263,7 +303,7 @@ def _import_into_archive(app: Any, window: Any, folder: Path) -> tuple[str, floa
 
 
 def measure_open(
-    app: Any, window: Any, study_uid: str, rounds: int, culprits: bool
+    app: Any, window: Any, study_uid: str, rounds: int, culprits: bool, polling: bool = False
 ) -> dict[str, Any]:
     """Open the study from the Study List ``rounds`` times; the baseline rounds between."""
     from bench_archive import _open_from_archive, _seconds
@@ -294,9 +334,17 @@ def measure_open(
         panel.table.selectRow(0)
         watch.start()  # stopped while the baseline runs: it blocks this thread
         settle(app, 0.05)
+        until = _Until(done)
+        paints.after_image_paint = until.poke
+        window.series_loaded.connect(until.poke)
         started = time.perf_counter()
         panel.open_current()  # what Enter in the list (or a double-click) calls
-        _must(app, done, 60, "the study to open in the window")
+        if polling:  # the wait of earlier figures (see --polling-wait)
+            _must(app, done, 60, "the study to open in the window")
+        else:
+            until.run(60, "the study to open in the window")
+        window.series_loaded.disconnect(until.poke)
+        paints.after_image_paint = None
         took = max(painted_at[0], loaded[0][0]) - started
         volume = loaded[0][1]
         if not bool(volume.loaded.all()):
@@ -494,7 +542,12 @@ def measure_receive(
 
 
 def measure(
-    folder: Path, rounds: int, scratch: Path, culprits: bool, open_only: bool = False
+    folder: Path,
+    rounds: int,
+    scratch: Path,
+    culprits: bool,
+    open_only: bool = False,
+    polling: bool = False,
 ) -> dict[str, Any]:
     """Everything, in this process: the window, the archive, Orthanc (not ``open_only``)."""
     import pydicom
@@ -525,7 +578,7 @@ def measure(
         _must(app, lambda: not jobs.active_jobs(), 60, "the decoder warm-up")
         settle(app, 0.3)
         study_uid, result["import_s"] = _import_into_archive(app, window, folder)
-        result["open"] = measure_open(app, window, study_uid, rounds, culprits)
+        result["open"] = measure_open(app, window, study_uid, rounds, culprits, polling)
         result["platform"] = app.platformName()
         if server is not None:
             result["store_s"] = _store_into_orthanc(server, folder)
@@ -665,13 +718,24 @@ def main() -> int:
         action="store_true",
         help="only the opening figures (no Orthanc: retrieving and receiving are skipped)",
     )
+    parser.add_argument(
+        "--polling-wait",
+        action="store_true",
+        help="wait for each open as this bench did until stop 26 (processEvents and 1 ms "
+        "sleeps, which take the GIL from the loading threads), to compare with its figures",
+    )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--scratch", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         result = measure(
-            Path(args.folder), args.rounds, Path(args.scratch), args.culprits, args.open_only
+            Path(args.folder),
+            args.rounds,
+            Path(args.scratch),
+            args.culprits,
+            args.open_only,
+            args.polling_wait,
         )
         print(json.dumps(result))
         return 0
@@ -688,7 +752,8 @@ def main() -> int:
             ["--one", "--folder", str(folder), "--scratch", str(scratch)]
             + ["--rounds", str(args.rounds)]
             + (["--culprits"] if args.culprits else [])
-            + (["--open-only"] if args.open_only else []),
+            + (["--open-only"] if args.open_only else [])
+            + (["--polling-wait"] if args.polling_wait else []),
             child_env(scratch),
             timeout=900,
         )

@@ -874,13 +874,20 @@ class MainWindow(QMainWindow):
         if self._progress_pending is None:
             return
         (done, total, message), self._progress_pending = self._progress_pending, None
-        if total > 0:
-            self.progress_bar.setRange(0, total)
-            self.progress_bar.setValue(min(done, total))
-            self.progress_bar.setFormat(f"{message} %v/%m" if message else "%v/%m")
-        else:
-            self.progress_bar.setRange(0, 0)  # busy indicator
-            self.progress_bar.setFormat(message)
+        bar = self.progress_bar
+        # One paint, at the next turn: QProgressBar.setValue repaints at once (~3 ms), and
+        # this runs while a loading series' readers wait (core.jobs.ForegroundGate).
+        bar.setUpdatesEnabled(False)
+        try:
+            if total > 0:
+                bar.setRange(0, total)
+                bar.setValue(min(done, total))
+                bar.setFormat(f"{message} %v/%m" if message else "%v/%m")
+            else:
+                bar.setRange(0, 0)  # busy indicator
+                bar.setFormat(message)
+        finally:
+            bar.setUpdatesEnabled(True)
 
     def _update_busy(self) -> None:
         busy = any(

@@ -96,7 +96,8 @@ def group_orientations(
     clusters: list[tuple[Orientation | None, list[int]]] = []
     for index, orientation in enumerate(orientations):
         for representative, members in clusters:
-            if is_same_orientation(representative, orientation):
+            # Equal first (the slices of a series usually are): a compare in C, per slice.
+            if representative == orientation or is_same_orientation(representative, orientation):
                 members.append(index)
                 break
         else:

@@ -161,12 +161,18 @@ def assemble_index(
     problems = list(unreadable)
 
     def study_bucket(context: HeaderContext) -> _StudyBucket:
-        patient = patients.setdefault(
-            (context.patient_id, context.patient_name), _PatientBucket(context, {})
-        )
-        return patient.studies.setdefault(context.study_uid, _StudyBucket(context, {}))
+        key = (context.patient_id, context.patient_name)
+        patient = patients.get(key)
+        if patient is None:
+            patient = patients[key] = _PatientBucket(context, {})
+        study = patient.studies.get(context.study_uid)
+        if study is None:
+            study = patient.studies[context.study_uid] = _StudyBucket(context, {})
+        return study
 
-    ordered = sorted(headers, key=_header_ref)
+    # By (path, member): FileRef's own order, compared in C (its generated __lt__ builds
+    # both tuples at each of the ~5,000 comparisons a 512-slice CT takes).
+    ordered = sorted(headers, key=lambda h: _fields(_header_ref(h)))
     for header in ordered:
         if isinstance(header, SkippedFile):
             skipped.append(UnreadableFile(header.ref, header.why))
@@ -208,6 +214,10 @@ def _set_aside(header: Header, set_aside: dict[FileRef, str]) -> Header:
     if isinstance(header, ImageHeader) and header.record.ref in set_aside:
         return UnreadableFile(header.record.ref, set_aside[header.record.ref])
     return header
+
+
+def _fields(ref: FileRef) -> tuple[str, str | None]:
+    return (ref.path, ref.member)
 
 
 def _header_ref(header: Header) -> FileRef:

@@ -69,6 +69,42 @@ def test_first_image_comes_before_the_rest(ct_folder: Path) -> None:
     assert event.image.shape == (64, 64)
 
 
+def test_progress_comes_at_most_every_interval_and_always_at_the_end(
+    ct_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each Progress is a turn of a window's GUI thread that the readers wait for: a load
+    # that takes 0.15 s sent 20 of them. Slowed here to ~0.3 s, it sends a few.
+    import time
+    from itertools import pairwise
+
+    import core.dicom.volume as volume_module
+
+    original = volume_module._read_native_frame
+
+    def slow(ref: object, out: object) -> None:
+        time.sleep(0.025)
+        original(ref, out)
+
+    monkeypatch.setattr(volume_module, "_read_native_frame", slow)
+    series = max(scan(str(ct_folder)).all_series(), key=lambda s: s.frame_count)
+    seen: list[tuple[float, Progress]] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, Progress):
+            seen.append((time.perf_counter(), event))
+
+    volume = run_job(load_series(series), on_event)
+    assert volume.loaded.all()
+    *during, (_, last) = seen
+    assert last.done == last.total == 24 and last.message == "loaded"
+    assert 1 <= len(during) <= 4, [p for _, p in seen]
+    times = [t for t, _ in during]
+    interval = volume_module.PROGRESS_INTERVAL_S
+    assert all(later - earlier >= 0.9 * interval for earlier, later in pairwise(times))
+    dones = [p.done for _, p in during]
+    assert dones == sorted(dones) and 0 < dones[0] < 24
+
+
 def test_compressed_series_decodes_in_workers_to_the_same_values(tmp_path: Path) -> None:
     write_ct_series(
         tmp_path, np.random.default_rng(3), slices=6, size=64, transfer_syntax="1.2.840.10008.1.2.5"
