@@ -172,7 +172,7 @@ def assemble_index(
 
     # By (path, member): FileRef's own order, compared in C (its generated __lt__ builds
     # both tuples at each of the ~5,000 comparisons a 512-slice CT takes).
-    ordered = sorted(headers, key=lambda h: _fields(_header_ref(h)))
+    ordered = sorted(headers, key=lambda h: _ref_order(_header_ref(h)))
     for header in ordered:
         if isinstance(header, SkippedFile):
             skipped.append(UnreadableFile(header.ref, header.why))
@@ -216,7 +216,7 @@ def _set_aside(header: Header, set_aside: dict[FileRef, str]) -> Header:
     return header
 
 
-def _fields(ref: FileRef) -> tuple[str, str | None]:
+def _ref_order(ref: FileRef) -> tuple[str, str | None]:
     return (ref.path, ref.member)
 
 
