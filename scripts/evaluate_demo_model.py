@@ -371,15 +371,6 @@ def _head_phrase(options: dict[str, Any]) -> str:
     return "global-average-pooled head"
 
 
-def _meets(figures: dict[str, Any], small: tuple[int, int]) -> bool:
-    """Whether one method's recorded figures meet the pointing-game targets; ``small``
-    is its small-lesion (hits, findings), extension included."""
-    hits, findings = small
-    return bool(
-        figures["pointing_game"] >= TARGET_POINTING and findings and hits / findings >= 0.70
-    )
-
-
 def _removal_line(fit: dict[str, Any]) -> str:
     removal = fit.get("removal")
     return f"\n- Perturbation training: {removal}." if removal else ""
@@ -410,7 +401,7 @@ def _explanations_section(folder: Path) -> str:
         )
     table = "\n".join(rows)
     status = [
-        f"{METHODS[m]} {'met' if _meets(f, small[m]) else 'NOT met'}"
+        f"{METHODS[m]} {'met' if evaluate_explanations.meets_targets(f, small[m]) else 'NOT met'}"
         for m, f in record["methods"].items()
     ]
     met = ", ".join(status)

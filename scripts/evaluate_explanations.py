@@ -79,6 +79,16 @@ def small_lesion_figures(record: dict[str, Any]) -> dict[str, tuple[int, int]]:
     return figures
 
 
+def meets_targets(figures: dict[str, Any], small: tuple[int, int]) -> bool:
+    """Whether a method's recorded figures (``record["methods"][method]``) meet both
+    targets, ``small`` being its small-lesion (hits, findings) from
+    :func:`small_lesion_figures`."""
+    hits, findings = small
+    return bool(
+        figures["pointing_game"] >= TARGET_OVERALL and findings and hits / findings >= TARGET_SMALL
+    )
+
+
 @dataclass
 class MethodFigures:
     """One method's figures."""
