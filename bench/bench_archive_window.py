@@ -548,9 +548,16 @@ def measure(
     culprits: bool,
     open_only: bool = False,
     polling: bool = False,
+    protocols: bool = True,
 ) -> dict[str, Any]:
     """Everything, in this process: the window, the archive, Orthanc (not ``open_only``)."""
     import pydicom
+
+    if not protocols:
+        # The window's own layout (View -> Hanging Protocol -> None) for every study.
+        from desktop.viewer.hanging_window import HangingMode
+
+        HangingMode.protocols = property(lambda self: ())  # type: ignore[assignment,method-assign]
 
     from core.pacs import DimseNode, LocalNode, NodeBook, save_nodes
     from desktop import app as desktop_app
@@ -724,6 +731,12 @@ def main() -> int:
         help="wait for each open as this bench did until stop 26 (processEvents and 1 ms "
         "sleeps, which take the GIL from the loading threads), to compare with its figures",
     )
+    parser.add_argument(
+        "--no-protocols",
+        action="store_true",
+        help="no hanging protocol (the window's own layout): what the chest-CT protocol "
+        "costs the opening figures",
+    )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--scratch", help=argparse.SUPPRESS)
@@ -736,6 +749,7 @@ def main() -> int:
             args.culprits,
             args.open_only,
             args.polling_wait,
+            not args.no_protocols,
         )
         print(json.dumps(result))
         return 0
@@ -753,7 +767,8 @@ def main() -> int:
             + ["--rounds", str(args.rounds)]
             + (["--culprits"] if args.culprits else [])
             + (["--open-only"] if args.open_only else [])
-            + (["--polling-wait"] if args.polling_wait else []),
+            + (["--polling-wait"] if args.polling_wait else [])
+            + (["--no-protocols"] if args.no_protocols else []),
             child_env(scratch),
             timeout=900,
         )

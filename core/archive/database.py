@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import json
 import logging
 import sqlite3
@@ -186,10 +187,55 @@ def _tuple_fields(cls: Any, *nested: str) -> tuple[str, ...]:
     )
 
 
+class _Builder:
+    """Builds a frozen dataclass from a decoded JSON object without its generated
+    ``__init__``, which sets each field through ``object.__setattr__`` (an archive open
+    builds 512 records and their frames: a third of the decoding).
+
+    The result is the one the constructor gives: the same fields with the same values,
+    the defaults filled in; an unknown field or a missing one raises TypeError naming it.
+    Only for plain frozen dataclasses: one with ``__post_init__``, slots or a default
+    factory is refused when the builder is made.
+    """
+
+    def __init__(self, cls: Any) -> None:
+        fields = dataclasses.fields(cls)
+        if "__post_init__" in vars(cls) or "__slots__" in vars(cls):
+            raise TypeError(f"{cls.__name__} needs its own __init__")
+        if any(f.default_factory is not dataclasses.MISSING for f in fields):
+            raise TypeError(f"{cls.__name__} has a default factory")
+        self._cls = cls
+        self._names = frozenset(f.name for f in fields)
+        self._defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
+        self._required = self._names - self._defaults.keys()
+
+    def __call__(self, data: dict[str, Any]) -> Any:
+        if not self._names.issuperset(data):
+            unknown = sorted(set(data) - self._names)
+            raise TypeError(f"{self._cls.__name__} has no field {unknown[0]!r}")
+        if not self._required <= data.keys():
+            missing = sorted(self._required - data.keys())
+            raise TypeError(f"{self._cls.__name__} misses field {missing[0]!r}")
+        built = object.__new__(self._cls)
+        values = built.__dict__
+        values.update(self._defaults)
+        values.update(data)
+        return built
+
+
 # An archive open decodes every record of the study (512 for a 512-slice CT): only these
-# fields are converted, not every value looked at (29.2 -> 27.3 ms for 512 records).
+# fields are converted, not every value looked at (29.2 -> 27.3 ms for 512 records), and
+# the records are built by _Builder with their frames' shared windows (27.5 -> 19.5 ms).
 _FRAME_TUPLES: Final = _tuple_fields(FrameInfo, "windows")
 _RECORD_TUPLES: Final = _tuple_fields(InstanceRecord, "frames")
+_build_frame: Final = _Builder(FrameInfo)
+_build_record: Final = _Builder(InstanceRecord)
+
+
+@functools.lru_cache(maxsize=256)
+def _windows(stored: tuple[tuple[tuple[str, Any], ...], ...]) -> tuple[VoiWindow, ...]:
+    """A frame's windows, built once for the many frames of a series that share them."""
+    return tuple(VoiWindow(**dict(items)) for items in stored)
 
 
 def _frame(data: dict[str, Any]) -> FrameInfo:
@@ -197,8 +243,14 @@ def _frame(data: dict[str, Any]) -> FrameInfo:
         value = data.get(key)
         if value is not None:
             data[key] = tuple(value)
-    windows = tuple(VoiWindow(**window) for window in data.pop("windows", ()))
-    return FrameInfo(**data, windows=windows)
+    stored = data.pop("windows", ())
+    try:
+        windows = _windows(tuple(tuple(window.items()) for window in stored))
+    except TypeError:  # a value that cannot be a key (not a window as written)
+        windows = tuple(VoiWindow(**window) for window in stored)
+    data["windows"] = windows
+    frame: FrameInfo = _build_frame(data)
+    return frame
 
 
 def decode_record(text: str, ref: FileRef) -> InstanceRecord:
@@ -208,9 +260,11 @@ def decode_record(text: str, ref: FileRef) -> InstanceRecord:
     version does not know raises TypeError naming it.
     """
     data: dict[str, Any] = json.loads(text)
-    frames = tuple(_frame(frame) for frame in data.pop("frames"))
+    data["frames"] = tuple(_frame(frame) for frame in data["frames"])
     for key in _RECORD_TUPLES:
         value = data.get(key)
         if value is not None:
             data[key] = tuple(value)
-    return InstanceRecord(ref=ref, frames=frames, **data)
+    data["ref"] = ref
+    record: InstanceRecord = _build_record(data)
+    return record

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.archive import Archive, StudyNotFoundError
-from core.archive.database import decode_record, encode_record
+from core.archive.database import _Builder, decode_record, encode_record
 from core.archive.layout import path_part
 from core.dicom.index import scan
 from core.dicom.records import FileRef, InstanceRecord, StudyIndex
@@ -114,3 +114,34 @@ def test_a_stored_record_decodes_to_the_same_record_and_a_damaged_one_is_refused
     del stored["rows"]
     with pytest.raises(TypeError, match="rows"):
         decode_record(json.dumps(stored), ref)
+    # A window that is not one as written (a list where a number goes) is still refused
+    # or kept as the constructor would, not lost in the cache of shared windows.
+    odd = json.loads(encode_record(record))
+    odd["frames"][0]["windows"][0]["center"] = [40, 1]
+    assert decode_record(json.dumps(odd), ref).frames[0].windows[0].center == [40, 1]
+    odd["frames"][0]["windows"][0]["future_field"] = 1
+    with pytest.raises(TypeError, match="future_field"):
+        decode_record(json.dumps(odd), ref)
+
+
+def test_records_are_built_without_their_constructor_only_where_it_does_nothing_more() -> None:
+    # The decoder builds records field by field (their generated __init__ is a third of
+    # an archive open's decoding): a class whose __init__ does more is refused up front.
+    @dataclasses.dataclass(frozen=True)
+    class Checked:
+        value: int
+
+        def __post_init__(self) -> None:
+            if self.value < 0:
+                raise ValueError("negative")
+
+    @dataclasses.dataclass(frozen=True)
+    class Listed:
+        values: list[int] = dataclasses.field(default_factory=list)
+
+    for cls in (Checked, Listed):
+        with pytest.raises(TypeError):
+            _Builder(cls)
+    frame = _Builder(dataclasses.make_dataclass("Plain", ["a", ("b", int, 2)], frozen=True))
+    built = frame({"a": 1})
+    assert (built.a, built.b) == (1, 2) and built == type(built)(1, 2)
