@@ -48,6 +48,7 @@ from core.dicom.limits import (
 from core.dicom.lut import ModalityLut, apply_modality_lut
 from core.dicom.reading_order import reading_order
 from core.dicom.records import FrameRef, SeriesGeometry, SeriesRecord, UnreadableFile
+from core.dicom.volume_memory import allocate_volume
 from core.errors import DicomError, PixelDataError, UsageError
 from core.jobs import FOREGROUND, CancelToken, Progress
 
@@ -344,7 +345,7 @@ def load_series(
     )
     shape = (len(frames), rows, columns, 3) if colour else (len(frames), rows, columns)
     check_volume_budget(series.key, int(np.prod(shape, dtype=object)) * dtype.itemsize)
-    array = np.zeros(shape, dtype=dtype)
+    array = allocate_volume(shape, dtype)  # zeroed; a released volume's memory reused
     loaded = np.zeros(len(frames), dtype=bool)
     volume = Volume(series=series, geometry=geometry, array=array, loaded=loaded)
     failures: list[UnreadableFile] = []
