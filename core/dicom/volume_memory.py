@@ -5,18 +5,20 @@ each page when a reader first writes it: about 50 ms of kernel time for 256 MB o
 the 2-core machine the benches run on. On a virtual machine with free page reporting
 (virtio-balloon; the virtual desktops many reading rooms run on) memory freed a few
 seconds earlier has gone back to the host, which must supply it again: in the archive
-bench, every other open of the CT spent 420-640 ms of kernel time instead of 85-155 ms,
-and took 330-480 ms instead of 200-260 ms.
+bench, every other load of the CT spent 420-640 ms of kernel time instead of 85-155 ms,
+and took 330-400 ms instead of 145-230 ms.
 
-A radiologist opens study after study, mostly of the same few sizes. So when a volume
-is no longer referenced anywhere (its array and every view of it gone), its memory is
-kept as the one spare buffer; a background thread zeroes it at once, and the next
-volume of the same size gets it, already zeroed (no kernel zeroing, no host faults). A
-volume never sees another volume's pixels: a buffer is handed out only after it has
-been zeroed whole, and only once nothing refers to its previous array.
+A radiologist opens study after study, mostly of similar sizes (a chest CT of 480 or
+512 slices). So when a volume is no longer referenced anywhere (its array and every
+view of it gone), its memory is kept as the one spare buffer; a background thread
+zeroes it at once, and the next volume that fits it gets it, already zeroed (no kernel
+zeroing, no host faults): one of the spare's size or smaller, down to
+1 / :data:`SLACK` of it (the rest of the buffer unused meanwhile). A volume never sees
+another volume's pixels: a buffer is handed out only after it has been zeroed whole,
+and only once nothing refers to its previous array.
 
-The spare is let go after :data:`IDLE_S` unused, or at once when a volume of another
-size is wanted (before that one is allocated, so the two never sit in memory
+The spare is let go after :data:`IDLE_S` unused, or at once when a volume it does not
+fit is wanted (before that one is allocated, so the two never sit in memory
 together). Volumes under :data:`MIN_BYTES` and platforms without anonymous private
 mappings (Windows) take plain ``numpy.zeros``.
 """
@@ -34,12 +36,14 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["IDLE_S", "MIN_BYTES", "allocate_volume", "spare_bytes"]
+__all__ = ["IDLE_S", "MIN_BYTES", "SLACK", "allocate_volume", "spare_bytes"]
 
 #: Smaller volumes are left to the allocator (the kernel zeroes them in a few ms).
 MIN_BYTES: Final = 32 * 2**20
 #: How long a released buffer is kept for the next volume.
 IDLE_S: Final = 60.0
+#: A volume takes the spare when the spare is at most this many times its size.
+SLACK: Final = 1.5
 #: Zeroed in pieces, so that a wait for the spare is never longer than needed.
 _PIECE: Final = 16 * 2**20
 
@@ -59,12 +63,13 @@ class _Spare:
     # -------------------------------------------------------------- handing out
 
     def take(self, nbytes: int) -> mmap.mmap | None:
-        """A zeroed buffer of exactly ``nbytes``, or None (the spare, if any, is let go)."""
+        """A zeroed buffer of ``nbytes`` to ``SLACK`` times that, or None (the spare, if
+        any, is let go)."""
         with self._lock:
             buffer = self._buffer
             if buffer is None:
                 return None
-            if len(buffer) != nbytes:
+            if not nbytes <= len(buffer) <= nbytes * SLACK:
                 self._drop()  # before the caller allocates: never both in memory
                 return None
             while not self._clean and self._buffer is buffer:
@@ -158,7 +163,7 @@ def spare_bytes() -> int:
 def allocate_volume(shape: tuple[int, ...], dtype: npt.DTypeLike) -> npt.NDArray[Any]:
     """A zeroed, writable, C-contiguous array for a volume (see the module notes).
 
-    Its memory is reused for a later volume of the same size only once this array and
+    Its memory is reused for a later volume that fits it only once this array and
     every view of it are gone.
     """
     kind = np.dtype(dtype)

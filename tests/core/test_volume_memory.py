@@ -13,8 +13,9 @@ import pytest
 from core.dicom import volume_memory
 from core.dicom.volume_memory import MIN_BYTES, allocate_volume, spare_bytes
 
-SHAPE = (64, 512, 512)  # 32 MiB of int16: the smallest size that is kept
-assert np.prod(SHAPE) * 2 >= MIN_BYTES
+SHAPE = (96, 512, 512)  # 48 MiB of int16
+SLICE_BYTES = 512 * 512 * 2
+assert 64 * SLICE_BYTES == MIN_BYTES  # the smallest volume that is kept
 
 
 def _address(array: np.ndarray) -> int:
@@ -52,8 +53,32 @@ def test_the_next_volume_of_the_same_size_gets_the_released_memory_zeroed() -> N
     # Another dtype of the same byte size takes it too.
     del second
     _until(lambda: spare_bytes() > 0)
-    third = allocate_volume((32, 512, 512), np.float32)
+    third = allocate_volume((48, 512, 512), np.float32)
     assert _address(third) == where and not third.any()
+
+
+def test_a_somewhat_smaller_volume_takes_the_spare_and_a_much_smaller_one_lets_it_go() -> None:
+    first = allocate_volume(SHAPE, np.int16)
+    first[:] = 99
+    where = _address(first)
+    del first
+    _until(lambda: spare_bytes() == 96 * SLICE_BYTES)
+    smaller = allocate_volume((72, 512, 512), np.int16)  # 480 slices after 512, say
+    assert smaller.shape == (72, 512, 512) and _address(smaller) == where
+    assert not smaller.any() and smaller.flags.writeable
+    del smaller
+    _until(lambda: spare_bytes() == 96 * SLICE_BYTES)  # the whole buffer is kept
+    at_the_limit = allocate_volume((64, 512, 512), np.int16)  # 1.5 times smaller
+    assert _address(at_the_limit) == where
+    del at_the_limit
+    _until(lambda: spare_bytes() > 0)
+    large = allocate_volume((160, 512, 512), np.int16)  # bigger: a fresh buffer
+    assert spare_bytes() == 0
+    del large
+    _until(lambda: spare_bytes() == 160 * SLICE_BYTES)
+    much_smaller = allocate_volume((96, 512, 512), np.int16)  # 1.67 times smaller
+    assert spare_bytes() == 0, "the spare was kept beside a volume it does not fit"
+    assert not much_smaller.any()
 
 
 def test_memory_a_view_still_shows_is_never_given_to_another_volume() -> None:
@@ -79,7 +104,7 @@ def test_a_volume_of_another_size_lets_the_spare_go_first() -> None:
     volume = allocate_volume(SHAPE, np.int16)
     del volume
     _until(lambda: spare_bytes() > 0)
-    bigger = allocate_volume((96, 512, 512), np.int16)
+    bigger = allocate_volume((128, 512, 512), np.int16)
     assert spare_bytes() == 0 and not bigger.any()
 
 
