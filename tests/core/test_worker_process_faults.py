@@ -53,7 +53,11 @@ def _make_stuck_handler() -> Callable[[Any, CancelToken, Any], Any]:
 
 
 def _make_slow_starting_handler(pid_file: str) -> Callable[[Any, CancelToken, Any], Any]:
-    Path(pid_file).write_text(str(os.getpid()))
+    # Written whole, then renamed: the test reads it as soon as it exists (under load it
+    # once read the file between its creation and the write: '').
+    written = Path(pid_file + ".part")
+    written.write_text(str(os.getpid()))
+    written.replace(pid_file)
     time.sleep(120)  # still "starting" when the caller is interrupted
     return _make_ticking_handler()
 
