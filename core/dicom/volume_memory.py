@@ -122,7 +122,15 @@ class _Spare:
                         return
                     self._lock.wait(left)
                     continue
-            zeroed = _zero(buffer)  # without the lock: a taker waits, a put replaces it
+            try:
+                zeroed = _zero(buffer)  # without the lock: a taker waits, a put replaces it
+            except BaseException:
+                # Never leave a taker waiting for a zeroing that will not end.
+                with self._lock:
+                    if self._buffer is buffer:
+                        self._drop()
+                    self._thread = None
+                raise
             with self._lock:
                 if zeroed and self._buffer is buffer:
                     self._clean = True

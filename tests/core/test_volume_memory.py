@@ -158,3 +158,17 @@ def test_when_memory_runs_out_the_volume_says_so_as_numpy_does(
     monkeypatch.setattr(mmap, "mmap", refuse)
     with pytest.raises(MemoryError):
         allocate_volume(SHAPE, np.int16)
+
+
+def test_a_zeroing_that_fails_never_leaves_a_load_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_buffer: object) -> bool:
+        raise MemoryError("no memory for the zeroing")
+
+    monkeypatch.setattr(volume_memory, "_zero", broken)
+    monkeypatch.setattr(threading, "excepthook", lambda _args: None)  # the thread's error
+    volume = allocate_volume(SHAPE, np.int16)
+    volume[:] = 5
+    del volume
+    _until(lambda: spare_bytes() == 0)  # let go, not kept dirty
+    again = allocate_volume(SHAPE, np.int16)
+    assert not again.any()
