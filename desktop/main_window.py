@@ -123,6 +123,10 @@ class _Load:
 
 #: The progress bar shows a job's progress at most this often (milliseconds).
 PROGRESS_SHOWN_EVERY_MS = 100
+#: The longest an opening's panels (browser, AI panel, measurements, notifications) wait
+#: for its largest series to load: GUI work during the load holds its readers back
+#: (desktop.window_open_steps).
+PANELS_WAIT_FOR_LOAD_S = 0.3
 
 
 class MainWindow(QMainWindow):
@@ -132,7 +136,9 @@ class MainWindow(QMainWindow):
     -------
     study_opened(object)
         The :class:`~core.dicom.records.StudyIndex` of a study just opened, once the browser
-        and panels show it (its first image may show before; always before series_loaded).
+        and panels show it. Its first image shows before; the panels wait for its largest
+        series to load (at most :data:`PANELS_WAIT_FOR_LOAD_S`), so a study whose largest
+        series loads within that time says so after ``series_loaded``.
     first_image_shown(object)
         A viewport received its first image of a series (the volume still filling).
     series_loaded(object)
@@ -501,9 +507,12 @@ class MainWindow(QMainWindow):
                 load.handle.cancel()
 
     def load_series(
-        self, series: SeriesRecord, viewport: Viewport | None = None
+        self, series: SeriesRecord, viewport: Viewport | None = None, *, follow_report: bool = True
     ) -> JobHandle | None:
         """Show ``series`` in ``viewport`` (default: the active one), loading it if needed.
+
+        The report panel follows to the series' study unless ``follow_report`` is False
+        (an opening's panels do it once the series has loaded).
 
         Returns the load's job handle, or None when the volume was already loaded (or
         is loading: the viewport then joins that load).
@@ -512,13 +521,15 @@ class MainWindow(QMainWindow):
         self._detach(viewport, keep=series.key)
         loaded = self._volumes.get(series.key)
         if loaded is not None:
-            self._follow_report(series)
+            if follow_report:
+                self._follow_report(series)
             viewport.set_volume(loaded)
             self.first_image_shown.emit(viewport)
             return None
         load = self._loads.get(series.key)
         if load is not None:
-            self._follow_report(series)
+            if follow_report:
+                self._follow_report(series)
             if viewport not in load.viewports:
                 load.viewports.append(viewport)
                 if load.volume is not None:
@@ -538,7 +549,8 @@ class MainWindow(QMainWindow):
             parent=self,
             name="load",
         )
-        self._follow_report(series)  # after the readers started: the panel's work overlaps them
+        if follow_report:  # after the readers started: the panel's work overlaps them
+            self._follow_report(series)
         self.status_label.setText(
             self.tr("Loading {series}…").format(series=_describe_series(series))
         )
@@ -750,7 +762,8 @@ class MainWindow(QMainWindow):
             self._set_progress(event.done, event.total, event.message)
 
     def _on_scan_succeeded(self, index: StudyIndex) -> None:
-        """Start loading the largest series; the panels fill a turn each after (rule 3).
+        """Start loading the largest series; the panels fill a turn each once it has loaded
+        (rule 3; at most :data:`PANELS_WAIT_FOR_LOAD_S` later).
 
         Closing the study or opening another forgets the steps left (:class:`OpenSteps`).
         """
@@ -758,25 +771,31 @@ class MainWindow(QMainWindow):
         series = index.all_series()
         if self.study_path is None:
             self.study_path = index.root  # a study from the archive: its folder there
-        # The largest series starts loading first: filling the panels then overlaps its
-        # readers instead of delaying them (an archive open is ~0.2 s in all).
+        # The largest series loads first; the panels fill after it, not during it.
         largest = max(series, key=lambda s: s.frame_count) if series else None  # first of equals
+        loading = None
         if largest is not None:
-            self.load_series(largest)
+            loading = self.load_series(largest, follow_report=False)  # a step below
             self.status_label.setText(
                 self.tr("{series} series, {images} images").format(
                     series=len(series), images=sum(s.frame_count for s in series)
                 )
             )
+
+        def shown() -> StudyIndex:  # a series that arrived meanwhile grew the open index
+            return self.index if self.index is not None else index
+
         self._after_open.start(
             [
-                lambda: self.ai_panel.set_study_index(index),
-                lambda: self.browser.set_index(index),
+                lambda: self._follow_report(largest) if largest is not None else None,
+                lambda: self.ai_panel.set_study_index(shown()),
+                lambda: self.browser.set_index(shown()),
                 lambda: self.browser.select_series(largest.key if largest else None),
-                lambda: self._say_what_opened(index),
-                lambda: self._open_annotations(index),
-                lambda: self.study_opened.emit(index),
-            ]
+                lambda: self._say_what_opened(shown()),
+                lambda: self._open_annotations(shown()),
+                lambda: self.study_opened.emit(shown()),
+            ],
+            wait_s=None if loading is None else PANELS_WAIT_FOR_LOAD_S,
         )
         self._update_busy()
 
@@ -828,7 +847,6 @@ class MainWindow(QMainWindow):
             self._set_progress(event.done, event.total, event.message)
 
     def _on_load_succeeded(self, load: _Load, volume: Volume) -> None:
-        self._after_open.flush()  # a loaded series finds its study's panels filled
         self._volumes[load.series.key] = volume
         for viewport in load.viewports:
             if load.volume is None:
@@ -861,6 +879,7 @@ class MainWindow(QMainWindow):
     def _on_load_finished(self, load: _Load) -> None:
         if self._loads.get(load.series.key) is load:
             del self._loads[load.series.key]
+        self._after_open.release()  # the panels waiting for a load (loaded, failed or cancelled)
         self._update_busy()
 
     def _set_progress(self, done: int, total: int, message: str = "") -> None:

@@ -9,6 +9,13 @@ before them), the hanging protocol the panes of its layout. Each step runs in a 
 its own, through a zero-time single shot, so paints, input and the loader's events run
 between them.
 
+Steps may also wait (:meth:`OpenSteps.start` with ``wait_s``) until :meth:`release` or
+for at most that long: an opening's panels wait for its largest series' load. Each GUI
+turn during a load holds the readers back (:class:`core.jobs.ForegroundGate`), and on a
+two-core machine the panels' ~40 ms of GUI work made the 512-slice CT's load ~50 ms
+longer; filled right after it instead, they appear a few tens of ms later, the series
+sooner. A slow load (a large or compressed series) has them after ``wait_s`` anyway.
+
 A queue that is cancelled (the study closed, another one opening, another protocol
 chosen) forgets its steps, and a turn already scheduled for them does nothing: nothing of
 a closed study reaches a panel afterwards.
@@ -50,27 +57,54 @@ class OpenSteps(QObject):
         self._steps: deque[Callable[[], object]] = deque()
         self._generation = 0  # a turn scheduled for cancelled steps finds a newer one
         self._scheduled = False  # a turn is scheduled for the current steps
+        self._waiting = False  # the steps wait for release() (or their time limit)
 
     @property
     def pending(self) -> int:
         """How many steps are still to run."""
         return len(self._steps)
 
-    def start(self, steps: Iterable[Callable[[], object]]) -> None:
-        """Forget what is pending and run ``steps``, the first in the next turn."""
+    @property
+    def waiting(self) -> bool:
+        """The pending steps wait for :meth:`release` (or their time limit)."""
+        return self._waiting
+
+    def start(self, steps: Iterable[Callable[[], object]], *, wait_s: float | None = None) -> None:
+        """Forget what is pending and run ``steps``, the first in the next turn.
+
+        With ``wait_s`` the first waits for :meth:`release`, at most ``wait_s`` seconds.
+        """
         self.cancel()
+        if wait_s is not None:
+            if not wait_s >= 0:
+                raise ValueError(f"wait_s must be >= 0, found {wait_s!r}")
+            self._waiting = True
+            generation = self._generation
+            QTimer.singleShot(round(wait_s * 1000), self, lambda: self._release(generation))
         self.add(steps)
+
+    def release(self) -> None:
+        """Let waiting steps run, the first in the next turn (nothing when none wait)."""
+        self._release(self._generation)
+
+    def _release(self, generation: int) -> None:
+        if generation != self._generation or not self._waiting:
+            return  # cancelled, flushed or released since
+        self._waiting = False
+        if self._steps:
+            self._schedule()
 
     def add(self, steps: Iterable[Callable[[], object]]) -> None:
         """Run ``steps`` after those pending, one per turn."""
         self._steps.extend(steps)
-        if self._steps:
+        if self._steps and not self._waiting:
             self._schedule()
 
     def cancel(self) -> None:
         """Forget the pending steps; a turn already scheduled does nothing."""
         self._generation += 1
         self._scheduled = False
+        self._waiting = False
         self._steps.clear()
 
     def flush(self) -> None:
@@ -79,6 +113,7 @@ class OpenSteps(QObject):
             return
         self._generation += 1  # the scheduled turn finds nothing of these to run
         self._scheduled = False
+        self._waiting = False
         while self._steps:
             self._steps.popleft()()
         self.drained.emit()

@@ -122,6 +122,7 @@ def test_enter_opens_the_study_from_the_index(
     viewport = window.grid.active_viewport
     assert viewport.volume is volume
     assert not viewport.grab_view().isNull()
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=TIMEOUT_MS)  # the panels fill next
     assert window.browser.selected_series() is not None
     assert window.study_path is not None and window.study_path.startswith(
         str(default_archive_dir())

@@ -187,3 +187,109 @@ def test_the_gui_thread_goes_first_while_a_series_loads(
     assert held["first image"][0] is True and held["step"] == [True]
     assert held["paint"] and all(held["paint"])
     assert not FOREGROUND.is_held  # open again once the turns are done
+
+
+def test_waiting_open_steps_run_on_release_or_at_their_time_limit(qtbot: Any) -> None:
+    steps = OpenSteps()
+    ran: list[str] = []
+    steps.start([lambda: ran.append("a"), lambda: ran.append("b")], wait_s=30)
+    qtbot.wait(50)
+    assert ran == [] and steps.waiting and steps.pending == 2
+    steps.add([lambda: ran.append("c")])  # joins the wait
+    qtbot.wait(20)
+    assert ran == []
+    steps.release()
+    assert not steps.waiting
+    qtbot.waitUntil(lambda: ran == ["a", "b", "c"], timeout=TIMEOUT_MS)
+    # Without a release, at the time limit.
+    steps.start([lambda: ran.append("d")], wait_s=0.05)
+    qtbot.waitUntil(lambda: ran[-1:] == ["d"], timeout=TIMEOUT_MS)
+    # A cancelled wait runs nothing when its time comes; a flushed one runs at once.
+    steps.start([lambda: ran.append("stale")], wait_s=0.05)
+    steps.cancel()
+    steps.start([lambda: ran.append("e")], wait_s=30)
+    steps.flush()
+    assert ran[-1:] == ["e"] and not steps.waiting
+    qtbot.wait(150)
+    steps.release()  # nothing waits: nothing happens
+    qtbot.wait(20)
+    assert ran == ["a", "b", "c", "d", "e"]
+    with pytest.raises(ValueError, match="wait_s"):
+        steps.start([], wait_s=-1)
+
+
+def test_an_opening_fills_its_panels_after_its_largest_series_loaded(
+    qtbot: Any, window: MainWindow, synthetic_dir: Path
+) -> None:
+    """The panels' GUI turns would hold the series' readers back (the foreground gate):
+    the image comes first, the whole series next, then the browser, panels and report."""
+    index = _scanned(synthetic_dir / "ct")
+    [series] = index.all_series()
+    seen: list[str] = []
+    browser_when_loaded: list[StudyIndex | None] = []
+    window.first_image_shown.connect(lambda _v: seen.append("image"))
+    window.series_loaded.connect(lambda _v: seen.append("loaded"))
+    window.series_loaded.connect(lambda _v: browser_when_loaded.append(window.browser.index))
+    report_when_loaded: list[object] = []
+    window.series_loaded.connect(lambda _v: report_when_loaded.append(window.report_panel.study))
+    window.study_opened.connect(lambda _i: seen.append("opened"))
+    window._on_scan_succeeded(index)
+    qtbot.waitUntil(lambda: "opened" in seen, timeout=TIMEOUT_MS)
+    assert seen.index("image") < seen.index("loaded") < seen.index("opened")
+    assert browser_when_loaded[:1] == [None] and report_when_loaded[:1] == [None]
+    assert window.browser.index is index and window.browser.series_item(series.key) is not None
+    qtbot.waitUntil(lambda: window.report_panel.study is not None, timeout=TIMEOUT_MS)
+    assert window.report_panel.study.study_instance_uid == _study_uid(index)  # type: ignore[union-attr]
+
+
+def test_a_slow_load_has_its_study_panels_filled_before_it_ends(
+    qtbot: Any, window: MainWindow, synthetic_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The panels wait for the load at most PANELS_WAIT_FOR_LOAD_S (a series that takes
+    seconds to load, e.g. compressed, still has its browser and report at once)."""
+    import threading
+
+    from desktop import main_window
+
+    go_on = threading.Event()
+    load_job = main_window._load_job
+
+    def slow_load_job(series: Any, token: CancelToken) -> Any:
+        go_on.wait(TIMEOUT_MS / 1000)
+        return (yield from load_job(series, token))
+
+    monkeypatch.setattr(main_window, "_load_job", slow_load_job)
+    monkeypatch.setattr(main_window, "PANELS_WAIT_FOR_LOAD_S", 0.1)
+    index = _scanned(synthetic_dir / "ct")
+    opened: list[StudyIndex] = []
+    window.study_opened.connect(opened.append)
+    window._on_scan_succeeded(index)
+    qtbot.waitUntil(lambda: bool(opened), timeout=TIMEOUT_MS)
+    assert window.browser.index is index and window.is_busy  # still loading
+    assert window.grid.active_viewport.volume is None
+    with qtbot.waitSignal(window.series_loaded, timeout=TIMEOUT_MS):
+        go_on.set()
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=TIMEOUT_MS)
+    volume = window.grid.active_viewport.volume
+    assert volume is not None and volume.loaded.all()
+
+
+def test_a_failed_load_lets_the_study_panels_fill_at_once(
+    qtbot: Any, window: MainWindow, synthetic_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop import main_window
+
+    def failing_load_job(series: Any, token: CancelToken) -> Any:
+        raise OSError("the disk went away")
+        yield  # a generator, as the real one
+
+    monkeypatch.setattr(main_window, "_load_job", failing_load_job)
+    monkeypatch.setattr(main_window, "PANELS_WAIT_FOR_LOAD_S", 30.0)
+    index = _scanned(synthetic_dir / "ct")
+    opened: list[StudyIndex] = []
+    window.study_opened.connect(opened.append)
+    window._on_scan_succeeded(index)
+    qtbot.waitUntil(lambda: bool(opened), timeout=5_000)  # not 30 s later
+    assert window.browser.index is index
+    said = [n.text for n in window.notifications.notifications]
+    assert any("could not be loaded" in m and "disk went away" in m for m in said), said
