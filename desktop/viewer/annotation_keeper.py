@@ -80,6 +80,8 @@ def measurements_for(annotations: Sequence[Annotation], volume: Volume) -> list[
     whose plane holds it; on a reformatted plane (:func:`_reformat_of`) every saved
     measurement shows, read-only, on the slice that holds it.
     """
+    if not annotations:
+        return []  # most studies: no frame map of the whole series to build
     reformat = _reformat_of(volume)
     if reformat is not None:
         return _on_reformat(annotations, volume, *reformat)
