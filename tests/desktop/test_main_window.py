@@ -730,3 +730,28 @@ def test_every_headless_command_is_routed_away_from_the_window(
             main([command])
         assert stopped.value.code == 2
         assert "usage error" in capsys.readouterr().err
+
+
+_WARM_UP = """
+import sys
+from core.jobs import CancelToken, run_job
+from core.dicom import workers
+import desktop.app as app
+print("before", [m for m in app.FIRST_OPEN_MODULES if m in sys.modules], flush=True)
+try:
+    run_job(app.warm_up_job(CancelToken()))
+finally:
+    workers.shutdown(30)
+print("after", [m for m in app.FIRST_OPEN_MODULES if m not in sys.modules], flush=True)
+"""
+
+
+def test_the_warm_up_imports_what_the_first_open_needs_not_the_start_up(tmp_path: Path) -> None:
+    """The presentation states' module took ~50 ms to import in the first open's GUI turn:
+    the start-up path does not import it, the warm-up job (a pool thread) does."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "RADASSIST_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", _WARM_UP], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "before []" in done.stdout and "after []" in done.stdout, done.stdout
