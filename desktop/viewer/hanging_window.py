@@ -220,7 +220,8 @@ class HangingMode(QObject):
 
     def _schedule_apply(self, viewport: Viewport) -> None:
         self._scheduled = True
-        QTimer.singleShot(0, partial(self._apply_if_opened_as_usual, viewport))
+        # Tied to this object: a window closed meanwhile takes the turn with it.
+        QTimer.singleShot(0, self, partial(self._apply_if_opened_as_usual, viewport))
 
     def _apply_if_opened_as_usual(self, viewport: Viewport) -> None:
         self._scheduled = False

@@ -223,3 +223,20 @@ def test_closing_the_study_lets_go_of_its_volume(
     gc.collect()
     assert gone() is None
     assert window.hanging.label.text() == ""
+
+
+def test_a_protocol_due_when_its_window_goes_away_never_runs(qtbot: Any, demo_dir: Path) -> None:
+    """The protocol is laid out in a turn after the study opened: a window closed and
+    deleted before that turn takes it along (it once ran on the deleted window's menus)."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    win = MainWindow(Settings())
+    win.show()
+    _open(qtbot, win, demo_dir)
+    qtbot.waitUntil(lambda: not win.is_busy, timeout=TIMEOUT_MS)
+    win.hanging._schedule_apply(win.grid.grid_viewport)  # as when a study has just opened
+    assert win.hanging.pending
+    win.close()
+    win.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qtbot.wait(100)  # the turn was due here; pytest-qt fails the test on what it raises
