@@ -242,6 +242,22 @@ def test_an_opening_fills_its_panels_after_its_largest_series_loaded(
     assert window.report_panel.study.study_instance_uid == _study_uid(index)  # type: ignore[union-attr]
 
 
+def _open_loading_with(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch, load_job: Any, wait_s: float, path: Path
+) -> tuple[StudyIndex, list[StudyIndex]]:
+    """Open ``path`` with the window's series loads run by ``load_job``, its panels
+    waiting at most ``wait_s``; the index, and the list ``study_opened`` fills."""
+    from desktop import main_window
+
+    monkeypatch.setattr(main_window, "_load_job", load_job)
+    monkeypatch.setattr(main_window, "PANELS_WAIT_FOR_LOAD_S", wait_s)
+    index = _scanned(path)
+    opened: list[StudyIndex] = []
+    window.study_opened.connect(opened.append)
+    window._on_scan_succeeded(index)
+    return index, opened
+
+
 def test_a_slow_load_has_its_study_panels_filled_before_it_ends(
     qtbot: Any, window: MainWindow, synthetic_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -258,12 +274,9 @@ def test_a_slow_load_has_its_study_panels_filled_before_it_ends(
         go_on.wait(TIMEOUT_MS / 1000)
         return (yield from load_job(series, token))
 
-    monkeypatch.setattr(main_window, "_load_job", slow_load_job)
-    monkeypatch.setattr(main_window, "PANELS_WAIT_FOR_LOAD_S", 0.1)
-    index = _scanned(synthetic_dir / "ct")
-    opened: list[StudyIndex] = []
-    window.study_opened.connect(opened.append)
-    window._on_scan_succeeded(index)
+    index, opened = _open_loading_with(
+        window, monkeypatch, slow_load_job, 0.1, synthetic_dir / "ct"
+    )
     qtbot.waitUntil(lambda: bool(opened), timeout=TIMEOUT_MS)
     assert window.browser.index is index and window.is_busy  # still loading
     assert window.grid.active_viewport.volume is None
@@ -277,18 +290,13 @@ def test_a_slow_load_has_its_study_panels_filled_before_it_ends(
 def test_a_failed_load_lets_the_study_panels_fill_at_once(
     qtbot: Any, window: MainWindow, synthetic_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from desktop import main_window
-
     def failing_load_job(series: Any, token: CancelToken) -> Any:
         raise OSError("the disk went away")
         yield  # a generator, as the real one
 
-    monkeypatch.setattr(main_window, "_load_job", failing_load_job)
-    monkeypatch.setattr(main_window, "PANELS_WAIT_FOR_LOAD_S", 30.0)
-    index = _scanned(synthetic_dir / "ct")
-    opened: list[StudyIndex] = []
-    window.study_opened.connect(opened.append)
-    window._on_scan_succeeded(index)
+    index, opened = _open_loading_with(
+        window, monkeypatch, failing_load_job, 30.0, synthetic_dir / "ct"
+    )
     qtbot.waitUntil(lambda: bool(opened), timeout=5_000)  # not 30 s later
     assert window.browser.index is index
     said = [n.text for n in window.notifications.notifications]
