@@ -108,12 +108,13 @@ class OpenSteps(QObject):
         self._steps.clear()
 
     def flush(self) -> None:
-        """Run every pending step now, in order (something needs their results at once)."""
+        """Run every pending step now, in order (something needs their results at once);
+        a wait ends with it."""
+        self._waiting = False
         if not self._steps:
             return
         self._generation += 1  # the scheduled turn finds nothing of these to run
         self._scheduled = False
-        self._waiting = False
         while self._steps:
             self._steps.popleft()()
         self.drained.emit()
